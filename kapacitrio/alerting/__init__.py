@@ -1,0 +1,1 @@
+"""Alerting: topics, events, their state, and handler kinds."""

@@ -1,0 +1,1 @@
+"""The HTTP API: a Quart-Trio app with one blueprint module per area."""

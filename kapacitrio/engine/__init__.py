@@ -1,0 +1,1 @@
+"""The runtime: TaskMaster, one nursery per task, edges, router, clock and stats."""

@@ -1,0 +1,90 @@
+"""The runtime contract of one pipeline node: synchronous message handlers around an async loop.
+
+A node runtime handles one message at a time and calls `emit` for what it produces; the task
+runner (`engine.task`) feeds it chunks from its input channels and sends everything emitted while
+handling a chunk to every child as one chunk. Nodes that wait on time or I/O override `run_background`,
+which the runner starts in the task's nursery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
+
+if TYPE_CHECKING:
+    from kapacitrio.engine.context import TaskContext
+    from kapacitrio.pipeline.spec import NodeSpec
+
+
+class NodeError(Exception):
+    """A node failed in a way that must stop its task; the message goes into the task's `error`."""
+
+
+class NodeRuntime:
+    """Base class of every node's runtime.
+
+    Subclasses override `point` and/or `batch` (and `barrier`, `delete_group`, `finish` when they
+    keep state). `parent` is the index of the input edge in `spec.parents`. Per-point evaluation
+    errors are counted with `self.error(...)` and the message is dropped; raising `NodeError`
+    stops the task.
+    """
+
+    #: Extra stats keys this node reports, with their initial value (e.g. {"eval_errors": 0}).
+    extra_stats: dict[str, int] = {}
+
+    def __init__(self, spec: NodeSpec, ctx: TaskContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.out: list[Any] = []
+        self.stats: dict[str, int] = {"errors": 0, **self.extra_stats}
+        self.quiet = bool(spec.props.get("quiet", False))
+
+    # -- output
+    def emit(self, msg: Point | Batch | Barrier | DeleteGroup) -> None:
+        """Queue a message for every child; sent when the current chunk is done."""
+        self.out.append(msg)
+
+    def error(self, message: str) -> None:
+        """Count and log a per-message error; the message being handled is dropped by the caller."""
+        self.stats["errors"] += 1
+        if not self.quiet:
+            self.ctx.log_error(self.spec.name, message)
+
+    # -- handlers
+    def point(self, p: Point, parent: int) -> None:
+        raise NodeError(f"{self.spec.kind} node does not accept points")
+
+    def batch(self, b: Batch, parent: int) -> None:
+        raise NodeError(f"{self.spec.kind} node does not accept batches")
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        self.emit(b)
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.emit(d)
+
+    def finish(self) -> None:
+        """All inputs closed: emit anything held back (e.g. a last window or join row)."""
+
+    async def run_background(self) -> None:
+        """Long-running work (timers, I/O) in the task's nursery; the default does nothing."""
+
+    def cardinality(self) -> int:
+        """Number of groups this node holds state for (`working_cardinality`)."""
+        return 0
+
+
+NODE_TYPES: dict[str, type[NodeRuntime]] = {}
+
+
+def register(*kinds: str) -> Callable[[type[NodeRuntime]], type[NodeRuntime]]:
+    """Class decorator: this runtime implements the given TICKscript node kinds."""
+
+    def deco(cls: type[NodeRuntime]) -> type[NodeRuntime]:
+        for kind in kinds:
+            NODE_TYPES[kind] = cls
+        return cls
+
+    return deco

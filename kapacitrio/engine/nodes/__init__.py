@@ -1,0 +1,1 @@
+"""Node runtimes, one module per node family; importing this package registers them all."""

@@ -1,0 +1,1 @@
+"""The kkok-style alert router: pool, filters, routes and transports."""

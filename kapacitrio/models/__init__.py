@@ -1,0 +1,1 @@
+"""Data models: points, batches, groups, results, line protocol."""

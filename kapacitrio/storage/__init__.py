@@ -1,0 +1,1 @@
+"""SQLite storage of tasks, templates, topics, handlers, overrides and kkok state."""

@@ -1,0 +1,1 @@
+"""TICKscript: grammar, syntax tree, formatter, lambda compiler, functions and Go templates."""

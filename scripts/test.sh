@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs (Debian packages and the Python test extras), then run it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+NEED=""
+command -v influxd >/dev/null 2>&1 || NEED="$NEED influxdb"
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || NEED="$NEED mosquitto"
+if [ -n "$NEED" ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $NEED
+fi
+
+python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[test]'
+export PATH="$PWD/.venv/bin:/usr/sbin:$PATH"
+exec .venv/bin/python -m pytest "$@"
