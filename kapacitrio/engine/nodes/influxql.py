@@ -1,0 +1,297 @@
+"""InfluxQL function nodes: aggregates, selectors, distinct/top/bottom, streaming transforms, Holt-Winters."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes import influxql_funcs as fn
+from kapacitrio.engine.nodes.holtwinters import forecast
+from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Dimensions, Point
+
+MULTI = ("distinct", "top", "bottom")
+
+
+def _missing(field: str) -> str:
+    return f"field {field!r} missing from point"
+
+
+class _Records:
+    """The records of one group gathered so far, with the type fixed by the first one."""
+
+    __slots__ = ("recs", "kind")
+
+    def __init__(self) -> None:
+        self.recs: list[fn.Record] = []
+        self.kind: str | None = None
+
+    def add(self, field: str, time: int, fields: dict, tags: dict) -> str | None:
+        """Add one record; returns an error text when it cannot be used."""
+        if field not in fields:
+            return _missing(field)
+        value = fields[field]
+        try:
+            kind = fn.kind_of(value)
+        except fn.ReduceError as exc:
+            return str(exc)
+        if self.kind is None:
+            self.kind = kind
+        elif kind != self.kind:
+            return f"field {field!r} has type {kind}, expected {self.kind}"
+        self.recs.append((time, value, fields, tags))
+        return None
+
+
+class _StreamGroup:
+    """Stream input: the points of one group at one timestamp."""
+
+    __slots__ = ("time", "name", "tags", "group", "dims", "records")
+
+    def __init__(self, p: Point) -> None:
+        self.time = p.time
+        self.name = p.name
+        self.tags = p.dimensions.group_tags(p.tags)
+        self.group = p.group
+        self.dims = p.dimensions
+        self.records = _Records()
+
+
+@register("count", "distinct", "mean", "median", "mode", "spread", "sum", "stddev")
+@register("first", "last", "min", "max", "percentile", "top", "bottom")
+class InfluxQLNode(NodeRuntime):
+    """An aggregate, selector or multi-row InfluxQL function over batches or same-time points."""
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.func = spec.kind
+        args = list(spec.args)
+        self.n = 0
+        if self.func in ("top", "bottom"):
+            self.n = int(args[0])
+            self.field = str(args[1])
+            self.by = [str(a) for a in args[2:]]
+        else:
+            self.field = str(args[0]) if args else ""
+            self.by = []
+        self.arg = args[1] if self.func == "percentile" and len(args) > 1 else None
+        self.as_ = spec.props.get("as") or self.func
+        self.point_times = bool(spec.props.get("usePointTimes", False))
+        self.groups: dict[str, _StreamGroup] = {}
+
+    def cardinality(self) -> int:
+        return len(self.groups)
+
+    # -- stream input
+    def point(self, p: Point, parent: int) -> None:
+        g = self.groups.get(p.group)
+        if g is not None and g.time != p.time:
+            self._flush(g)
+            g = None
+        if g is None:
+            g = self.groups[p.group] = _StreamGroup(p)
+        err = g.records.add(self.field, p.time, p.fields, p.tags)
+        if err:
+            self.error(err)
+
+    def _flush(self, g: _StreamGroup) -> None:
+        if g.records.recs:
+            self._reduce(g.records, g.name, g.tags, g.time, g.group, g.dims, "", "")
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.groups.pop(d.group, None)
+        self.emit(d)
+
+    # -- batch input
+    def batch(self, b: Batch, parent: int) -> None:
+        records = _Records()
+        for bp in b.points:
+            err = records.add(self.field, bp.time, bp.fields, bp.tags)
+            if err:
+                self.error(err)
+        if not records.recs and self.func not in ("count", "sum"):
+            return
+        self._reduce(records, b.name, b.tags, b.tmax, b.group, b.dimensions, b.db, b.rp)
+
+    # -- computing
+    def _reduce(
+        self,
+        records: _Records,
+        name: str,
+        tags: dict,
+        tmax: int,
+        group: str,
+        dims: Dimensions,
+        db: str,
+        rp: str,
+    ) -> None:
+        kind = records.kind or "float"
+        recs = records.recs
+        try:
+            if self.func in fn.AGGREGATES:
+                if not recs and self.func == "sum":
+                    value: Any = 0
+                else:
+                    value = fn.AGGREGATES[self.func](recs, kind)
+                if value is None:
+                    return
+                self.emit(Point(name, tags, {self.as_: value}, tmax, db, rp, group, dims))
+            elif self.func in fn.SELECTORS:
+                idx = fn.SELECTORS[self.func](recs, kind, self.arg)
+                if idx is None:
+                    return
+                self.emit(self._selected(recs[idx], name, tmax, group, dims, db, rp))
+            else:
+                self._multi(recs, kind, name, tags, tmax, group, dims, db, rp)
+        except fn.ReduceError as exc:
+            self.error(str(exc))
+
+    def _selected(
+        self, rec: fn.Record, name: str, tmax: int, group: str, dims: Dimensions, db: str, rp: str
+    ) -> Point:
+        time = rec[0] if self.point_times else tmax
+        fields = {k: v for k, v in rec[2].items() if k != self.field}
+        fields[self.as_] = rec[1]
+        return Point(name, rec[3], fields, time, db, rp, group, dims)
+
+    def _multi(
+        self,
+        recs: list[fn.Record],
+        kind: str,
+        name: str,
+        tags: dict,
+        tmax: int,
+        group: str,
+        dims: Dimensions,
+        db: str,
+        rp: str,
+    ) -> None:
+        points: list[BatchPoint] = []
+        if self.func == "distinct":
+            for i in fn.multi_distinct(recs):
+                points.append(BatchPoint(tmax, {self.as_: recs[i][1]}, tags))
+        else:
+            chosen = fn.multi_topbottom(recs, kind, self.n, self.by, self.func == "top")
+            for i in chosen:
+                t, value, fields, ptags = recs[i]
+                out = {k: fields[k] for k in self.by if k in fields and k not in ptags}
+                out[self.as_] = value
+                points.append(BatchPoint(t if self.point_times else tmax, out, ptags))
+        self.emit(Batch(name, tags, tmax, points, group, dims, db, rp))
+
+
+# -- streaming transforms
+
+
+class _Transform:
+    """State of one transform over a run of points (one group, or one batch)."""
+
+    def __init__(self, func: str, arg: Any) -> None:
+        self.func = func
+        self.arg = arg
+        self.prev_time: int | None = None
+        self.prev_value: Any = None
+        self.kind: str | None = None
+        self.window: deque = deque(maxlen=max(int(arg), 1) if func == "movingAverage" else None)
+        self.total: Any = None
+
+    def step(self, time: int, value: Any) -> Any:
+        """Feed one value; returns the output value or None when nothing is emitted yet."""
+        kind = fn.kind_of(value)
+        if self.kind is None:
+            self.kind = kind
+        elif kind != self.kind:
+            raise fn.ReduceError(f"field type changed from {self.kind} to {kind}")
+        if self.func == "elapsed":
+            prev, self.prev_time = self.prev_time, time
+            if prev is None:
+                return None
+            unit = int(self.arg) or 1
+            return (time - prev) // unit
+        fn._numeric(self.func, kind)
+        if self.func == "difference":
+            prev, self.prev_value = self.prev_value, value
+            return None if prev is None else value - prev
+        if self.func == "cumulativeSum":
+            self.total = value if self.total is None else self.total + value
+            return self.total
+        self.window.append(value)
+        if len(self.window) < self.window.maxlen:
+            return None
+        return float(sum(self.window)) / len(self.window)
+
+
+@register("elapsed", "difference", "movingAverage", "cumulativeSum")
+class InfluxQLTransformNode(NodeRuntime):
+    """Per-point InfluxQL transforms with state per group (stream) or per batch."""
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.func = spec.kind
+        self.field = str(spec.args[0])
+        default_arg = 1_000_000_000 if self.func == "elapsed" else 1
+        self.arg = spec.args[1] if len(spec.args) > 1 else default_arg
+        self.as_ = spec.props.get("as") or self.func
+        self.states: dict[str, _Transform] = {}
+
+    def cardinality(self) -> int:
+        return len(self.states)
+
+    def _value(self, state: _Transform, time: int, fields: dict) -> Any:
+        if self.field not in fields:
+            self.error(_missing(self.field))
+            return None
+        try:
+            return state.step(time, fields[self.field])
+        except fn.ReduceError as exc:
+            self.error(str(exc))
+            return None
+
+    def point(self, p: Point, parent: int) -> None:
+        state = self.states.get(p.group)
+        if state is None:
+            state = self.states[p.group] = _Transform(self.func, self.arg)
+        value = self._value(state, p.time, p.fields)
+        if value is not None:
+            self.emit(p.copy_with(fields={self.as_: value}))
+
+    def batch(self, b: Batch, parent: int) -> None:
+        state = _Transform(self.func, self.arg)
+        points = []
+        for bp in b.points:
+            value = self._value(state, bp.time, bp.fields)
+            if value is not None:
+                points.append(BatchPoint(bp.time, {self.as_: value}, bp.tags))
+        self.emit(b.copy_with(points=points))
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.states.pop(d.group, None)
+        self.emit(d)
+
+
+@register("holtWinters", "holtWintersWithFit")
+class HoltWintersNode(NodeRuntime):
+    """Holt-Winters forecasts of a batch's field (optionally with the fitted values)."""
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.field = str(spec.args[0])
+        self.h = int(spec.args[1])
+        self.m = int(spec.args[2])
+        self.interval = int(spec.args[3])
+        self.with_fit = spec.kind == "holtWintersWithFit"
+        self.as_ = spec.props.get("as") or spec.kind
+
+    def batch(self, b: Batch, parent: int) -> None:
+        records = _Records()
+        for bp in b.points:
+            err = records.add(self.field, bp.time, bp.fields, bp.tags)
+            if err:
+                self.error(err)
+        if records.kind not in (None, "float", "integer"):
+            self.error(f"unsupported holtWinters type {records.kind}")
+            return
+        series = [(t, float(v)) for t, v, _, _ in records.recs]
+        out = forecast(series, self.h, self.m, self.interval, self.with_fit)
+        points = [BatchPoint(t, {self.as_: v}, b.tags) for t, v in out]
+        self.emit(b.copy_with(points=points))
