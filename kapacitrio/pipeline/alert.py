@@ -1,0 +1,263 @@
+"""The alert node kind and its handler property methods, each handler with its own properties."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kapacitrio.pipeline import gotypes as g
+from kapacitrio.pipeline.nodes import KINDS, NodeKind, _reg
+from kapacitrio.pipeline.props import Prop, addlist, flag, fld, keyvalue, method
+from kapacitrio.pipeline.spec import HandlerSpec, NodeSpec
+
+DEFAULT_ID = "{{ .Name }}:{{ .Group }}"
+DEFAULT_MESSAGE = "{{ .ID }} is {{ .Level }}"
+DEFAULT_DETAILS = "{{ json . }}"
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerKind:
+    """One handler property method of the alert node (`.post(url)`) and the handler's properties."""
+
+    name: str
+    go: str
+    params: tuple[str, ...] = ()
+    props: tuple[Prop, ...] = ()
+    prop_index: dict[str, Prop] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for p in self.props:
+            self.prop_index[p.name] = p
+
+    def new(self, args: list[Any]) -> HandlerSpec:
+        props: dict[str, Any] = {}
+        for p in self.props:
+            props.setdefault(p.store, p.fresh_default())
+        return HandlerSpec(kind=self.name, args=list(args), props=props)
+
+
+HANDLERS: dict[str, HandlerKind] = {}
+
+
+def _h(name: str, go: str, params: tuple[str, ...] = (), *props: Prop) -> None:
+    HANDLERS[name] = HandlerKind(name, go, params, tuple(props))
+
+
+def _s(*names: str) -> tuple[Prop, ...]:
+    return tuple(fld(n, g.STRING) for n in names)
+
+
+def _pd2_link(props: dict[str, Any], args: list[Any]) -> str | None:
+    if len(args) > 2 or not args:
+        return "link expects one or two arguments: href and text"
+    props["links"].append({"href": args[0], "text": args[1] if len(args) > 1 else ""})
+    return None
+
+
+def _snmp_data(props: dict[str, Any], args: list[Any]) -> None:
+    props["data"].append({"oid": args[0], "type": args[1], "value": args[2]})
+
+
+_h(
+    "post",
+    "AlertHTTPPostHandler",
+    ("..." + g.STRING,),
+    fld("endpoint", g.STRING),
+    keyvalue("header", key="headers"),
+    flag("captureResponse"),
+    fld("timeout", g.DURATION),
+    flag("skipSSLVerification"),
+)
+_h("tcp", "TcpHandler", (g.STRING,))
+_h("log", "LogHandler", (g.STRING,), fld("mode", g.INT, 0o600))
+_h("exec", "ExecHandler", ("..." + g.STRING,))
+_h("email", "EmailHandler", ("..." + g.STRING,), addlist("to"), addlist("toTemplates"))
+_h(
+    "snmpTrap",
+    "SNMPTrapHandler",
+    (g.STRING,),
+    method("data", (g.STRING, g.STRING, g.STRING), [], _snmp_data),
+)
+_h("slack", "SlackHandler", (), *_s("workspace", "channel", "username", "iconEmoji"))
+_h("pagerDuty", "PagerDutyHandler", (), *_s("serviceKey"))
+_h(
+    "pagerDuty2",
+    "PagerDuty2Handler",
+    (),
+    *_s("routingKey"),
+    method("link", ("..." + g.STRING,), [], _pd2_link, key="links"),
+)
+_h("opsGenie", "OpsGenieHandler", (), addlist("teams"), addlist("recipients"))
+_h(
+    "opsGenie2",
+    "OpsGenie2Handler",
+    (),
+    addlist("teams"),
+    addlist("recipients"),
+    fld("recoveryAction", g.STRING),
+)
+_h("victorOps", "VictorOpsHandler", (), *_s("routingKey"))
+_h("pushover", "PushoverHandler", (), *_s("userKey", "device", "title", "uRL", "uRLTitle", "sound"))
+_h(
+    "sensu",
+    "SensuHandler",
+    (),
+    fld("source", g.STRING),
+    addlist("handlers"),
+    keyvalue("metadata", g.ANY),
+)
+_h(
+    "telegram",
+    "TelegramHandler",
+    (),
+    *_s("chatId", "parseMode"),
+    flag("disableWebPagePreview"),
+    flag("disableNotification"),
+)
+_h("hipChat", "HipChatHandler", (), *_s("room", "token"))
+_h(
+    "alerta",
+    "AlertaHandler",
+    (),
+    *_s("token", "resource", "event", "environment", "group", "value", "origin"),
+    addlist("services"),
+    addlist("correlated"),
+    keyvalue("attribute", g.ANY, key="attributes"),
+    fld("timeout", g.DURATION),
+)
+_h(
+    "mqtt",
+    "MQTTHandler",
+    (g.STRING,),
+    fld("brokerName", g.STRING),
+    fld("qos", g.INT),
+    fld("retained", g.BOOL),
+)
+_h(
+    "kafka",
+    "KafkaHandler",
+    (),
+    *_s("cluster", "kafkaTopic", "template", "partitionHashAlgorithm"),
+    flag("disablePartitionById"),
+)
+_h("talk", "TalkHandler", ())
+_h("teams", "TeamsHandler", (), *_s("channelURL"))
+_h("discord", "DiscordHandler", (), *_s("workspace", "username", "avatarUrl", "embedTitle"))
+_h(
+    "serviceNow",
+    "ServiceNowHandler",
+    (),
+    *_s("source", "node", "type", "resource", "metricName", "messageKey"),
+    keyvalue("additionalInfo", g.ANY),
+)
+_h(
+    "bigPanda",
+    "BigPandaHandler",
+    (),
+    *_s("appKey", "host", "primaryProperty", "secondaryProperty"),
+    keyvalue("attribute", g.ANY, key="attributes"),
+)
+_h(
+    "zenoss",
+    "ZenossHandler",
+    (),
+    *_s("action", "method", "type", "summary", "device", "component", "eventClassKey"),
+    *_s("eventClass", "collector", "message"),
+    fld("tid", g.INT, 1),
+    keyvalue("customField", g.ANY, key="customFields"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# the alert node itself
+
+
+def _inhibit(props: dict[str, Any], args: list[Any]) -> None:
+    props["inhibit"].append((args[0], list(args[1:])))
+
+
+def _flapping(props: dict[str, Any], args: list[Any]) -> None:
+    props["flapping"] = (args[0], args[1])
+
+
+def _state_changes_only(props: dict[str, Any], args: list[Any]) -> str | None:
+    if len(args) > 1:
+        return "stateChangesOnly takes at most one argument"
+    props["stateChangesOnly"] = True
+    props["stateChangesOnlyInterval"] = int(args[0]) if args else 0
+    return None
+
+
+def _history(props: dict[str, Any], args: list[Any]) -> None:
+    props["history"] = max(int(args[0]), 2)
+
+
+def _alert_validate(n: NodeSpec) -> str | None:
+    flap = n.props["flapping"]
+    if flap is not None:
+        low, high = flap
+        if low > 1 or high > 1:
+            return "alert flap thresholds are percentages and should be between 0 and 1"
+        if low >= high:
+            return "alert flap low threshold must be less than high threshold"
+    for h in n.props["handlers"]:
+        if h.kind == "post" and len(h.args) > 1:
+            return "Post expects 0 or 1 arguments"
+        if h.kind == "post" and not h.args and h.props["endpoint"] == "":
+            return "must provide url or endpoint"
+        if h.kind == "snmpTrap":
+            for d in h.props["data"]:
+                if d["type"] not in ("c", "i", "s", "d", "n", "t", "a", "u", "x", "o", "U"):
+                    return f"invalid SNMP trap data type {d['type']!r}"
+        if h.kind == "exec" and not h.args:
+            return "exec handler requires a program"
+    return None
+
+
+def handler_method(name: str) -> Prop:
+    """The alert property that adds a handler (its apply is done by the builder)."""
+    return Prop(name, HANDLERS[name].params, None, apply=None, key="handlers")
+
+
+ALERT_PROPS: tuple[Prop, ...] = (
+    fld("id", g.STRING, DEFAULT_ID),
+    fld("message", g.STRING, DEFAULT_MESSAGE),
+    fld("details", g.STRING, DEFAULT_DETAILS),
+    fld("info", g.LAMBDA),
+    fld("warn", g.LAMBDA),
+    fld("crit", g.LAMBDA),
+    fld("infoReset", g.LAMBDA),
+    fld("warnReset", g.LAMBDA),
+    fld("critReset", g.LAMBDA),
+    fld("topic", g.STRING),
+    fld("category", g.STRING),
+    method("inhibit", (g.STRING, "..." + g.STRING), [], _inhibit),
+    method("history", (g.INT,), 21, _history),
+    method("flapping", (g.FLOAT, g.FLOAT), None, _flapping),
+    method("stateChangesOnly", ("..." + g.DURATION,), False, _state_changes_only),
+    flag("noRecoveries"),
+    flag("all"),
+    fld("levelTag", g.STRING),
+    fld("levelField", g.STRING),
+    fld("messageField", g.STRING),
+    fld("durationField", g.STRING),
+    fld("idTag", g.STRING),
+    fld("idField", g.STRING),
+)
+
+_reg(
+    NodeKind(
+        "alert",
+        "AlertNode",
+        "alert",
+        props=ALERT_PROPS,
+        validate=_alert_validate,
+    )
+)
+ALERT: NodeKind = KINDS["alert"]
+
+
+def alert_fresh(props: dict[str, Any]) -> None:
+    """Extra props of a new alert node not declared as plain properties."""
+    props["stateChangesOnlyInterval"] = 0
+    props["handlers"] = []

@@ -1,0 +1,672 @@
+"""Evaluate a parsed TICKscript into a typed `Pipeline` (Kapacitor's script evaluation rules)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kapacitrio.pipeline import gotypes as g
+from kapacitrio.pipeline.alert import ALERT, HANDLERS, alert_fresh
+from kapacitrio.pipeline.gotypes import Duration, HandlerRef
+from kapacitrio.pipeline.nodes import KINDS, SAME, NodeKind, chain_methods, fresh_props
+from kapacitrio.pipeline.props import Prop
+from kapacitrio.pipeline.spec import BATCH, STAR, STREAM, NodeSpec, Pipeline, TimeDimension, Var
+from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, zero_value
+from kapacitrio.tick import ast
+from kapacitrio.tick.errors import TickError
+
+VAR_TYPES = ("int", "float", "bool", "string", "regex", "duration", "lambda", "list", "star")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadmanConfig:
+    """The `[deadman]` section as the builder needs it."""
+
+    threshold: float = 0.0
+    interval: int = 10_000_000_000
+    id: str = "node 'NODE_NAME' in task '{{ .TaskName }}'"
+    message: str = (
+        '{{ .ID }} is {{ if eq .Level "OK" }}alive{{ else }}dead{{ end }}: '
+        '{{ index .Fields "emitted" | printf "%0.3f" }} points/INTERVAL.'
+    )
+    global_: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UDFInfo:
+    """What a configured UDF declares: its edge types and its options' Go types."""
+
+    wants: str
+    provides: str
+    options: dict[str, tuple[str, ...]]
+
+
+class _Global:
+    """A global function of the script scope (only `time()` exists)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _err(pos: ast.Position, text: str) -> TickError:
+    return TickError(pos.prefix() + text)
+
+
+def go_duration(ns: int) -> str:
+    """Go's `time.Duration.String()`: `10s`, `1m0s`, `1.5s`, `0s`."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns < 1000:
+        return f"{sign}{ns}ns"
+    if ns < 1_000_000:
+        return sign + _frac(ns, 1000) + "µs"
+    if ns < 1_000_000_000:
+        return sign + _frac(ns, 1_000_000) + "ms"
+    hours, rem = divmod(ns, 3600 * 10**9)
+    minutes, rem = divmod(rem, 60 * 10**9)
+    out = ""
+    if hours:
+        out += f"{hours}h"
+    if hours or minutes:
+        out += f"{minutes}m"
+    return sign + out + _frac(rem, 10**9) + "s"
+
+
+def _frac(value: int, unit: int) -> str:
+    whole, part = divmod(value, unit)
+    if not part:
+        return str(whole)
+    digits = str(part).rjust(len(str(unit)) - 1, "0").rstrip("0")
+    return f"{whole}.{digits}"
+
+
+def compile_regex(pattern: str) -> re.Pattern:
+    """Compile a Go RE2 pattern with the language engineer's translation when present."""
+    try:
+        from kapacitrio.tick import regex as tregex
+    except ImportError:  # pragma: no cover - until tick.regex lands
+        return re.compile(pattern)
+    for name in ("compile_re2", "compile", "compile_regex"):
+        fn = getattr(tregex, name, None)
+        if fn is not None:
+            return fn(pattern)
+    return re.compile(pattern)  # pragma: no cover
+
+
+class _Builder:
+    def __init__(
+        self,
+        task_type: str,
+        vars: dict[str, Var] | None,
+        template: bool,
+        deadman: DeadmanConfig,
+        udfs: dict[str, UDFInfo],
+    ) -> None:
+        self.task_type = task_type
+        self.predefined = vars or {}
+        self.template = template
+        self.deadman_cfg = deadman
+        self.udfs = udfs
+        self.nodes: list[NodeSpec] = []
+        self.sources: list[NodeSpec] = []
+        self.dbrps: list[tuple[str, str]] = []
+        self.vars: dict[str, Var] = {}
+        self.scope: dict[str, Any] = {}
+        self.kinds: dict[int, NodeKind] = {}
+        root = self._new_node(KINDS[task_type], [], ast.Position())
+        self.sources.append(root)
+        self.scope[task_type] = root
+        self.scope["time"] = _Global("time")
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def _new_node(
+        self, kind: NodeKind, args: list[Any], pos: ast.Position, provides: str = ""
+    ) -> NodeSpec:
+        props = fresh_props(kind)
+        if kind is ALERT:
+            alert_fresh(props)
+        wants = kind.wants if kind.wants != SAME else provides
+        prov = kind.provides if kind.provides != SAME else wants
+        node = NodeSpec(
+            kind=kind.kind,
+            desc=kind.desc,
+            id=len(self.nodes),
+            wants=wants,
+            provides=prov,
+            args=list(args),
+            props=props,
+            pos=pos,
+        )
+        self.nodes.append(node)
+        self.kinds[id(node)] = kind
+        return node
+
+    def kind_of(self, node: NodeSpec) -> NodeKind:
+        return self.kinds[id(node)]
+
+    def _link(self, parent: NodeSpec, child: NodeSpec) -> None:
+        parent.children.append(child)
+        child.parents.append(parent)
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def run(self, program: ast.ProgramNode) -> Pipeline:
+        for stmt in program.statements:
+            self.statement(stmt)
+        if self.deadman_cfg.global_:
+            self.deadman(
+                self.sources[0],
+                self.deadman_cfg.threshold,
+                Duration(self.deadman_cfg.interval),
+                [],
+                ast.Position(),
+            )
+        pipeline = Pipeline(type=self.task_type, nodes=self.nodes, dbrps=self.dbrps, vars=self.vars)
+        for node in walk(pipeline):
+            kind = self.kind_of(node)
+            if kind.validate is not None:
+                msg = kind.validate(node)
+                if msg:
+                    raise TickError(msg)
+        return pipeline
+
+    def statement(self, stmt: ast.Node) -> None:
+        if isinstance(stmt, ast.DBRPNode):
+            self.dbrps.append((stmt.db, stmt.rp))
+        elif isinstance(stmt, ast.DeclarationNode):
+            self.declaration(stmt)
+        elif isinstance(stmt, ast.ExpressionStatement):
+            self.value(stmt.expr)
+        else:
+            self.value(stmt)
+
+    def declaration(self, decl: ast.DeclarationNode) -> None:
+        name = decl.name
+        desc = "\n".join(decl.comment)
+        if decl.value is None:
+            self.typed_declaration(decl, desc)
+            return
+        value = self.value(decl.value)
+        if name in self.scope and self.scope[name] is not None:
+            raise TickError(f"attempted to redefine {name}, vars are immutable")
+        typ = api_type(value)
+        if typ is not None:
+            self.vars[name] = Var(typ, _to_var_value(value), desc)
+        if name in self.predefined:
+            value = self.override(name, typ)
+        self.scope[name] = value
+
+    def typed_declaration(self, decl: ast.DeclarationNode, desc: str) -> None:
+        name, typ = decl.name, decl.type_name or ""
+        if typ not in VAR_TYPES:
+            raise TickError(f'invalid var type "{typ}"')
+        self.vars[name] = Var(typ, None, desc)
+        if name in self.predefined:
+            self.scope[name] = self.override(name, typ)
+        elif self.template:
+            self.scope[name] = zero_value(typ)
+        else:
+            raise TickError(f'missing value for var "{name}".')
+
+    def override(self, name: str, typ: str | None) -> Any:
+        given = self.predefined[name]
+        if given.type != typ:
+            got = TYPE_NAMES.get(given.type, given.type)
+            exp = TYPE_NAMES.get(typ or "", "invalid type")
+            raise TickError(f"invalid type supplied for {name}, got {got} exp {exp}")
+        value = given.value
+        if given.type == "list":
+            value = [v.value if isinstance(v, Var) else v for v in value]
+        return value
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> Any:
+        if name in self.scope:
+            return self.scope[name]
+        names = ",".join(self.scope)
+        raise TickError(f'name "{name}" is undefined. Names in scope: {names}')
+
+    def value(self, node: ast.Node) -> Any:
+        match node:
+            case ast.NumberNode():
+                return node.value
+            case ast.StringNode():
+                return node.value
+            case ast.DurationNode():
+                return Duration(node.ns)
+            case ast.BoolNode():
+                return node.value
+            case ast.RegexNode():
+                return compile_regex(node.pattern)
+            case ast.StarNode():
+                return STAR
+            case ast.ReferenceNode():
+                return node
+            case ast.IdentifierNode():
+                return self.lookup(node.name)
+            case ast.ListNode():
+                return [self.value(item) for item in node.items]
+            case ast.LambdaNode():
+                return ast.LambdaNode(
+                    expr=self.substitute(node.expr), pos=node.pos, comment=node.comment
+                )
+            case ast.UnaryNode():
+                return self.unary(node)
+            case ast.BinaryNode():
+                return self.binary(node)
+            case ast.FunctionNode():
+                return self.global_call(node)
+            case ast.ChainNode():
+                return self.chain(node)
+        raise _err(node.pos, f"cannot evaluate {type(node).__name__}")
+
+    def unary(self, node: ast.UnaryNode) -> Any:
+        v = self.value(node.operand)
+        if node.op == "-":
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise _err(node.pos, f"invalid arugument to '-' {_go_value(v)}")
+            return Duration(-v) if g.is_duration(v) else -v
+        if not isinstance(v, bool):
+            raise _err(node.pos, f"invalid arugument to '!' {_go_value(v)}")
+        return not v
+
+    def binary(self, node: ast.BinaryNode) -> Any:
+        from kapacitrio.tick import operators
+
+        left = self.value(node.left)
+        right = self.value(node.right)
+        try:
+            return operators.binary(node.op, left, right)
+        except TickError:
+            raise
+        except (TypeError, ValueError, ZeroDivisionError) as exc:
+            raise TickError(str(exc)) from exc
+
+    def substitute(self, expr: ast.Node) -> ast.Node:
+        """A copy of a lambda body with every var replaced by its value as a literal."""
+        match expr:
+            case ast.IdentifierNode():
+                return literal(expr.pos, self.lookup(expr.name))
+            case ast.UnaryNode():
+                return ast.UnaryNode(
+                    op=expr.op, operand=self.substitute(expr.operand), pos=expr.pos
+                )
+            case ast.BinaryNode():
+                return ast.BinaryNode(
+                    op=expr.op,
+                    left=self.substitute(expr.left),
+                    right=self.substitute(expr.right),
+                    parens=expr.parens,
+                    multiline=expr.multiline,
+                    pos=expr.pos,
+                )
+            case ast.FunctionNode():
+                return ast.FunctionNode(
+                    name=expr.name,
+                    args=[self.substitute(a) for a in expr.args],
+                    multiline=expr.multiline,
+                    pos=expr.pos,
+                )
+            case ast.LambdaNode():
+                return self.substitute(expr.expr)
+        return expr
+
+    def global_call(self, node: ast.FunctionNode) -> Any:
+        fn = self.scope.get(node.name)
+        if not isinstance(fn, _Global):
+            raise _err(node.pos, f'no global function "{node.name}" defined')
+        args = [self.value(a) for a in node.args]
+        if len(args) == 1 and isinstance(args[0], list):
+            args = args[0]
+        msg = g.check_call((g.DURATION, "..." + g.DURATION), args)
+        if msg:
+            raise _err(node.pos, f'error calling func "{node.name}" on obj <nil>: {msg}')
+        offset = int(args[1]) if len(args) > 1 else 0
+        return TimeDimension(every=int(args[0]), offset=offset)
+
+    # -- chains --------------------------------------------------------------------------------
+
+    def chain(self, node: ast.ChainNode) -> Any:
+        obj = self.value(node.left)
+        if node.args is None:
+            return self.read_property(node, obj)
+        args = [self.value(a) for a in node.args]
+        if len(args) == 1 and isinstance(args[0], list):
+            args = list(args[0])
+        if not isinstance(obj, NodeSpec | HandlerRef):
+            raise _err(node.pos, f'no method or property "{node.name}" on {g.go_type(obj)}')
+        try:
+            return self.call(node, obj, args)
+        except _GoPanicPlain as err:
+            raise _err(node.pos, str(err)) from None
+        except _GoPanic as panic:
+            text = f'error calling func "{node.name}" on obj {g.go_type(obj)}: {panic}'
+            if "*ast.ReferenceNode" in text and "type string" in text:
+                text = "cannot assign *ast.ReferenceNode to type string, did you use double quotes instead of single quotes?"
+            raise _err(node.pos, text) from None
+
+    def read_property(self, node: ast.ChainNode, obj: Any) -> Any:
+        target = obj.node if isinstance(obj, HandlerRef) else obj
+        if isinstance(target, NodeSpec):
+            key = _key(node.name)
+            if key in target.props:
+                return target.props[key]
+        raise _err(node.pos, f"object {g.go_type(obj)} has no property {node.name}")
+
+    def call(self, node: ast.ChainNode, obj: NodeSpec | HandlerRef, args: list[Any]) -> Any:
+        name = _key(node.name)
+        target = obj.node if isinstance(obj, HandlerRef) else obj
+        kind = self.kind_of(target)
+        handler = HANDLERS[obj.handler.kind] if isinstance(obj, HandlerRef) else None
+        has_prop = name in kind.prop_index or (handler is not None and name in handler.prop_index)
+        if kind is ALERT and name in HANDLERS:
+            has_prop = True
+        has_chain = name in chain_methods(kind)
+        has_udf = name in self.udfs
+        what = g.go_type(obj)
+        if node.op == "|":
+            if has_chain:
+                return self.chain_method(node, target, name, args)
+            if has_prop:
+                raise _err(
+                    node.pos,
+                    f"no chaining method \"{node.name}\" on {what}, but property does exist. Use '.' operator instead: 'node.{node.name}(..)'.",
+                )
+            if has_udf:
+                raise _err(
+                    node.pos,
+                    f"no chaining method \"{node.name}\" on {what}, but dynamic method does exist. Use '@' operator instead: 'node@{node.name}(..)'.",
+                )
+        elif node.op == ".":
+            if has_prop:
+                return self.set_property(obj, kind, handler, name, args)
+            if has_chain:
+                raise _err(
+                    node.pos,
+                    f"no property method \"{node.name}\" on {what}, but chaining method does exist. Use '|' operator instead: 'node|{node.name}(..)'.",
+                )
+            if has_udf:
+                raise _err(
+                    node.pos,
+                    f"no property method \"{node.name}\" on {what}, but dynamic method does exist. Use '@' operator instead: 'node@{node.name}(..)'.",
+                )
+        elif node.op == "@":
+            if has_udf:
+                return self.udf(node, target, args)
+            if has_prop:
+                raise _err(
+                    node.pos,
+                    f"no dynamic method \"{node.name}\" on {what}, but property does exist. Use '.' operator instead: 'node.{node.name}(..)'.",
+                )
+            if has_chain:
+                raise _err(
+                    node.pos,
+                    f"no dynamic method \"{node.name}\" on {what}, but chaining method does exist. Use '|' operator instead: 'node|{node.name}(..)'.",
+                )
+        raise _err(node.pos, f'no method or property "{node.name}" on {what}')
+
+    # -- properties ----------------------------------------------------------------------------
+
+    def set_property(
+        self, obj: NodeSpec | HandlerRef, kind: NodeKind, handler: Any, name: str, args: list[Any]
+    ) -> Any:
+        if isinstance(obj, HandlerRef) and name in handler.prop_index:
+            self.apply(handler.prop_index[name], obj.handler.props, args, kind.go)
+            return obj
+        target = obj.node if isinstance(obj, HandlerRef) else obj
+        if kind is ALERT and name in HANDLERS:
+            return self.add_handler(target, name, args)
+        self.apply(kind.prop_index[name], target.props, args, kind.go)
+        return obj
+
+    def apply(self, prop: Prop, props: dict[str, Any], args: list[Any], go: str) -> None:
+        if prop.field:
+            if len(args) != 1:
+                raise _GoPanicPlain(
+                    f"too many arguments to set property {_cap(prop.name)} on *pipeline.{go}"
+                )
+            msg = g.check_field(prop.params[0], args[0])
+            if msg:
+                raise _GoPanic(msg)
+            props[prop.store] = args[0]
+            return
+        msg = g.check_call(prop.params, args)
+        if msg:
+            raise _GoPanic(msg)
+        if prop.apply is None:
+            props[prop.store] = args[0] if args else True
+            return
+        err = prop.apply(props, args)
+        if err:
+            raise _GoPanicPlain(err)
+
+    def add_handler(self, node: NodeSpec, name: str, args: list[Any]) -> HandlerRef:
+        hk = HANDLERS[name]
+        msg = g.check_call(hk.params, args)
+        if msg:
+            raise _GoPanic(msg)
+        spec = hk.new(args)
+        node.props["handlers"].append(spec)
+        return HandlerRef(node, spec, hk.go)
+
+    # -- chaining methods ----------------------------------------------------------------------
+
+    def chain_method(
+        self, node: ast.ChainNode, parent: NodeSpec, name: str, args: list[Any]
+    ) -> NodeSpec:
+        if name == "stats":
+            return self.stats(parent, args, node.pos)
+        if name == "deadman":
+            msg = g.check_call((g.FLOAT, g.DURATION, "..." + g.LAMBDA), args)
+            if msg:
+                raise _GoPanic(msg)
+            return self.deadman(parent, args[0], args[1], args[2:], node.pos)
+        if name == "window" and parent.provides != STREAM:
+            raise _GoPanic("cannot Window batch edge")
+        if name == "trickle" and parent.provides != BATCH:
+            raise _GoPanic("cannot Trickle stream edge")
+        kind = KINDS[name]
+        msg = g.check_call(kind.params, args)
+        if msg:
+            raise _GoPanic(msg)
+        if name in ("join", "union"):
+            return self.multi_parent(kind, parent, [g.unwrap(a) for a in args], node.pos)
+        child = self._new_node(kind, args, node.pos, parent.provides)
+        self._link(parent, child)
+        if kind.init is not None:
+            err = kind.init(child)
+            if err:
+                raise _GoPanicPlain(err)
+        return child
+
+    def multi_parent(
+        self, kind: NodeKind, parent: NodeSpec, others: list[NodeSpec], pos: ast.Position
+    ) -> NodeSpec:
+        child = self._new_node(kind, [], pos, parent.provides)
+        for p in [parent, *others]:
+            self._link(p, child)
+        return child
+
+    def stats(self, parent: NodeSpec, args: list[Any], pos: ast.Position) -> NodeSpec:
+        msg = g.check_call((g.DURATION,), args)
+        if msg:
+            raise _GoPanic(msg)
+        node = self._new_node(KINDS["stats"], args, pos, STREAM)
+        node.props["observed"] = parent
+        self.sources.append(node)
+        if not parent.children:
+            noop = self._new_node(KINDS["noOp"], [], pos, parent.provides)
+            self._link(parent, noop)
+        return node
+
+    def deadman(
+        self,
+        parent: NodeSpec,
+        threshold: float,
+        interval: int,
+        extra: list[ast.LambdaNode],
+        pos: ast.Position,
+    ) -> NodeSpec:
+        stats = self.stats(parent, [Duration(interval)], pos)
+        stats.props["align"] = True
+        deriv = self._new_node(KINDS["derivative"], ["emitted"], pos, STREAM)
+        self._link(stats, deriv)
+        deriv.props["as"] = "emitted"
+        deriv.props["nonNegative"] = True
+        deriv.props["unit"] = Duration(interval)
+        alert = self._new_node(ALERT, [], pos, STREAM)
+        self._link(deriv, alert)
+        crit: ast.Node = ast.BinaryNode(
+            op="<=",
+            left=ast.ReferenceNode(name="emitted"),
+            right=ast.NumberNode(value=float(threshold), literal=repr(float(threshold))),
+        )
+        for lam in extra:
+            crit = ast.BinaryNode(op="AND", left=crit, right=lam.expr)
+        alert.props["crit"] = ast.LambdaNode(expr=crit)
+        alert.props["id"] = self.deadman_cfg.id.replace("NODE_NAME", parent.name, 1)
+        alert.props["message"] = self.deadman_cfg.message.replace(
+            "INTERVAL", go_duration(int(interval)), 1
+        )
+        return alert
+
+    def udf(self, node: ast.ChainNode, parent: NodeSpec, args: list[Any]) -> NodeSpec:
+        info = self.udfs[node.name]
+        if args:
+            raise _GoPanic("reflect: Call with too many input arguments")
+        kind = NodeKind(
+            node.name,
+            "UDFNode",
+            node.name,
+            provides=info.provides,
+            wants=info.wants,
+            props=tuple(
+                Prop(opt, params, [], apply=_udf_option(opt))
+                for opt, params in info.options.items()
+            ),
+        )
+        child = self._new_node(kind, [], node.pos, parent.provides)
+        child.props["udf"] = node.name
+        self._link(parent, child)
+        return child
+
+
+def _udf_option(name: str) -> Any:
+    def apply(props: dict[str, Any], args: list[Any]) -> None:
+        props[name].append(list(args))
+
+    return apply
+
+
+class _GoPanic(Exception):
+    """A Go reflection panic text; reported as `error calling func ...`."""
+
+
+class _GoPanicPlain(_GoPanic):
+    """An error returned by a property method (reported the same way)."""
+
+
+def _key(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _cap(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def _go_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _to_var_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [Var(api_type(v) or "string", v) for v in value]
+    return value
+
+
+def literal(pos: ast.Position, value: Any) -> ast.Node:
+    """The literal syntax node for a var's value inlined into a lambda."""
+    if value is None:  # a template's zero regex/lambda/star
+        return ast.RegexNode(pattern="", literal="", pos=pos)
+    if isinstance(value, bool):
+        return ast.BoolNode(value=value, pos=pos)
+    if g.is_duration(value):
+        return ast.DurationNode(ns=int(value), literal=go_duration(int(value)), pos=pos)
+    if isinstance(value, int | float):
+        return ast.NumberNode(value=value, literal=repr(value), pos=pos)
+    if isinstance(value, str):
+        return ast.StringNode(value=value, pos=pos)
+    if isinstance(value, re.Pattern):
+        return ast.RegexNode(
+            pattern=value.pattern, literal=value.pattern.replace("/", "\\/"), pos=pos
+        )
+    if isinstance(value, ast.LambdaNode):
+        return value.expr
+    if value is STAR:
+        return ast.StarNode(pos=pos)
+    if isinstance(value, list):
+        return ast.ListNode(items=[literal(pos, v) for v in value], pos=pos)
+    if isinstance(value, ast.ReferenceNode):
+        return value
+    raise TickError(f"unsupported literal type {g.go_type(value)}")
+
+
+def build_pipeline(
+    program: ast.ProgramNode,
+    task_type: str,
+    vars: dict[str, Var] | None = None,
+    *,
+    template: bool = False,
+    deadman: DeadmanConfig | None = None,
+    udfs: dict[str, UDFInfo] | None = None,
+) -> Pipeline:
+    """Evaluate a parsed script for a `stream` or `batch` task into its pipeline."""
+    if task_type not in (STREAM, BATCH):
+        raise TickError(f"source edge type must be either Stream or Batch not {task_type}")
+    builder = _Builder(task_type, vars, template, deadman or DeadmanConfig(), udfs or {})
+    return builder.run(program)
+
+
+def compile_task(
+    script: str,
+    task_type: str,
+    vars: dict[str, Var] | None = None,
+    *,
+    template: bool = False,
+    deadman: DeadmanConfig | None = None,
+    udfs: dict[str, UDFInfo] | None = None,
+) -> Pipeline:
+    """Parse and evaluate a script."""
+    from kapacitrio.tick.parser import parse
+
+    return build_pipeline(
+        parse(script), task_type, vars, template=template, deadman=deadman, udfs=udfs
+    )
+
+
+def walk(pipeline: Pipeline) -> list[NodeSpec]:
+    """The nodes in Kapacitor's walk order (parents before children; used by DOT and start-up)."""
+    out: list[NodeSpec] = []
+    seen: set[int] = set()
+
+    def visit(n: NodeSpec) -> None:
+        if id(n) in seen:
+            return
+        seen.add(id(n))
+        for c in n.children:
+            visit(c)
+        out.append(n)
+
+    for src in reversed(pipeline.sources):
+        visit(src)
+    out.reverse()
+    return out

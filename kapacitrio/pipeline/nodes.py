@@ -1,0 +1,811 @@
+"""The table of every TICKscript node kind: desc, edge types, chaining-method signature, properties.
+
+Props keys (what the engine reads from `NodeSpec.props`), beyond the obvious one-per-property:
+* from: `where` is one LambdaNode (repeated calls AND-ed) or None; `groupBy` a list of str/STAR.
+* query: `groupBy` items are `TimeDimension`, str or STAR; `fill` is None or the raw value.
+* groupBy node: `args` are the dimensions; `exclude` list; `byMeasurement` bool.
+* eval: `as`, `tags` lists; `keep` bool and `keepList` (None = keep all) .
+* default: `fields`/`tags` dicts (in call order). delete: `fields`/`tags` lists.
+* join: `as`, `on` lists; `fill` None (= none) or the raw value; `deleteAll` bool.
+* alert: level lambdas or None, `inhibit` list of (category, [tags]), `flapping` None or
+  (low, high), `stateChangesOnly` bool + `stateChangesOnlyInterval` ns, `handlers` list[HandlerSpec].
+* stats: `args=[interval]`, `observed` = the NodeSpec watched.
+* influxql functions: `args` = the method's arguments (`field`, then e.g. percentile, n, unit),
+  `field` = the field name, `as`, `usePointTimes`.
+* httpPost / alert post: `headers` dict; sideload `fields`/`tags` dicts, `order` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kapacitrio.pipeline import gotypes as g
+from kapacitrio.pipeline.props import (
+    Prop,
+    flag,
+    fld,
+    keyvalue,
+    method,
+    quiet,
+    setlist,
+)
+from kapacitrio.pipeline.spec import BATCH, NONE, STAR, STREAM, NodeSpec
+
+SAME = "same"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKind:
+    """What the builder needs to know about one kind of node."""
+
+    kind: str
+    go: str
+    desc: str
+    params: tuple[str, ...] = ()
+    provides: str = SAME
+    wants: str = SAME
+    props: tuple[Prop, ...] = ()
+    chain: bool = True
+    extra_chain: tuple[str, ...] = ()
+    validate: Callable[[NodeSpec], str | None] | None = None
+    init: Callable[[NodeSpec], str | None] | None = None
+    prop_index: dict[str, Prop] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for p in (*self.props, quiet()):
+            self.prop_index[p.name] = p
+
+    @property
+    def go_type(self) -> str:
+        return "*pipeline." + self.go
+
+
+KINDS: dict[str, NodeKind] = {}
+
+
+def _reg(k: NodeKind) -> NodeKind:
+    KINDS[k.kind] = k
+    g.GO_NODE_TYPES.setdefault(k.kind, k.go)
+    return k
+
+
+# ---------------------------------------------------------------------------------------------
+# validators and initialisers
+
+
+def _from_where(props: dict[str, Any], args: list[Any]) -> None:
+    from kapacitrio.tick import ast
+
+    lam = args[0]
+    old = props["where"]
+    if old is None:
+        props["where"] = lam
+    else:
+        both = ast.BinaryNode(op="AND", left=old.expr, right=lam.expr, pos=old.pos)
+        props["where"] = ast.LambdaNode(expr=both, pos=old.pos)
+
+
+def _dims(props: dict[str, Any], args: list[Any], key: str = "groupBy") -> str | None:
+    props[key] = list(args)
+    return None
+
+
+def _window_validate(n: NodeSpec) -> str | None:
+    p = n.props
+    if p["periodCount"] != 0 and p["period"] != 0:
+        return "cannot specify both period and periodCount"
+    if p["periodCount"] != 0 and p["align"]:
+        return "can only align windows based off time, not count"
+    if p["periodCount"] != 0 and p["everyCount"] <= 0:
+        return "everyCount must be greater than zero"
+    return None
+
+
+_FILLS = ("null", "none", "previous", "linear")
+
+
+def _query_validate(n: NodeSpec) -> str | None:
+    p = n.props
+    if p["every"] != 0 and p["cron"] != "":
+        return "must not set both 'every' and 'cron' properties"
+    fill = p["fill"]
+    if fill is not None and not isinstance(fill, bool):
+        if isinstance(fill, str) and fill not in _FILLS:
+            return f"unexpected fill option {fill}"
+        if not isinstance(fill, str | int | float):
+            return f"unexpected fill type {g.go_type(fill)}"
+    times = [d for d in p["groupBy"] if type(d).__name__ == "TimeDimension"]
+    if len(times) > 1:
+        return "groupBy can only have one time dimension"
+    return None
+
+
+def _groupby_validate(n: NodeSpec) -> str | None:
+    return _check_dimensions(n.args, n.props.get("exclude", []))
+
+
+def _check_dimensions(dims: list[Any], exclude: list[Any]) -> str | None:
+    has_star = False
+    for d in dims:
+        if d is STAR:
+            has_star = True
+        elif isinstance(d, str):
+            if d == "":
+                return "dimensions must not be empty strings"
+        elif type(d).__name__ != "TimeDimension":
+            return f"invalid dimension object of type {g.go_type(d)}"
+    if has_star and len(dims) > 1:
+        return "cannot group by both '*' and named dimensions."
+    if exclude and not has_star:
+        return "exclude requires '*'"
+    return None
+
+
+def _from_validate(n: NodeSpec) -> str | None:
+    return _check_dimensions(n.props["groupBy"], [])
+
+
+def _eval_keep(props: dict[str, Any], args: list[Any]) -> None:
+    props["keep"] = True
+    props["keepList"] = list(args) if args else None
+
+
+def _eval_validate(n: NodeSpec) -> str | None:
+    p = n.props
+    if len(p["as"]) != len(n.args):
+        return "must provide one name per expression via the 'As' property"
+    for t in p["tags"]:
+        if t not in p["as"]:
+            return f"cannot convert field {t!r} to tag, not in the list of 'as' names"
+    return None
+
+
+def _default_validate(n: NodeSpec) -> str | None:
+    for name in n.props["fields"]:
+        if name in n.props["tags"]:
+            return f"cannot use the same name for both a field and a tag: {name}"
+    for name, value in n.props["fields"].items():
+        if not isinstance(value, int | float | str | bool) or g.is_duration(value):
+            return f"unsupported type {g.go_type(value)} for field {name!r}"
+    return None
+
+
+def _default_field(props: dict[str, Any], args: list[Any]) -> None:
+    props["fields"][args[0]] = args[1]
+
+
+def _flatten_drop(props: dict[str, Any], args: list[Any]) -> str | None:
+    if len(args) > 1:
+        return "dropOriginalFieldName takes zero or one argument"
+    props["dropOriginalFieldName"] = args[0] if args else True
+    return None
+
+
+def _join_validate(n: NodeSpec) -> str | None:
+    names = n.props["as"]
+    if len(names) != len(n.parents):
+        return "a call to join.as() is required to specify the output stream prefixes."
+    delim = n.props["delimiter"]
+    seen: set[str] = set()
+    for name in names:
+        if name == "":
+            return "must provide a prefix name for the join node, see .as() property method"
+        if delim and delim in name:
+            return f"cannot use name {name} as field prefix, it contains the delimiter {delim!r} "
+        if name in seen:
+            return f"cannot use the same prefix name see .as() property method: {name}"
+        seen.add(name)
+    return _check_fill(n.props["fill"])
+
+
+def _check_fill(fill: Any) -> str | None:
+    if fill is None:
+        return None
+    if isinstance(fill, str):
+        if fill not in ("null", "none"):
+            return f"unexpected fill option {fill}"
+        return None
+    if isinstance(fill, bool) or not isinstance(fill, int | float) or g.is_duration(fill):
+        return f"unexpected fill type {g.go_type(fill)}"
+    return None
+
+
+def _combine_validate(n: NodeSpec) -> str | None:
+    names = n.props["as"]
+    if len(names) != len(n.args):
+        return "must provide one name per expression via the 'As' property"
+    delim = n.props["delimiter"]
+    if len(set(names)) != len(names):
+        return "must provide unique names via the 'As' property"
+    for name in names:
+        if delim and delim in name:
+            return f"cannot use name {name} as field prefix, it contains the delimiter {delim!r}"
+    if len(n.args) < 2:
+        return "a combine node must have at least two expressions"
+    return None
+
+
+def _derivative_init(n: NodeSpec) -> None:
+    n.props["as"] = n.args[0]
+
+
+def _sample_init(n: NodeSpec) -> str | None:
+    rate = n.args[0]
+    if isinstance(rate, bool) or not isinstance(rate, int):
+        return f"invalid sample rate type {g.go_type(rate)}, must be an int64 or time.Duration"
+    return None
+
+
+def _barrier_validate(n: NodeSpec) -> str | None:
+    idle, period = n.props["idle"], n.props["period"]
+    if idle != 0 and period != 0:
+        return f"cannot specify both idle and period: idle: {idle}, period: {period}"
+    if idle == 0 and period == 0:
+        return "must specify either idle or period"
+    if idle < 0:
+        return f"idle must be positive: {idle}"
+    if period < 0:
+        return f"period must be positive: {period}"
+    return None
+
+
+def _log_validate(n: NodeSpec) -> str | None:
+    level = n.props["level"].upper()
+    if level not in ("DEBUG", "INFO", "WARN", "ERROR"):
+        return f"invalid log level {n.props['level']}"
+    return None
+
+
+def _httppost_init(n: NodeSpec) -> str | None:
+    if len(n.args) > 1:
+        return "httpPost expects 0 or 1 arguments"
+    n.props["url"] = n.args[0] if n.args else ""
+    return None
+
+
+def _httppost_validate(n: NodeSpec) -> str | None:
+    if n.props["url"] == "" and n.props["endpoint"] == "":
+        return "must provide url or endpoint"
+    if n.props["url"] and n.props["endpoint"]:
+        return "only one endpoint and url can be specified"
+    for k in n.props["headers"]:
+        if k.lower() == "authenticate":
+            return "cannot set 'authenticate' header"
+    return None
+
+
+def _influxdb_validate(n: NodeSpec) -> str | None:
+    if n.props["database"] == "":
+        return "must specify a database"
+    return None
+
+
+def _loopback_validate(n: NodeSpec) -> str | None:
+    if n.props["database"] == "":
+        return "must specify a database"
+    if n.props["retentionPolicy"] == "":
+        return "must specify a retention policy"
+    return None
+
+
+def _union_validate(n: NodeSpec) -> str | None:
+    edges = {p.provides for p in n.parents}
+    if len(edges) > 1:
+        return "all parents of a union node must have the same edge type"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# sources
+
+
+_reg(
+    NodeKind(
+        "stream",
+        "StreamNode",
+        "stream",
+        provides=STREAM,
+        wants=NONE,
+        chain=False,
+        extra_chain=("from",),
+    )
+)
+_reg(
+    NodeKind(
+        "batch",
+        "BatchNode",
+        "batch",
+        provides=BATCH,
+        wants=NONE,
+        chain=False,
+        extra_chain=("query", "queryFlux"),
+    )
+)
+_reg(
+    NodeKind(
+        "from",
+        "FromNode",
+        "from",
+        provides=STREAM,
+        wants=STREAM,
+        extra_chain=("from",),
+        props=(
+            fld("database", g.STRING),
+            fld("retentionPolicy", g.STRING),
+            fld("measurement", g.STRING),
+            fld("truncate", g.DURATION),
+            fld("round", g.DURATION),
+            method("where", (g.LAMBDA,), None, _from_where),
+            method("groupBy", ("..." + g.ANY,), [], _dims),
+            flag("groupByMeasurement"),
+        ),
+        validate=_from_validate,
+    )
+)
+_SCHEDULE = (
+    fld("period", g.DURATION),
+    fld("every", g.DURATION),
+    fld("cron", g.STRING),
+    fld("offset", g.DURATION),
+    flag("align"),
+    fld("cluster", g.STRING),
+)
+_reg(
+    NodeKind(
+        "query",
+        "QueryNode",
+        "query",
+        params=(g.STRING,),
+        provides=BATCH,
+        wants=BATCH,
+        props=(
+            *_SCHEDULE,
+            flag("alignGroup"),
+            method("groupBy", ("..." + g.ANY,), [], _dims),
+            flag("groupByMeasurement"),
+            fld("fill", g.ANY),
+        ),
+        validate=_query_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "queryFlux",
+        "QueryFluxNode",
+        "queryFlux",
+        params=(g.STRING,),
+        provides=BATCH,
+        wants=BATCH,
+        props=(*_SCHEDULE, fld("org", g.STRING), fld("orgID", g.STRING)),
+    )
+)
+_reg(
+    NodeKind(
+        "stats",
+        "StatsNode",
+        "stats",
+        params=(g.DURATION,),
+        provides=STREAM,
+        wants=NONE,
+        props=(flag("align"),),
+    )
+)
+_reg(NodeKind("noOp", "NoOpNode", "noop", chain=False))
+
+# ---------------------------------------------------------------------------------------------
+# transforms
+
+_reg(
+    NodeKind(
+        "window",
+        "WindowNode",
+        "window",
+        provides=BATCH,
+        wants=STREAM,
+        props=(
+            fld("period", g.DURATION),
+            fld("every", g.DURATION),
+            flag("align"),
+            flag("fillPeriod"),
+            fld("periodCount", g.INT),
+            fld("everyCount", g.INT),
+        ),
+        validate=_window_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "groupBy",
+        "GroupByNode",
+        "groupby",
+        params=("..." + g.ANY,),
+        props=(setlist("exclude"), flag("byMeasurement")),
+        validate=_groupby_validate,
+    )
+)
+_reg(NodeKind("where", "WhereNode", "where", params=(g.LAMBDA,)))
+_reg(
+    NodeKind(
+        "eval",
+        "EvalNode",
+        "eval",
+        params=("..." + g.LAMBDA,),
+        props=(
+            setlist("as"),
+            setlist("tags"),
+            method("keep", ("..." + g.STRING,), False, _eval_keep),
+        ),
+        validate=_eval_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "default",
+        "DefaultNode",
+        "default",
+        props=(
+            method("field", (g.STRING, g.ANY), {}, _default_field, key="fields"),
+            keyvalue("tag", key="tags"),
+        ),
+        validate=_default_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "delete",
+        "DeleteNode",
+        "delete",
+        props=(
+            method("field", (g.STRING,), [], lambda p, a: p["fields"].append(a[0]), key="fields"),
+            method("tag", (g.STRING,), [], lambda p, a: p["tags"].append(a[0]), key="tags"),
+        ),
+    )
+)
+_reg(
+    NodeKind(
+        "flatten",
+        "FlattenNode",
+        "flatten",
+        props=(
+            setlist("on"),
+            fld("delimiter", g.STRING, "."),
+            fld("tolerance", g.DURATION),
+            method("dropOriginalFieldName", ("..." + g.BOOL,), False, _flatten_drop),
+        ),
+    )
+)
+_reg(
+    NodeKind(
+        "union",
+        "UnionNode",
+        "union",
+        params=("..." + g.NODE,),
+        props=(fld("rename", g.STRING),),
+        validate=_union_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "join",
+        "JoinNode",
+        "join",
+        params=("..." + g.NODE,),
+        props=(
+            setlist("as"),
+            setlist("on"),
+            fld("delimiter", g.STRING, "."),
+            fld("tolerance", g.DURATION),
+            fld("fill", g.ANY),
+            fld("streamName", g.STRING),
+            flag("deleteAll"),
+        ),
+        validate=_join_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "combine",
+        "CombineNode",
+        "combine",
+        params=("..." + g.LAMBDA,),
+        provides=STREAM,
+        props=(
+            setlist("as"),
+            fld("delimiter", g.STRING, "."),
+            fld("tolerance", g.DURATION),
+            fld("max", g.INT, 1_000_000),
+        ),
+        validate=_combine_validate,
+    )
+)
+_reg(NodeKind("changeDetect", "ChangeDetectNode", "changeDetect", params=("..." + g.STRING,)))
+_reg(
+    NodeKind(
+        "derivative",
+        "DerivativeNode",
+        "derivative",
+        params=(g.STRING,),
+        props=(
+            fld("unit", g.DURATION, g.Duration(1_000_000_000)),
+            flag("nonNegative"),
+            fld("as", g.STRING),
+        ),
+        init=_derivative_init,
+    )
+)
+_reg(NodeKind("shift", "ShiftNode", "shift", params=(g.DURATION,)))
+_reg(NodeKind("sample", "SampleNode", "sample", params=(g.ANY,), init=_sample_init))
+_reg(
+    NodeKind(
+        "stateDuration",
+        "StateDurationNode",
+        "state_duration",
+        params=(g.LAMBDA,),
+        props=(
+            fld("as", g.STRING, "state_duration"),
+            fld("unit", g.DURATION, g.Duration(1_000_000_000)),
+        ),
+    )
+)
+_reg(
+    NodeKind(
+        "stateCount",
+        "StateCountNode",
+        "state_count",
+        params=(g.LAMBDA,),
+        props=(fld("as", g.STRING, "state_count"),),
+    )
+)
+_reg(
+    NodeKind(
+        "sideload",
+        "SideloadNode",
+        "sideload",
+        props=(
+            fld("source", g.STRING),
+            setlist("order"),
+            method("field", (g.STRING, g.ANY), {}, _default_field, key="fields"),
+            keyvalue("tag", key="tags"),
+        ),
+    )
+)
+_reg(
+    NodeKind(
+        "barrier",
+        "BarrierNode",
+        "barrier",
+        props=(fld("idle", g.DURATION), fld("period", g.DURATION), fld("delete", g.BOOL)),
+        validate=_barrier_validate,
+    )
+)
+_reg(NodeKind("trickle", "TrickleNode", "trickle", provides=STREAM, wants=BATCH))
+_reg(
+    NodeKind(
+        "log",
+        "LogNode",
+        "log",
+        props=(fld("level", g.STRING, "INFO"), fld("prefix", g.STRING)),
+        validate=_log_validate,
+    )
+)
+_reg(NodeKind("httpOut", "HTTPOutNode", "http_out", params=(g.STRING,)))
+_reg(
+    NodeKind(
+        "httpPost",
+        "HTTPPostNode",
+        "http_post",
+        params=("..." + g.STRING,),
+        props=(
+            fld("endpoint", g.STRING),
+            keyvalue("header", key="headers"),
+            flag("captureResponse"),
+            fld("timeout", g.DURATION),
+            fld("codeField", g.STRING),
+            flag("skipSSLVerification"),
+        ),
+        init=_httppost_init,
+        validate=_httppost_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "influxDBOut",
+        "InfluxDBOutNode",
+        "influxdb_out",
+        provides=NONE,
+        chain=False,
+        props=(
+            fld("cluster", g.STRING),
+            fld("database", g.STRING),
+            fld("retentionPolicy", g.STRING),
+            fld("measurement", g.STRING),
+            fld("writeConsistency", g.STRING),
+            fld("precision", g.STRING),
+            fld("buffer", g.INT, 1000),
+            fld("flushInterval", g.DURATION, g.Duration(10_000_000_000)),
+            flag("create"),
+            keyvalue("tag", key="tags"),
+        ),
+        validate=_influxdb_validate,
+    )
+)
+_reg(
+    NodeKind(
+        "kapacitorLoopback",
+        "KapacitorLoopbackNode",
+        "kapacitor_loopback",
+        provides=NONE,
+        chain=False,
+        props=(
+            fld("database", g.STRING),
+            fld("retentionPolicy", g.STRING),
+            fld("measurement", g.STRING),
+            keyvalue("tag", key="tags"),
+        ),
+        validate=_loopback_validate,
+    )
+)
+
+_AUTOSCALE = (
+    fld("cluster", g.STRING),
+    fld("currentField", g.STRING),
+    fld("max", g.INT),
+    fld("min", g.INT, 1),
+    fld("replicas", g.LAMBDA),
+    fld("increaseCooldown", g.DURATION),
+    fld("decreaseCooldown", g.DURATION),
+)
+_reg(
+    NodeKind(
+        "k8sAutoscale",
+        "K8sAutoscaleNode",
+        "k8s_autoscale",
+        provides=STREAM,
+        props=(
+            *_AUTOSCALE,
+            fld("namespace", g.STRING),
+            fld("kind", g.STRING, "deployments"),
+            fld("resourceName", g.STRING),
+            fld("resourceNameTag", g.STRING),
+            fld("namespaceTag", g.STRING),
+            fld("kindTag", g.STRING),
+        ),
+    )
+)
+_reg(
+    NodeKind(
+        "swarmAutoscale",
+        "SwarmAutoscaleNode",
+        "swarm_autoscale",
+        provides=STREAM,
+        props=(
+            *_AUTOSCALE,
+            fld("serviceName", g.STRING),
+            fld("serviceNameTag", g.STRING),
+            fld("outputServiceNameTag", g.STRING),
+        ),
+    )
+)
+_reg(
+    NodeKind(
+        "ec2Autoscale",
+        "Ec2AutoscaleNode",
+        "ec2_autoscale",
+        provides=STREAM,
+        props=(
+            *_AUTOSCALE,
+            fld("groupName", g.STRING),
+            fld("groupNameTag", g.STRING),
+            fld("outputGroupNameTag", g.STRING),
+        ),
+    )
+)
+
+# ---------------------------------------------------------------------------------------------
+# InfluxQL functions: (name, extra params after the field, provides)
+
+_INFLUXQL_PROPS = (fld("as", g.STRING), flag("usePointTimes"))
+
+
+def _influxql_init(n: NodeSpec) -> str | None:
+    idx = 1 if n.kind in ("top", "bottom") else 0
+    n.props["field"] = n.args[idx]
+    n.props["as"] = n.kind if n.kind != "holtWintersWithFit" else "holtWinters"
+    return None
+
+
+def _influxql(name: str, params: tuple[str, ...], provides: str, desc: str | None = None) -> None:
+    _reg(
+        NodeKind(
+            name,
+            "InfluxQLNode",
+            desc or name,
+            params=params,
+            provides=provides,
+            props=_INFLUXQL_PROPS,
+            init=_influxql_init,
+        )
+    )
+
+
+for _name in (
+    "count",
+    "mean",
+    "median",
+    "mode",
+    "spread",
+    "sum",
+    "first",
+    "last",
+    "min",
+    "max",
+    "stddev",
+):
+    _influxql(_name, (g.STRING,), STREAM)
+_influxql("distinct", (g.STRING,), BATCH)
+_influxql("percentile", (g.STRING, g.FLOAT), STREAM)
+_influxql("top", (g.INT, g.STRING, "..." + g.STRING), BATCH)
+_influxql("bottom", (g.INT, g.STRING, "..." + g.STRING), BATCH)
+_influxql("elapsed", (g.STRING, g.DURATION), SAME)
+_influxql("difference", (g.STRING,), SAME)
+_influxql("movingAverage", (g.STRING, g.INT), SAME)
+_influxql("cumulativeSum", (g.STRING,), SAME)
+_influxql("holtWinters", (g.STRING, g.INT, g.INT, g.DURATION), BATCH)
+_influxql("holtWintersWithFit", (g.STRING, g.INT, g.INT, g.DURATION), BATCH, desc="holtWinters")
+
+INFLUXQL = frozenset(k for k, v in KINDS.items() if v.go == "InfluxQLNode")
+
+# Chaining methods every data-producing node has (the alert node is added by alert.py).
+COMMON_CHAIN = frozenset(
+    {
+        "alert",
+        "barrier",
+        "changeDetect",
+        "combine",
+        "default",
+        "delete",
+        "derivative",
+        "eval",
+        "flatten",
+        "groupBy",
+        "httpOut",
+        "httpPost",
+        "influxDBOut",
+        "join",
+        "k8sAutoscale",
+        "swarmAutoscale",
+        "ec2Autoscale",
+        "kapacitorLoopback",
+        "log",
+        "sample",
+        "shift",
+        "sideload",
+        "stateCount",
+        "stateDuration",
+        "trickle",
+        "union",
+        "where",
+        "window",
+    }
+    | INFLUXQL
+)
+# Chaining methods of every node, data-producing or not.
+NODE_CHAIN = frozenset({"stats", "deadman"})
+
+
+def chain_methods(kind: NodeKind) -> frozenset[str]:
+    """Names usable after `|` on a node of this kind."""
+    base = COMMON_CHAIN if kind.chain else frozenset()
+    return base | NODE_CHAIN | frozenset(kind.extra_chain)
+
+
+def fresh_props(kind: NodeKind) -> dict[str, Any]:
+    """Every property of a new node with its default."""
+    props: dict[str, Any] = {}
+    for p in kind.prop_index.values():
+        props.setdefault(p.store, p.fresh_default())
+    if kind.kind == "eval":
+        props["keepList"] = None
+    return props

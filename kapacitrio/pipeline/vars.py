@@ -1,0 +1,282 @@
+"""Task and template vars: the API's JSON vars in and out, var types and zero values."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from kapacitrio.pipeline import gotypes as g
+from kapacitrio.pipeline.gotypes import Duration
+from kapacitrio.pipeline.spec import STAR, Var
+from kapacitrio.tick import ast
+from kapacitrio.tick.errors import TickError
+
+API_TYPES = ("bool", "int", "float", "duration", "string", "regex", "lambda", "star", "list")
+
+TYPE_NAMES = {
+    "int": "int",
+    "float": "float",
+    "string": "string",
+    "bool": "boolean",
+    "regex": "regex",
+    "duration": "duration",
+    "lambda": "lambda",
+    "list": "list",
+    "star": "star",
+}
+"""API type name -> the name Kapacitor prints in type errors."""
+
+
+def api_type(value: Any) -> str | None:
+    """The API var type of a script value, or None when a value cannot be a var (a node)."""
+    if isinstance(value, bool):
+        return "bool"
+    if g.is_duration(value):
+        return "duration"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, re.Pattern):
+        return "regex"
+    if isinstance(value, ast.LambdaNode):
+        return "lambda"
+    if isinstance(value, list):
+        return "list"
+    if value is STAR:
+        return "star"
+    return None
+
+
+def zero_value(typ: str) -> Any:
+    """The value a missing typed var takes while a template is validated."""
+    return {
+        "int": 0,
+        "float": 0.0,
+        "string": "",
+        "bool": False,
+        "duration": Duration(0),
+        "list": [],
+    }.get(typ)
+
+
+_DUR_RE = re.compile(r"(\d+)(ns|u|µ|ms|s|m|h|d|w)")
+_UNITS = {
+    "ns": 1,
+    "u": 1_000,
+    "µ": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
+    "w": 7 * 86400 * 10**9,
+}
+
+
+def parse_duration(text: str) -> int:
+    """An InfluxQL duration string (`10s`, `1h30m`) in nanoseconds."""
+    pos, total = 0, 0
+    if not text:
+        raise ValueError(f"invalid duration {text!r}")
+    while pos < len(text):
+        m = _DUR_RE.match(text, pos)
+        if m is None:
+            raise ValueError(f"invalid duration {text!r}")
+        total += int(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    return total
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "json.Number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "[]interface {}"
+    return "map[string]interface {}"
+
+
+def _value_from_api(name: str, typ: str, value: Any) -> Any:
+    """Convert one JSON var value; raises ValueError with the reason."""
+    bad = ValueError(f"invalid var {name}: expected {typ} value, got {_json_type(value)}")
+    if typ == "bool":
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if typ == "int":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"invalid var {name}: could not convert {value} to int")
+        return int(value)
+    if typ == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return float(value)
+    if typ == "duration":
+        return _duration_from_api(name, value, bad)
+    if typ == "string":
+        if not isinstance(value, str):
+            raise bad
+        return value
+    if typ == "regex":
+        if not isinstance(value, str):
+            raise bad
+        from kapacitrio.pipeline.build import compile_regex
+
+        try:
+            return compile_regex(value)
+        except (re.error, TickError) as exc:
+            raise ValueError(f"invalid var {name}: invalid regex {value!r}: {exc}") from exc
+    if typ == "lambda":
+        if not isinstance(value, str):
+            raise bad
+        from kapacitrio.tick.parser import parse_expression
+
+        expr = parse_expression(value)
+        if isinstance(expr, ast.LambdaNode):
+            return expr
+        return ast.LambdaNode(expr=expr, pos=expr.pos)
+    if typ == "star":
+        return STAR
+    raise ValueError(f"invalid var {name}: unknown var type {typ!r}")
+
+
+def _duration_from_api(name: str, value: Any, bad: ValueError) -> Duration:
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return Duration(int(value))
+    if isinstance(value, str):
+        try:
+            return Duration(parse_duration(value))
+        except ValueError as exc:
+            raise ValueError(f"invalid var {name}: {exc}") from exc
+    raise bad
+
+
+def var_from_api(name: str, obj: Any) -> Var:
+    """One API var object `{"type": ..., "value": ..., "description": ...}`."""
+    if not isinstance(obj, dict):
+        raise TickError(f"invalid var {name}: expected an object")
+    typ = obj.get("type")
+    desc = obj.get("description") or ""
+    if typ not in API_TYPES:
+        raise TickError(f"invalid var {name}: unknown var type {typ!r}")
+    value = obj.get("value")
+    try:
+        if typ == "list":
+            if not isinstance(value, list):
+                raise ValueError(f"invalid var {name}: var has list type but value is not list")
+            items = [var_from_api(name, item) for item in value]
+            for item in items:
+                if item.type not in ("string", "star"):
+                    raise ValueError(
+                        f"invalid var {name}: lists may only contain string or star vars, got {item.type}"
+                    )
+            return Var("list", items, desc)
+        return Var(typ, _value_from_api(name, typ, value), desc)
+    except ValueError as exc:
+        raise TickError(str(exc)) from exc
+
+
+def vars_from_api(obj: Any) -> dict[str, Var]:
+    """Validate and convert an API `vars` object."""
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise TickError("invalid vars: expected an object")
+    return {name: var_from_api(name, v) for name, v in obj.items()}
+
+
+def _value_to_api(typ: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if typ == "duration":
+        return int(value)
+    if typ == "regex":
+        return value.pattern if isinstance(value, re.Pattern) else str(value)
+    if typ == "lambda":
+        return expression_string(value.expr if isinstance(value, ast.LambdaNode) else value)
+    if typ == "star":
+        return None
+    if typ == "list":
+        return [
+            var_to_api(v if isinstance(v, Var) else Var(api_type(v) or "string", v)) for v in value
+        ]
+    return value
+
+
+def var_to_api(var: Var) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": _value_to_api(var.type, var.value), "type": var.type}
+    if var.description:
+        out["description"] = var.description
+    return out
+
+
+def vars_to_api(vars: dict[str, Var]) -> dict[str, Any]:
+    """The JSON shape of a task's or template's vars."""
+    return {name: var_to_api(v) for name, v in vars.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# expression text (a lambda var's API value)
+
+
+def _float_text(v: float) -> str:
+    if math.isinf(v) or math.isnan(v):
+        return repr(v)
+    text = repr(v)
+    if "e" in text or "E" in text:
+        text = format(v, "f")
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+def expression_string(node: ast.Node) -> str:
+    """One-line text of a lambda body, as the formatter writes it."""
+    match node:
+        case ast.NumberNode():
+            if isinstance(node.value, float):
+                return _float_text(node.value)
+            return (
+                node.literal
+                if node.literal.startswith("0") and len(node.literal) > 1
+                else str(node.value)
+            )
+        case ast.StringNode():
+            return "'" + node.value.replace("'", "\\'") + "'"
+        case ast.DurationNode():
+            return node.literal
+        case ast.RegexNode():
+            return "/" + node.literal + "/"
+        case ast.BoolNode():
+            return "TRUE" if node.value else "FALSE"
+        case ast.StarNode():
+            return "*"
+        case ast.ReferenceNode():
+            return '"' + node.name.replace('"', '\\"') + '"'
+        case ast.IdentifierNode():
+            return node.name
+        case ast.UnaryNode():
+            return node.op + expression_string(node.operand)
+        case ast.BinaryNode():
+            text = f"{expression_string(node.left)} {node.op} {expression_string(node.right)}"
+            return f"({text})" if node.parens else text
+        case ast.FunctionNode():
+            return node.name + "(" + ", ".join(expression_string(a) for a in node.args) + ")"
+        case ast.LambdaNode():
+            return "lambda: " + expression_string(node.expr)
+        case ast.ListNode():
+            return "[" + ", ".join(expression_string(i) for i in node.items) + "]"
+    raise TickError(f"cannot format {type(node).__name__}")
