@@ -164,6 +164,9 @@ class ChainNode(Node):
     name: str
     args: list[Node] | None
     multiline: bool = False
+    #: Where the method name starts, and a comment block between the operator and the name.
+    name_pos: Position = field(default_factory=Position)
+    name_comment: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -177,6 +180,9 @@ class DeclarationNode(Node):
     value: Node | None = None
     type_name: str | None = None
     name_pos: Position = field(default_factory=Position)
+    #: Comment blocks in front of the name and in front of the type name (rare; kept for the formatter).
+    name_comment: list[str] = field(default_factory=list)
+    type_comment: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -200,3 +206,5 @@ class ProgramNode(Node):
 
     statements: list[Node]
     trailing_comment: list[str] = field(default_factory=list)
+    #: Every comment block left over at the end (Kapacitor can keep two); the last is `trailing_comment`.
+    trailing_comments: list[list[str]] = field(default_factory=list)
