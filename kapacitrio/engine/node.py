@@ -71,6 +71,14 @@ class NodeRuntime:
     async def run_background(self) -> None:
         """Long-running work (timers, I/O) in the task's nursery; the default does nothing."""
 
+    async def flush(self) -> None:
+        """Send what was emitted outside a handler (from `run_background`) to the children now."""
+        if self._flusher is not None:
+            await self._flusher()
+
+    #: Set by the task runner; `flush` calls it.
+    _flusher: Callable[[], Any] | None = None
+
     def cardinality(self) -> int:
         """Number of groups this node holds state for (`working_cardinality`)."""
         return 0

@@ -1,0 +1,71 @@
+"""What a running node may use: its task's id, clock, services, logging and the httpOut registry."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import structlog
+
+from kapacitrio.engine.clock import Clock
+
+_log = structlog.get_logger("kapacitrio.task")
+
+LogSink = Callable[[dict[str, Any]], None]
+
+
+class HTTPOutSource(Protocol):
+    """An httpOut node as the registry sees it."""
+
+    def result(self) -> dict[str, Any]:
+        """The endpoint's current Result JSON."""
+        ...
+
+
+class TaskContext:
+    """Per-task services handed to every node runtime.
+
+    `services` is the server's service registry (or a test stand-in); `log_sink`, when given, receives
+    every log entry as a dict (the logs API streams these). The last entries are kept in `recent`.
+    """
+
+    def __init__(
+        self,
+        task_id: str,
+        clock: Clock,
+        services: Any = None,
+        log_sink: LogSink | None = None,
+        recent: int = 200,
+    ) -> None:
+        self.task_id = task_id
+        self.clock = clock
+        self.services = services
+        self.log_sink = log_sink
+        self.http_out: dict[str, HTTPOutSource] = {}
+        self.recent: deque[dict[str, Any]] = deque(maxlen=recent)
+
+    def log(self, level: str, node_name: str, message: str, **kv: Any) -> None:
+        """Log one entry for a node of this task."""
+        entry = {
+            "lvl": level.lower(),
+            "task": self.task_id,
+            "node": node_name,
+            "msg": message,
+            **kv,
+        }
+        self.recent.append(entry)
+        if self.log_sink is not None:
+            self.log_sink(entry)
+        method = {"debug": _log.debug, "warn": _log.warning, "error": _log.error}.get(
+            entry["lvl"], _log.info
+        )
+        method(message, task=self.task_id, node=node_name, **kv)
+
+    def log_error(self, node_name: str, message: str) -> None:
+        """Log a per-message error of a node."""
+        self.log("error", node_name, message)
+
+    def register_http_out(self, endpoint: str, source: HTTPOutSource) -> None:
+        """Make an httpOut node's result readable as `GET /tasks/<id>/<endpoint>`."""
+        self.http_out[endpoint] = source

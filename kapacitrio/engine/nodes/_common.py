@@ -1,0 +1,48 @@
+"""Helpers shared by node runtimes: lambdas compiled once with per-group instances, dimensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kapacitrio.models.point import Dimensions
+from kapacitrio.pipeline.spec import STAR
+
+
+class GroupLambda:
+    """A compiled lambda with one stateful instance per group ID."""
+
+    __slots__ = ("compiled", "instances")
+
+    def __init__(self, node: Any) -> None:
+        from kapacitrio.tick.lambdas import compile_expression
+
+        self.compiled = compile_expression(node)
+        self.instances: dict[str, Any] = {}
+
+    def instance(self, group: str) -> Any:
+        inst = self.instances.get(group)
+        if inst is None:
+            inst = self.compiled.instance()
+            self.instances[group] = inst
+        return inst
+
+    def forget(self, group: str) -> None:
+        self.instances.pop(group, None)
+
+
+def dims_from(items: list[Any], by_name: bool, exclude: list[str] | None = None) -> Any:
+    """`Dimensions` for a list of tag names, or a callable tags -> Dimensions when it holds `*`."""
+    names = [d for d in items if isinstance(d, str)]
+    if any(d is STAR for d in items):
+        excluded = frozenset(exclude or ())
+        cache: dict[tuple[str, ...], Dimensions] = {}
+
+        def star(tags: dict[str, str]) -> Dimensions:
+            key = tuple(sorted(t for t in tags if t not in excluded))
+            d = cache.get(key)
+            if d is None:
+                d = cache[key] = Dimensions(by_name, key)
+            return d
+
+        return star
+    return Dimensions(by_name, tuple(sorted(set(names))))

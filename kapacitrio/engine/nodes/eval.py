@@ -1,0 +1,102 @@
+"""`eval`: evaluates lambdas per point into new fields or tags (`as`, `tags`, `keep`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._common import GroupLambda
+from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
+from kapacitrio.tick.errors import EvalError
+
+
+class _Skip(Exception):
+    """The point is dropped (the error was already counted)."""
+
+
+@register("eval")
+class EvalRuntime(NodeRuntime):
+    """Each result is visible to the later expressions; output fields follow `keep`."""
+
+    extra_stats = {"eval_errors": 0}
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        self.exprs = [GroupLambda(lam) for lam in spec.args]
+        self.names: list[str] = list(spec.props.get("as") or [])
+        self.tag_names = set(spec.props.get("tags") or [])
+        self.keep = bool(spec.props.get("keep"))
+        self.keep_list: list[str] | None = spec.props.get("keepList")
+
+    def _fail(self, message: str) -> None:
+        self.stats["eval_errors"] += 1
+        self.error(message)
+        raise _Skip
+
+    def _apply(
+        self, group: str, time: int, fields: dict[str, Any], tags: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        scope = dict(fields)
+        results: dict[str, Any] = {}
+        new_tags: dict[str, str] | None = None
+        for lam, name in zip(self.exprs, self.names, strict=False):
+            try:
+                value = lam.instance(group).eval(
+                    time, scope, tags if new_tags is None else new_tags
+                )
+            except EvalError as exc:
+                self._fail(str(exc))
+            if name in self.tag_names:
+                if not isinstance(value, str):
+                    self._fail(f"cannot set tag {name} to non string value {value!r}")
+                if new_tags is None:
+                    new_tags = dict(tags)
+                new_tags[name] = value
+            results[name] = value
+            scope[name] = value
+        out_tags = tags if new_tags is None else new_tags
+        if not self.keep:
+            return {k: v for k, v in results.items() if k not in self.tag_names}, out_tags
+        if self.keep_list is None:
+            return {**fields, **results}, out_tags
+        out: dict[str, Any] = {}
+        for name in self.keep_list:
+            if name in results:
+                out[name] = results[name]
+            elif name in fields:
+                out[name] = fields[name]
+            else:
+                self._fail(f"cannot keep field {name!r}, field does not exist")
+        return out, out_tags
+
+    def point(self, p: Point, parent: int) -> None:
+        try:
+            fields, tags = self._apply(p.group, p.time, p.fields, p.tags)
+        except _Skip:
+            return
+        if tags is p.tags:
+            self.out.append(p.copy_with(fields=fields))
+            return
+        d = p.dimensions
+        if any(tags.get(t) != p.tags.get(t) for t in d.tag_names):
+            self.out.append(p.copy_with(fields=fields, tags=tags, group=d.group_id(p.name, tags)))
+        else:
+            self.out.append(p.copy_with(fields=fields, tags=tags))
+
+    def batch(self, b: Batch, parent: int) -> None:
+        points = []
+        for bp in b.points:
+            try:
+                fields, tags = self._apply(b.group, bp.time, bp.fields, bp.tags)
+            except _Skip:
+                continue
+            points.append(BatchPoint(bp.time, fields, tags))
+        self.emit(b.copy_with(points=points))
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        for lam in self.exprs:
+            lam.forget(d.group)
+        self.emit(d)
+
+    def cardinality(self) -> int:
+        return max((len(lam.instances) for lam in self.exprs), default=0)

@@ -1,0 +1,121 @@
+"""Simple per-message nodes: `log`, `noOp`, `shift`, `sample` and `union`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
+from kapacitrio.models.result import to_row
+from kapacitrio.tick.values import Duration
+
+
+@register("log")
+class LogRuntime(NodeRuntime):
+    """Logs each point or batch as JSON at `level` with `prefix`, and passes it on."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        self.level = str(spec.props.get("level") or "INFO").lower()
+        self.prefix = str(spec.props.get("prefix") or "")
+
+    def _log(self, msg: Point | Batch) -> None:
+        text = json.dumps(to_row(msg), default=str)
+        self.ctx.log(self.level, self.spec.name, f"{self.prefix} {text}".strip())
+
+    def point(self, p: Point, parent: int) -> None:
+        self._log(p)
+        self.out.append(p)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        self._log(b)
+        self.out.append(b)
+
+
+@register("noOp")
+class NoOpRuntime(NodeRuntime):
+    """Swallows everything (counted as collected)."""
+
+    def point(self, p: Point, parent: int) -> None:
+        pass
+
+    def batch(self, b: Batch, parent: int) -> None:
+        pass
+
+    def barrier(self, b: Any, parent: int) -> None:
+        pass
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        pass
+
+
+@register("shift")
+class ShiftRuntime(NodeRuntime):
+    """Moves point times (and batch tmax) by a fixed duration."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        self.delta = int(spec.args[0]) if spec.args else 0
+
+    def point(self, p: Point, parent: int) -> None:
+        self.out.append(p.copy_with(time=p.time + self.delta))
+
+    def batch(self, b: Batch, parent: int) -> None:
+        d = self.delta
+        points = [BatchPoint(bp.time + d, bp.fields, bp.tags) for bp in b.points]
+        self.emit(b.copy_with(tmax=b.tmax + d, points=points))
+
+
+@register("sample")
+class SampleRuntime(NodeRuntime):
+    """Keeps every n-th point per group (int rate) or points on multiples of a duration."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        rate = spec.args[0]
+        self.duration = int(rate) if type(rate) is Duration else 0
+        self.n = 0 if self.duration else int(rate)
+        self.counts: dict[str, int] = {}
+
+    def _keep(self, group: str, t: int) -> bool:
+        if self.duration:
+            return t % self.duration == 0
+        c = self.counts.get(group, 0)
+        self.counts[group] = c + 1
+        return self.n <= 0 or c % self.n == 0
+
+    def point(self, p: Point, parent: int) -> None:
+        if self._keep(p.group, p.time):
+            self.out.append(p)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        self.counts.pop(b.group, None)
+        self.emit(b.copy_with(points=[bp for bp in b.points if self._keep(b.group, bp.time)]))
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.counts.pop(d.group, None)
+        self.emit(d)
+
+    def cardinality(self) -> int:
+        return len(self.counts)
+
+
+@register("union")
+class UnionRuntime(NodeRuntime):
+    """Passes on every parent's messages in arrival order, optionally renamed."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        self.rename = str(spec.props.get("rename") or "")
+
+    def point(self, p: Point, parent: int) -> None:
+        if self.rename:
+            d = p.dimensions
+            p = p.copy_with(name=self.rename, group=d.group_id(self.rename, p.tags))
+        self.out.append(p)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        if self.rename:
+            b = b.copy_with(name=self.rename, group=b.dimensions.group_id(self.rename, b.tags))
+        self.out.append(b)

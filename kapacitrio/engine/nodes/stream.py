@@ -1,0 +1,81 @@
+"""Stream sources: `stream` (the root of stream tasks) and `from` (select, filter, group points)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._common import dims_from
+from kapacitrio.models.point import NO_DIMENSIONS, Point
+from kapacitrio.tick.errors import EvalError
+
+
+@register("stream")
+class StreamRuntime(NodeRuntime):
+    """Receives every point written for the task's dbrps and passes it on."""
+
+    def point(self, p: Point, parent: int) -> None:
+        self.out.append(p)
+
+
+def truncate(t: int, d: int) -> int:
+    """`t` truncated to a multiple of `d` (towards the past)."""
+    return t - t % d
+
+
+def round_time(t: int, d: int) -> int:
+    """`t` rounded to the nearest multiple of `d`, halfway rounding away from zero."""
+    r = t % d
+    base = t - r
+    return base + d if r + r >= d else base
+
+
+@register("from")
+class FromRuntime(NodeRuntime):
+    """Filters by database, retention policy, measurement and lambda; truncates/rounds; groups."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        props = spec.props
+        self.db = props.get("database") or ""
+        self.rp = props.get("retentionPolicy") or ""
+        self.measurement = props.get("measurement") or ""
+        self.truncate = int(props.get("truncate") or 0)
+        self.round = int(props.get("round") or 0)
+        where = props.get("where")
+        self.where = None
+        if where is not None:
+            from kapacitrio.tick.lambdas import compile_expression
+
+            self.where = compile_expression(where).instance()
+        group_by = props.get("groupBy") or []
+        by_name = bool(props.get("groupByMeasurement"))
+        self.dims = dims_from(group_by, by_name) if (group_by or by_name) else None
+
+    def point(self, p: Point, parent: int) -> None:
+        if self.measurement and p.name != self.measurement:
+            return
+        if self.db and p.db != self.db:
+            return
+        if self.rp and p.rp != self.rp:
+            return
+        if self.where is not None:
+            try:
+                if not self.where.eval_bool(p.time, p.fields, p.tags):
+                    return
+            except EvalError as exc:
+                self.error(str(exc))
+                return
+        t = p.time
+        if self.truncate:
+            t = truncate(t, self.truncate)
+        if self.round:
+            t = round_time(t, self.round)
+        dims = self.dims
+        if dims is None:
+            if t != p.time or p.dimensions is not NO_DIMENSIONS or p.group:
+                p = p.copy_with(time=t, group="", dimensions=NO_DIMENSIONS)
+        else:
+            d = dims if not callable(dims) else dims(p.tags)
+            p = p.copy_with(time=t, group=d.group_id(p.name, p.tags), dimensions=d)
+        self.out.append(p)

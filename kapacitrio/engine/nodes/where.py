@@ -1,0 +1,46 @@
+"""`where`: keeps points (and batch points) for which a lambda is true."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._common import GroupLambda
+from kapacitrio.models.point import Batch, DeleteGroup, Point
+from kapacitrio.tick.errors import EvalError
+
+
+@register("where")
+class WhereRuntime(NodeRuntime):
+    """Filters with one stateful lambda instance per group; evaluation errors drop the point."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        self.expr = GroupLambda(spec.args[0])
+
+    def point(self, p: Point, parent: int) -> None:
+        try:
+            keep = self.expr.instance(p.group).eval_bool(p.time, p.fields, p.tags)
+        except EvalError as exc:
+            self.error(str(exc))
+            return
+        if keep:
+            self.out.append(p)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        inst = self.expr.instance(b.group)
+        kept = []
+        for bp in b.points:
+            try:
+                if inst.eval_bool(bp.time, bp.fields, bp.tags):
+                    kept.append(bp)
+            except EvalError as exc:
+                self.error(str(exc))
+        self.emit(b.copy_with(points=kept))
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.expr.forget(d.group)
+        self.emit(d)
+
+    def cardinality(self) -> int:
+        return len(self.expr.instances)

@@ -1,0 +1,150 @@
+"""`window`: buffers points per group and emits them as batches, by data time or by count."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Point
+
+
+class _TimeWindow:
+    """One group's buffer for a time-based window."""
+
+    __slots__ = ("name", "tags", "dims", "group", "buf", "next_emit")
+
+    def __init__(self, p: Point) -> None:
+        self.name = p.name
+        self.tags = p.dimensions.group_tags(p.tags)
+        self.dims = p.dimensions
+        self.group = p.group
+        self.buf: deque[BatchPoint] = deque()
+        self.next_emit: int | None = None
+
+
+class _CountWindow:
+    """One group's ring buffer for a count-based window."""
+
+    __slots__ = ("name", "tags", "dims", "group", "buf", "count", "next_emit")
+
+    def __init__(self, p: Point, size: int, first_emit: int) -> None:
+        self.name = p.name
+        self.tags = p.dimensions.group_tags(p.tags)
+        self.dims = p.dimensions
+        self.group = p.group
+        self.buf: deque[tuple[BatchPoint, str]] = deque(maxlen=size)
+        self.count = 0
+        self.next_emit = first_emit
+
+
+@register("window")
+class WindowRuntime(NodeRuntime):
+    """Windows by `period`/`every` (data-time driven, optional align/fillPeriod) or by counts."""
+
+    def __init__(self, spec: Any, ctx: Any) -> None:
+        super().__init__(spec, ctx)
+        p = spec.props
+        self.period = int(p.get("period") or 0)
+        self.every = int(p.get("every") or 0)
+        self.align = bool(p.get("align"))
+        self.fill_period = bool(p.get("fillPeriod"))
+        self.period_count = int(p.get("periodCount") or 0)
+        self.every_count = int(p.get("everyCount") or 0)
+        if self.period == 0 and self.period_count == 0:
+            raise NodeError(
+                "window node must have either a non zero period or non zero period count"
+            )
+        self.groups: dict[str, Any] = {}
+
+    # -- time windows
+    def _init_next(self, t0: int) -> int:
+        if self.fill_period:
+            first = t0 + self.period
+        elif self.every == 0:
+            return t0
+        else:
+            first = t0 + self.every
+        if self.align and self.every:
+            nxt = first - first % self.every
+            if nxt <= first and self.fill_period:
+                nxt += self.every
+            return nxt
+        return first
+
+    def _emit_time(self, w: _TimeWindow, tmax: int) -> None:
+        low = tmax - self.period
+        buf = w.buf
+        if self.every == 0:
+            while buf and buf[0].time <= low:
+                buf.popleft()
+        else:
+            while buf and buf[0].time < low:
+                buf.popleft()
+        self.emit(Batch(w.name, w.tags, tmax, list(buf), w.group, w.dims))
+
+    def _advance(self, w: _TimeWindow, t: int) -> None:
+        """A point or barrier at time t: emit the window if t reached the next emit time."""
+        if w.next_emit is None:
+            w.next_emit = self._init_next(t)
+        if t < w.next_emit:
+            return
+        if self.every == 0:
+            self._emit_time(w, t)
+            w.next_emit = t
+            return
+        self._emit_time(w, w.next_emit)
+        nxt = t + self.every
+        if self.align:
+            nxt -= nxt % self.every
+        w.next_emit = nxt
+
+    def point(self, p: Point, parent: int) -> None:
+        if self.period_count:
+            self._count_point(p)
+            return
+        w = self.groups.get(p.group)
+        if w is None:
+            w = self.groups[p.group] = _TimeWindow(p)
+        bp = BatchPoint(p.time, p.fields, p.tags)
+        if self.every == 0:
+            w.buf.append(bp)
+            if w.next_emit is None:
+                w.next_emit = self._init_next(p.time)
+            if p.time >= w.next_emit:
+                self._emit_time(w, p.time)
+                w.next_emit = p.time
+            return
+        self._advance(w, p.time)
+        w.buf.append(bp)
+
+    # -- count windows
+    def _count_point(self, p: Point) -> None:
+        w = self.groups.get(p.group)
+        if w is None:
+            first = self.period_count if self.fill_period else self.every_count
+            w = self.groups[p.group] = _CountWindow(p, self.period_count, first)
+        w.buf.append(BatchPoint(p.time, p.fields, p.tags))
+        w.count += 1
+        if w.count == w.next_emit:
+            w.next_emit += self.every_count
+            self.emit(Batch(w.name, w.tags, p.time, list(w.buf), w.group, w.dims))
+
+    # -- other messages
+    def batch(self, b: Batch, parent: int) -> None:
+        raise NodeError("window node does not accept batch data")
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        if not self.period_count and self.every:
+            targets = self.groups.values() if b.group is None else [self.groups.get(b.group)]
+            for w in targets:
+                if w is not None:
+                    self._advance(w, b.time)
+        self.emit(b)
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.groups.pop(d.group, None)
+        self.emit(d)
+
+    def cardinality(self) -> int:
+        return len(self.groups)

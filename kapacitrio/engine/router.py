@@ -1,0 +1,67 @@
+"""Routes written points to the stream tasks that want them: (db, rp) -> measurement -> tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Key = tuple[str, str]
+
+#: The measurement key of a task input that takes every measurement.
+ANY = ""
+
+
+class Router:
+    """Index of stream task inputs by database, retention policy and measurement.
+
+    A task registers one entry per dbrp with the measurements its `from()` nodes name (`""` =
+    every measurement). An empty db or rp in a registration matches any. Lookups go through a
+    per-(db, rp) table merged once after each change, so the cost of routing a line is one dict
+    lookup, whatever the number of tasks.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Any, list[tuple[Key, frozenset[str]]]] = {}
+        self._tables: dict[Key, tuple[dict[str, list[Any]], list[Any]]] = {}
+
+    def add(self, target: Any, dbrps: list[Key], measurements: set[str]) -> None:
+        """Register a target for the given dbrps; `measurements` containing `""` means all."""
+        meas = frozenset(measurements) if ANY not in measurements else frozenset({ANY})
+        self._entries[target] = [(k, meas) for k in dbrps]
+        self._tables.clear()
+
+    def remove(self, target: Any) -> None:
+        """Forget a target."""
+        if self._entries.pop(target, None) is not None:
+            self._tables.clear()
+
+    def table(self, db: str, rp: str) -> tuple[dict[str, list[Any]], list[Any]]:
+        """(measurement -> targets including the wildcard ones, wildcard targets) for a dbrp."""
+        key = (db, rp)
+        table = self._tables.get(key)
+        if table is None:
+            table = self._build(db, rp)
+            self._tables[key] = table
+        return table
+
+    def targets(self, db: str, rp: str, measurement: str) -> list[Any]:
+        """Every target that wants this measurement in this dbrp."""
+        by_meas, wild = self.table(db, rp)
+        return by_meas.get(measurement, wild)
+
+    def _build(self, db: str, rp: str) -> tuple[dict[str, list[Any]], list[Any]]:
+        wild: list[Any] = []
+        named: dict[str, list[Any]] = {}
+        for target, regs in self._entries.items():
+            for (rdb, rrp), meas in regs:
+                if (rdb and rdb != db) or (rrp and rrp != rp):
+                    continue
+                if ANY in meas:
+                    if target not in wild:
+                        wild.append(target)
+                else:
+                    for m in meas:
+                        lst = named.setdefault(m, [])
+                        if target not in lst:
+                            lst.append(target)
+        by_meas = {m: lst + [t for t in wild if t not in lst] for m, lst in named.items()}
+        return by_meas, wild

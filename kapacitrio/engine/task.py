@@ -1,0 +1,252 @@
+"""One running task: a Trio nursery with one coroutine per node, joined by bounded chunk channels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import trio
+
+from kapacitrio.engine.context import TaskContext
+from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
+from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
+from kapacitrio.pipeline.spec import NodeSpec, Pipeline
+from kapacitrio.tick.errors import EvalError
+
+#: Chunks buffered per node input before a sender waits (backpressure).
+CHANNEL_CHUNKS = 64
+
+Chunk = list[Any]
+Envelope = tuple[int, Chunk]
+
+
+class TaskStartError(Exception):
+    """A task cannot start; the text is Kapacitor's."""
+
+
+class _Node:
+    """A node runtime with its channels and counters."""
+
+    __slots__ = (
+        "spec",
+        "rt",
+        "send",
+        "recv",
+        "children",
+        "collected",
+        "emitted",
+        "exec_ns",
+        "edge_counts",
+    )
+
+    def __init__(self, spec: NodeSpec, rt: NodeRuntime) -> None:
+        self.spec = spec
+        self.rt = rt
+        self.send, self.recv = trio.open_memory_channel[Envelope](CHANNEL_CHUNKS)
+        # (child node, parent index in the child, send channel clone)
+        self.children: list[tuple[_Node, int, trio.MemorySendChannel[Envelope]]] = []
+        self.collected = 0
+        self.emitted = 0
+        self.exec_ns = 0
+        self.edge_counts: dict[str, int] = {}
+
+
+def build_runtime(spec: NodeSpec, ctx: TaskContext) -> NodeRuntime:
+    """Instantiate the runtime registered for a spec's kind; unknown kinds cannot start."""
+    import kapacitrio.engine.nodes  # noqa: F401  (registers every node runtime)
+
+    cls = NODE_TYPES.get(spec.kind)
+    if cls is None:
+        raise TaskStartError(f"unsupported node type {spec.kind!r}")
+    try:
+        return cls(spec, ctx)
+    except (NodeError, ValueError) as exc:
+        raise TaskStartError(str(exc)) from exc
+
+
+class Task:
+    """The runtime of one task; `run` owns its nursery, `close_inputs` makes it drain and end."""
+
+    def __init__(self, task_id: str, pipeline: Pipeline, ctx: TaskContext) -> None:
+        self.id = task_id
+        self.pipeline = pipeline
+        self.ctx = ctx
+        self.error = ""
+        self.executing = False
+        self.finished = trio.Event()
+        self._cancel = trio.CancelScope()
+        self.nodes: dict[str, _Node] = {}
+        for spec in pipeline.nodes:
+            self.nodes[spec.name] = _Node(spec, build_runtime(spec, ctx))
+        for node in self.nodes.values():
+            for child in node.spec.children:
+                cnode = self.nodes[child.name]
+                idx = next(i for i, p in enumerate(child.parents) if p is node.spec)
+                node.children.append((cnode, idx, cnode.send.clone()))
+        # Each node's original send end: kept open only for sources and nodes that take a feed
+        # (`fed = True`, e.g. batch queries replaying recorded batches); their parent index is -1.
+        self._feeds: dict[str, trio.MemorySendChannel[Envelope]] = {}
+        for node in self.nodes.values():
+            if node.spec.parents and not getattr(node.rt, "fed", False):
+                node.send.close()
+            else:
+                self._feeds[node.spec.name] = node.send
+
+    # -- feeding
+    @property
+    def sources(self) -> list[NodeSpec]:
+        return self.pipeline.sources
+
+    async def send(self, node_name: str, chunk: Chunk) -> None:
+        """Deliver a chunk to a source node, or to a node that takes a feed (batch queries)."""
+        feed = self._feeds.get(node_name)
+        if feed is None:
+            raise KeyError(f"node {node_name} takes no external input")
+        try:
+            await feed.send((-1 if self.nodes[node_name].spec.parents else 0, chunk))
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass
+
+    async def write_points(self, points: Chunk) -> None:
+        """Deliver a chunk of points to the task's stream root."""
+        root = self.pipeline.sources[0].name
+        await self.send(root, points)
+
+    def close_inputs(self) -> None:
+        """Close every source input: nodes finish in order and the task ends."""
+        for feed in self._feeds.values():
+            feed.close()
+
+    def cancel(self) -> None:
+        """Stop at once without draining."""
+        self._cancel.cancel()
+
+    # -- running
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run every node until the inputs close, a node fails or the task is cancelled."""
+        self.executing = True
+        try:
+            with self._cancel:
+                async with trio.open_nursery() as nursery:
+                    for node in self.nodes.values():
+                        nursery.start_soon(self._node_main, node)
+                    task_status.started()
+        finally:
+            self.executing = False
+            for node in self.nodes.values():
+                for _, _, ch in node.children:
+                    ch.close()
+            self.close_inputs()
+            self.finished.set()
+
+    def fail(self, node: _Node, message: str) -> None:
+        """Record a node failure and stop the whole task."""
+        if not self.error:
+            self.error = f"{node.spec.name}: {message}"
+            self.ctx.log("error", node.spec.name, "node failed", error=message)
+        self._cancel.cancel()
+
+    async def _node_main(self, node: _Node) -> None:
+        rt = node.rt
+
+        async def flusher() -> None:
+            await self._flush(node)
+
+        rt._flusher = flusher
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._guard, node, rt.run_background)
+                ok = await self._guard(node, self._loop, node)
+                nursery.cancel_scope.cancel()
+            if ok:
+                await self._guard(node, self._finish, node)
+        finally:
+            for _, _, ch in node.children:
+                ch.close()
+
+    async def _finish(self, node: _Node) -> None:
+        node.rt.finish()
+        await self._flush(node)
+
+    async def _guard(self, node: _Node, fn: Any, *args: Any) -> bool:
+        """Run one part of a node; a failure stops the task (never the server)."""
+        try:
+            await fn(*args)
+            return True
+        except NodeError as exc:
+            self.fail(node, str(exc))
+        except Exception as exc:
+            self.fail(node, f"{type(exc).__name__}: {exc}")
+        return False
+
+    async def _loop(self, node: _Node) -> None:
+        rt = node.rt
+        on_point, on_batch = rt.point, rt.batch
+        perf = time.perf_counter_ns
+        async with node.recv:
+            async for parent, chunk in node.recv:
+                t0 = perf()
+                n = 0
+                for msg in chunk:
+                    kind = type(msg)
+                    try:
+                        if kind is Point:
+                            n += 1
+                            on_point(msg, parent)
+                        elif kind is Batch:
+                            n += 1
+                            on_batch(msg, parent)
+                        elif kind is Barrier:
+                            rt.barrier(msg, parent)
+                        elif kind is DeleteGroup:
+                            rt.delete_group(msg, parent)
+                    except EvalError as exc:
+                        rt.error(str(exc))
+                node.collected += n
+                node.exec_ns += perf() - t0
+                if rt.out:
+                    await self._flush(node)
+
+    async def _flush(self, node: _Node) -> None:
+        out = node.rt.out
+        if not out:
+            return
+        node.rt.out = []
+        node.emitted += len(out)
+        for child, idx, ch in node.children:
+            node.edge_counts[child.spec.name] = node.edge_counts.get(child.spec.name, 0) + len(out)
+            try:
+                await ch.send((idx, out))
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                pass
+
+    # -- introspection
+    def node_stats(self) -> dict[str, dict[str, Any]]:
+        """Per-node stats as the API and DOT show them."""
+        stats: dict[str, dict[str, Any]] = {}
+        for name, node in self.nodes.items():
+            rt = node.rt
+            avg = node.exec_ns // node.collected if node.collected else 0
+            stats[name] = {
+                **rt.stats,
+                "avg_exec_time_ns": avg,
+                "collected": node.collected,
+                "emitted": node.emitted,
+                "working_cardinality": rt.cardinality(),
+            }
+        return stats
+
+    def edge_stats(self) -> dict[tuple[str, str], int]:
+        """Messages sent along each edge, keyed by (parent name, child name)."""
+        out: dict[tuple[str, str], int] = {}
+        for name, node in self.nodes.items():
+            for child, _, _ in node.children:
+                out[(name, child.spec.name)] = node.edge_counts.get(child.spec.name, 0)
+        return out
+
+    def runtime(self, name: str) -> NodeRuntime:
+        return self.nodes[name].rt
+
+    def runtimes(self, kind: str) -> Iterable[NodeRuntime]:
+        return (n.rt for n in self.nodes.values() if n.spec.kind == kind)

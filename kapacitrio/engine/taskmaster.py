@@ -1,0 +1,182 @@
+"""The TaskMaster: starts and stops tasks in its nursery, routes writes, feeds batches, reports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import trio
+
+from kapacitrio.engine.clock import Clock
+from kapacitrio.engine.context import LogSink, TaskContext
+from kapacitrio.engine.router import ANY, Router
+from kapacitrio.engine.task import Task, TaskStartError
+from kapacitrio.models.lineprotocol import (
+    iter_lines,
+    measurement_of,
+    parse_line,
+    precision_multiplier,
+    validate_line,
+)
+from kapacitrio.models.point import Batch
+from kapacitrio.pipeline.spec import STREAM, Pipeline
+
+__all__ = ["TaskMaster", "TaskStartError", "open_taskmaster"]
+
+#: How long `stop_task` lets a task drain before cancelling it (seconds of Trio time).
+STOP_DRAIN_SECONDS = 5.0
+
+
+class TaskMaster:
+    """Owns every running task. Start it with `nursery.start(tm.run)` or `open_taskmaster(...)`."""
+
+    def __init__(self, clock: Clock, services: Any = None, log_sink: LogSink | None = None) -> None:
+        self.clock = clock
+        self.services = services
+        self.log_sink = log_sink
+        self.router = Router()
+        self.tasks: dict[str, Task] = {}
+        self._nursery: trio.Nursery | None = None
+
+    async def run(
+        self, task_status: trio.TaskStatus[TaskMaster] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Hold the nursery that tasks run in until cancelled; then every task stops."""
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            task_status.started(self)
+            await trio.sleep_forever()
+
+    # -- lifecycle
+    async def start_task(
+        self, task_id: str, pipeline: Pipeline, dbrps: list[tuple[str, str]] | None = None
+    ) -> Task:
+        """Start a task; raises `TaskStartError` (Kapacitor's text) if it cannot run."""
+        if self._nursery is None:
+            raise RuntimeError("TaskMaster is not running")
+        if task_id in self.tasks:
+            await self.stop_task(task_id)
+        ctx = TaskContext(task_id, self.clock, self.services, self.log_sink)
+        task = Task(task_id, pipeline, ctx)
+        await self._nursery.start(task.run)
+        self.tasks[task_id] = task
+        if pipeline.type == STREAM:
+            dbrps = list(dbrps if dbrps is not None else pipeline.dbrps)
+            self.router.add(task, dbrps, _measurements(pipeline))
+        return task
+
+    async def stop_task(self, task_id: str, drain: bool = True) -> None:
+        """Stop a task: close its inputs, let it drain (bounded), then cancel what is left."""
+        task = self.tasks.pop(task_id, None)
+        if task is None:
+            return
+        self.router.remove(task)
+        if drain:
+            task.close_inputs()
+            with trio.move_on_after(STOP_DRAIN_SECONDS):
+                await task.finished.wait()
+        task.cancel()
+        await task.finished.wait()
+
+    # -- data in
+    async def write(self, db: str, rp: str, precision: str, body: bytes | str) -> int:
+        """Route a line-protocol body; the whole body is checked before anything is routed.
+
+        Returns the number of lines routed to at least one task. Raises `LineProtocolError`.
+        """
+        mult = precision_multiplier(precision)
+        now = self.clock.now()
+        default_time = now - now % mult
+        by_meas, wild = self.router.table(db, rp)
+        chunks: dict[Task, list[Any]] = {}
+        routed = 0
+        for line in iter_lines(body):
+            targets = by_meas.get(measurement_of(line), wild)
+            if not targets:
+                validate_line(line)
+                continue
+            p = parse_line(line, mult, default_time, db, rp)
+            routed += 1
+            for task in targets:
+                lst = chunks.get(task)
+                if lst is None:
+                    chunks[task] = [p]
+                else:
+                    lst.append(p)
+        for task, points in chunks.items():
+            await task.write_points(points)
+        return routed
+
+    async def write_points(self, db: str, rp: str, points: list[Any]) -> None:
+        """Route already-built points (replays, loopback)."""
+        chunks: dict[Task, list[Any]] = {}
+        by_meas, wild = self.router.table(db, rp)
+        for p in points:
+            for task in by_meas.get(p.name, wild):
+                chunks.setdefault(task, []).append(p)
+        for task, pts in chunks.items():
+            await task.write_points(pts)
+
+    async def feed_batches(self, task_id: str, source_index: int, batches: list[Batch]) -> None:
+        """Deliver recorded batches to the `source_index`-th batch source (query) of a task."""
+        task = self.tasks[task_id]
+        await feed_query(task, source_index, batches)
+
+    # -- introspection
+    def task_info(self, task_id: str) -> dict[str, Any] | None:
+        """`executing`, `error`, per-node `stats` and `edges` of a running task."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            return None
+        return {
+            "executing": task.executing,
+            "error": task.error,
+            "stats": task.node_stats(),
+            "edges": task.edge_stats(),
+        }
+
+    def http_out(self, task_id: str, endpoint: str) -> dict[str, Any] | None:
+        """The current result of a task's httpOut endpoint, or None if there is no such endpoint."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            return None
+        source = task.ctx.http_out.get(endpoint)
+        return source.result() if source is not None else None
+
+
+def batch_sources(task: Task) -> list[str]:
+    """Names of the batch source nodes (`query`, `queryFlux`) in script order."""
+    return [s.name for s in task.pipeline.nodes if s.kind in ("query", "queryFlux")]
+
+
+async def feed_query(task: Task, source_index: int, batches: list[Batch]) -> None:
+    """Send batches to one batch source node of a task."""
+    names = batch_sources(task)
+    if not 0 <= source_index < len(names):
+        raise IndexError(f"task {task.id} has no batch source #{source_index}")
+    await task.send(names[source_index], list(batches))
+
+
+def _measurements(pipeline: Pipeline) -> set[str]:
+    """The measurements a stream task's `from()` nodes select (`""` if any takes all)."""
+    out: set[str] = set()
+    froms = [n for n in pipeline.nodes if n.kind == "from"]
+    if not froms:
+        return {ANY}
+    for node in froms:
+        out.add(str(node.props.get("measurement") or ANY))
+    return out
+
+
+@asynccontextmanager
+async def open_taskmaster(
+    clock: Clock, services: Any = None, log_sink: LogSink | None = None
+) -> AsyncIterator[TaskMaster]:
+    """A running TaskMaster for the duration of the block; tasks are cancelled at exit."""
+    async with trio.open_nursery() as nursery:
+        tm = await nursery.start(TaskMaster(clock, services, log_sink).run)
+        try:
+            yield tm
+        finally:
+            nursery.cancel_scope.cancel()

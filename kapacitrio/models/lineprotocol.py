@@ -1,0 +1,302 @@
+"""InfluxDB line protocol: parse a write body into points, with a cheap measurement-only peek."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kapacitrio.models.point import FieldValue, Point
+
+#: Nanoseconds per unit of each precision InfluxDB's write endpoint accepts.
+PRECISIONS: dict[str, int] = {
+    "": 1,
+    "n": 1,
+    "ns": 1,
+    "u": 1_000,
+    "us": 1_000,
+    "µ": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+
+_BOOLS = {
+    "t": True,
+    "T": True,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "f": False,
+    "F": False,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
+_FLOAT = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_INT = re.compile(r"[-+]?\d+")
+_UINT = re.compile(r"\+?\d+")
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_UINT_MAX = 2**64 - 1
+_KEY_UNESCAPE = re.compile(r"\\([, =])")
+_MEAS_UNESCAPE = re.compile(r"\\([, ])")
+
+
+class LineProtocolError(ValueError):
+    """A write body holds a line that is not valid line protocol; the message names the line."""
+
+
+class _Bad(Exception):
+    """Internal: the reason one line is invalid."""
+
+
+def precision_multiplier(precision: str) -> int:
+    """Nanoseconds per timestamp unit; raises `LineProtocolError` for an unknown precision."""
+    try:
+        return PRECISIONS[precision]
+    except KeyError:
+        raise LineProtocolError(f"invalid precision {precision!r}") from None
+
+
+def iter_lines(body: bytes | str) -> Iterator[str]:
+    """The non-blank, non-comment lines of a body, without line endings."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line and line[0] != "#":
+            yield line
+
+
+def measurement_of(line: str) -> str:
+    """The (unescaped) measurement name of a line, reading nothing past it."""
+    end = len(line)
+    i = line.find(",")
+    j = line.find(" ")
+    if i != -1 and i < end:
+        end = i
+    if j != -1 and j < end:
+        end = j
+    if "\\" not in line[: end + 1]:
+        return line[:end]
+    out = []
+    k = 0
+    n = len(line)
+    while k < n:
+        c = line[k]
+        if c == "\\" and k + 1 < n:
+            out.append(line[k : k + 2])
+            k += 2
+            continue
+        if c in ", ":
+            break
+        out.append(c)
+        k += 1
+    return _MEAS_UNESCAPE.sub(r"\1", "".join(out))
+
+
+def parse_lines(
+    body: bytes | str, precision: str = "n", now_ns: int = 0, db: str = "", rp: str = ""
+) -> list[Point]:
+    """Parse a whole body; any bad line rejects it all with a `LineProtocolError` naming that line."""
+    mult = precision_multiplier(precision)
+    default_time = now_ns - now_ns % mult
+    return [parse_line(line, mult, default_time, db, rp) for line in iter_lines(body)]
+
+
+def parse_line(
+    line: str, mult: int = 1, default_time: int = 0, db: str = "", rp: str = ""
+) -> Point:
+    """Parse one line (already stripped); raises `LineProtocolError` naming it."""
+    try:
+        if "\\" in line or '"' in line:
+            key, fields_text, ts = _sections_slow(line)
+        else:
+            parts = line.split(" ")
+            if len(parts) == 2 and parts[1]:
+                key, fields_text, ts = parts[0], parts[1], ""
+            elif len(parts) == 3 and parts[1] and parts[2]:
+                key, fields_text, ts = parts
+            else:
+                key, fields_text, ts = _sections_slow(line)
+        name, tags = _parse_key(key)
+        fields = _parse_fields(fields_text)
+        time = _parse_time(ts, mult) if ts else default_time
+    except _Bad as exc:
+        raise LineProtocolError(f"unable to parse '{line}': {exc}") from None
+    return Point(name, tags, fields, time, db, rp)
+
+
+def _sections_slow(line: str) -> tuple[str, str, str]:
+    """Split a line at unescaped, unquoted spaces into key, fields and timestamp sections."""
+    sections: list[str] = []
+    start = 0
+    i = 0
+    n = len(line)
+    in_quote = False
+    in_fields = False
+    while i < n:
+        c = line[i]
+        if c == "\\" and i + 1 < n:
+            i += 2
+            continue
+        if c == '"' and in_fields:
+            in_quote = not in_quote
+        elif c == " " and not in_quote:
+            if i > start:
+                sections.append(line[start:i])
+                in_fields = len(sections) == 1
+            start = i + 1
+        i += 1
+    if in_quote:
+        raise _Bad("unbalanced quotes")
+    if start < n:
+        sections.append(line[start:])
+    if not sections or not sections[0]:
+        raise _Bad("missing measurement")
+    if len(sections) == 1:
+        raise _Bad("missing fields")
+    if len(sections) > 3:
+        raise _Bad("invalid timestamp" if len(sections) == 4 else "invalid field format")
+    return sections[0], sections[1], sections[2] if len(sections) == 3 else ""
+
+
+def _split_unescaped(text: str, sep: str, quotes: bool = False) -> list[str]:
+    """Split at `sep` when not escaped (and not inside double quotes when `quotes`)."""
+    if "\\" not in text and (not quotes or '"' not in text):
+        return text.split(sep)
+    parts: list[str] = []
+    start = 0
+    i = 0
+    n = len(text)
+    in_quote = False
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            i += 2
+            continue
+        if quotes and c == '"':
+            in_quote = not in_quote
+        elif c == sep and not in_quote:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _parse_key(key: str) -> tuple[str, dict[str, str]]:
+    parts = _split_unescaped(key, ",")
+    name = parts[0]
+    if not name:
+        raise _Bad("missing measurement")
+    if "\\" in name:
+        name = _MEAS_UNESCAPE.sub(r"\1", name)
+    tags: dict[str, str] = {}
+    for kv in parts[1:]:
+        k, v = _split_pair(kv, "tag")
+        tags[k] = v
+    return name, tags
+
+
+def _split_pair(kv: str, what: str) -> tuple[str, str]:
+    """`k=v` at the first unescaped `=`, both unescaped; errors as InfluxDB words them."""
+    if "\\" not in kv:
+        k, eq, v = kv.partition("=")
+    else:
+        pieces = _split_unescaped(kv, "=")
+        k, eq, v = pieces[0], "=" if len(pieces) > 1 else "", "=".join(pieces[1:])
+    if not eq:
+        raise _Bad(f"missing {what} value" if k else f"missing {what} key")
+    if not k:
+        raise _Bad(f"missing {what} key")
+    if what == "tag":
+        if not v:
+            raise _Bad("missing tag value")
+        if "\\" not in v and "=" in v:
+            raise _Bad("invalid tag format")
+        if "\\" in v:
+            v = _KEY_UNESCAPE.sub(r"\1", v)
+    if "\\" in k:
+        k = _KEY_UNESCAPE.sub(r"\1", k)
+    return k, v
+
+
+def _parse_fields(text: str) -> dict[str, FieldValue]:
+    fields: dict[str, FieldValue] = {}
+    for kv in _split_unescaped(text, ",", quotes=True):
+        if not kv:
+            raise _Bad("missing field key" if fields else "missing fields")
+        k, v = _split_pair(kv, "field")
+        fields[k] = _field_value(v)
+    return fields
+
+
+def _field_value(v: str) -> FieldValue:
+    if not v:
+        raise _Bad("missing field value")
+    c = v[0]
+    if c == '"':
+        if len(v) < 2 or v[-1] != '"':
+            raise _Bad("unbalanced quotes")
+        inner = v[1:-1]
+        if "\\" in inner:
+            inner = inner.replace('\\"', '"').replace("\\\\", "\\")
+        return inner
+    last = v[-1]
+    if last == "i":
+        if not _INT.fullmatch(v, 0, len(v) - 1):
+            raise _Bad("invalid number")
+        n = int(v[:-1])
+        if n < _INT_MIN or n > _INT_MAX:
+            raise _Bad(
+                f'unable to parse integer {v[:-1]}: strconv.ParseInt: parsing "{v[:-1]}": value out of range'
+            )
+        return n
+    if last == "u":
+        if not _UINT.fullmatch(v, 0, len(v) - 1):
+            raise _Bad("invalid number")
+        n = int(v[:-1])
+        if n > _UINT_MAX:
+            raise _Bad(
+                f'unable to parse unsigned {v[:-1]}: strconv.ParseUint: parsing "{v[:-1]}": value out of range'
+            )
+        return n
+    b = _BOOLS.get(v)
+    if b is not None:
+        return b
+    if c.isalpha():
+        raise _Bad("invalid boolean")
+    if not _FLOAT.fullmatch(v):
+        raise _Bad("invalid number")
+    f = float(v)
+    if f in (float("inf"), float("-inf")):
+        raise _Bad(f"unable to parse floating point number {v}: value out of range")
+    return f
+
+
+def _parse_time(ts: str, mult: int) -> int:
+    if not _INT.fullmatch(ts):
+        raise _Bad("bad timestamp")
+    t = int(ts) * mult
+    if t < _INT_MIN or t > _INT_MAX:
+        raise _Bad("time outside range")
+    return t
+
+
+_ESC = r"(?:\\.)"
+_VALID = re.compile(
+    rf"(?:[^,\s\\]|{_ESC})+"  # measurement
+    rf"(?:,(?:[^,=\s\\]|{_ESC})+=(?:[^,=\s\\]|{_ESC})+)*"  # tags
+    rf" (?:[^,=\s\\]|{_ESC})+="  # first field key
+    r'(?:"(?:[^"\\]|\\.)*"|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d{1,18}[iu]|[tT]|true|True|TRUE|[fF]|false|False|FALSE)'
+    rf"(?:,(?:[^,=\s\\]|{_ESC})+="
+    r'(?:"(?:[^"\\]|\\.)*"|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d{1,18}[iu]|[tT]|true|True|TRUE|[fF]|false|False|FALSE))*'
+    r"(?: [-+]?\d{1,18})?",
+    re.S,
+)
+
+
+def validate_line(line: str) -> None:
+    """Check one line without building a point; raises `LineProtocolError` like `parse_line`."""
+    if _VALID.fullmatch(line) is None:
+        parse_line(line)
