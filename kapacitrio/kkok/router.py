@@ -1,0 +1,278 @@
+"""The router: pools alerts, runs each round through the filters and sends along the routes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import trio
+
+from kapacitrio.kkok import store as kinds
+from kapacitrio.kkok.alert import Alert, alert_from_json
+from kapacitrio.kkok.clock import Clock, WallClock
+from kapacitrio.kkok.errors import KkokError, NotFound
+from kapacitrio.kkok.filters import Filter, FilterEnv, make_filter
+from kapacitrio.kkok.js import JSEngine
+from kapacitrio.kkok.params import check_id
+from kapacitrio.kkok.pool import Pool
+from kapacitrio.kkok.route import Route, make_route
+from kapacitrio.kkok.store import DocStore, MemoryStore, pending_id
+from kapacitrio.kkok.transports import TransportEnv, TransportError
+
+log = logging.getLogger("kapacitrio.kkok")
+
+
+class Router:
+    """Filters, routes and the pool; every change is stored before it takes effect."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        store: DocStore | None = None,
+        initial_interval: int = 30,
+        max_interval: int = 30,
+        js_time_limit: float = 1.0,
+        services: Any = None,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.clock = clock or WallClock()
+        self.store = store if store is not None else MemoryStore()
+        self.js = JSEngine(js_time_limit)
+        self.pool = Pool(initial_interval, max_interval)
+        self.filter_env = FilterEnv(self.js, self.clock)
+        self.transport_env = TransportEnv(
+            self.js, self.clock, services=services, retry_delay=retry_delay
+        )
+        self.static_filters: list[Filter] = []
+        self.dynamic_filters: dict[str, tuple[int, Filter]] = {}
+        self.routes: dict[str, Route] = {}
+        self._lock = trio.Lock()
+        self.rounds = 0
+        self.delivery_errors: list[str] = []
+
+    # -- setup
+
+    def add_static_filter(self, params: dict[str, Any]) -> None:
+        params = dict(params)
+        fid = params.pop("id", None)
+        if not isinstance(fid, str):
+            raise KkokError("static filter without an id")
+        if any(f.id == fid for f in self.static_filters):
+            raise KkokError(f"duplicate static filter id: {fid}")
+        self.static_filters.append(make_filter(fid, params, self.filter_env, dynamic=False))
+
+    def add_static_route(self, rid: str, spec: Any) -> None:
+        self.routes[rid] = make_route(rid, spec, self.transport_env)
+
+    async def load(self) -> None:
+        """Restore dynamic filters, routes, static filters' state and the pending pool."""
+        for doc in await self.store.list(kinds.FILTERS):
+            try:
+                flt = make_filter(doc["id"], doc["params"], self.filter_env, dynamic=True)
+            except (KkokError, KeyError, TypeError) as exc:
+                log.error("kkok: stored filter dropped: %s", exc)
+                continue
+            self.dynamic_filters[flt.id] = (int(doc["seq"]), flt)
+        for doc in await self.store.list(kinds.STATIC):
+            flt = self._static(doc.get("id"))
+            if flt is not None:
+                flt.disabled = bool(doc.get("disabled"))
+                flt.inactive_until = doc.get("inactive")
+        for doc in await self.store.list(kinds.ROUTES):
+            try:
+                self.routes[doc["id"]] = make_route(doc["id"], doc["spec"], self.transport_env)
+            except (KkokError, KeyError, TypeError) as exc:
+                log.error("kkok: stored route dropped: %s", exc)
+        for doc in await self.store.list(kinds.PENDING):
+            try:
+                alert = alert_from_json(doc["alert"], now_ns=self.clock.now(), allow_stats=True)
+            except (KkokError, KeyError, TypeError) as exc:
+                log.error("kkok: stored alert dropped: %s", exc)
+                continue
+            self.pool.add(alert, int(doc["seq"]))
+
+    # -- alerts
+
+    async def add_alert(self, alert: Alert) -> None:
+        """Pool an alert (stored first, so it survives a restart)."""
+        async with self._lock:
+            seq = self.pool._next_seq
+            await self.store.put(
+                kinds.PENDING,
+                pending_id(seq),
+                {"seq": seq, "alert": alert.to_json(with_stats=True)},
+            )
+            self.pool.add(alert, seq)
+
+    def pending(self) -> list[Alert]:
+        return self.pool.pending()
+
+    # -- filters
+
+    def _static(self, fid: Any) -> Filter | None:
+        return next((f for f in self.static_filters if f.id == fid), None)
+
+    def filters(self) -> list[Filter]:
+        """Every filter in processing order (static first, then dynamic by creation)."""
+        dynamic = sorted(self.dynamic_filters.values(), key=lambda pair: pair[0])
+        return self.static_filters + [f for _, f in dynamic]
+
+    async def expire_filters(self) -> None:
+        now = self.clock.now()
+        for fid, (_, flt) in list(self.dynamic_filters.items()):
+            if flt.expired(now):
+                await self.store.delete(kinds.FILTERS, fid)
+                self.dynamic_filters.pop(fid, None)
+
+    async def filter_ids(self) -> list[str]:
+        await self.expire_filters()
+        return [f.id for f in self.filters()]
+
+    async def get_filter(self, fid: str) -> Filter:
+        check_id("filter", fid)
+        await self.expire_filters()
+        flt = self._static(fid)
+        if flt is None and fid in self.dynamic_filters:
+            flt = self.dynamic_filters[fid][1]
+        if flt is None:
+            raise NotFound(f"no such filter: {fid}")
+        return flt
+
+    async def put_filter(self, fid: str, body: Any) -> Filter:
+        """Create or replace a dynamic filter (replacing keeps its place in the order)."""
+        check_id("filter", fid)
+        if self._static(fid) is not None:
+            raise KkokError(f"filter {fid} is static (from the config file) and cannot be replaced")
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k != "inactive"}
+        flt = make_filter(fid, body, self.filter_env, dynamic=True)
+        async with self._lock:
+            await self.expire_filters()
+            old = self.dynamic_filters.get(fid)
+            seq = old[0] if old else self._next_filter_seq()
+            await self._save_filter(seq, flt)
+            self.dynamic_filters[fid] = (seq, flt)
+        return flt
+
+    def _next_filter_seq(self) -> int:
+        return max((seq for seq, _ in self.dynamic_filters.values()), default=-1) + 1
+
+    async def _save_filter(self, seq: int, flt: Filter) -> None:
+        if not flt.dynamic:
+            await self.store.put(
+                kinds.STATIC,
+                flt.id,
+                {"id": flt.id, "disabled": flt.disabled, "inactive": flt.inactive_until},
+            )
+            return
+        params = flt.to_json()
+        await self.store.put(kinds.FILTERS, flt.id, {"id": flt.id, "seq": seq, "params": params})
+
+    async def delete_filter(self, fid: str) -> None:
+        flt = await self.get_filter(fid)
+        if not flt.dynamic:
+            raise KkokError(f"filter {fid} is static (from the config file) and cannot be deleted")
+        async with self._lock:
+            await self.store.delete(kinds.FILTERS, fid)
+            self.dynamic_filters.pop(fid, None)
+
+    async def _change_state(self, fid: str, disabled: bool, inactive: int | None) -> None:
+        flt = await self.get_filter(fid)
+        old = (flt.disabled, flt.inactive_until)
+        flt.disabled, flt.inactive_until = disabled, inactive
+        seq = self.dynamic_filters[fid][0] if flt.dynamic else 0
+        try:
+            await self._save_filter(seq, flt)
+        except BaseException:
+            flt.disabled, flt.inactive_until = old
+            raise
+
+    async def enable_filter(self, fid: str, enabled: bool) -> None:
+        """Enable (also ending an inactivation) or disable a filter."""
+        flt = await self.get_filter(fid)
+        await self._change_state(fid, not enabled, None if enabled else flt.inactive_until)
+
+    async def inactivate_filter(self, fid: str, until_ns: int) -> None:
+        flt = await self.get_filter(fid)
+        await self._change_state(fid, flt.disabled, until_ns)
+
+    # -- routes
+
+    def route_ids(self) -> list[str]:
+        return sorted(self.routes)
+
+    def get_route(self, rid: str) -> Route:
+        check_id("route", rid)
+        route = self.routes.get(rid)
+        if route is None:
+            raise NotFound(f"no such route: {rid}")
+        return route
+
+    async def put_route(self, rid: str, body: Any) -> Route:
+        route = make_route(rid, body, self.transport_env)
+        async with self._lock:
+            await self.store.put(kinds.ROUTES, rid, {"id": rid, "spec": route.spec})
+            self.routes[rid] = route
+        return route
+
+    # -- rounds
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Process a round every interval, forever."""
+        task_status.started()
+        while True:
+            await self.clock.sleep_until(self.clock.now() + self.pool.interval_ns())
+            await self.run_round()
+
+    async def run_round(self) -> list[Alert]:
+        """Filter and send what is pooled now; returns the alerts that were sent."""
+        async with self._lock:
+            await self.expire_filters()
+            taken = self.pool.take()
+            filters = self.filters()
+        self.rounds += 1
+        if not taken:
+            return []
+        alerts = await self.apply_filters([a for _, a in taken], filters)
+        await self.dispatch(alerts)
+        for seq, _ in taken:
+            await self.store.delete(kinds.PENDING, pending_id(seq))
+        return alerts
+
+    async def apply_filters(self, alerts: list[Alert], filters: list[Filter]) -> list[Alert]:
+        """Run alerts through the active filters; a failing filter is skipped, losing nothing."""
+        for flt in filters:
+            if not alerts:
+                break
+            if not flt.active(self.clock.now()):
+                continue
+            try:
+                alerts = await flt.process([a.clone() for a in alerts])
+            except KkokError as exc:
+                log.error("kkok: filter %s failed, alerts passed on unchanged: %s", flt.id, exc)
+        return alerts
+
+    async def dispatch(self, alerts: list[Alert]) -> None:
+        """Send each alert along each of its routes; transports run side by side."""
+        by_route: dict[str, list[Alert]] = {}
+        for alert in alerts:
+            for rid in alert.routes:
+                by_route.setdefault(rid, []).append(alert)
+        async with trio.open_nursery() as nursery:
+            for rid, batch in by_route.items():
+                route = self.routes.get(rid)
+                if route is None:
+                    log.warning("kkok: no such route %s for %d alert(s)", rid, len(batch))
+                    continue
+                for transport in route.transports:
+                    nursery.start_soon(self._deliver, rid, transport, batch)
+
+    async def _deliver(self, rid: str, transport: Any, batch: list[Alert]) -> None:
+        try:
+            await transport.deliver(batch)
+        except (TransportError, KkokError) as exc:
+            text = f"route {rid} {transport}: {exc}"
+            self.delivery_errors.append(text)
+            del self.delivery_errors[:-100]
+            log.error("kkok: delivery failed: %s", text)
