@@ -1,0 +1,279 @@
+"""The canonical TICKscript formatter (what `kapacitrio fmt` and Kapacitor's tickfmt print).
+
+Each node writes itself given the current indent and whether it starts on a fresh line; chain steps
+go one level (`|`, `@`) or two levels (`.`) below the statement, multi-line calls put one argument
+per line, and comment blocks are written on the lines before the element they belong to.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kapacitrio.tick import ast
+from kapacitrio.tick.parser import parse
+
+INDENT = "    "
+
+_UNITS = (
+    ("w", 604_800_000_000_000),
+    ("d", 86_400_000_000_000),
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("u", 1_000),
+)
+
+
+def format_script(script: str) -> str:
+    """Parse `script` and return its canonical form; raises `ParseError` on bad input."""
+    return format_program(parse(script))
+
+
+def format_program(program: ast.ProgramNode) -> str:
+    """The canonical text of a parsed program."""
+    out: list[str] = []
+    blocks = program.trailing_comments or (
+        [program.trailing_comment] if program.trailing_comment else []
+    )
+    items: list[ast.Node | list[str]] = [*program.statements, *blocks]
+    for i, item in enumerate(items):
+        if i:
+            out.append("\n")
+        if isinstance(item, list):
+            _comment(out, item, "", True)
+        else:
+            _node(out, item, "", True)
+        out.append("\n")
+    return "".join(out)
+
+
+def format_node(node: ast.Node, indent: str = "", on_new_line: bool = True) -> str:
+    """The canonical text of one node (a lambda body, a chain, a literal ...)."""
+    out: list[str] = []
+    _node(out, node, indent, on_new_line)
+    return "".join(out)
+
+
+def format_duration(ns: int) -> str:
+    """InfluxQL's duration text: one integer in the largest unit that divides `ns` exactly."""
+    if ns == 0:
+        return "0s"
+    for unit, size in _UNITS:
+        if ns % size == 0:
+            return f"{ns // size}{unit}"
+    return f"{ns}ns"
+
+
+def format_float(value: float) -> str:
+    """Shortest decimal text without exponent, always with a `.` (`1.0`, `0.5`, `1e-07` -> `0.0000001`)."""
+    text = format(Decimal(repr(value)), "f")
+    return text if "." in text else text + ".0"
+
+
+# ------------------------------------------------------------------------------------------
+# writers: each appends to `out`
+
+
+def _comment(out: list[str], lines: list[str], indent: str, on_new_line: bool) -> None:
+    if not on_new_line:
+        out.append("\n")
+    for line in lines:
+        if line == "\n":
+            out.append("\n")
+            continue
+        out.append(indent + "//")
+        if line:
+            out.append(" " + line)
+        out.append("\n")
+
+
+def _lead(out: list[str], node: ast.Node, indent: str, on_new_line: bool) -> None:
+    """A node's comment block (which puts the node on a new line), then its indent if on one."""
+    if node.comment:
+        _comment(out, node.comment, indent, on_new_line)
+        on_new_line = True
+    if on_new_line:
+        out.append(indent)
+
+
+def _node(out: list[str], node: ast.Node, indent: str, on_new_line: bool) -> None:
+    writer = _WRITERS.get(type(node))
+    if writer is None:
+        raise TypeError(f"cannot format {type(node).__name__}")
+    writer(out, node, indent, on_new_line)
+
+
+def _declaration(out: list[str], node: ast.DeclarationNode, indent: str, on_new_line: bool) -> None:
+    if node.comment:
+        _comment(out, node.comment, indent, on_new_line)
+    out.append("var ")
+    _name(out, node.name, node.name_comment, indent)
+    if node.value is None:
+        out.append(" ")
+        _name(out, node.type_name or "", node.type_comment, indent)
+        return
+    out.append(" = ")
+    _node(out, node.value, indent, False)
+
+
+def _name(out: list[str], name: str, comment: list[str], indent: str) -> None:
+    if comment:
+        _comment(out, comment, indent, False)
+        out.append(indent)
+    out.append(name)
+
+
+def _dbrp(out: list[str], node: ast.DBRPNode, indent: str, on_new_line: bool) -> None:
+    if node.comment:
+        _comment(out, node.comment, indent, on_new_line)
+    out.append(f'{indent}dbrp "{node.db}"."{node.rp}"')
+
+
+def _statement(
+    out: list[str], node: ast.ExpressionStatement, indent: str, on_new_line: bool
+) -> None:
+    _node(out, node.expr, indent, on_new_line)
+
+
+def _chain(out: list[str], node: ast.ChainNode, indent: str, on_new_line: bool) -> None:
+    _node(out, node.left, indent, on_new_line)
+    out.append("\n")
+    step = indent + INDENT + (INDENT if node.op == "." else "")
+    if node.comment:
+        _comment(out, node.comment, step, True)
+    out.append(step + node.op)
+    if node.name_comment:
+        _comment(out, node.name_comment, step, False)
+        out.append(step)
+    out.append(node.name)
+    if node.args is not None:
+        _args(out, node.args, node.multiline, step)
+
+
+def _function(out: list[str], node: ast.FunctionNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append(node.name)
+    _args(out, node.args, node.multiline, indent)
+
+
+def _args(out: list[str], args: list[ast.Node], multiline: bool, indent: str) -> None:
+    out.append("(")
+    inner = indent + INDENT
+    for i, arg in enumerate(args):
+        if i:
+            out.append("," if multiline else ", ")
+        if multiline:
+            out.append("\n")
+        _node(out, arg, inner, multiline)
+    if multiline and args:
+        out.append("\n" + indent)
+    out.append(")")
+
+
+def _lambda(out: list[str], node: ast.LambdaNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append("lambda: ")
+    _node(out, node.expr, indent, False)
+
+
+def _binary(out: list[str], node: ast.BinaryNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    if node.parens:
+        out.append("(")
+        indent += INDENT
+    _node(out, node.left, indent, False)
+    out.append(" " + node.op + ("\n" if node.multiline else " "))
+    _node(out, node.right, indent, node.multiline)
+    if node.parens:
+        out.append(")")
+
+
+def _unary(out: list[str], node: ast.UnaryNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append(node.op)
+    _node(out, node.operand, indent, False)
+
+
+def _list(out: list[str], node: ast.ListNode, indent: str, on_new_line: bool) -> None:
+    if node.comment:
+        _comment(out, node.comment, indent, on_new_line)
+        on_new_line = True
+    if on_new_line:
+        out.append(indent)
+    out.append("[")
+    for i, item in enumerate(node.items):
+        if i:
+            out.append(", ")
+        # Kapacitor hands the list's own new-line flag to every item.
+        _node(out, item, indent, on_new_line)
+    out.append("]")
+
+
+def _number(out: list[str], node: ast.NumberNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    value = node.value
+    if isinstance(value, int):
+        octal = node.literal.startswith("0") and len(node.literal) > 1 and "." not in node.literal
+        out.append("0" + format(value, "o") if octal else str(value))
+    else:
+        out.append(format_float(value))
+
+
+def _string(out: list[str], node: ast.StringNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    if node.triple:
+        out.append("'''" + node.value + "'''")
+    else:
+        out.append("'" + node.value.replace("'", "\\'") + "'")
+
+
+def _duration(out: list[str], node: ast.DurationNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append(node.literal or format_duration(node.ns))
+
+
+def _regex(out: list[str], node: ast.RegexNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append("/" + (node.literal or node.pattern.replace("/", "\\/")) + "/")
+
+
+def _bool(out: list[str], node: ast.BoolNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append("TRUE" if node.value else "FALSE")
+
+
+def _star(out: list[str], node: ast.StarNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append("*")
+
+
+def _reference(out: list[str], node: ast.ReferenceNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append('"' + node.name.replace('"', '\\"') + '"')
+
+
+def _identifier(out: list[str], node: ast.IdentifierNode, indent: str, on_new_line: bool) -> None:
+    _lead(out, node, indent, on_new_line)
+    out.append(node.name)
+
+
+_WRITERS = {
+    ast.DeclarationNode: _declaration,
+    ast.DBRPNode: _dbrp,
+    ast.ExpressionStatement: _statement,
+    ast.ChainNode: _chain,
+    ast.FunctionNode: _function,
+    ast.LambdaNode: _lambda,
+    ast.BinaryNode: _binary,
+    ast.UnaryNode: _unary,
+    ast.ListNode: _list,
+    ast.NumberNode: _number,
+    ast.StringNode: _string,
+    ast.DurationNode: _duration,
+    ast.RegexNode: _regex,
+    ast.BoolNode: _bool,
+    ast.StarNode: _star,
+    ast.ReferenceNode: _reference,
+    ast.IdentifierNode: _identifier,
+}
