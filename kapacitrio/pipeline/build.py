@@ -222,7 +222,18 @@ class _Builder:
             raise TickError(f"invalid type supplied for {name}, got {got} exp {exp}")
         value = given.value
         if given.type == "list":
-            value = [v.value if isinstance(v, Var) else v for v in value]
+            return [v.value if isinstance(v, Var) else v for v in value or []]
+        if given.type == "duration" and value is not None:
+            return Duration(int(value))
+        if given.type == "regex" and isinstance(value, str):
+            return compile_regex(value)
+        if given.type == "lambda" and isinstance(value, str):
+            from kapacitrio.tick.parser import parse_expression
+
+            expr = parse_expression(value)
+            return expr if isinstance(expr, ast.LambdaNode) else ast.LambdaNode(expr=expr)
+        if given.type == "star":
+            return STAR
         return value
 
     # -- expressions ---------------------------------------------------------------------------
@@ -340,17 +351,18 @@ class _Builder:
         args = [self.value(a) for a in node.args]
         if len(args) == 1 and isinstance(args[0], list):
             args = list(args[0])
+        pos = getattr(node, "name_pos", None) or node.pos
         if not isinstance(obj, NodeSpec | HandlerRef):
-            raise _err(node.pos, f'no method or property "{node.name}" on {g.go_type(obj)}')
+            raise _err(pos, f'no method or property "{node.name}" on {g.go_type(obj)}')
         try:
-            return self.call(node, obj, args)
+            return self.call(node, pos, obj, args)
         except _GoPanicPlain as err:
-            raise _err(node.pos, str(err)) from None
+            raise _err(pos, str(err)) from None
         except _GoPanic as panic:
             text = f'error calling func "{node.name}" on obj {g.go_type(obj)}: {panic}'
             if "*ast.ReferenceNode" in text and "type string" in text:
                 text = "cannot assign *ast.ReferenceNode to type string, did you use double quotes instead of single quotes?"
-            raise _err(node.pos, text) from None
+            raise _err(pos, text) from None
 
     def read_property(self, node: ast.ChainNode, obj: Any) -> Any:
         target = obj.node if isinstance(obj, HandlerRef) else obj
@@ -360,7 +372,9 @@ class _Builder:
                 return target.props[key]
         raise _err(node.pos, f"object {g.go_type(obj)} has no property {node.name}")
 
-    def call(self, node: ast.ChainNode, obj: NodeSpec | HandlerRef, args: list[Any]) -> Any:
+    def call(
+        self, node: ast.ChainNode, pos: ast.Position, obj: NodeSpec | HandlerRef, args: list[Any]
+    ) -> Any:
         name = _key(node.name)
         target = obj.node if isinstance(obj, HandlerRef) else obj
         kind = self.kind_of(target)
@@ -376,12 +390,12 @@ class _Builder:
                 return self.chain_method(node, target, name, args)
             if has_prop:
                 raise _err(
-                    node.pos,
+                    pos,
                     f"no chaining method \"{node.name}\" on {what}, but property does exist. Use '.' operator instead: 'node.{node.name}(..)'.",
                 )
             if has_udf:
                 raise _err(
-                    node.pos,
+                    pos,
                     f"no chaining method \"{node.name}\" on {what}, but dynamic method does exist. Use '@' operator instead: 'node@{node.name}(..)'.",
                 )
         elif node.op == ".":
@@ -389,12 +403,12 @@ class _Builder:
                 return self.set_property(obj, kind, handler, name, args)
             if has_chain:
                 raise _err(
-                    node.pos,
+                    pos,
                     f"no property method \"{node.name}\" on {what}, but chaining method does exist. Use '|' operator instead: 'node|{node.name}(..)'.",
                 )
             if has_udf:
                 raise _err(
-                    node.pos,
+                    pos,
                     f"no property method \"{node.name}\" on {what}, but dynamic method does exist. Use '@' operator instead: 'node@{node.name}(..)'.",
                 )
         elif node.op == "@":
@@ -402,15 +416,15 @@ class _Builder:
                 return self.udf(node, target, args)
             if has_prop:
                 raise _err(
-                    node.pos,
+                    pos,
                     f"no dynamic method \"{node.name}\" on {what}, but property does exist. Use '.' operator instead: 'node.{node.name}(..)'.",
                 )
             if has_chain:
                 raise _err(
-                    node.pos,
+                    pos,
                     f"no dynamic method \"{node.name}\" on {what}, but chaining method does exist. Use '|' operator instead: 'node|{node.name}(..)'.",
                 )
-        raise _err(node.pos, f'no method or property "{node.name}" on {what}')
+        raise _err(pos, f'no method or property "{node.name}" on {what}')
 
     # -- properties ----------------------------------------------------------------------------
 

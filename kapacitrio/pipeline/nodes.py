@@ -499,7 +499,7 @@ _reg(
             fld("tolerance", g.DURATION),
             fld("fill", g.ANY),
             fld("streamName", g.STRING),
-            flag("deleteAll"),
+            fld("deleteAll", g.BOOL),
         ),
         validate=_join_validate,
     )

@@ -11,7 +11,9 @@ P = ast.Position
 
 
 def ch(left, op, name, args, line=1, char=1):
-    return ast.ChainNode(left=left, op=op, name=name, args=args, pos=P(line, char))
+    return ast.ChainNode(
+        left=left, op=op, name=name, args=args, pos=P(line, char - 1), name_pos=P(line, char)
+    )
 
 
 def s(v):
