@@ -1,0 +1,93 @@
+"""API errors: every failure becomes JSON `{"error": "..."}` with the right status, never a bare 500.
+
+Raise `ApiError(status, message)` from a handler. Any exception with an integer `http_status`
+attribute is treated the same way, so service layers can raise their own errors without importing
+the API. Anything unexpected is logged with its traceback and answered with a JSON 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from quart import Quart, Response, current_app
+from werkzeug.exceptions import HTTPException
+
+from kapacitrio.logs import get_logger
+
+_log = get_logger("http")
+
+
+class ApiError(Exception):
+    """An error to return to the client: `status` and Kapacitor's message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = status
+        self.message = message
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message)
+
+
+def error_response(status: int, message: str) -> Response:
+    """The JSON error body Kapacitor sends."""
+    body = json.dumps({"error": message}, indent=4, ensure_ascii=False)
+    return current_app.response_class(
+        body, status=status, content_type="application/json; charset=utf-8"
+    )
+
+
+async def _handle_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status == 404:
+        message = "Not Found"
+    elif status == 405:
+        message = "Method Not Allowed"
+    elif status == 413:
+        message = "request body too large"
+    else:
+        message = exc.description or exc.name
+    return error_response(status, message)
+
+
+async def _handle_exception(exc: Exception) -> Response:
+    status = getattr(exc, "http_status", None)
+    if isinstance(status, int):
+        return error_response(status, getattr(exc, "message", None) or str(exc))
+    if isinstance(exc, HTTPException):
+        return await _handle_http_exception(exc)
+    _log.error("unhandled error in request", err=f"{type(exc).__name__}: {exc}", exc_info=exc)
+    return error_response(500, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def install(app: Quart) -> None:
+    """Register the JSON error handlers on an app."""
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_exception)
+
+
+async def json_body(request: Any, *, required: bool = True) -> Any:
+    """Decode the request body as JSON, or raise Kapacitor's `invalid JSON` 400."""
+    data = await request.get_data()
+    if not data.strip():
+        if required:
+            raise bad_request("invalid JSON")
+        return {}
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("invalid JSON") from None
+
+
+async def json_object(request: Any) -> dict[str, Any]:
+    """Decode the request body as a JSON object; anything else is Kapacitor's `invalid JSON`."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("invalid JSON")
+    return body

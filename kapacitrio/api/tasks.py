@@ -1,0 +1,73 @@
+"""`/tasks`: define, change, show, list and delete tasks, and read their httpOut endpoints."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify, request
+
+from kapacitrio.api.app import no_content, services
+from kapacitrio.api.errors import ApiError, json_object
+from kapacitrio.tasks.service import (
+    TASK_EXTRA_FIELDS,
+    TASK_FIELDS,
+    dot_view,
+    list_params,
+    script_format,
+)
+
+bp = Blueprint("tasks", __name__)
+
+
+def _tasks():
+    svc = services().tasks
+    if svc is None:
+        raise ApiError(503, "the task service is not running")
+    return svc
+
+
+@bp.route("/tasks", methods=["GET"])
+async def list_tasks() -> Response:
+    params = list_params(request.args, TASK_FIELDS, TASK_EXTRA_FIELDS)
+    return jsonify({"tasks": await _tasks().list_tasks(params)})
+
+
+@bp.route("/tasks", methods=["POST"])
+async def create_task() -> Response:
+    opts = await json_object(request)
+    return jsonify(await _tasks().create_task(opts))
+
+
+@bp.route("/tasks/<task_id>", methods=["GET"])
+async def get_task(task_id: str) -> Response:
+    fmt = script_format(request.args.get("script-format"))
+    view = dot_view(request.args.get("dot-view"))
+    replay_id = request.args.get("replay-id", "")
+    if replay_id:
+        replay = services().replay
+        lookup = getattr(replay, "task_for_replay", None)
+        if lookup is None:
+            raise ApiError(404, f"replay {replay_id} does not exist")
+        info = await lookup(replay_id, task_id, fmt, view)
+        if info is None:
+            raise ApiError(404, f"replay {replay_id} does not exist")
+        return jsonify(info)
+    return jsonify(await _tasks().get_task(task_id, fmt, view))
+
+
+@bp.route("/tasks/<task_id>", methods=["PATCH"])
+async def update_task(task_id: str) -> Response:
+    opts = await json_object(request)
+    return jsonify(await _tasks().update_task(task_id, opts))
+
+
+@bp.route("/tasks/<task_id>", methods=["DELETE"])
+async def delete_task(task_id: str) -> Response:
+    await _tasks().delete_task(task_id)
+    return no_content()
+
+
+@bp.route("/tasks/<task_id>/<path:endpoint>", methods=["GET"])
+async def http_out(task_id: str, endpoint: str) -> Response:
+    result = _tasks().http_out(task_id, endpoint)
+    if result is None:
+        raise ApiError(404, "Not Found")
+    return jsonify(result)

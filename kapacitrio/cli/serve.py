@@ -1,0 +1,71 @@
+"""`kapacitrio serve`: run the server until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+import trio
+
+from kapacitrio import logs
+from kapacitrio.config import ConfigError, load
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    p = subparsers.add_parser(name, help="run the kapacitrio server")
+    p.add_argument("-config", "--config", dest="config", default=None, help="TOML config file")
+    p.add_argument("-hostname", "--hostname", dest="hostname", default=None)
+    p.add_argument("-log-level", "--log-level", dest="log_level", default=None)
+    p.set_defaults(run=run)
+
+
+async def _watch_signals(shutdown: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            logs.get_logger("server").info("signal received", signal=signal.Signals(signum).name)
+            shutdown.set()
+            return
+
+
+async def _main(cfg) -> None:
+    from kapacitrio.server import run_server
+
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_watch_signals, shutdown)
+        await run_server(cfg, shutdown)
+        nursery.cancel_scope.cancel()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the configuration and serve; returns the exit status."""
+    logs.configure("info")
+    # Modules that register config sections must be imported before the config is read.
+    from kapacitrio.services import plugin_modules
+
+    plugin_modules()
+    try:
+        cfg = load(args.config)
+    except ConfigError as exc:
+        print(f"kapacitrio: {exc}", file=sys.stderr)
+        return 1
+    if args.hostname:
+        cfg.hostname = args.hostname
+    level = args.log_level or cfg.get("logging").level
+    try:
+        logs.configure(level, stream=_log_stream(cfg.get("logging").file))
+    except (ValueError, OSError) as exc:
+        print(f"kapacitrio: {exc}", file=sys.stderr)
+        return 1
+    logs.bridge_stdlib()
+    trio.run(_main, cfg)
+    return 0
+
+
+def _log_stream(dest: str):
+    if dest.upper() in ("", "STDERR"):
+        return sys.stderr
+    if dest.upper() == "STDOUT":
+        return sys.stdout
+    return open(dest, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives for the process

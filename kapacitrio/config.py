@@ -1,0 +1,438 @@
+"""Server configuration: TOML sections registered as dataclasses, with `KAPACITOR_*` environment overrides.
+
+A section is a dataclass registered under its `kapacitor.conf` name with `@section("smtp")`.
+Keys are written as in Kapacitor (`bind-address`, `data_dir`); `-` and `_` are the same letter, so
+the dataclass field `bind_address` reads either spelling. List sections (`[[influxdb]]`) are
+registered with `many=True` and give a list of instances. A dataclass may define `validate()`,
+raising `ValueError` with a message, and `SECRETS` (names of fields to redact when shown).
+
+Environment variables override the file: `KAPACITOR_<SECTION>_<KEY>` (`KAPACITOR_HTTP_BIND_ADDRESS`),
+`KAPACITOR_<KEY>` for top-level keys (`KAPACITOR_DATA_DIR`), and `KAPACITOR_<SECTION>_<N>_<KEY>`
+for element N of a list section. `KAPACITRIO_` works as a prefix too and wins over `KAPACITOR_`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+ENV_PREFIXES = ("KAPACITOR_", "KAPACITRIO_")
+
+
+class ConfigError(Exception):
+    """The configuration file or environment holds an invalid value."""
+
+
+@dataclass(frozen=True, slots=True)
+class SectionInfo:
+    """A registered section: its name, dataclass and whether it is a list (`[[name]]`)."""
+
+    name: str
+    cls: type
+    many: bool
+
+
+_SECTIONS: dict[str, SectionInfo] = {}
+
+
+def section(name: str, *, many: bool = False) -> Callable[[type[T]], type[T]]:
+    """Class decorator: register a dataclass as the config section `name` (`[name]` or `[[name]]`)."""
+
+    def deco(cls: type[T]) -> type[T]:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"config section {name!r} must be a dataclass")
+        _SECTIONS[name] = SectionInfo(name, cls, many)
+        return cls
+
+    return deco
+
+
+def sections() -> dict[str, SectionInfo]:
+    """Every registered section by name."""
+    return dict(_SECTIONS)
+
+
+def norm_key(key: str) -> str:
+    """The field name for a config key: `bind-address` and `bind_address` are both `bind_address`."""
+    return key.replace("-", "_").lower()
+
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|u|ms|s|m|h|d|w)")
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "u": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+    "w": 604_800_000_000_000,
+}
+
+
+def duration_ns(value: str | int) -> int:
+    """Parse a config duration (`"10s"`, `"1h30m"`, or an int of nanoseconds) into nanoseconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    if text in ("0", ""):
+        return 0
+    pos, total = 0, 0
+    for m in _DURATION_RE.finditer(text):
+        if m.start() != pos:
+            break
+        total += int(float(m.group(1)) * _UNIT_NS[m.group(2)])
+        pos = m.end()
+    if pos != len(text) or pos == 0:
+        raise ValueError(f"invalid duration {value!r}")
+    return total
+
+
+# -- built-in sections -------------------------------------------------------------------------
+
+
+@section("http")
+@dataclass
+class HTTPConfig:
+    """`[http]`: the API listener."""
+
+    bind_address: str = ":9092"
+    log_enabled: bool = True
+    write_tracing: bool = False
+    pprof_enabled: bool = False
+    https_enabled: bool = False
+    https_certificate: str = ""
+    shutdown_timeout: str = "10s"
+    #: Largest accepted request body in bytes (after gzip decoding); 0 means no limit.
+    max_body_size: int = 25_000_000
+
+    def validate(self) -> None:
+        host_port(self.bind_address)
+        duration_ns(self.shutdown_timeout)
+        if self.max_body_size < 0:
+            raise ValueError("max-body-size must not be negative")
+
+
+@section("storage")
+@dataclass
+class StorageConfig:
+    """`[storage]`: where the database lives; empty means `<data_dir>/kapacitrio.db`."""
+
+    boltdb: str = ""
+
+
+@section("replay")
+@dataclass
+class ReplayConfig:
+    """`[replay]`: where recordings are kept; empty means `<data_dir>/replay`."""
+
+    dir: str = ""
+
+
+@section("task")
+@dataclass
+class TaskConfig:
+    """`[task]`: task store options kept for compatibility."""
+
+    dir: str = ""
+    snapshot_interval: str = "1m0s"
+
+
+@section("logging")
+@dataclass
+class LoggingConfig:
+    """`[logging]`: log destination (`STDERR`, `STDOUT` or a file path) and minimum level."""
+
+    file: str = "STDERR"
+    level: str = "INFO"
+
+    def validate(self) -> None:
+        if self.level.upper() not in ("DEBUG", "INFO", "WARN", "WARNING", "ERROR"):
+            raise ValueError(f"unknown log level {self.level!r}")
+
+
+@section("config-override")
+@dataclass
+class ConfigOverrideConfig:
+    """`[config-override]`: whether the configuration API may override sections."""
+
+    enabled: bool = True
+
+
+@section("influxdb", many=True)
+@dataclass
+class InfluxDBConfig:
+    """`[[influxdb]]`: one InfluxDB cluster."""
+
+    SECRETS: typing.ClassVar[tuple[str, ...]] = ("password",)
+
+    enabled: bool = False
+    name: str = "default"
+    default: bool = False
+    urls: list[str] = field(default_factory=lambda: ["http://localhost:8086"])
+    username: str = ""
+    password: str = ""
+    ssl_ca: str = ""
+    ssl_cert: str = ""
+    ssl_key: str = ""
+    insecure_skip_verify: bool = False
+    timeout: str = "0s"
+    disable_subscriptions: bool = False
+    subscription_protocol: str = "http"
+    subscription_mode: str = "cluster"
+    kapacitor_hostname: str = ""
+    http_port: int = 0
+    udp_bind: str = ""
+    udp_buffer: int = 1000
+    udp_read_buffer: int = 0
+    startup_timeout: str = "5m0s"
+    subscriptions_sync_interval: str = "1m0s"
+    subscriptions: dict[str, list[str]] = field(default_factory=dict)
+    excluded_subscriptions: dict[str, list[str]] = field(default_factory=dict)
+
+
+def host_port(bind: str) -> tuple[str, int]:
+    """Split a Go-style bind address (`:9092`, `127.0.0.1:0`, `[::1]:9092`) into host and port."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"invalid bind address {bind!r}")
+    return host.strip("[]"), int(port)
+
+
+# -- the loaded configuration ------------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    """The whole configuration: top-level keys plus one value per registered section."""
+
+    hostname: str = "localhost"
+    data_dir: str = "./data"
+    skip_config_overrides: bool = False
+    default_retention_policy: str = ""
+    path: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    #: Keys and sections of the file that kapacitrio does not know (ignored, logged at startup).
+    warnings: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Any:
+        """The section `name`: a dataclass instance, or a list of them for a list section."""
+        if name not in self.values:
+            info = _SECTIONS.get(name)
+            if info is None:
+                raise KeyError(f"unknown config section {name!r}")
+            self.values[name] = [] if info.many else info.cls()
+        return self.values[name]
+
+    def set(self, name: str, value: Any) -> None:
+        """Replace a section's value (used when an override changes it at run time)."""
+        self.values[name] = value
+
+    @property
+    def http(self) -> HTTPConfig:
+        return self.get("http")
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file: always `<data_dir>/kapacitrio.db`."""
+        return Path(self.data_dir) / "kapacitrio.db"
+
+    @property
+    def replay_dir(self) -> Path:
+        return Path(self.get("replay").dir or Path(self.data_dir) / "replay")
+
+
+_TOP_LEVEL = {
+    "hostname": str,
+    "data_dir": str,
+    "skip_config_overrides": bool,
+    "default_retention_policy": str,
+}
+
+
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read the TOML file at `path` (if any), apply environment overrides, validate every section."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid config file {path}: {exc}") from exc
+    cfg = Config(path=str(path or ""))
+    for key, value in raw.items():
+        name = key if key in _SECTIONS else None
+        if name is None and norm_key(key) in _TOP_LEVEL:
+            setattr(cfg, norm_key(key), _coerce(value, _TOP_LEVEL[norm_key(key)], key))
+        elif name is not None:
+            cfg.values[name] = _build_section(_SECTIONS[name], value, cfg.warnings)
+        else:
+            cfg.warnings.append(f"unknown config key or section {key!r} ignored")
+    _apply_env(cfg, env)
+    for name, info in _SECTIONS.items():
+        value = cfg.get(name)
+        for i, item in enumerate(value if info.many else [value]):
+            _validate(item, name if not info.many else f"{name}[{i}]")
+    return cfg
+
+
+def _validate(item: Any, where: str) -> None:
+    check = getattr(item, "validate", None)
+    if check is None:
+        return
+    try:
+        check()
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"invalid [{where}] section: {exc}") from exc
+
+
+def _build_section(info: SectionInfo, value: Any, warnings: list[str]) -> Any:
+    if info.many:
+        items = value if isinstance(value, list) else [value]
+        return [
+            _build_one(info, item, f"{info.name}[{i}]", warnings) for i, item in enumerate(items)
+        ]
+    return _build_one(info, value, info.name, warnings)
+
+
+def _build_one(info: SectionInfo, table: Any, where: str, warnings: list[str]) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"config section [{where}] must be a table")
+    obj = info.cls()
+    known = field_types(info.cls)
+    for key, value in table.items():
+        if norm_key(key) in known:
+            set_field(obj, key, value, where)
+        else:
+            warnings.append(f"unknown key {key!r} in config section [{where}] ignored")
+    return obj
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """Field name -> resolved type annotation of a section dataclass."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def set_field(obj: Any, key: str, value: Any, where: str) -> None:
+    """Set one key of a section instance, converting the value to the field's type."""
+    types_ = field_types(type(obj))
+    name = norm_key(key)
+    if name not in types_:
+        raise ConfigError(f"unknown key {key!r} in config section [{where}]")
+    setattr(obj, name, _coerce(value, types_[name], f"[{where}] {key}"))
+
+
+def _coerce(value: Any, typ: Any, where: str) -> Any:
+    """Convert a TOML or environment value to `typ`; strings from the environment are parsed."""
+    origin = typing.get_origin(typ)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        return None if value is None else _coerce(value, args[0], where)
+    try:
+        if typ is bool:
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in ("true", "1", "yes", "on"):
+                    return True
+                if low in ("false", "0", "no", "off", ""):
+                    return False
+                raise ValueError(value)
+            if isinstance(value, bool):
+                return value
+            raise ValueError(value)
+        if typ is int:
+            if isinstance(value, bool) or isinstance(value, float):
+                raise ValueError(value)
+            return int(value)
+        if typ is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if typ is str:
+            if isinstance(value, (dict, list, bool)):
+                raise ValueError(value)
+            return str(value)
+        if origin is list:
+            (item_t,) = typing.get_args(typ) or (Any,)
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list):
+                raise ValueError(value)
+            return [_coerce(v, item_t, where) for v in value]
+        if origin is dict:
+            if not isinstance(value, dict):
+                raise ValueError(value)
+            return dict(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"invalid value {value!r} for {where}") from None
+    return value
+
+
+def _env_sections() -> list[tuple[str, SectionInfo]]:
+    """Sections by their environment spelling, longest first so `CONFIG_OVERRIDE` beats `CONFIG`."""
+    named = [(n.upper().replace("-", "_"), info) for n, info in _SECTIONS.items()]
+    return sorted(named, key=lambda pair: -len(pair[0]))
+
+
+def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
+    for prefix in ENV_PREFIXES:  # KAPACITRIO_ last, so it wins
+        for var, value in sorted(env.items()):
+            if var.startswith(prefix):
+                _apply_env_var(cfg, var[len(prefix) :], value, var)
+
+
+def _apply_env_var(cfg: Config, rest: str, value: str, var: str) -> None:
+    low = rest.lower()
+    if low in _TOP_LEVEL:
+        setattr(cfg, low, _coerce(value, _TOP_LEVEL[low], var))
+        return
+    for env_name, info in _env_sections():
+        if not rest.startswith(env_name + "_"):
+            continue
+        key = rest[len(env_name) + 1 :]
+        if info.many:
+            index, _, key = key.partition("_")
+            if not index.isdigit() or not key:
+                continue
+            items = cfg.get(info.name)
+            while len(items) <= int(index):
+                items.append(info.cls())
+            target = items[int(index)]
+        else:
+            target = cfg.get(info.name)
+        if norm_key(key) in field_types(info.cls):
+            set_field(target, key, value, info.name)
+            return
+    # Unknown variables are ignored: the environment holds many unrelated KAPACITOR_* names.
+
+
+def as_dict(obj: Any, *, redact: bool = False) -> dict[str, Any]:
+    """A section instance as a dict keyed by Kapacitor's spelling (`bind-address`)."""
+    secrets = set(getattr(type(obj), "SECRETS", ()))
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if redact and f.name in secrets:
+            value = bool(value)
+        out[f.name.replace("_", "-")] = value
+    return out
