@@ -1,0 +1,118 @@
+"""combine: pair up points of one group and time that satisfy the given lambdas."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from math import comb
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes.join import round_time
+from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.models.point import Batch, DeleteGroup, Dimensions, Point
+from kapacitrio.tick.errors import TickError
+
+
+class _Buffer:
+    """Points of one group at one rounded time."""
+
+    __slots__ = ("time", "points")
+
+    def __init__(self, time: int) -> None:
+        self.time = time
+        self.points: list[Point] = []
+
+
+@register("combine")
+class CombineNode(NodeRuntime):
+    """Emits one point per combination of distinct same-time points matching lambda 1..k."""
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        p = spec.props
+        self.exprs = [PerGroup(compile_lambda(a)) for a in spec.args]
+        self.names: list[str] = list(p.get("as") or [])
+        self.delim: str = p.get("delimiter", ".")
+        self.tolerance = int(p.get("tolerance") or 0)
+        self.max = int(p.get("max") or 1_000_000)
+        self.buffers: dict[str, _Buffer] = {}
+
+    def cardinality(self) -> int:
+        return len(self.buffers)
+
+    def point(self, p: Point, parent: int) -> None:
+        t = round_time(p.time, self.tolerance)
+        buf = self.buffers.get(p.group)
+        if buf is not None and buf.time != t:
+            self._combine(p.group, buf)
+            buf = None
+        if buf is None:
+            buf = self.buffers[p.group] = _Buffer(t)
+        buf.points.append(p)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        for bp in b.points:
+            tags = {**b.tags, **bp.tags}
+            self.point(
+                Point(b.name, tags, bp.fields, bp.time, b.db, b.rp, b.group, b.dimensions), parent
+            )
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self.buffers.pop(d.group, None)
+        for e in self.exprs:
+            e.drop(d.group)
+        self.emit(d)
+
+    def _matches(self, group: str, points: list[Point]) -> list[set[int]]:
+        out: list[set[int]] = []
+        for expr in self.exprs:
+            inst = expr.get(group)
+            hits = set()
+            for i, p in enumerate(points):
+                try:
+                    if inst.eval_bool(p.time, p.fields, p.tags):
+                        hits.add(i)
+                except TickError as exc:
+                    self.error(str(exc))
+            out.append(hits)
+        return out
+
+    def _combine(self, group: str, buf: _Buffer) -> None:
+        points, k = buf.points, len(self.exprs)
+        if len(points) < k:
+            return
+        total = comb(len(points), k)
+        if total > self.max:
+            self.error(f"too many combinations: {total} exceeds the maximum {self.max}")
+            return
+        matches = self._matches(group, points)
+        for combo in combinations(range(len(points)), k):
+            chosen = self._assign(list(combo), matches)
+            if chosen is not None:
+                self.emit(self._merge([points[i] for i in chosen], buf.time))
+
+    @staticmethod
+    def _assign(indices: list[int], matches: list[set[int]]) -> list[int] | None:
+        """Give each lambda, in order, the first unused point of the combination it matches."""
+        chosen = []
+        for hits in matches:
+            pick = next((i for i in indices if i in hits), None)
+            if pick is None:
+                return None
+            indices.remove(pick)
+            chosen.append(pick)
+        return chosen
+
+    def _merge(self, points: list[Point], time: int) -> Point:
+        first = points[0]
+        dims: Dimensions = first.dimensions
+        keep = set(dims.tag_names)
+        fields: dict = {}
+        tags = {k: v for k, v in first.tags.items() if k in keep}
+        for name, p in zip(self.names, points, strict=True):
+            prefix = name + self.delim
+            for k, v in p.fields.items():
+                fields[prefix + k] = v
+            for k, v in p.tags.items():
+                if k not in keep:
+                    tags[prefix + k] = v
+        return Point(first.name, tags, fields, time, first.db, first.rp, first.group, dims)
