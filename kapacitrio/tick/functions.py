@@ -1,0 +1,388 @@
+"""The registry of built-in lambda functions: signatures, conversions and the stateful functions."""
+
+from __future__ import annotations
+
+import math
+import re
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from kapacitrio.tick.errors import EvalError
+from kapacitrio.tick.values import (
+    Duration,
+    MissingType,
+    format_duration,
+    format_float_f,
+    format_float_v,
+    go_quote,
+    go_type_name,
+    name_of_type,
+    parse_duration,
+)
+
+__all__ = [
+    "FunctionSpec",
+    "lookup",
+    "call",
+    "names",
+    "signature_checker",
+    "wall_clock_ns",
+    "register",
+]
+
+MAX_ARGS = 4
+_Pattern = re.Pattern
+
+B, N, F, S, D = bool, int, float, str, Duration
+
+
+def wall_clock_ns() -> int:
+    """The default clock of `now()`: the system's wall clock."""
+    return _time.time_ns()
+
+
+@dataclass(slots=True)
+class FunctionSpec:
+    """A built-in: its name, accepted argument types (tuple -> return type) and implementation.
+
+    Stateless functions have `call(*args)`; stateful ones a `state` class whose instances have
+    `call(*args)` and `reset()`; the compiler makes one state per function name per expression.
+    """
+
+    name: str
+    signatures: dict[tuple[type, ...], type]
+    call: Callable[..., object] | None = None
+    state: Callable[[], object] | None = None
+    returns: set[type] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.returns = set(self.signatures.values())
+
+    @property
+    def stateful(self) -> bool:
+        return self.state is not None
+
+    def new_state(self) -> object:
+        assert self.state is not None
+        return self.state()
+
+    def accepts(self, types: Sequence[type]) -> bool:
+        return tuple(types) in self.signatures
+
+    def return_type_for(self, types: Sequence[type | None]) -> type | None:
+        """The static return type: exact when every argument type is known, else if all signatures agree."""
+        if all(t is not None for t in types):
+            found = self.signatures.get(tuple(types))  # type: ignore[arg-type]
+            if found is not None:
+                return found
+        if len(self.returns) == 1:
+            return next(iter(self.returns))
+        return None
+
+    def domains(self) -> str:
+        return "[" + ", ".join(_domain(sig) for sig in self.signatures) + "]"
+
+
+_REGISTRY: dict[str, FunctionSpec] = {}
+
+
+def register(spec: FunctionSpec) -> FunctionSpec:
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def lookup(name: str) -> FunctionSpec | None:
+    """The built-in function called `name`, or None."""
+    return _REGISTRY.get(name)
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def call(name: str, args: Sequence[object]) -> object:
+    """Call a built-in directly (a fresh state for stateful ones); errors are the function's own."""
+    spec = lookup(name)
+    if spec is None:
+        raise EvalError(f'undefined function: "{name}"')
+    if spec.call is not None:
+        return spec.call(*args)
+    return spec.new_state().call(*args)  # type: ignore[attr-defined]
+
+
+def _domain(types: Sequence[type]) -> str:
+    return "(" + ",".join(name_of_type(t) for t in types) + ")"
+
+
+def signature_checker(
+    spec: FunctionSpec, literals: list[str], scope_names: list[str]
+) -> Callable[..., None]:
+    """A function that raises Kapacitor's signature error when the argument types fit no signature."""
+    sigs = spec.signatures
+
+    def check(*args: object) -> None:
+        types = tuple(type(a) for a in args)
+        if types in sigs:
+            return
+        if len(args) > MAX_ARGS:
+            raise EvalError(
+                f'too many arguments provided: Cannot call function "{spec.name}" with args '
+                f"{_domain(types[:MAX_ARGS])}, available signatures are {spec.domains()}."
+            )
+        missing = [lit for lit, t in zip(literals, types, strict=False) if t is MissingType]
+        if missing:
+            gone = {lit.strip('"') for lit in missing}
+            scope = ", ".join(n for n in scope_names if n not in gone)
+            if len(missing) > 1:
+                raise EvalError(
+                    f'Cannot call function "{spec.name}" arguments {", ".join(missing)} are missing, '
+                    f"values in scope are [{scope}]"
+                )
+            raise EvalError(
+                f'Cannot call function "{spec.name}" argument {missing[0]} is missing, '
+                f"values in scope are [{scope}]"
+            )
+        shown = ",".join(
+            f"{lit}: {name_of_type(t)}" for lit, t in zip(literals, types, strict=False)
+        )
+        raise EvalError(
+            f'Cannot call function "{spec.name}" with args ({shown}), '
+            f"available signatures are {spec.domains()}."
+        )
+
+    return check
+
+
+def _arity(name: str, args: Sequence[object], n: int) -> None:
+    if len(args) != n:
+        words = {0: "zero argument", 1: "one argument", 2: "two arguments", 3: "three arguments"}
+        raise EvalError(f"{name} expects exactly {words.get(n, 'four arguments')}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversions
+
+_BOOL_TEXT = {
+    "1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+    "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False,
+}  # fmt: skip
+_INT_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT_TEXT = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)\Z", re.IGNORECASE
+)
+_HEX_FLOAT = re.compile(
+    r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+\Z"
+)
+
+
+def parse_go_int(text: str) -> int:
+    """Go's `strconv.ParseInt(text, 10, 64)` with its error texts."""
+    if not _INT_TEXT.match(text):
+        raise EvalError(f"strconv.ParseInt: parsing {go_quote(text)}: invalid syntax")
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise EvalError(f"strconv.ParseInt: parsing {go_quote(text)}: value out of range")
+    return value
+
+
+def parse_go_float(text: str) -> float:
+    """Go's `strconv.ParseFloat(text, 64)` with its error texts."""
+    if _HEX_FLOAT.match(text):
+        value = float.fromhex(text)
+    elif _FLOAT_TEXT.match(text):
+        value = float(text)
+    else:
+        raise EvalError(f"strconv.ParseFloat: parsing {go_quote(text)}: invalid syntax")
+    if math.isinf(value) and "inf" not in text.lower():
+        raise EvalError(f"strconv.ParseFloat: parsing {go_quote(text)}: value out of range")
+    return value
+
+
+def _to_bool(*args: object) -> bool:
+    _arity("bool", args, 1)
+    a = args[0]
+    t = type(a)
+    if t is bool:
+        return a  # type: ignore[return-value]
+    if t is str:
+        try:
+            return _BOOL_TEXT[a]  # type: ignore[index]
+        except KeyError:
+            raise EvalError(f"strconv.ParseBool: parsing {go_quote(a)}: invalid syntax") from None  # type: ignore[arg-type]
+    if t is int or t is float:
+        if a == 0:
+            return False
+        if a == 1:
+            return True
+        shown = format_float_v(a) if t is float else str(a)  # type: ignore[arg-type]
+        raise EvalError(f"cannot convert {shown} to boolean")
+    raise EvalError(f"cannot convert {go_type_name(a)} to boolean")
+
+
+def _to_int(*args: object) -> int:
+    _arity("int", args, 1)
+    a = args[0]
+    t = type(a)
+    if t is int:
+        return a  # type: ignore[return-value]
+    if t is float:
+        if math.isnan(a) or math.isinf(a):  # type: ignore[arg-type]
+            return -(2**63)
+        return int(a)  # type: ignore[arg-type]
+    if t is str:
+        return parse_go_int(a)  # type: ignore[arg-type]
+    if t is bool:
+        return 1 if a else 0
+    if t is Duration:
+        return int(a)  # type: ignore[arg-type]
+    raise EvalError(f"cannot convert {go_type_name(a)} to integer")
+
+
+def _to_float(*args: object) -> float:
+    _arity("float", args, 1)
+    a = args[0]
+    t = type(a)
+    if t is float:
+        return a  # type: ignore[return-value]
+    if t is int:
+        return float(a)  # type: ignore[arg-type]
+    if t is str:
+        return parse_go_float(a)  # type: ignore[arg-type]
+    if t is bool:
+        return 1.0 if a else 0.0
+    raise EvalError(f"cannot convert {go_type_name(a)} to float")
+
+
+def _to_string(*args: object) -> str:
+    _arity("string", args, 1)
+    a = args[0]
+    t = type(a)
+    if t is str:
+        return a  # type: ignore[return-value]
+    if t is int:
+        return str(a)
+    if t is float:
+        return format_float_f(a)  # type: ignore[arg-type]
+    if t is bool:
+        return "true" if a else "false"
+    if t is Duration:
+        return format_duration(a)  # type: ignore[arg-type]
+    raise EvalError(f"cannot convert {go_type_name(a)} to string")
+
+
+def _to_duration(*args: object) -> Duration:
+    if len(args) not in (1, 2):
+        raise EvalError(
+            "duration expects one or two arguments duration(value, unit) where unit is optional "
+            "depending on the type of value."
+        )
+    a = args[0]
+    t = type(a)
+    if t is Duration:
+        return a  # type: ignore[return-value]
+    if t is int or t is float:
+        if len(args) != 2:
+            raise EvalError("duration expects unit argument for int and float values")
+        unit = args[1]
+        if type(unit) is not Duration:
+            raise EvalError(f"invalid duration unit type: {go_type_name(unit)}")
+        if t is int:
+            return Duration(a * unit)  # type: ignore[operator]
+        product = a * float(unit)  # type: ignore[operator]
+        if math.isnan(product) or math.isinf(product) or abs(product) >= 2.0**63:
+            return Duration(-(2**63))
+        return Duration(int(product))
+    if t is str:
+        try:
+            return Duration(parse_duration(a))  # type: ignore[arg-type]
+        except ValueError:
+            raise EvalError(f"invalid duration string {go_quote(a)}") from None  # type: ignore[arg-type]
+    raise EvalError(f"cannot convert {go_type_name(a)} to duration")
+
+
+register(FunctionSpec("bool", {(B,): B, (S,): B, (N,): B, (F,): B}, call=_to_bool))
+register(FunctionSpec("int", {(B,): N, (S,): N, (N,): N, (F,): N}, call=_to_int))
+register(FunctionSpec("float", {(B,): F, (S,): F, (N,): F, (F,): F}, call=_to_float))
+register(FunctionSpec("string", {(B,): S, (S,): S, (N,): S, (F,): S, (D,): S}, call=_to_string))
+register(FunctionSpec("duration", {(D,): D, (N, D): D, (F, D): D, (S, D): D}, call=_to_duration))
+
+
+# ---------------------------------------------------------------------------------------------
+# Stateful functions
+
+
+class _Count:
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def reset(self) -> None:
+        self.n = 0
+
+    def call(self, *args: object) -> int:
+        self.n += 1
+        return self.n
+
+
+class _Sigma:
+    """Welford's running mean and variance; the result is |x - mean| / stddev."""
+
+    __slots__ = ("mean", "m2", "n")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.n = 0.0
+
+    def call(self, *args: object) -> float:
+        _arity("sigma", args, 1)
+        x = args[0]
+        if type(x) is not float:
+            raise EvalError("value is not a float")
+        self.n += 1
+        delta = x - self.mean
+        self.mean += delta / self.n
+        self.m2 += delta * (x - self.mean)
+        if self.n < 2:
+            return 0.0
+        variance = self.m2 / (self.n - 1)
+        if variance == 0:
+            return 0.0
+        return abs(x - self.mean) / math.sqrt(variance)
+
+
+class _Spread:
+    __slots__ = ("lo", "hi")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.lo = math.inf
+        self.hi = -math.inf
+
+    def call(self, *args: object) -> float:
+        _arity("spread", args, 1)
+        x = args[0]
+        if type(x) is not float:
+            raise EvalError("value is not a float")
+        if x < self.lo:
+            self.lo = x
+        if x > self.hi:
+            self.hi = x
+        return self.hi - self.lo
+
+
+register(FunctionSpec("count", {(): N}, state=_Count))
+register(FunctionSpec("sigma", {(F,): F}, state=_Sigma))
+register(FunctionSpec("spread", {(F,): F}, state=_Spread))
+
+
+# The other families register themselves on import.
+from kapacitrio.tick import functions_math as _math  # noqa: E402,F401
+from kapacitrio.tick import functions_other as _other  # noqa: E402,F401

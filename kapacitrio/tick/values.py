@@ -1,0 +1,265 @@
+"""Runtime value types of TICKscript lambdas (missing, duration, time) and their Go-style names and texts."""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+__all__ = [
+    "MISSING",
+    "Duration",
+    "Time",
+    "MissingType",
+    "type_name",
+    "name_of_type",
+    "go_type_name",
+    "format_duration",
+    "parse_duration",
+    "go_duration_string",
+    "format_float_f",
+    "format_float_v",
+    "go_quote",
+]
+
+
+class MissingType:
+    """The type of `MISSING`: the value of a reference that the point does not have."""
+
+    __slots__ = ()
+    _instance: MissingType | None = None
+
+    def __new__(cls) -> MissingType:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING = MissingType()
+
+
+class Duration(int):
+    """A duration in nanoseconds; an `int` so arithmetic stays cheap (`type(v) is Duration` tells it apart)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Duration({int(self)})"
+
+    def __str__(self) -> str:
+        return format_duration(self)
+
+
+class Time(int):
+    """A point in time in nanoseconds since the Unix epoch."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Time({int(self)})"
+
+
+_PATTERN = re.Pattern
+
+# Kapacitor's ast.ValueType names, used in operator and type-guard errors.
+_TYPE_NAMES: dict[type, str] = {
+    bool: "boolean",
+    int: "int",
+    float: "float",
+    str: "string",
+    Duration: "duration",
+    Time: "time",
+    _PATTERN: "regex",
+    MissingType: "missing",
+}
+
+# Go's %T names, used where Kapacitor formats a Go value's dynamic type.
+_GO_TYPE_NAMES: dict[type, str] = {
+    bool: "bool",
+    int: "int",
+    float: "float64",
+    str: "string",
+    Duration: "time.Duration",
+    Time: "time.Time",
+    _PATTERN: "*regexp.Regexp",
+    MissingType: "*ast.Missing",
+    type(None): "<nil>",
+}
+
+
+def type_name(value: object) -> str:
+    """The TICKscript type name of a runtime value (`boolean`, `int`, `float`, `string`, `duration`, ...)."""
+    return _TYPE_NAMES.get(type(value), "invalid type")
+
+
+def name_of_type(t: type) -> str:
+    """The TICKscript type name of a runtime type (`boolean` for `bool`, `regex` for `re.Pattern`)."""
+    return _TYPE_NAMES.get(t, "invalid type")
+
+
+def go_type_name(value: object) -> str:
+    """The Go `%T` name of a runtime value as Kapacitor prints it (`float64`, `string`, `time.Duration`)."""
+    return _GO_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Durations
+
+_NS = {
+    "ns": 1,
+    "u": 1_000,
+    "µ": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+    "w": 604_800_000_000_000,
+}
+_FORMAT_UNITS = [
+    ("w", _NS["w"]),
+    ("d", _NS["d"]),
+    ("h", _NS["h"]),
+    ("m", _NS["m"]),
+    ("s", _NS["s"]),
+    ("ms", _NS["ms"]),
+    ("u", _NS["u"]),
+]
+_DURATION_PART = re.compile(r"(\d+)(ns|ms|u|µ|s|m|h|d|w)")
+
+
+def format_duration(ns: int) -> str:
+    """InfluxQL text of a duration: one integer with the largest unit that divides it exactly (`90s`, `1m`)."""
+    ns = int(ns)
+    if ns == 0:
+        return "0s"
+    for unit, size in _FORMAT_UNITS:
+        if ns % size == 0:
+            return f"{ns // size}{unit}"
+    return f"{ns}ns"
+
+
+def parse_duration(text: str) -> int:
+    """Parse an InfluxQL duration (`5m`, `1h30m`, `-10s`) into nanoseconds; `ValueError` when invalid."""
+    s = text
+    sign = 1
+    if s.startswith("-"):
+        sign, s = -1, s[1:]
+    if not s:
+        raise ValueError(f"invalid duration {text!r}")
+    pos, total = 0, 0
+    while pos < len(s):
+        m = _DURATION_PART.match(s, pos)
+        if m is None:
+            raise ValueError(f"invalid duration {text!r}")
+        total += int(m.group(1)) * _NS[m.group(2)]
+        pos = m.end()
+    return sign * total
+
+
+def go_duration_string(ns: int) -> str:
+    """Go's `time.Duration.String()`: `1h0m0s`, `2.9999ms`, `15ns`, `0s`."""
+    ns = int(ns)
+    if ns == 0:
+        return "0s"
+    neg = ns < 0
+    u = -ns if neg else ns
+    if u < 1_000_000_000:
+        for unit, size in (("ns", 1), ("µs", 1_000), ("ms", 1_000_000)):
+            if u < size * 1000:
+                text = _frac(u, size) + unit
+                break
+    else:
+        hours, rem = divmod(u, 3_600_000_000_000)
+        minutes, rem = divmod(rem, 60_000_000_000)
+        text = _frac(rem, 1_000_000_000) + "s"
+        if hours:
+            text = f"{hours}h{minutes}m" + text
+        elif minutes:
+            text = f"{minutes}m" + text
+    return "-" + text if neg else text
+
+
+def _frac(value: int, size: int) -> str:
+    whole, rest = divmod(value, size)
+    if not rest:
+        return str(whole)
+    digits = len(str(size)) - 1
+    return f"{whole}." + f"{rest:0{digits}d}".rstrip("0")
+
+
+# ---------------------------------------------------------------------------------------------
+# Floats and strings as Go prints them
+
+
+def format_float_f(value: float) -> str:
+    """Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest digits, never an exponent."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
+def format_float_v(value: float) -> str:
+    """Go's `%v` of a float64: shortest digits, exponent form below 1e-4 or from 1e21."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    dec = Decimal(repr(abs(value)))
+    exp = dec.adjusted()
+    if exp < -4 or exp >= 21:
+        _, digits, _ = dec.normalize().as_tuple()
+        d = "".join(map(str, digits))
+        body = d[0] + ("." + d[1:] if len(d) > 1 else "")
+        text = f"{body}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+    else:
+        text = format(dec.normalize(), "f")
+    return "-" + text if value < 0 else text
+
+
+def go_quote(text: str) -> str:
+    """Go's `strconv.Quote`: double quotes, with `\\"`, `\\\\` and non-printable characters escaped."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\v":
+            out.append("\\v")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif not ch.isprintable() and code > 0x7F:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)

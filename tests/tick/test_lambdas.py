@@ -1,0 +1,134 @@
+"""The lambda compiler: generated code, runtime type dispatch, state per instance, point scopes."""
+
+from __future__ import annotations
+
+import pytest
+
+from kapacitrio.tick import ast as A
+from kapacitrio.tick.errors import EvalError, TickError
+from kapacitrio.tick.lambdas import compile_expression
+from kapacitrio.tick.values import Duration, Time
+
+
+def ref(name):
+    return A.ReferenceNode(name=name)
+
+
+def num(v):
+    return A.NumberNode(value=v)
+
+
+def bin_(op, left, right):
+    return A.BinaryNode(op=op, left=left, right=right)
+
+
+def call(name, *args):
+    return A.FunctionNode(name=name, args=list(args))
+
+
+BENCH = bin_(
+    "AND",
+    bin_(">", ref("value"), num(10.0)),
+    bin_("==", ref("host"), A.StringNode(value="serverA")),
+)
+
+
+def test_fields_and_tags_are_both_visible():
+    inst = compile_expression(BENCH).instance()
+    assert inst.eval_bool(0, {"value": 11.0}, {"host": "serverA"}) is True
+    assert inst.eval_bool(0, {"value": 11.0}, {"host": "serverB"}) is False
+    assert inst.eval_bool(0, {"value": 9.0}, {"host": "serverA"}) is False
+
+
+def test_a_field_may_change_type_between_points():
+    inst = compile_expression(bin_(">", ref("value"), num(10.0))).instance()
+    assert inst.eval(0, {"value": 11}, {}) is True
+    assert inst.eval(0, {"value": 9.5}, {}) is False
+    with pytest.raises(EvalError, match="mismatched type to binary operator. got string > float"):
+        inst.eval(0, {"value": "x"}, {})
+
+
+def test_references_in_order_of_first_use():
+    assert compile_expression(BENCH).references == ["value", "host"]
+
+
+def test_missing_reference_and_field_tag_conflict():
+    inst = compile_expression(BENCH).instance()
+    with pytest.raises(EvalError, match='left reference value "value" is missing value'):
+        inst.eval_bool(0, {}, {"host": "serverA"})
+    with pytest.raises(EvalError, match='cannot have field and tags with same name "host"'):
+        inst.eval_bool(0, {"value": 1.0, "host": "a"}, {"host": "a"})
+
+
+def test_short_circuit_does_not_evaluate_the_right_side():
+    expr = bin_("AND", bin_(">", ref("a"), num(10)), bin_(">", call("count"), num(0)))
+    inst = compile_expression(expr).instance()
+    assert inst.eval_bool(0, {"a": 1}, {}) is False
+    assert inst.eval_bool(0, {"a": 11}, {}) is True
+    assert compile_expression(call("count")).instance().eval(0, {}, {}) == 1
+
+
+def test_stateful_functions_share_one_state_per_name_and_instance():
+    expr = compile_expression(bin_("+", call("count"), call("count")))
+    first = expr.instance()
+    assert first.eval(0, {}, {}) == 3
+    assert first.eval(0, {}, {}) == 7
+    assert expr.instance().eval(0, {}, {}) == 3
+    first.reset()
+    assert first.eval(0, {}, {}) == 3
+
+
+def test_eval_bool_rejects_non_boolean_results():
+    inst = compile_expression(ref("value")).instance()
+    assert inst.eval_bool(0, {"value": True}, {}) is True
+    with pytest.raises(
+        EvalError, match="TypeGuard: expression returned unexpected type float, expected boolean"
+    ):
+        inst.eval_bool(0, {"value": 1.0}, {})
+
+
+def test_time_reference_and_time_functions():
+    inst = compile_expression(call("unixNano", ref("time"))).instance()
+    assert inst.eval(1234, {}, {}) == 1234
+    assert compile_expression(ref("time")).instance().eval(5, {}, {}) == Time(5)
+
+
+def test_now_uses_the_given_clock():
+    inst = compile_expression(call("unixNano", call("now")), now=lambda: 42).instance()
+    assert inst.eval(0, {}, {}) == 42
+
+
+def test_constant_type_errors_are_compile_errors():
+    with pytest.raises(TickError, match="invalid math operator % for type float"):
+        compile_expression(bin_("%", num(5.0), num(5.0)))
+
+
+def test_duration_literals_and_vars():
+    expr = bin_("*", A.IdentifierNode(name="period"), num(2))
+    inst = compile_expression(expr, {"period": Duration(60_000_000_000)}).instance()
+    value = inst.eval(0, {}, {})
+    assert value == 120_000_000_000 and type(value) is Duration
+
+
+def test_function_signature_errors():
+    inst = compile_expression(bin_(">", call("sqrt", ref("v")), num(1.0))).instance()
+    assert inst.eval(0, {"v": 4.0}, {}) is True
+    with pytest.raises(EvalError) as info:
+        inst.eval(0, {"v": 4}, {})
+    assert str(info.value) == (
+        'Cannot call function "sqrt" with args ("v": int), available signatures are [(float)].'
+    )
+    with pytest.raises(EvalError, match=r'Cannot call function "sqrt" argument "v" is missing'):
+        inst.eval(0, {}, {})
+
+
+def test_is_present():
+    inst = compile_expression(call("isPresent", ref("v"))).instance()
+    assert inst.eval_bool(0, {"v": 1}, {}) is True
+    assert inst.eval_bool(0, {}, {}) is False
+
+
+def test_undefined_function():
+    inst = compile_expression(call("nope")).instance()
+    with pytest.raises(EvalError, match='undefined function: "nope"'):
+        inst.eval(0, {}, {})
