@@ -55,7 +55,9 @@ def test_fill_number_and_null():
     n.point(pt(1, {"v": 2}), 1)
     assert take(n) == []
     n.point(pt(2, {"v": 3}), 0)
-    assert [p.fields for p in take(n)] == [{"a.v": 1}, {"b.v": 2}]
+    assert [p.fields for p in take(n)] == [{"a.v": 1}]
+    n.finish()
+    assert [p.fields for p in take(n)] == [{"b.v": 2}, {"a.v": 3}]
 
 
 def test_tolerance_rounds_times_and_stream_name():
