@@ -7,7 +7,7 @@ from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
 from kapacitrio.pipeline.nodes import KINDS, NodeKind, _reg
-from kapacitrio.pipeline.props import Prop, addlist, flag, fld, keyvalue, method
+from kapacitrio.pipeline.props import Prop, addlist, flag, fld, keyvalue, method, setlist
 from kapacitrio.pipeline.spec import HandlerSpec, NodeSpec
 
 DEFAULT_ID = "{{ .Name }}:{{ .Group }}"
@@ -23,6 +23,7 @@ class HandlerKind:
     go: str
     params: tuple[str, ...] = ()
     props: tuple[Prop, ...] = ()
+    arg_props: tuple[str, ...] = ()
     prop_index: dict[str, Prop] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -33,14 +34,18 @@ class HandlerKind:
         props: dict[str, Any] = {}
         for p in self.props:
             props.setdefault(p.store, p.fresh_default())
+        for name, value in zip(self.arg_props, args, strict=False):
+            props[name] = value
         return HandlerSpec(kind=self.name, args=list(args), props=props)
 
 
 HANDLERS: dict[str, HandlerKind] = {}
 
 
-def _h(name: str, go: str, params: tuple[str, ...] = (), *props: Prop) -> None:
-    HANDLERS[name] = HandlerKind(name, go, params, tuple(props))
+def _h(
+    name: str, go: str, params: tuple[str, ...] = (), *props: Prop, arg_props: tuple[str, ...] = ()
+) -> None:
+    HANDLERS[name] = HandlerKind(name, go, params, tuple(props), arg_props)
 
 
 def _s(*names: str) -> tuple[Prop, ...]:
@@ -68,10 +73,17 @@ _h(
     fld("timeout", g.DURATION),
     flag("skipSSLVerification"),
 )
-_h("tcp", "TcpHandler", (g.STRING,))
+_h("tcp", "TcpHandler", (g.STRING,), fld("address", g.STRING), arg_props=("address",))
 _h("log", "LogHandler", (g.STRING,), fld("mode", g.INT, 0o600))
 _h("exec", "ExecHandler", ("..." + g.STRING,))
-_h("email", "EmailHandler", ("..." + g.STRING,), addlist("to"), addlist("toTemplates"))
+_h(
+    "email",
+    "EmailHandler",
+    ("..." + g.STRING,),
+    addlist("to"),
+    addlist("toTemplates"),
+    arg_props=(),
+)
 _h(
     "snmpTrap",
     "SNMPTrapHandler",
@@ -86,14 +98,15 @@ _h(
     (),
     *_s("routingKey"),
     method("link", ("..." + g.STRING,), [], _pd2_link, key="links"),
+    fld("serviceKey", g.STRING),
 )
-_h("opsGenie", "OpsGenieHandler", (), addlist("teams"), addlist("recipients"))
+_h("opsGenie", "OpsGenieHandler", (), setlist("teams"), setlist("recipients"))
 _h(
     "opsGenie2",
     "OpsGenie2Handler",
     (),
-    addlist("teams"),
-    addlist("recipients"),
+    setlist("teams"),
+    setlist("recipients"),
     fld("recoveryAction", g.STRING),
 )
 _h("victorOps", "VictorOpsHandler", (), *_s("routingKey"))
@@ -103,7 +116,7 @@ _h(
     "SensuHandler",
     (),
     fld("source", g.STRING),
-    addlist("handlers"),
+    setlist("handlers"),
     keyvalue("metadata", g.ANY),
 )
 _h(
@@ -120,8 +133,8 @@ _h(
     "AlertaHandler",
     (),
     *_s("token", "resource", "event", "environment", "group", "value", "origin"),
-    addlist("services"),
-    addlist("correlated"),
+    setlist("services"),
+    setlist("correlated"),
     keyvalue("attribute", g.ANY, key="attributes"),
     fld("timeout", g.DURATION),
 )
@@ -129,9 +142,11 @@ _h(
     "mqtt",
     "MQTTHandler",
     (g.STRING,),
+    fld("topic", g.STRING),
     fld("brokerName", g.STRING),
     fld("qos", g.INT),
     fld("retained", g.BOOL),
+    arg_props=("topic",),
 )
 _h(
     "kafka",
@@ -201,22 +216,18 @@ def _alert_validate(n: NodeSpec) -> str | None:
         if low >= high:
             return "alert flap low threshold must be less than high threshold"
     for h in n.props["handlers"]:
-        if h.kind == "post" and len(h.args) > 1:
-            return "Post expects 0 or 1 arguments"
-        if h.kind == "post" and not h.args and h.props["endpoint"] == "":
-            return "must provide url or endpoint"
+        if h.kind == "post":
+            for k in h.props["headers"]:
+                if k.upper() == "AUTHENTICATE":
+                    return "invalid post: cannot set 'authenticate' header"
         if h.kind == "snmpTrap":
+            oid = h.args[0]
+            if oid == "":
+                return f'invalid SNMP trap "{oid}": you must supply a trap Oid'
             for d in h.props["data"]:
-                if d["type"] not in ("c", "i", "s", "d", "n", "t", "a", "u", "x", "o", "U"):
-                    return f"invalid SNMP trap data type {d['type']!r}"
-        if h.kind == "exec" and not h.args:
-            return "exec handler requires a program"
+                if d["type"] not in ("c", "i", "n", "s", "t"):
+                    return f'invalid SNMP trap "{oid}": unsupported data type "{d["type"]}" for data entry "{d["oid"]}"'
     return None
-
-
-def handler_method(name: str) -> Prop:
-    """The alert property that adds a handler (its apply is done by the builder)."""
-    return Prop(name, HANDLERS[name].params, None, apply=None, key="handlers")
 
 
 ALERT_PROPS: tuple[Prop, ...] = (

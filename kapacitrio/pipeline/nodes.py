@@ -24,6 +24,7 @@ from typing import Any
 from kapacitrio.pipeline import gotypes as g
 from kapacitrio.pipeline.props import (
     Prop,
+    addlist,
     flag,
     fld,
     keyvalue,
@@ -103,25 +104,6 @@ def _window_validate(n: NodeSpec) -> str | None:
     return None
 
 
-_FILLS = ("null", "none", "previous", "linear")
-
-
-def _query_validate(n: NodeSpec) -> str | None:
-    p = n.props
-    if p["every"] != 0 and p["cron"] != "":
-        return "must not set both 'every' and 'cron' properties"
-    fill = p["fill"]
-    if fill is not None and not isinstance(fill, bool):
-        if isinstance(fill, str) and fill not in _FILLS:
-            return f"unexpected fill option {fill}"
-        if not isinstance(fill, str | int | float):
-            return f"unexpected fill type {g.go_type(fill)}"
-    times = [d for d in p["groupBy"] if type(d).__name__ == "TimeDimension"]
-    if len(times) > 1:
-        return "groupBy can only have one time dimension"
-    return None
-
-
 def _groupby_validate(n: NodeSpec) -> str | None:
     return _check_dimensions(n.args, n.props.get("exclude", []))
 
@@ -133,13 +115,11 @@ def _check_dimensions(dims: list[Any], exclude: list[Any]) -> str | None:
             has_star = True
         elif isinstance(d, str):
             if d == "":
-                return "dimensions must not be empty strings"
+                return "dimensions cannot not be the empty string"
         elif type(d).__name__ != "TimeDimension":
             return f"invalid dimension object of type {g.go_type(d)}"
     if has_star and len(dims) > 1:
         return "cannot group by both '*' and named dimensions."
-    if exclude and not has_star:
-        return "exclude requires '*'"
     return None
 
 
@@ -155,10 +135,13 @@ def _eval_keep(props: dict[str, Any], args: list[Any]) -> None:
 def _eval_validate(n: NodeSpec) -> str | None:
     p = n.props
     if len(p["as"]) != len(n.args):
-        return "must provide one name per expression via the 'As' property"
+        return (
+            "must specify same number of expressions and .as() names: "
+            f"got {len(p['as'])} as names, and {len(n.args)} expressions."
+        )
     for t in p["tags"]:
         if t not in p["as"]:
-            return f"cannot convert field {t!r} to tag, not in the list of 'as' names"
+            return f"invalid tag name {_go_quote(t)}, name is not present is .as() names"
     return None
 
 
@@ -185,31 +168,23 @@ def _flatten_drop(props: dict[str, Any], args: list[Any]) -> str | None:
 
 def _join_validate(n: NodeSpec) -> str | None:
     names = n.props["as"]
-    if len(names) != len(n.parents):
+    if not names:
         return "a call to join.as() is required to specify the output stream prefixes."
+    if len(names) != len(n.parents):
+        return "number of prefixes specified by join.as() must match the number of joined streams"
     delim = n.props["delimiter"]
-    seen: set[str] = set()
     for name in names:
         if name == "":
             return "must provide a prefix name for the join node, see .as() property method"
         if delim and delim in name:
-            return f"cannot use name {name} as field prefix, it contains the delimiter {delim!r} "
-        if name in seen:
-            return f"cannot use the same prefix name see .as() property method: {name}"
-        seen.add(name)
-    return _check_fill(n.props["fill"])
-
-
-def _check_fill(fill: Any) -> str | None:
-    if fill is None:
-        return None
-    if isinstance(fill, str):
-        if fill not in ("null", "none"):
-            return f"unexpected fill option {fill}"
-        return None
-    if isinstance(fill, bool) or not isinstance(fill, int | float) or g.is_duration(fill):
-        return f"unexpected fill type {g.go_type(fill)}"
+            return f"cannot use name {name} as field prefix, it contains the delimiter {_go_quote(delim)}\t"
+    if len(set(names)) != len(names):
+        return "cannot use the same prefix name see .as() property method"
     return None
+
+
+def _go_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _combine_validate(n: NodeSpec) -> str | None:
@@ -367,7 +342,6 @@ _reg(
             flag("groupByMeasurement"),
             fld("fill", g.ANY),
         ),
-        validate=_query_validate,
     )
 )
 _reg(
@@ -421,7 +395,7 @@ _reg(
         "GroupByNode",
         "groupby",
         params=("..." + g.ANY,),
-        props=(setlist("exclude"), flag("byMeasurement")),
+        props=(addlist("exclude"), flag("byMeasurement")),
         validate=_groupby_validate,
     )
 )

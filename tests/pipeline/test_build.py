@@ -320,7 +320,19 @@ def test_eval_keep_and_tags():
         ),
         (
             "stream|from()|eval(lambda: 1).as('a', 'b')",
-            "must provide one name per expression via the 'As' property",
+            "must specify same number of expressions and .as() names: got 2 as names, and 1 expressions.",
+        ),
+        (
+            "stream|from()|eval(lambda: 1).as('a').tags('b')",
+            'invalid tag name "b", name is not present is .as() names',
+        ),
+        (
+            "var a = stream|from()\nvar b = stream|from()\na|join(b).as('a.x', 'b')",
+            'cannot use name a.x as field prefix, it contains the delimiter "."\t',
+        ),
+        (
+            "var a = stream|from()\na|join(a).as('a')",
+            "number of prefixes specified by join.as() must match the number of joined streams",
         ),
         (
             "stream|from()|join(stream|from())",
@@ -331,10 +343,8 @@ def test_eval_keep_and_tags():
             'line 1 char 15: error calling func "derivative" on obj *pipeline.FromNode: '
             "reflect: Call using int64 as type string",
         ),
-        (
-            "stream|from()|groupBy('a').exclude('b')",
-            "exclude requires '*'",
-        ),
+        ("stream|from()|groupBy('a', *)", "cannot group by both '*' and named dimensions."),
+        ("stream|from()|groupBy('')", "dimensions cannot not be the empty string"),
     ],
 )
 def test_errors(script, message):
