@@ -1,0 +1,146 @@
+"""The `post` handler: HTTP POST of the alert JSON (or a rendered template) to a URL or endpoint."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from kapacitrio.alerting.event import Event
+from kapacitrio.alerting.handlers import http, register
+from kapacitrio.alerting.handlers.base import (
+    Handler,
+    HandlerEnv,
+    HandlerOptionError,
+    opt_bool,
+    opt_dict,
+    opt_duration,
+    opt_str,
+    section_field,
+)
+from kapacitrio.config import section
+from kapacitrio.tick.gotemplate import Template, TemplateError
+
+
+@section("httppost", many=True)
+@dataclass
+class HTTPPostConfig:
+    """`[[httppost]]`: a named endpoint alert and httpPost nodes can post to."""
+
+    endpoint: str = ""
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    basic_auth: dict[str, str] = field(default_factory=dict)
+    alert_template: str = ""
+    alert_template_file: str = ""
+    row_template: str = ""
+    row_template_file: str = ""
+
+    SECRETS = ("basic_auth",)
+
+
+def _endpoint(env: HandlerEnv, name: str) -> Any:
+    sections = env.section("httppost") or []
+    for s in sections if isinstance(sections, list) else [sections]:
+        if section_field(s, "endpoint", "") == name:
+            return s
+    return None
+
+
+class PostHandler(Handler):
+    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
+        self.env = env
+        self.url = opt_str(options, "url")
+        self.endpoint = opt_str(options, "endpoint")
+        self.headers = {str(k): str(v) for k, v in opt_dict(options, "headers").items()}
+        self.capture = opt_bool(options, "capture-response")
+        self.timeout = opt_duration(options, "timeout") / 1e9 or None
+        self.verify = not opt_bool(options, "skip-ssl-verification")
+        if not self.url and not self.endpoint:
+            raise HandlerOptionError("must provide url or endpoint")
+        self.template: Template | None = None
+        self.auth: tuple[str, str] | None = None
+        if self.endpoint:
+            ep = _endpoint(env, self.endpoint)
+            if ep is None and not self.url:
+                raise HandlerOptionError(f"endpoint {self.endpoint!r} does not exist")
+            if ep is not None:
+                self._from_endpoint(ep)
+
+    def _from_endpoint(self, ep: Any) -> None:
+        self.url = self.url or section_field(ep, "url", "")
+        for k, v in (section_field(ep, "headers", {}) or {}).items():
+            self.headers.setdefault(k, v)
+        ba = section_field(ep, "basic_auth", {}) or {}
+        if ba.get("username"):
+            self.auth = (ba.get("username", ""), ba.get("password", ""))
+        text = section_field(ep, "alert_template", "")
+        path = section_field(ep, "alert_template_file", "")
+        if path and not text:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as exc:
+                raise HandlerOptionError(f"cannot read alert template file: {exc}") from None
+        if text:
+            try:
+                self.template = Template(text, name="alert")
+            except TemplateError as exc:
+                raise HandlerOptionError(str(exc)) from None
+
+    async def handle(self, event: Event) -> None:
+        body = event.alert_json()
+        if self.template is not None:
+            content = self.template.render(_template_data(body))
+            resp = await http.post(
+                self.env,
+                self.url,
+                content=content,
+                headers=self.headers,
+                timeout=self.timeout,
+                verify=self.verify,
+                auth=self.auth,
+            )
+        else:
+            resp = await http.post(
+                self.env,
+                self.url,
+                json_body=body,
+                headers=self.headers,
+                timeout=self.timeout,
+                verify=self.verify,
+                auth=self.auth,
+            )
+        if self.capture:
+            self.env.log("info", "alert post response", url=self.url, body=resp.text[:4096])
+
+
+def _template_data(body: dict[str, Any]) -> dict[str, Any]:
+    """Template data for alert templates: the alert body under Go field names."""
+    return {
+        "ID": body["id"],
+        "Message": body["message"],
+        "Details": body["details"],
+        "Time": body["time"],
+        "Duration": body["duration"],
+        "Level": body["level"],
+        "Data": body["data"],
+        "PreviousLevel": body["previousLevel"],
+        "Recoverable": body["recoverable"],
+    }
+
+
+def basic_auth_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
+    opts: dict[str, Any] = {"url": args[0] if args else "", "endpoint": props.get("endpoint", "")}
+    opts["headers"] = dict(props.get("headers") or {})
+    opts["capture-response"] = bool(props.get("captureResponse"))
+    opts["timeout"] = int(props.get("timeout") or 0)
+    opts["skip-ssl-verification"] = bool(props.get("skipSSLVerification"))
+    return opts
+
+
+register("post", PostHandler, _from_tick)

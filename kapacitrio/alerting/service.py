@@ -1,0 +1,440 @@
+"""The alert service: topics, their event state, handlers run off the hot path, inhibitors and feeds."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+import trio
+
+from kapacitrio.alerting import handlers as registry
+from kapacitrio.alerting import levels
+from kapacitrio.alerting.event import Event, EventState
+from kapacitrio.alerting.handlers.base import Handler, HandlerEnv, HandlerOptionError
+from kapacitrio.alerting.match import MatchError, compile_match
+from kapacitrio.alerting.topic import HandlerRunner, Inhibitor, Topic
+
+_log = structlog.get_logger("kapacitrio.alerting")
+
+TOPIC_ID_RE = re.compile(r"^[-:._\w]+$")
+HANDLER_ID_RE = re.compile(r"^[-._\w]+$")
+
+TOPICS_KIND = "alert_topics"
+HANDLERS_KIND = "alert_handlers"
+DEFAULT_BUFFER = 5000
+
+
+class AlertServiceError(ValueError):
+    """A request to the alert service is invalid (bad ID, unknown handler, ...)."""
+
+
+class NotFound(KeyError):
+    """The topic, event or handler does not exist."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Go `path.Match`-style glob (`*` does not cross `/`)."""
+    if pattern in ("", "*"):
+        return "/" not in text or pattern == ""
+    return fnmatch.fnmatchcase(text, pattern)
+
+
+class AlertService:
+    """Owns topics and handlers. `handle_event` is synchronous and never waits for a handler."""
+
+    def __init__(
+        self,
+        store: Any = None,
+        *,
+        config: Callable[[str], Any] | None = None,
+        kapacitor_id: str = "main",
+        server_url: str = "http://localhost:9092",
+        buffer: int = DEFAULT_BUFFER,
+    ) -> None:
+        self.store = store
+        self.kapacitor_id = kapacitor_id
+        self.buffer = max(1, buffer)
+        self.topics: dict[str, Topic] = {}
+        self.env = HandlerEnv(
+            service=self, config=config, log=self._handler_log, server_url=server_url
+        )
+        self.inhibitors: list[Inhibitor] = []
+        self.feeds: list[tuple[str | None, trio.MemorySendChannel]] = []
+        self._nursery: trio.Nursery | None = None
+        self._pending: list[HandlerRunner] = []
+        self._detached: list[HandlerRunner] = []
+        self._dirty: set[str] = set()
+        self._deleted_topics: set[str] = set()
+        self._wake = trio.Event()
+        self.stats = {"collected": 0, "dropped": 0, "handler_errors": 0}
+        registry.load_all()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def run(self, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Load state, then run handler workers and the state writer until cancelled."""
+        await self.load()
+        try:
+            import httpx
+
+            client = httpx.AsyncClient(timeout=30.0)
+        except Exception:  # pragma: no cover - httpx is a dependency
+            client = None
+        self.env.http_client = client
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                for runner in self._pending:
+                    nursery.start_soon(runner.work)
+                self._pending.clear()
+                nursery.start_soon(self._persist_loop)
+                task_status.started(self)
+        finally:
+            self._nursery = None
+            with trio.CancelScope(shield=True):
+                with trio.move_on_after(10):
+                    await self.flush()
+                    if client is not None:
+                        await client.aclose()
+
+    def _start(self, runner: HandlerRunner) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(runner.work)
+        else:
+            self._pending.append(runner)
+
+    def _handler_log(self, level: str, message: str, **kv: Any) -> None:
+        if level == "error":
+            self.stats["handler_errors"] += 1
+            _log.error(message, **kv)
+        else:
+            _log.info(message, **kv)
+
+    async def wait_idle(self, poll: float = 0.005) -> None:
+        """Return once every handler has delivered everything queued so far (tests, shutdown)."""
+        while any(r.pending for t in list(self.topics.values()) for r in t.all_runners()) or any(
+            r.pending for r in self._detached
+        ):
+            self._detached = [r for r in self._detached if r.pending]
+            await trio.sleep(poll)
+
+    # ------------------------------------------------------------------ topics
+    def topic(self, topic_id: str) -> Topic:
+        """The topic, created on first use."""
+        t = self.topics.get(topic_id)
+        if t is None:
+            t = self.topics[topic_id] = Topic(topic_id)
+        return t
+
+    def anonymous_topic(self, task_id: str, node_name: str) -> str:
+        """The anonymous topic of an alert node: `<kapacitorID>:<taskID>:<node>`."""
+        return f"{self.kapacitor_id}:{task_id}:{node_name}"
+
+    def event_state(self, topic_id: str, event_id: str) -> EventState | None:
+        """The last known state of one event, if the topic has it."""
+        t = self.topics.get(topic_id)
+        return None if t is None else t.events.get(event_id)
+
+    def handle_event(self, topic_id: str, event: Event) -> bool:
+        """Collect an event into a topic and queue it for the topic's handlers.
+
+        Returns False when some handler's buffer was full and the event was dropped for it.
+        """
+        t = self.topic(topic_id)
+        if event.topic != topic_id:
+            event = event.copy_to(topic_id)
+        prev = t.events.get(event.state.id)
+        if prev is not None:
+            event.previous_level = prev.level
+        t.events[event.state.id] = event.state
+        t.collected += 1
+        self.stats["collected"] += 1
+        self._mark_dirty(topic_id)
+        self._publish_feed(topic_id, event)
+        ok = True
+        for runner in t.all_runners():
+            if not runner.offer(event):
+                ok = False
+                self.stats["dropped"] += 1
+                _log.error(
+                    f'failed to deliver event "{event.state.id}" to handler',
+                    handler=runner.id,
+                    topic=topic_id,
+                )
+        return ok
+
+    def list_topics(self, min_level: int = levels.OK, pattern: str = "*") -> list[Topic]:
+        out = [
+            t
+            for tid, t in sorted(self.topics.items())
+            if t.level >= min_level and glob_match(pattern or "*", tid)
+        ]
+        return out
+
+    def get_topic(self, topic_id: str) -> Topic:
+        t = self.topics.get(topic_id)
+        if t is None:
+            raise NotFound(f"topic {topic_id!r} does not exist")
+        return t
+
+    async def delete_topic(self, topic_id: str) -> None:
+        """Forget a topic's events and state (handlers stay configured)."""
+        t = self.topics.get(topic_id)
+        if t is None:
+            raise NotFound(f"topic {topic_id!r} does not exist")
+        t.events.clear()
+        t.collected = 0
+        if not t.handlers and not t.anon:
+            del self.topics[topic_id]
+        self._dirty.discard(topic_id)
+        if self.store is not None:
+            await self.store.delete(TOPICS_KIND, topic_id)
+
+    def events(self, topic_id: str, min_level: int = levels.OK) -> list[EventState]:
+        t = self.get_topic(topic_id)
+        return [s for _, s in sorted(t.events.items()) if s.level >= min_level]
+
+    def event(self, topic_id: str, event_id: str) -> EventState:
+        t = self.get_topic(topic_id)
+        s = t.events.get(event_id)
+        if s is None:
+            raise NotFound(f"event {event_id!r} does not exist for topic {topic_id!r}")
+        return s
+
+    # ------------------------------------------------------------------ inline (task) handlers
+    def attach_task_handlers(self, topic_id: str, handlers: list[Handler]) -> list[HandlerRunner]:
+        """Attach a task's inline handlers to its anonymous topic; returns a token for detaching."""
+        t = self.topic(topic_id)
+        runners = []
+        for i, h in enumerate(handlers):
+            r = HandlerRunner(f"{topic_id}#{i}", h, None, self.buffer, self.env.log)
+            t.anon.append(r)
+            runners.append(r)
+            self._start(r)
+        return runners
+
+    def detach_task_handlers(self, topic_id: str, runners: list[HandlerRunner]) -> None:
+        """Detach inline handlers (the task stopped); queued events are still delivered."""
+        t = self.topics.get(topic_id)
+        for r in runners:
+            if t is not None and r in t.anon:
+                t.anon.remove(r)
+            r.close()
+            self._detached.append(r)
+            if r in self._pending:
+                self._pending.remove(r)
+
+    def build_inline(self, method: str, args: list[Any], props: dict[str, Any]) -> Handler:
+        """Build a handler from a TICKscript handler call (HandlerOptionError when invalid)."""
+        return registry.build_from_tick(method, args, props, self.env)
+
+    # ------------------------------------------------------------------ API handlers
+    def _validate_spec(self, topic_id: str, spec: Any) -> tuple[dict[str, Any], Handler, Any]:
+        if not isinstance(spec, dict):
+            raise AlertServiceError("invalid handler spec: expected a JSON object")
+        hid = spec.get("id", "")
+        kind = spec.get("kind", "")
+        options = spec.get("options") or {}
+        match_text = spec.get("match", "") or ""
+        if not isinstance(hid, str) or not hid:
+            raise AlertServiceError("handler must have an ID")
+        if not HANDLER_ID_RE.match(hid):
+            raise AlertServiceError(
+                f"handler ID must contain only letters, numbers, '-', '.' and '_'. {hid!r}"
+            )
+        if not isinstance(kind, str) or not kind:
+            raise AlertServiceError("handler must have a kind")
+        if not isinstance(match_text, str):
+            raise AlertServiceError("match must be a string")
+        if not TOPIC_ID_RE.match(topic_id):
+            raise AlertServiceError(
+                f"topic ID must contain only letters, numbers, '-', '.', ':' and '_'. {topic_id!r}"
+            )
+        try:
+            handler = registry.build(kind, options, self.env)
+            match = compile_match(match_text)
+        except (HandlerOptionError, MatchError) as exc:
+            raise AlertServiceError(str(exc)) from None
+        doc = {"id": hid, "topic": topic_id, "kind": kind, "options": options, "match": match_text}
+        return doc, handler, match
+
+    def _install(self, topic_id: str, doc: dict[str, Any], handler: Handler, match: Any) -> None:
+        t = self.topic(topic_id)
+        old = t.handlers.pop(doc["id"], None)
+        if old is not None:
+            old.close()
+        r = HandlerRunner(doc["id"], handler, match, self.buffer, self.env.log)
+        r.spec = doc
+        t.handlers[doc["id"]] = r
+        self._start(r)
+
+    async def create_handler(self, topic_id: str, spec: Any) -> dict[str, Any]:
+        doc, handler, match = self._validate_spec(topic_id, spec)
+        t = self.topics.get(topic_id)
+        if t is not None and doc["id"] in t.handlers:
+            raise AlertServiceError(f"cannot create handler {doc['id']!r}: handler already exists")
+        await self._save_handler(topic_id, doc)
+        self._install(topic_id, doc, handler, match)
+        return doc
+
+    async def replace_handler(self, topic_id: str, handler_id: str, spec: Any) -> dict[str, Any]:
+        self.get_handler(topic_id, handler_id)
+        doc, handler, match = self._validate_spec(topic_id, spec)
+        if doc["id"] != handler_id:
+            await self.delete_handler(topic_id, handler_id)
+        await self._save_handler(topic_id, doc)
+        self._install(topic_id, doc, handler, match)
+        return doc
+
+    async def patch_handler(self, topic_id: str, handler_id: str, patch: Any) -> dict[str, Any]:
+        import jsonpatch
+
+        current = self.get_handler(topic_id, handler_id)
+        base = {k: v for k, v in current.items() if k != "topic"}
+        try:
+            new = jsonpatch.apply_patch(base, patch)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError) as exc:
+            raise AlertServiceError(f"failed to apply patch: {exc}") from None
+        return await self.replace_handler(topic_id, handler_id, new)
+
+    async def delete_handler(self, topic_id: str, handler_id: str) -> None:
+        t = self.topics.get(topic_id)
+        if t is None or handler_id not in t.handlers:
+            raise NotFound(f"handler {handler_id!r} does not exist for topic {topic_id!r}")
+        t.handlers.pop(handler_id).close()
+        if self.store is not None:
+            await self.store.delete(HANDLERS_KIND, f"{topic_id}/{handler_id}")
+
+    def get_handler(self, topic_id: str, handler_id: str) -> dict[str, Any]:
+        t = self.topics.get(topic_id)
+        if t is None or handler_id not in t.handlers:
+            raise NotFound(f"handler {handler_id!r} does not exist for topic {topic_id!r}")
+        return t.handlers[handler_id].spec
+
+    def list_handlers(self, topic_id: str, pattern: str = "*") -> list[dict[str, Any]]:
+        t = self.topics.get(topic_id)
+        if t is None:
+            return []
+        return [r.spec for hid, r in sorted(t.handlers.items()) if glob_match(pattern or "*", hid)]
+
+    async def _save_handler(self, topic_id: str, doc: dict[str, Any]) -> None:
+        if self.store is not None:
+            await self.store.put(HANDLERS_KIND, f"{topic_id}/{doc['id']}", doc)
+
+    # ------------------------------------------------------------------ inhibitors
+    def add_inhibitor(self, inh: Inhibitor) -> None:
+        self.inhibitors.append(inh)
+
+    def remove_inhibitor(self, inh: Inhibitor) -> None:
+        if inh in self.inhibitors:
+            self.inhibitors.remove(inh)
+
+    def is_inhibited(self, category: str, tags: dict[str, str]) -> bool:
+        """True when an active inhibitor of `category` matches these tags."""
+        for inh in self.inhibitors:
+            if inh.active and inh.category == category and inh.matches(tags):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ feeds
+    def subscribe(self, topic_id: str | None, capacity: int = 1000) -> trio.MemoryReceiveChannel:
+        """A channel of event changes for one topic (or all topics when None), current events first."""
+        send, recv = trio.open_memory_channel(max(capacity, 1))
+        topics = [self.topics[topic_id]] if topic_id in self.topics else []
+        if topic_id is None:
+            topics = [self.topics[k] for k in sorted(self.topics)]
+        for t in topics:
+            for eid in sorted(t.events):
+                try:
+                    send.send_nowait(feed_message(t.id, t.events[eid], None))
+                except trio.WouldBlock:
+                    break
+        self.feeds.append((topic_id, send))
+        return recv
+
+    def unsubscribe(self, recv: trio.MemoryReceiveChannel) -> None:
+        recv.close()
+
+    def _publish_feed(self, topic_id: str, event: Event) -> None:
+        if not self.feeds:
+            return
+        msg = None
+        alive = []
+        for want, send in self.feeds:
+            if want is None or want == topic_id:
+                if msg is None:
+                    msg = feed_message(topic_id, event.state, event.previous_level)
+                try:
+                    send.send_nowait(msg)
+                except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+                    send.close()  # a subscriber that cannot keep up is cut off
+                    continue
+            alive.append((want, send))
+        self.feeds = alive
+
+    # ------------------------------------------------------------------ persistence
+    def _mark_dirty(self, topic_id: str) -> None:
+        if self.store is None:
+            return
+        self._dirty.add(topic_id)
+        self._wake.set()
+
+    async def _persist_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = trio.Event()
+            await self.flush()
+            await trio.sleep(0.05)
+
+    async def flush(self) -> None:
+        """Write every changed topic's state to the store."""
+        if self.store is None:
+            return
+        while self._dirty:
+            dirty, self._dirty = self._dirty, set()
+            for tid in sorted(dirty):
+                t = self.topics.get(tid)
+                if t is None:
+                    continue
+                doc = {"id": tid, "events": {eid: s.to_doc() for eid, s in t.events.items()}}
+                try:
+                    await self.store.put(TOPICS_KIND, tid, doc)
+                except Exception as exc:  # storage failure: keep running, retry next time
+                    _log.error("failed to store topic state", topic=tid, error=str(exc))
+                    self._dirty.add(tid)
+                    return
+
+    async def load(self) -> None:
+        """Restore topic states and API handlers from the store."""
+        if self.store is None:
+            return
+        for doc in await self.store.list(TOPICS_KIND):
+            t = self.topic(doc["id"])
+            for eid, sdoc in (doc.get("events") or {}).items():
+                t.events[eid] = EventState.from_doc(sdoc)
+        for doc in await self.store.list(HANDLERS_KIND):
+            topic_id = doc.get("topic", "")
+            try:
+                spec, handler, match = self._validate_spec(topic_id, doc)
+            except AlertServiceError as exc:
+                _log.error(
+                    "stored handler is invalid",
+                    topic=topic_id,
+                    handler=doc.get("id"),
+                    error=str(exc),
+                )
+                continue
+            self._install(topic_id, spec, handler, match)
+
+
+def feed_message(topic_id: str, state: EventState, previous_level: int | None) -> dict[str, Any]:
+    """One WebSocket feed message: the topic, the event ID and its state as the events API shows it."""
+    msg = {"topic": topic_id, "id": state.id, "state": state.to_api()}
+    if previous_level is not None:
+        msg["previousLevel"] = levels.name(previous_level)
+    return msg
