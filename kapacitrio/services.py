@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from kapacitrio.tasks.service import TaskService
 
 #: Modules that plug a service into the server (see the module docstring). Add one line each.
-PLUGINS: list[str] = []
+PLUGINS: list[str] = [
+    "kapacitrio.kkok.service",
+]
 
 
 @dataclass

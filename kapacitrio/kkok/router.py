@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import trio
@@ -18,8 +17,9 @@ from kapacitrio.kkok.pool import Pool
 from kapacitrio.kkok.route import Route, make_route
 from kapacitrio.kkok.store import DocStore, MemoryStore, pending_id
 from kapacitrio.kkok.transports import TransportEnv, TransportError
+from kapacitrio.logs import get_logger
 
-log = logging.getLogger("kapacitrio.kkok")
+log = get_logger("kkok")
 
 
 class Router:
@@ -35,7 +35,9 @@ class Router:
         js_time_limit: float = 1.0,
         services: Any = None,
         retry_delay: float = 1.0,
+        api_token: str = "",
     ) -> None:
+        self.api_token = api_token
         self.clock = clock or WallClock()
         self.store = store if store is not None else MemoryStore()
         self.js = JSEngine(js_time_limit)
@@ -71,7 +73,7 @@ class Router:
             try:
                 flt = make_filter(doc["id"], doc["params"], self.filter_env, dynamic=True)
             except (KkokError, KeyError, TypeError) as exc:
-                log.error("kkok: stored filter dropped: %s", exc)
+                log.error("stored filter dropped", err=str(exc))
                 continue
             self.dynamic_filters[flt.id] = (int(doc["seq"]), flt)
         for doc in await self.store.list(kinds.STATIC):
@@ -83,12 +85,12 @@ class Router:
             try:
                 self.routes[doc["id"]] = make_route(doc["id"], doc["spec"], self.transport_env)
             except (KkokError, KeyError, TypeError) as exc:
-                log.error("kkok: stored route dropped: %s", exc)
+                log.error("stored route dropped", err=str(exc))
         for doc in await self.store.list(kinds.PENDING):
             try:
                 alert = alert_from_json(doc["alert"], now_ns=self.clock.now(), allow_stats=True)
             except (KkokError, KeyError, TypeError) as exc:
-                log.error("kkok: stored alert dropped: %s", exc)
+                log.error("stored alert dropped", err=str(exc))
                 continue
             self.pool.add(alert, int(doc["seq"]))
 
@@ -250,7 +252,7 @@ class Router:
             try:
                 alerts = await flt.process([a.clone() for a in alerts])
             except KkokError as exc:
-                log.error("kkok: filter %s failed, alerts passed on unchanged: %s", flt.id, exc)
+                log.error("filter failed, alerts passed on unchanged", filter=flt.id, err=str(exc))
         return alerts
 
     async def dispatch(self, alerts: list[Alert]) -> None:
@@ -263,7 +265,7 @@ class Router:
             for rid, batch in by_route.items():
                 route = self.routes.get(rid)
                 if route is None:
-                    log.warning("kkok: no such route %s for %d alert(s)", rid, len(batch))
+                    log.warning("no such route", route=rid, alerts=len(batch))
                     continue
                 for transport in route.transports:
                     nursery.start_soon(self._deliver, rid, transport, batch)
@@ -275,4 +277,4 @@ class Router:
             text = f"route {rid} {transport}: {exc}"
             self.delivery_errors.append(text)
             del self.delivery_errors[:-100]
-            log.error("kkok: delivery failed: %s", text)
+            log.error("delivery failed", route=rid, transport=str(transport), err=str(exc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,8 +13,6 @@ from kapacitrio.kkok.errors import KkokError
 from kapacitrio.kkok.js import JSEngine, JSExpression
 from kapacitrio.kkok.params import Params, check_id
 from kapacitrio.models.timefmt import format_rfc3339
-
-log = logging.getLogger("kapacitrio.kkok")
 
 FILTER_TYPES: dict[str, type[Filter]] = {}
 

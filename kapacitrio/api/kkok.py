@@ -1,0 +1,213 @@
+"""The kkok REST API at the root paths (`/version`, `/alerts`, `/filters`, `/routes`), text/plain errors."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from quart import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
+
+from kapacitrio import __version__
+from kapacitrio.api.app import services
+from kapacitrio.kkok.alert import alert_from_json
+from kapacitrio.kkok.errors import KkokError
+from kapacitrio.kkok.router import Router
+from kapacitrio.models.timefmt import parse_rfc3339
+
+bp = Blueprint("kkok", __name__)
+
+#: Mounted only at `/`, never under `/kapacitor/v1`.
+ROOT_ONLY = True
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
+OVERRIDE_HEADER = "X-HTTP-Method-Override"
+
+
+class _Unavailable(KkokError):
+    status = 503
+
+
+def text(status: int, message: str = "") -> Response:
+    return Response(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def json_response(doc: Any) -> Response:
+    body = json.dumps(doc, ensure_ascii=False)
+    return Response(body, status=200, content_type="application/json")
+
+
+def _router() -> Router:
+    router = services().kkok
+    if router is None:
+        raise _Unavailable("the kkok router is not running")
+    return router
+
+
+def method() -> str:
+    """The request's method, after `X-HTTP-Method-Override` on a POST."""
+    override = request.headers.get(OVERRIDE_HEADER, "").strip()
+    if request.method == "POST" and override:
+        return override.upper()
+    return request.method
+
+
+def _check_token(router: Router) -> Response | None:
+    token = getattr(router, "api_token", "")
+    if not token:
+        return None
+    given = request.headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token):
+        return None
+    resp = text(401, "authentication required: send Authorization: Bearer TOKEN")
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="kkok"'
+    return resp
+
+
+def endpoint(
+    fn: Callable[..., Awaitable[Response]],
+) -> Callable[..., Awaitable[Response]]:
+    """Auth, then the handler; router errors become text/plain answers with their status."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Response:
+        try:
+            if fn.__name__ != "version":
+                denied = _check_token(_router())
+                if denied is not None:
+                    return denied
+            return await fn(**kwargs)
+        except KkokError as exc:
+            return text(exc.status, str(exc))
+        except HTTPException as exc:
+            return text(exc.code or 500, exc.description or exc.name)
+
+    return wrapper
+
+
+def not_allowed(*allowed: str) -> Response:
+    resp = text(405, f"method {method()} not allowed here; use {', '.join(allowed)}")
+    resp.headers["Allow"] = ", ".join(allowed)
+    return resp
+
+
+async def json_body() -> Any:
+    """The request's JSON body; it must be sent as `application/json`."""
+    if request.mimetype != "application/json":
+        raise _MediaType("Content-Type must be application/json")
+    data = await request.get_data()
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise KkokError(f"invalid JSON body: {exc}") from None
+
+
+class _MediaType(KkokError):
+    status = 415
+
+
+# -- endpoints
+
+
+@bp.route("/version", methods=ALL_METHODS)
+@endpoint
+async def version() -> Response:
+    if method() not in ("GET", "HEAD"):
+        return not_allowed("GET")
+    return text(200, __version__)
+
+
+@bp.route("/alerts", methods=ALL_METHODS)
+@endpoint
+async def alerts() -> Response:
+    router = _router()
+    m = method()
+    if m in ("GET", "HEAD"):
+        return json_response([a.to_json() for a in router.pending()])
+    if m == "POST":
+        doc = await json_body()
+        alert = alert_from_json(
+            doc, now_ns=router.clock.now(), default_host=request.remote_addr or ""
+        )
+        await router.add_alert(alert)
+        return text(200)
+    return not_allowed("GET", "POST")
+
+
+@bp.route("/filters", methods=ALL_METHODS)
+@endpoint
+async def filters() -> Response:
+    if method() not in ("GET", "HEAD"):
+        return not_allowed("GET")
+    return json_response(await _router().filter_ids())
+
+
+@bp.route("/filters/<fid>", methods=ALL_METHODS)
+@endpoint
+async def one_filter(fid: str) -> Response:
+    router = _router()
+    m = method()
+    if m in ("GET", "HEAD"):
+        flt = await router.get_filter(fid)
+        return json_response(flt.to_json(router.clock.now()))
+    if m == "PUT":
+        await router.put_filter(fid, await json_body())
+        return text(200)
+    if m == "DELETE":
+        await router.delete_filter(fid)
+        return text(200)
+    return not_allowed("GET", "PUT", "DELETE")
+
+
+@bp.route("/filters/<fid>/<action>", methods=ALL_METHODS)
+@endpoint
+async def filter_action(fid: str, action: str) -> Response:
+    router = _router()
+    if action not in ("enable", "disable", "inactivate"):
+        return text(404, f"no such filter action: {action}")
+    if method() != "PUT":
+        return not_allowed("PUT")
+    if action == "inactivate":
+        until = await _until()
+        await router.inactivate_filter(fid, until)
+    else:
+        await router.enable_filter(fid, action == "enable")
+    return text(200)
+
+
+async def _until() -> int:
+    doc = await json_body()
+    if not isinstance(doc, dict) or "until" not in doc:
+        raise KkokError('body must be a JSON object with "until" (an RFC3339 time)')
+    value = doc["until"]
+    if not isinstance(value, str):
+        raise KkokError("until must be an RFC3339 time string")
+    try:
+        return parse_rfc3339(value)
+    except ValueError:
+        raise KkokError(f"until is not an RFC3339 time: {value!r}") from None
+
+
+@bp.route("/routes", methods=ALL_METHODS)
+@endpoint
+async def routes() -> Response:
+    if method() not in ("GET", "HEAD"):
+        return not_allowed("GET")
+    return json_response(_router().route_ids())
+
+
+@bp.route("/routes/<rid>", methods=ALL_METHODS)
+@endpoint
+async def one_route(rid: str) -> Response:
+    router = _router()
+    m = method()
+    if m in ("GET", "HEAD"):
+        return json_response(router.get_route(rid).spec)
+    if m == "PUT":
+        await router.put_route(rid, await json_body())
+        return text(200)
+    return not_allowed("GET", "PUT")

@@ -1,0 +1,86 @@
+"""The server plugin: builds the router from `[kkok]`, restores its state, runs rounds and sources."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from kapacitrio.config import ConfigError, host_port
+from kapacitrio.kkok.clock import WallClock
+from kapacitrio.kkok.errors import KkokError
+from kapacitrio.kkok.router import Router
+from kapacitrio.kkok.settings import KkokConfig
+from kapacitrio.kkok.sources import make_source
+from kapacitrio.logs import get_logger
+
+if TYPE_CHECKING:
+    from kapacitrio.services import Services
+
+log = get_logger("kkok")
+
+
+def build_router(cfg: KkokConfig, *, store: Any, services: Any = None) -> Router:
+    """A router with the file's static filters and routes (raising `ConfigError` when bad)."""
+    router = Router(
+        clock=WallClock(),
+        store=store,
+        initial_interval=cfg.initial_interval,
+        max_interval=cfg.max_interval,
+        js_time_limit=cfg.js_time_limit,
+        services=services,
+        api_token=cfg.api_token,
+    )
+    try:
+        for params in cfg.filters:
+            router.add_static_filter(params)
+        for rid, spec in cfg.routes.items():
+            router.add_static_route(rid, spec)
+    except KkokError as exc:
+        raise ConfigError(f"invalid [kkok] section: {exc}") from None
+    return router
+
+
+async def start(services: Services, nursery: trio.Nursery) -> None:
+    """Plugin entry point (see `kapacitrio.services`)."""
+    cfg: KkokConfig = services.config.get("kkok")
+    if not cfg.enabled:
+        return
+    router = build_router(cfg, store=services.store, services=services)
+    await router.load()
+    sources = []
+    try:
+        sources = [make_source(spec, router) for spec in cfg.sources]
+    except KkokError as exc:
+        raise ConfigError(f"invalid [kkok] section: {exc}") from None
+    services.kkok = router
+    await nursery.start(router.run)
+    for source in sources:
+        await nursery.start(source.run)
+    if cfg.bind_address:
+        binds = await nursery.start(serve_kkok_api, services, cfg.bind_address)
+        log.info("kkok API listening", addr=",".join(binds))
+
+
+async def serve_kkok_api(
+    services: Services, bind: str, *, task_status: Any = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Serve the kkok API alone on `bind` (kkok's own port), beside the main server."""
+    from hypercorn.config import Config as HypercornConfig
+    from hypercorn.trio import serve
+    from quart_trio import QuartTrio
+
+    from kapacitrio.api import kkok as kkok_api
+
+    app = QuartTrio("kapacitrio-kkok")
+    app.config["KAPACITRIO_SERVICES"] = services
+    app.config["MAX_CONTENT_LENGTH"] = services.config.http.max_body_size or None
+    app.register_blueprint(kkok_api.bp, url_prefix="")
+    host, port = host_port(bind)
+    hc = HypercornConfig()
+    hc.bind = [f"[{host}]:{port}" if ":" in host else f"{host or '0.0.0.0'}:{port}"]
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("hypercorn.error")
+    hc.include_server_header = False
+    await serve(app, hc, shutdown_trigger=trio.sleep_forever, task_status=task_status)
