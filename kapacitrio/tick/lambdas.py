@@ -341,11 +341,15 @@ class _Gen:
         for i, arg in enumerate(node.args, start=1):
             if _can_fail(arg, self.mode):
                 self.emit("try:")
+                mark = len(self.lines)
                 self.indent += 1
                 operand = self.gen(arg)
                 self.indent -= 1
-                self.emit("except _EvalError as _e:")
-                self.emit(f"    raise _wrap_arg_error({i}, _e) from None")
+                if len(self.lines) == mark:
+                    self.lines.pop()  # nothing that can fail was emitted
+                else:
+                    self.emit("except _EvalError as _e:")
+                    self.emit(f"    raise _wrap_arg_error({i}, _e) from None")
             else:
                 operand = self.gen(arg)
             args.append(operand)

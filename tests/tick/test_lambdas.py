@@ -132,3 +132,22 @@ def test_undefined_function():
     inst = compile_expression(call("nope")).instance()
     with pytest.raises(EvalError, match='undefined function: "nope"'):
         inst.eval(0, {}, {})
+
+
+def test_regex_operands_are_mismatched():
+    regex = A.RegexNode(pattern="^(.*)c$", literal="^(.*)c$")
+    with pytest.raises(TickError) as info:
+        compile_expression(bin_("=~", regex, regex))
+    assert str(info.value) == (
+        "mismatched type to binary operator. got regex =~ regex. "
+        "see bool(), int(), float(), string(), duration()"
+    )
+
+
+def test_scope_evaluation_reports_undefined_and_nil_names():
+    inst = compile_expression(bin_("==", ref("value"), A.StringNode(value="yo"))).instance()
+    with pytest.raises(EvalError, match='name "value" is undefined. Names in scope: other'):
+        inst.eval_scope({"other": 1})
+    with pytest.raises(EvalError, match='referenced value "value" is nil.'):
+        inst.eval_scope({"value": None})
+    assert inst.eval_scope({"value": "yo"}, "bool") is True
