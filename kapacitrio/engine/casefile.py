@@ -1,0 +1,348 @@
+"""Runs conformance case files in-process on a virtual clock (`kapacitrio test CASE.json`).
+
+Stream cases write their `data` lines through the TaskMaster; batch cases feed their recorded
+`batches` to the query nodes. Alert and httpPost traffic goes to in-process receivers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import trio
+import trio.testing
+
+from kapacitrio.engine.casecompare import check_requests, diff_result
+from kapacitrio.engine.clock import VirtualClock
+from kapacitrio.engine.receivers import Receivers
+from kapacitrio.engine.task import Task
+from kapacitrio.engine.taskmaster import TaskMaster, TaskStartError, feed_query, open_taskmaster
+from kapacitrio.models.point import Batch, BatchPoint, Dimensions
+from kapacitrio.models.timefmt import parse_rfc3339
+
+#: Seconds to wait for expectations to hold (network deliveries), and to re-check a match.
+POLL_TIMEOUT = 2.0
+SETTLE = 0.05
+
+
+@dataclass
+class CaseOutcome:
+    """The verdict on one case."""
+
+    name: str
+    passed: bool
+    reason: str = ""
+
+
+ServicesFactory = Callable[[trio.Nursery], Awaitable[Any]]
+
+
+async def default_services(nursery: trio.Nursery) -> Any:
+    """Services for a case: an alert service when the alerting package is available."""
+    services = SimpleNamespace(alerts=None)
+    try:
+        from kapacitrio.alerting.service import AlertService
+    except ImportError:
+        return services
+    svc = AlertService()
+    await nursery.start(svc.run)
+    services.alerts = svc
+    return services
+
+
+def load_cases(path: str) -> tuple[str, list[dict[str, Any]]]:
+    """("cases", [case...]) for stream/batch files, ("tick", [...]) for a tick-corpus array."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    if isinstance(doc, dict):
+        return "cases", [doc]
+    if doc and all(isinstance(c, dict) and c.get("kind") in ("stream", "batch") for c in doc):
+        return "cases", doc
+    return "tick", doc
+
+
+async def run_case(
+    case: dict[str, Any], services: ServicesFactory = default_services
+) -> CaseOutcome:
+    """Run one stream or batch case and compare its outputs."""
+    name = str(case.get("name", "?"))
+    try:
+        if case.get("kind") == "batch":
+            reason = await _run_batch(case, services)
+        else:
+            reason = await _run_stream(case, services)
+    except Exception as exc:  # a crash is a failure of this case, not of the run
+        reason = f"error: {type(exc).__name__}: {exc}"
+    return CaseOutcome(name, not reason, reason or "")
+
+
+def _compile(script: str, kind: str) -> Any:
+    from kapacitrio.pipeline.build import compile_task
+
+    return compile_task(script, kind)
+
+
+def _dbrps(case: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(d["db"], d["rp"]) for d in case.get("dbrps") or []]
+
+
+def _receiver_delay(case: dict[str, Any]) -> float:
+    notes = str(case.get("notes") or "")
+    return 0.1 if "sleeps 100" in notes else 0.0
+
+
+# -- stream cases
+async def _run_stream(case: dict[str, Any], services: ServicesFactory) -> str:
+    async with trio.open_nursery() as nursery:
+        try:
+            return await _stream_body(case, services, nursery)
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+async def _stream_body(
+    case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery
+) -> str:
+    name = case["name"]
+    data = case.get("data") or []
+    clock = VirtualClock(min((_line_time(d["line"]) for d in data), default=0))
+    receivers = await nursery.start(Receivers(_receiver_delay(case)).run)
+    script = (
+        case["script"]
+        .replace("{{RECEIVER}}", f"{receivers.http_url}/{name}")
+        .replace("{{RECEIVER_TCP}}", receivers.tcp_addr)
+    )
+    svc = await services(nursery)
+    try:
+        pipeline = _compile(script, "stream")
+    except Exception as exc:
+        return f"define: {exc}"
+    async with open_taskmaster(clock, svc) as tm:
+        try:
+            task = await tm.start_task(name, pipeline, _dbrps(case))
+        except TaskStartError as exc:
+            return f"start: {exc}"
+        await _write_stream_data(tm, clock, data)
+        reason = await _await_expectations(case, task, receivers, f"/{name}")
+        await tm.stop_task(name)
+        return reason
+
+
+def _line_time(line: str) -> int:
+    last = line.rsplit(" ", 1)[-1]
+    try:
+        return int(last)
+    except ValueError:
+        return 0
+
+
+async def _write_stream_data(
+    tm: TaskMaster, clock: VirtualClock, data: list[dict[str, Any]]
+) -> None:
+    """Write consecutive lines of one dbrp in one body, moving the clock to their data time."""
+    groups: list[tuple[tuple[str, str], list[str]]] = []
+    for rec in data:
+        key = (rec["db"], rec["rp"])
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(rec["line"])
+        else:
+            groups.append((key, [rec["line"]]))
+    for (db, rp), lines in groups:
+        clock.advance_to(max(_line_time(line) for line in lines))
+        await tm.write(db, rp, "n", "\n".join(lines).encode())
+        await trio.testing.wait_all_tasks_blocked()
+
+
+# -- batch cases
+async def _run_batch(case: dict[str, Any], services: ServicesFactory) -> str:
+    async with trio.open_nursery() as nursery:
+        try:
+            return await _batch_body(case, services, nursery)
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+async def _batch_body(
+    case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery
+) -> str:
+    name = case["name"]
+    expect = case.get("expect") or {}
+    clock_spec = case.get("clock") or {}
+    clock = VirtualClock(parse_rfc3339(clock_spec["start"]) if clock_spec.get("start") else 0)
+    receivers = await nursery.start(Receivers(_receiver_delay(case)).run)
+    script = case["script"].replace("__POST_URL__", receivers.http_url)
+    svc = await services(nursery)
+    try:
+        pipeline = _compile(script, "batch")
+    except Exception as exc:
+        return f"define: {exc}"
+    async with open_taskmaster(clock, svc) as tm:
+        try:
+            task = await tm.start_task(name, pipeline, _dbrps(case))
+        except TaskStartError as exc:
+            want = expect.get("startError")
+            if want is None:
+                return f"start: {exc}"
+            return "" if str(exc) == want else f"startError: got {str(exc)!r} exp {want!r}"
+        if "startError" in expect:
+            return f"startError: task started, expected {expect['startError']!r}"
+        await _feed_batches(task, clock, case.get("batches") or [])
+        if clock_spec.get("advanceTo"):
+            clock.advance_to(parse_rfc3339(clock_spec["advanceTo"]))
+        await trio.testing.wait_all_tasks_blocked()
+        await tm.stop_task(name)
+        return await _await_expectations(case, task, receivers, "")
+
+
+def decode_batch(raw: dict[str, Any]) -> Batch:
+    """A recorded batch from a case file (numbers become floats, as the recordings hold)."""
+    tags = dict(raw.get("tags") or {})
+    points = [
+        BatchPoint(
+            parse_rfc3339(p["time"]),
+            {k: _as_float(v) for k, v in (p.get("fields") or {}).items()},
+            dict(p.get("tags") or tags),
+        )
+        for p in raw.get("points") or []
+    ]
+    dims = Dimensions(bool(raw.get("byname")), tuple(sorted(tags)))
+    return Batch(raw.get("name", ""), tags, parse_rfc3339(raw["tmax"]), points, "", dims)
+
+
+def _as_float(v: Any) -> Any:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
+async def _feed_batches(
+    task: Task, clock: VirtualClock, sources: list[list[dict[str, Any]]]
+) -> None:
+    """Deliver every source's batches in time order, moving the clock to each batch's last point."""
+    queue: list[tuple[int, int, int, Batch]] = []
+    for i, batches in enumerate(sources):
+        for j, raw in enumerate(batches):
+            b = decode_batch(raw)
+            last = b.points[-1].time if b.points else b.tmax
+            queue.append((last, i, j, b))
+    queue.sort(key=lambda item: (item[0], item[1], item[2]))
+    for last, i, _, b in queue:
+        clock.advance_to(last)
+        await feed_query(task, i, [b])
+        await trio.testing.wait_all_tasks_blocked()
+
+
+# -- expectations
+async def _await_expectations(
+    case: dict[str, Any], task: Task, receivers: Receivers, prefix: str
+) -> str:
+    """Poll until the expectations hold (and still hold a moment later) or time runs out."""
+    deadline = trio.current_time() + POLL_TIMEOUT
+    reason = ""
+    while True:
+        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+        reason = _evaluate(case, task, receivers, prefix)
+        if not reason:
+            await trio.sleep(SETTLE)
+            await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+            reason = _evaluate(case, task, receivers, prefix)
+            if not reason:
+                return ""
+        if trio.current_time() >= deadline:
+            return reason
+        await trio.sleep(0.05)
+
+
+def _evaluate(case: dict[str, Any], task: Task, receivers: Receivers, prefix: str) -> str:
+    expect = case.get("expect") or {}
+    reasons = []
+    if "httpOut" in expect:
+        ho = expect["httpOut"]
+        source = task.ctx.http_out.get(ho["endpoint"])
+        if source is None:
+            reasons.append(f"httpOut: no endpoint {ho['endpoint']!r}")
+        else:
+            d = diff_result(
+                _json_roundtrip(source.result()),
+                ho["result"],
+                bool(ho.get("ignoreOrder")),
+                "httpOut",
+            )
+            if d:
+                reasons.append(d)
+    if "alerts" in expect:
+        d = _check_alerts(expect["alerts"], receivers, prefix)
+        if d:
+            reasons.append(f"alerts: {d}")
+    if "httpPost" in expect:
+        hp = expect["httpPost"]
+        d = check_requests(receivers.recorder.http, hp, "", "result", bool(hp.get("ordered", True)))
+        if d:
+            reasons.append(f"httpPost: {d}")
+    if task.error and not reasons:
+        return ""
+    if task.error:
+        reasons.append(f"task error: {task.error}")
+    return "; ".join(reasons)
+
+
+def _check_alerts(exp: dict[str, Any], receivers: Receivers, prefix: str) -> str | None:
+    rec = receivers.recorder
+    ignore = tuple(exp.get("ignoreFields") or ())
+    if exp.get("handler") == "tcp":
+        from kapacitrio.engine.receivers import Request
+
+        items = [Request("TCP", "", {}, line) for line in rec.tcp_lines()]
+    else:
+        items = rec.http_under(prefix) if prefix else list(rec.http)
+    return check_requests(
+        items, exp, prefix, exp.get("body", "alert"), not exp.get("ignoreOrder"), ignore
+    )
+
+
+def _json_roundtrip(obj: Any) -> Any:
+    """What a client would decode: the JSON the API serves for this result."""
+    return json.loads(json.dumps(obj, default=_json_default))
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return str(v)
+
+
+# -- files
+async def run_file(path: str, services: ServicesFactory = default_services) -> list[CaseOutcome]:
+    """Run every case of a file; tick-corpus arrays go to `kapacitrio.tick.corpus`."""
+    kind, cases = load_cases(path)
+    if kind == "tick":
+        return run_tick_file(path, cases)
+    return [await run_case(c, services) for c in cases]
+
+
+def run_tick_file(path: str, cases: list[Any]) -> list[CaseOutcome]:
+    """Delegate a language corpus file to the language package's runner."""
+    try:
+        from kapacitrio.tick import corpus
+    except ImportError as exc:
+        return [CaseOutcome(path, False, f"tick corpus runner unavailable: {exc}")]
+    results = corpus.run_file(path)
+    out = []
+    for r in results:
+        if isinstance(r, CaseOutcome):
+            out.append(r)
+        elif isinstance(r, tuple | list):
+            out.append(CaseOutcome(str(r[0]), bool(r[1]), str(r[2]) if len(r) > 2 and r[2] else ""))
+        else:
+            out.append(
+                CaseOutcome(
+                    str(getattr(r, "name", "?")),
+                    bool(getattr(r, "passed", False)),
+                    str(getattr(r, "reason", "") or ""),
+                )
+            )
+    return out
