@@ -12,7 +12,7 @@ from kapacitrio.pipeline.gotypes import Duration, HandlerRef
 from kapacitrio.pipeline.nodes import KINDS, SAME, NodeKind, chain_methods, fresh_props
 from kapacitrio.pipeline.props import Prop
 from kapacitrio.pipeline.spec import BATCH, STAR, STREAM, NodeSpec, Pipeline, TimeDimension, Var
-from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, zero_value
+from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, regex_source, zero_value
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
 
@@ -620,9 +620,8 @@ def literal(pos: ast.Position, value: Any) -> ast.Node:
     if isinstance(value, str):
         return ast.StringNode(value=value, pos=pos)
     if isinstance(value, re.Pattern):
-        return ast.RegexNode(
-            pattern=value.pattern, literal=value.pattern.replace("/", "\\/"), pos=pos
-        )
+        source = regex_source(value)
+        return ast.RegexNode(pattern=source, literal=source.replace("/", "\\/"), pos=pos)
     if isinstance(value, ast.LambdaNode):
         return value.expr
     if value is STAR:

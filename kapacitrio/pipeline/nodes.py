@@ -189,16 +189,18 @@ def _go_quote(text: str) -> str:
 
 def _combine_validate(n: NodeSpec) -> str | None:
     names = n.props["as"]
+    if not names:
+        return "a call to combine.as() is required to specify the output stream prefixes."
     if len(names) != len(n.args):
-        return "must provide one name per expression via the 'As' property"
+        return "number of prefixes specified by combine.as() must match the number of combine expressions"
     delim = n.props["delimiter"]
-    if len(set(names)) != len(names):
-        return "must provide unique names via the 'As' property"
     for name in names:
-        if delim and delim in name:
-            return f"cannot use name {name} as field prefix, it contains the delimiter {delim!r}"
-    if len(n.args) < 2:
-        return "a combine node must have at least two expressions"
+        if name == "":
+            return "must provide a prefix name for the combine node, see .as() property method"
+        if delim in name:  # Go: every string contains the empty delimiter
+            return f"cannot use name {name} as field prefix, it contains the delimiter character {delim}"
+    if len(set(names)) != len(names):
+        return "cannot use the same prefix name see .as() property method"
     return None
 
 
@@ -234,19 +236,28 @@ def _log_validate(n: NodeSpec) -> str | None:
 
 
 def _httppost_init(n: NodeSpec) -> str | None:
-    if len(n.args) > 1:
-        return "httpPost expects 0 or 1 arguments"
     n.props["url"] = n.args[0] if n.args else ""
+    n.props["endpoint"] = ""
     return None
 
 
+def _httppost_endpoint(props: dict[str, Any], args: list[Any]) -> None:
+    props["endpoints"].append(args[0])
+    props["endpoint"] = props["endpoints"][0]
+
+
 def _httppost_validate(n: NodeSpec) -> str | None:
-    if n.props["url"] == "" and n.props["endpoint"] == "":
+    urls, endpoints = n.args, n.props["endpoints"]
+    if len(urls) >= 2:
+        return f"httpPost expects 0 or 1 arguments, got {len(urls)}"
+    if len(endpoints) > 1:
+        return f"httpPost expects 0 or 1 endpoints, got {len(endpoints)}"
+    if not urls and not endpoints:
         return "must provide url or endpoint"
-    if n.props["url"] and n.props["endpoint"]:
-        return "only one endpoint and url can be specified"
+    if urls and endpoints:
+        return "only one endpoint and url may be specified"
     for k in n.props["headers"]:
-        if k.lower() == "authenticate":
+        if k.upper() == "AUTHENTICATE":
             return "cannot set 'authenticate' header"
     return None
 
@@ -572,7 +583,7 @@ _reg(
         "http_post",
         params=("..." + g.STRING,),
         props=(
-            fld("endpoint", g.STRING),
+            method("endpoint", (g.STRING,), [], _httppost_endpoint, key="endpoints"),
             keyvalue("header", key="headers"),
             flag("captureResponse"),
             fld("timeout", g.DURATION),

@@ -204,7 +204,7 @@ def _value_to_api(typ: str, value: Any) -> Any:
     if typ == "duration":
         return int(value)
     if typ == "regex":
-        return value.pattern if isinstance(value, re.Pattern) else str(value)
+        return regex_source(value)
     if typ == "lambda":
         return expression_string(value.expr if isinstance(value, ast.LambdaNode) else value)
     if typ == "star":
@@ -214,6 +214,17 @@ def _value_to_api(typ: str, value: Any) -> Any:
             var_to_api(v if isinstance(v, Var) else Var(api_type(v) or "string", v)) for v in value
         ]
     return value
+
+
+def regex_source(value: Any) -> str:
+    """The RE2 text of a compiled regex (what the user wrote)."""
+    if not isinstance(value, re.Pattern):
+        return str(value)
+    try:
+        from kapacitrio.tick.regex import source_of
+    except ImportError:  # pragma: no cover
+        return value.pattern
+    return source_of(value)
 
 
 def var_to_api(var: Var) -> dict[str, Any]:
