@@ -7,7 +7,7 @@ from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.models.timefmt import format_rfc3339, parse_rfc3339
-from kapacitrio.tick.gotemplate import go_duration
+from kapacitrio.tick.values import format_duration
 
 
 @dataclass(slots=True)
@@ -44,13 +44,13 @@ class EventState:
         )
 
     def to_api(self) -> dict[str, Any]:
-        """The `state` object of the topic events API (duration as a Go duration string)."""
+        """The `state` object of the topic events API (duration as a TICKscript-style duration)."""
         return {
             "level": levels.name(self.level),
             "message": self.message,
             "details": self.details,
             "time": format_rfc3339(self.time),
-            "duration": go_duration(self.duration),
+            "duration": format_duration(self.duration),
         }
 
 

@@ -73,19 +73,21 @@ class AlertService:
         self._deleted_topics: set[str] = set()
         self._wake = trio.Event()
         self.stats = {"collected": 0, "dropped": 0, "handler_errors": 0}
+        #: ServerInfo for alert templates.
+        self.hostname = "localhost"
+        self.cluster_id = ""
+        self.server_id = ""
         registry.load_all()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Load state, then run handler workers and the state writer until cancelled."""
         await self.load()
-        try:
+        client = None
+        if self.env.http_client is None:
             import httpx
 
-            client = httpx.AsyncClient(timeout=30.0)
-        except Exception:  # pragma: no cover - httpx is a dependency
-            client = None
-        self.env.http_client = client
+            client = self.env.http_client = httpx.AsyncClient(timeout=30.0)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -100,6 +102,7 @@ class AlertService:
                 with trio.move_on_after(10):
                     await self.flush()
                     if client is not None:
+                        self.env.http_client = None
                         await client.aclose()
 
     def _start(self, runner: HandlerRunner) -> None:

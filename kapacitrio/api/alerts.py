@@ -1,0 +1,161 @@
+"""`/alerts/topics`: topics, their events and state, and topic handlers (create, replace, patch, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, jsonify, request
+
+from kapacitrio.alerting import levels
+from kapacitrio.alerting.service import AlertService, AlertServiceError, NotFound
+from kapacitrio.api.app import BASE, no_content, services
+from kapacitrio.api.errors import ApiError, json_body
+
+bp = Blueprint("alerts", __name__)
+
+TOPICS = f"{BASE}/alerts/topics"
+
+
+def _alerts() -> AlertService:
+    svc = services().alerts
+    if svc is None:
+        raise ApiError(503, "the alert service is not running")
+    return svc
+
+
+def _min_level() -> int:
+    text = request.args.get("min-level", "OK")
+    try:
+        return levels.parse(text)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _link(href: str, rel: str = "self") -> dict[str, str]:
+    return {"rel": rel, "href": href}
+
+
+def _topic_json(t: Any) -> dict[str, Any]:
+    base = f"{TOPICS}/{t.id}"
+    return {
+        "link": _link(base),
+        "id": t.id,
+        "level": levels.name(t.level),
+        "collected": t.collected,
+        "events-link": _link(f"{base}/events", "events"),
+        "handlers-link": _link(f"{base}/handlers", "handlers"),
+    }
+
+
+def _event_json(topic_id: str, state: Any) -> dict[str, Any]:
+    return {
+        "link": _link(f"{TOPICS}/{topic_id}/events/{state.id}"),
+        "id": state.id,
+        "state": state.to_api(),
+    }
+
+
+def _handler_json(topic_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "link": _link(f"{TOPICS}/{topic_id}/handlers/{spec['id']}"),
+        "id": spec["id"],
+        "kind": spec["kind"],
+        "options": spec.get("options") or {},
+        "match": spec.get("match", ""),
+    }
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except NotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    except AlertServiceError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+async def _acall(fn: Any, *args: Any) -> Any:
+    try:
+        return await fn(*args)
+    except NotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    except AlertServiceError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+@bp.route("/alerts/topics", methods=["GET"])
+async def list_topics() -> Response:
+    topics = _alerts().list_topics(_min_level(), request.args.get("pattern", "*"))
+    return jsonify({"link": _link(TOPICS), "topics": [_topic_json(t) for t in topics]})
+
+
+@bp.route("/alerts/topics/<topic>", methods=["GET"])
+async def get_topic(topic: str) -> Response:
+    return jsonify(_topic_json(_call(_alerts().get_topic, topic)))
+
+
+@bp.route("/alerts/topics/<topic>", methods=["DELETE"])
+async def delete_topic(topic: str) -> Response:
+    await _acall(_alerts().delete_topic, topic)
+    return no_content()
+
+
+@bp.route("/alerts/topics/<topic>/events", methods=["GET"])
+async def list_events(topic: str) -> Response:
+    states = _call(_alerts().events, topic, _min_level())
+    return jsonify(
+        {
+            "link": _link(f"{TOPICS}/{topic}/events"),
+            "topic": topic,
+            "events": [_event_json(topic, s) for s in states],
+        }
+    )
+
+
+@bp.route("/alerts/topics/<topic>/events/<event>", methods=["GET"])
+async def get_event(topic: str, event: str) -> Response:
+    return jsonify(_event_json(topic, _call(_alerts().event, topic, event)))
+
+
+@bp.route("/alerts/topics/<topic>/handlers", methods=["GET"])
+async def list_handlers(topic: str) -> Response:
+    specs = _alerts().list_handlers(topic, request.args.get("pattern", "*"))
+    return jsonify(
+        {
+            "link": _link(f"{TOPICS}/{topic}/handlers"),
+            "topic": topic,
+            "handlers": [_handler_json(topic, s) for s in specs] or None,
+        }
+    )
+
+
+@bp.route("/alerts/topics/<topic>/handlers", methods=["POST"])
+async def create_handler(topic: str) -> Response:
+    spec = await json_body(request)
+    doc = await _acall(_alerts().create_handler, topic, spec)
+    return jsonify(_handler_json(topic, doc))
+
+
+@bp.route("/alerts/topics/<topic>/handlers/<handler>", methods=["GET"])
+async def get_handler(topic: str, handler: str) -> Response:
+    return jsonify(_handler_json(topic, _call(_alerts().get_handler, topic, handler)))
+
+
+@bp.route("/alerts/topics/<topic>/handlers/<handler>", methods=["PUT"])
+async def replace_handler(topic: str, handler: str) -> Response:
+    spec = await json_body(request)
+    doc = await _acall(_alerts().replace_handler, topic, handler, spec)
+    return jsonify(_handler_json(topic, doc))
+
+
+@bp.route("/alerts/topics/<topic>/handlers/<handler>", methods=["PATCH"])
+async def patch_handler(topic: str, handler: str) -> Response:
+    patch = await json_body(request)
+    doc = await _acall(_alerts().patch_handler, topic, handler, patch)
+    return jsonify(_handler_json(topic, doc))
+
+
+@bp.route("/alerts/topics/<topic>/handlers/<handler>", methods=["DELETE"])
+async def delete_handler(topic: str, handler: str) -> Response:
+    await _acall(_alerts().delete_handler, topic, handler)
+    return no_content()

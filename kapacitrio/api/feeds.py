@@ -1,0 +1,40 @@
+"""WebSocket feeds of alert events: `/alerts/topics/<id>/feed` and `/alerts/topics/feed` (preview API)."""
+
+from __future__ import annotations
+
+import json
+
+from quart import Blueprint, websocket
+
+from kapacitrio.api.app import services
+
+bp = Blueprint("feeds", __name__)
+
+PREVIEW_ONLY = True
+
+
+async def _stream(topic: str | None) -> None:
+    alerts = services().alerts
+    if alerts is None:
+        await websocket.close(1011, "the alert service is not running")
+        return
+    await websocket.accept()
+    recv = alerts.subscribe(topic)
+    try:
+        async with recv:
+            async for msg in recv:
+                await websocket.send(json.dumps(msg, separators=(",", ":"), ensure_ascii=False))
+        # The channel closed: this subscriber fell too far behind.
+        await websocket.close(1008, "feed subscriber too slow")
+    finally:
+        alerts.unsubscribe(recv)
+
+
+@bp.websocket("/alerts/topics/feed")
+async def all_topics_feed() -> None:
+    await _stream(None)
+
+
+@bp.websocket("/alerts/topics/<topic>/feed")
+async def topic_feed(topic: str) -> None:
+    await _stream(topic)
