@@ -1,0 +1,145 @@
+"""influxDBOut: buffer points and write them to InfluxDB off the hot path."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import trio
+
+from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.influxdb.clusters import lookup
+from kapacitrio.influxdb.lineprotocol import EncodeError, encode, precision_ns
+from kapacitrio.models.point import Batch, Point
+
+#: Full buffers waiting for the writer before the oldest is dropped.
+MAX_PENDING = 100
+#: Wall seconds a final flush may take when the task stops.
+FINAL_FLUSH_SECONDS = 5.0
+
+
+@register("influxDBOut")
+class InfluxDBOutNode(NodeRuntime):
+    """Writes every point (all tags and fields) to database/retentionPolicy, `buffer` at a time."""
+
+    extra_stats = {"points_written": 0, "write_errors": 0}
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        p = spec.props
+        self.cluster: str = p.get("cluster", "")
+        self.database: str = p.get("database", "")
+        self.rp: str = p.get("retentionPolicy", "")
+        self.measurement: str = p.get("measurement", "")
+        self.tags: dict[str, str] = dict(p.get("tags") or {})
+        self.precision: str = p.get("precision", "")
+        self.consistency: str = p.get("writeConsistency", "")
+        self.size = max(int(p.get("buffer") or 1000), 1)
+        self.interval = int(p.get("flushInterval") or 10_000_000_000)
+        self.create = bool(p.get("create", False))
+        try:
+            precision_ns(self.precision)
+        except EncodeError as exc:
+            raise NodeError(str(exc)) from exc
+        self.buffer: list[str] = []
+        self.pending: deque[list[str]] = deque()
+        self.wake = trio.Event()
+
+    # -- hot path
+    def _add(self, name: str, tags: dict, fields: dict, time: int) -> None:
+        if self.tags:
+            tags = {**tags, **self.tags}
+        try:
+            line = encode(self.measurement or name, tags, fields, time, self.precision)
+        except EncodeError as exc:
+            self.error(str(exc))
+            return
+        self.buffer.append(line)
+        if len(self.buffer) >= self.size:
+            self._queue()
+
+    def _queue(self) -> None:
+        if not self.buffer:
+            return
+        if len(self.pending) >= MAX_PENDING:
+            dropped = self.pending.popleft()
+            self.stats["write_errors"] += 1
+            self.error(f"write queue full: dropped {len(dropped)} points")
+        self.pending.append(self.buffer)
+        self.buffer = []
+        self.wake.set()
+
+    def point(self, p: Point, parent: int) -> None:
+        self._add(p.name, p.tags, p.fields, p.time)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        for bp in b.points:
+            self._add(b.name, bp.tags or b.tags, bp.fields, bp.time)
+
+    # -- writer
+    async def run_background(self) -> None:
+        try:
+            if self.create:
+                await self._create()
+            await self._writer()
+        finally:
+            with trio.move_on_after(FINAL_FLUSH_SECONDS) as scope:
+                scope.shield = True
+                self._queue()
+                await self._drain()
+
+    async def _create(self) -> None:
+        client = lookup(self.ctx.services, self.cluster)
+        if client is None:
+            self.error(f"no InfluxDB cluster {self.cluster or 'default'!r} configured")
+            return
+        try:
+            await client.create_database(self.database, self.rp)
+        except Exception as exc:  # noqa: BLE001 - any failure is logged, the node keeps running
+            self.error(f"failed to create database {self.database!r}: {exc}")
+
+    async def _writer(self) -> None:
+        clock = self.ctx.clock
+        next_flush = clock.now() + self.interval
+        while True:
+            await self._wait(next_flush)
+            if clock.now() >= next_flush:
+                self._queue()
+                next_flush = clock.now() + self.interval
+            self.wake = trio.Event()
+            await self._drain()
+
+    async def _wait(self, deadline: int) -> None:
+        """Return at the flush deadline or as soon as a full buffer is queued."""
+        async with trio.open_nursery() as nursery:
+
+            async def timer() -> None:
+                await self.ctx.clock.sleep_until(deadline)
+                nursery.cancel_scope.cancel()
+
+            async def woken() -> None:
+                await self.wake.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(timer)
+            nursery.start_soon(woken)
+
+    async def _drain(self) -> None:
+        while self.pending:
+            lines = self.pending.popleft()
+            await self._write(lines)
+
+    async def _write(self, lines: list[str]) -> None:
+        client = lookup(self.ctx.services, self.cluster)
+        if client is None:
+            self.stats["write_errors"] += 1
+            self.error(f"no InfluxDB cluster {self.cluster or 'default'!r} configured")
+            return
+        try:
+            await client.write(
+                self.database, "\n".join(lines), self.rp, self.precision, self.consistency
+            )
+        except Exception as exc:  # noqa: BLE001 - a failed write is counted, data is dropped
+            self.stats["write_errors"] += 1
+            self.error(f"failed to write points to InfluxDB: {exc}")
+            return
+        self.stats["points_written"] += len(lines)
