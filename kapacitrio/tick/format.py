@@ -137,7 +137,17 @@ def _statement(
 
 
 def _chain(out: list[str], node: ast.ChainNode, indent: str, on_new_line: bool) -> None:
-    _node(out, node.left, indent, on_new_line)
+    steps: list[ast.ChainNode] = []
+    head: ast.Node = node
+    while isinstance(head, ast.ChainNode):  # iterative: chains can be very long
+        steps.append(head)
+        head = head.left
+    _node(out, head, indent, on_new_line)
+    for step in reversed(steps):
+        _chain_step(out, step, indent)
+
+
+def _chain_step(out: list[str], node: ast.ChainNode, indent: str) -> None:
     out.append("\n")
     step = indent + INDENT + (INDENT if node.op == "." else "")
     if node.comment:
@@ -178,15 +188,23 @@ def _lambda(out: list[str], node: ast.LambdaNode, indent: str, on_new_line: bool
 
 
 def _binary(out: list[str], node: ast.BinaryNode, indent: str, on_new_line: bool) -> None:
-    _lead(out, node, indent, on_new_line)
-    if node.parens:
-        out.append("(")
-        indent += INDENT
-    _node(out, node.left, indent, False)
-    out.append(" " + node.op + ("\n" if node.multiline else " "))
-    _node(out, node.right, indent, node.multiline)
-    if node.parens:
-        out.append(")")
+    # Iterative down the left spine, so long `a + b + c + ...` sums need no deep recursion.
+    spine: list[tuple[ast.BinaryNode, str]] = []
+    current: ast.Node = node
+    while isinstance(current, ast.BinaryNode):
+        _lead(out, current, indent, on_new_line)
+        if current.parens:
+            out.append("(")
+            indent += INDENT
+        spine.append((current, indent))
+        current = current.left
+        on_new_line = False
+    _node(out, current, indent, False)
+    for binary, inner in reversed(spine):
+        out.append(" " + binary.op + ("\n" if binary.multiline else " "))
+        _node(out, binary.right, inner, binary.multiline)
+        if binary.parens:
+            out.append(")")
 
 
 def _unary(out: list[str], node: ast.UnaryNode, indent: str, on_new_line: bool) -> None:

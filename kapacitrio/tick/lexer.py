@@ -4,6 +4,10 @@ The scanner has two modes. After an operand (identifier, number, string, referen
 tries to read a binary operator; everywhere else `*` is a star, `/` starts a regex and `-`/`!` are
 unary operators. Offsets are byte offsets into the UTF-8 encoded source. A scan error ends the token
 list with a `TokenError` whose text is the message.
+
+One deliberate difference: Kapacitor's scanner does not look for an operator after a regex, so it
+rejects `/a/ =~ "x"`; here a regex is an operand like any other, and such an expression parses (the
+lambda compiler then reports the type error Kapacitor's expression tests expect).
 """
 
 from __future__ import annotations
@@ -362,7 +366,7 @@ class _Scanner:
                 self.pos += 1
             elif ch == "/":
                 self.emit("TokenRegex")
-                return self.lex_token
+                return self.lex_operator
         self.error("unterminated regex")
         return None
 

@@ -17,6 +17,7 @@ from kapacitrio.tick import ast
 from kapacitrio.tick.errors import ParseError
 from kapacitrio.tick.grammar import CODES, GRAMMAR, PRECEDENCE, Unexpected
 from kapacitrio.tick.lexer import COMMENT, DISPLAY, ERROR, Token, lex
+from kapacitrio.tick.regex import RegexError, compile_re2
 
 #: Rule names whose parse nodes the builder looks at; all other rules are transparent.
 _MEANINGFUL = frozenset(
@@ -54,6 +55,7 @@ _MEANINGFUL = frozenset(
 
 _OPERATOR_TEXT = {code: DISPLAY[name] for name, code in CODES.items()}
 _MAX_INT = (1 << 63) - 1
+_TOO_DEEP = "parser: expression nested too deeply"
 _NS = {
     "u": 1_000,
     "µ": 1_000,
@@ -68,12 +70,18 @@ _NS = {
 
 def parse(script: str) -> ast.ProgramNode:
     """Parse a whole TICKscript; raises `ParseError` with Kapacitor's message."""
-    return _Parser(script).program()
+    try:
+        return _Parser(script).program()
+    except RecursionError:
+        raise ParseError(_TOO_DEEP) from None
 
 
 def parse_expression(text: str) -> ast.Node:
     """Parse a lambda body given without the `lambda:` keyword (API lambda vars, eval cases)."""
-    return _Parser(text).lambda_body()
+    try:
+        return _Parser(text).lambda_body()
+    except RecursionError:
+        raise ParseError(_TOO_DEEP) from None
 
 
 def parse_duration(literal: str) -> int:
@@ -181,6 +189,8 @@ class _Parser:
                 _number_value(self.tokens[index].text)
             elif name == "TokenDuration":
                 parse_duration(self.tokens[index].text)
+            elif name == "TokenRegex":
+                _regex_pattern(self.tokens[index].text[1:-1])
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -401,9 +411,8 @@ class _Parser:
             return ast.DurationNode(pos=pos, comment=comment, ns=parse_duration(text), literal=text)
         if name == "TokenRegex":
             literal = text[1:-1]
-            return ast.RegexNode(
-                pos=pos, comment=comment, pattern=literal.replace("\\/", "/"), literal=literal
-            )
+            pattern = _regex_pattern(literal)
+            return ast.RegexNode(pos=pos, comment=comment, pattern=pattern, literal=literal)
         if name in ("TokenTrue", "TokenFalse"):
             return ast.BoolNode(pos=pos, comment=comment, value=name == "TokenTrue")
         return ast.StarNode(pos=pos, comment=comment)
@@ -425,6 +434,16 @@ def _number_value(text: str) -> int | float:
         return value
     except ValueError:
         raise ParseError(f'parser: illegal number syntax: "{text}"') from None
+
+
+def _regex_pattern(literal: str) -> str:
+    """The pattern of a regex literal (`\\/` unescaped); like Kapacitor, an invalid one is a parse error."""
+    pattern = literal.replace("\\/", "/")
+    try:
+        compile_re2(pattern)
+    except RegexError as exc:
+        raise ParseError(f"parser: {exc}") from None
+    return pattern
 
 
 def _comment_lines(tokens: list[str]) -> list[str]:

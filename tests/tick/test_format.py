@@ -161,3 +161,11 @@ def test_fmt_reads_stdin(monkeypatch, capsys) -> None:
     assert main(["fmt"]) == 0
     assert capsys.readouterr().out == "var y = 2\n"
     assert main(["fmt", "-w"]) == 2
+
+
+def test_long_chains_and_sums_format_without_deep_recursion() -> None:
+    steps = 1500
+    chain = format_script("stream" + "|log()" * steps)
+    assert chain == "stream\n" + "    |log()\n" * steps
+    total = format_script("var x = lambda: " + " + ".join(["1"] * 3000))
+    assert total == "var x = lambda: " + " + ".join(["1"] * 3000) + "\n"

@@ -34,6 +34,11 @@ def test_slash_is_division_after_an_operand_and_a_regex_elsewhere() -> None:
     assert pairs('"x" !~ /y/')[1:3] == [("TokenRegexNotEqual", "!~"), ("TokenRegex", "/y/")]
 
 
+def test_a_regex_is_an_operand() -> None:
+    assert kinds("/a/ =~ /b/") == ["TokenRegex", "TokenRegexEqual", "TokenRegex", "TokenEOF"]
+    assert kinds("/a/ * 2")[1] == "TokenMult"
+
+
 def test_assignment_is_followed_by_a_regex_even_when_it_looks_like_a_comment() -> None:
     assert pairs("var x = //") == [
         ("TokenVar", "var"),

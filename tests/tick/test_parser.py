@@ -325,3 +325,19 @@ def test_empty_script() -> None:
     program = parse("  \n// only a comment\n")
     assert program.statements == []
     assert program.trailing_comment == ["only a comment"]
+
+
+def test_invalid_regex_is_a_parse_error() -> None:
+    message = error_of("var r = /a(/")
+    assert message.startswith("parser: error parsing regexp: ")
+    assert message.endswith("`a(`")
+
+
+def test_too_deep_nesting_is_a_clear_error() -> None:
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_expression("(" * 400 + "1" + ")" * 400)
+
+
+def test_a_regex_may_be_the_left_operand() -> None:
+    node = parse_expression("/a/ =~ /b/")
+    assert (type(node.left), node.op, type(node.right)) == (ast.RegexNode, "=~", ast.RegexNode)
