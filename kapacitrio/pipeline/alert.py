@@ -208,13 +208,6 @@ def _history(props: dict[str, Any], args: list[Any]) -> None:
 
 
 def _alert_validate(n: NodeSpec) -> str | None:
-    flap = n.props["flapping"]
-    if flap is not None:
-        low, high = flap
-        if low > 1 or high > 1:
-            return "alert flap thresholds are percentages and should be between 0 and 1"
-        if low >= high:
-            return "alert flap low threshold must be less than high threshold"
     for h in n.props["handlers"]:
         if h.kind == "post":
             for k in h.props["headers"]:
