@@ -14,6 +14,7 @@ for element N of a list section. `KAPACITRIO_` works as a prefix too and wins ov
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import os
 import re
 import tomllib
@@ -63,8 +64,12 @@ def sections() -> dict[str, SectionInfo]:
 
 
 def norm_key(key: str) -> str:
-    """The field name for a config key: `bind-address` and `bind_address` are both `bind_address`."""
-    return key.replace("-", "_").lower()
+    """The field name for a config key: `bind-address` and `bind_address` are both `bind_address`.
+
+    Keys that are Python keywords (`from`, `global`) map to fields with a trailing `_`.
+    """
+    name = key.replace("-", "_").lower()
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|u|ms|s|m|h|d|w)")
@@ -434,5 +439,5 @@ def as_dict(obj: Any, *, redact: bool = False) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if redact and f.name in secrets:
             value = bool(value)
-        out[f.name.replace("_", "-")] = value
+        out[f.name.rstrip("_").replace("_", "-")] = value
     return out
