@@ -61,6 +61,9 @@ _FAST_TYPES = (float, int, str, bool)
 
 _NOT_FOUND = object()
 
+# Names the generated functions use on every evaluation, bound as default arguments (fast locals).
+_FAST_ARGS = "_type=type, _float=float, _int=int, _str=str, _bool=bool, _NF=_NOT_FOUND, _M=_MISSING"
+
 
 def _conflict(name: str) -> EvalError:
     return EvalError(f'cannot have field and tags with same name "{name}"')
@@ -267,25 +270,31 @@ class _Gen:
         return f"{self.c.constant(fn)}({left.code}, {right.code})"
 
     def fast_branches(self, op: str, left: _Operand, right: _Operand) -> list[tuple[str, str]]:
-        branches = []
-        if left.stype is not None:
+        """Conditions on the runtime types with the inline code for them (same code merged)."""
+        by_code: dict[str, list[str]] = {}
+        if left.stype is not None or right.stype is not None:
+            known_left = left.stype is not None
+            probe = right if known_left else left
+            var = self.new("_t")
+            self.emit(f"{var} = _type({probe.code})")
             for t in _FAST_TYPES:
-                if (op, left.stype, t) in _INLINE:
-                    cond = f"type({right.code}) is {t.__name__}"
-                    branches.append((cond, self.inline(op, left, right, left.stype, t)))
-        elif right.stype is not None:
-            for t in _FAST_TYPES:
-                if (op, t, right.stype) in _INLINE:
-                    cond = f"type({left.code}) is {t.__name__}"
-                    branches.append((cond, self.inline(op, left, right, t, right.stype)))
+                pair = (left.stype, t) if known_left else (t, right.stype)
+                if (op, *pair) in _INLINE:
+                    code = self.inline(op, left, right, *pair)
+                    by_code.setdefault(code, []).append(f"{var} is _{t.__name__}")
         else:
+            lvar, rvar = self.new("_t"), self.new("_t")
+            self.emit(f"{lvar} = _type({left.code})")
+            self.emit(f"{rvar} = _type({right.code})")
             for t in _FAST_TYPES[:3]:
                 if (op, t, t) in _INLINE:
-                    cond = (
-                        f"type({left.code}) is {t.__name__} and type({right.code}) is {t.__name__}"
-                    )
-                    branches.append((cond, self.inline(op, left, right, t, t)))
-        return branches
+                    code = self.inline(op, left, right, t, t)
+                    by_code.setdefault(code, []).append(f"{lvar} is _{t.__name__}")
+            return [
+                (f"{lvar} is {rvar} and ({' or '.join(conds)})", code)
+                for code, conds in by_code.items()
+            ]
+        return [(" or ".join(conds), code) for code, conds in by_code.items()]
 
     def logical(self, node: ast.BinaryNode) -> _Operand:
         op = node.op
@@ -305,13 +314,13 @@ class _Gen:
             return _Operand("None", bool, dynamic)
         right_hint = eager.code if eager is not None else "True"
         if left.stype is None:
-            self.emit(f"if type({left.code}) is not bool:")
+            self.emit(f"if _type({left.code}) is not _bool:")
             self.emit(
                 f"    raise _binary_error({op!r}, {left.code}, {right_hint}, {left.ref!r}, "
                 f"{eager.ref if eager is not None else None!r})"
             )
         if eager is not None and eager.stype is None:
-            self.emit(f"if type({eager.code}) is not bool:")
+            self.emit(f"if _type({eager.code}) is not _bool:")
             self.emit(f"    raise _binary_error({op!r}, True, {eager.code}, None, {eager.ref!r})")
         self.emit(f"if {'not ' if op == 'OR' else ''}{left.code}:")
         self.indent += 1
@@ -322,7 +331,7 @@ class _Gen:
                 raise err
             self.emit(f"_raise({self.c.constant(err)})")
         elif right.stype is None and eager is None:
-            self.emit(f"if type({right.code}) is not bool:")
+            self.emit(f"if _type({right.code}) is not _bool:")
             self.emit(f"    raise _binary_error({op!r}, True, {right.code}, None, {right.ref!r})")
         self.emit(f"{out} = {right.code}")
         self.indent -= 1
@@ -521,9 +530,9 @@ class _Compiler:
             if name == "time":
                 lines.append(f"    {local} = _Time(_time)")
                 continue
-            lines.append(f"    {local} = _fields.get({name!r}, _NOT_FOUND)")
-            lines.append(f"    if {local} is _NOT_FOUND:")
-            lines.append(f"        {local} = _tags.get({name!r}, _MISSING)")
+            lines.append(f"    {local} = _fields.get({name!r}, _NF)")
+            lines.append(f"    if {local} is _NF:")
+            lines.append(f"        {local} = _tags.get({name!r}, _M)")
             lines.append(f"    elif {name!r} in _tags:")
             lines.append(f"        raise _conflict({name!r})")
         return lines
@@ -540,11 +549,11 @@ class _Compiler:
         for fname, var in self.stateful.items():
             src.append(f"    {var} = _functions.lookup({fname!r}).new_state()")
             src.append(f"    {var}_call = {var}.call")
-        src.append("    def _eval(_time, _fields, _tags):")
+        src.append(f"    def _eval(_time, _fields, _tags, {_FAST_ARGS}):")
         src += ["    " + line for line in self.preamble()]
         src += ["    " + line for line in bodies["eval"]]
         src.append(f"        return {results['eval'].code}")
-        src.append("    def _eval_bool(_time, _fields, _tags):")
+        src.append(f"    def _eval_bool(_time, _fields, _tags, {_FAST_ARGS}):")
         src += ["    " + line for line in self.preamble()]
         src += ["    " + line for line in bodies["bool"]]
         res = results["bool"]
@@ -555,7 +564,7 @@ class _Compiler:
             src.append("        if _res is True or _res is False:")
             src.append("            return _res")
             src.append(f"        raise _type_guard_error({_root_kind(self.node)!r}, 'bool', _res)")
-        src.append("    def _eval_scope(_scope, _typed=False):")
+        src.append(f"    def _eval_scope(_scope, _typed=False, {_FAST_ARGS}):")
         src += ["    " + line for line in bodies["scope"]]
         src.append(f"        return {results['scope'].code}")
         src.append("    def _reset():")
