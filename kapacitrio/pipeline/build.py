@@ -289,15 +289,15 @@ class _Builder:
         return not v
 
     def binary(self, node: ast.BinaryNode) -> Any:
-        from kapacitrio.tick import operators
+        """A binary expression outside a lambda: evaluated now, with the lambda rules and functions."""
+        from kapacitrio.tick.lambdas import compile_expression
 
-        left = self.value(node.left)
-        right = self.value(node.right)
+        expr = self.substitute(node)
         try:
-            return operators.binary(node.op, left, right)
+            return compile_expression(expr).instance().eval_scope({})
         except TickError:
             raise
-        except (TypeError, ValueError, ZeroDivisionError) as exc:
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
             raise TickError(str(exc)) from exc
 
     def substitute(self, expr: ast.Node) -> ast.Node:

@@ -420,3 +420,30 @@ def test_regex_property_value_is_compiled():
 )
 def test_go_duration(ns, text):
     assert go_duration(ns) == text
+
+
+def test_script_expressions_use_functions_and_vars():
+    p = compile_task(
+        """
+var d = 5m
+var msg = '{{ .ID }} crossed: ' + string(d)
+var float = 3.14
+var intFloat = int(sqrt(float)) * 3
+var later = d + 1m
+var f = TRUE AND FALSE
+var m = !f
+var y = -d
+var lam = lambda: "value" > 0
+var l = lambda: lam OR "value" < -100
+stream|from().where(l)
+""",
+        "stream",
+    )
+    v = {k: x.value for k, x in p.vars.items()}
+    assert v["msg"] == "{{ .ID }} crossed: 5m"
+    assert v["intFloat"] == 3 and type(v["intFloat"]) is int
+    assert v["later"] == 360 * 10**9 and p.vars["later"].type == "duration"
+    assert v["f"] is False and v["m"] is True
+    assert v["y"] == -300 * 10**9 and p.vars["y"].type == "duration"
+    where = p.nodes[1].props["where"].expr
+    assert where.op == "OR" and where.left.op == ">"
