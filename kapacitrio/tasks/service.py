@@ -226,20 +226,46 @@ def format_script(script: str, fmt: str) -> str:
         return script
 
 
-def _dot(task_id: str, pipeline: Pipeline | None, stats: Any = None, labels: bool = False) -> str:
+def _dot(
+    task_id: str, pipeline: Pipeline | None, info: dict[str, Any] | None = None, **kw: Any
+) -> str:
+    """The task's DOT: static, or the executing view when `info` (from the TaskMaster) is given."""
     if pipeline is None:
         return ""
+    from kapacitrio.pipeline.dot import dot
+
     try:
-        from kapacitrio.pipeline.dot import dot
-    except ImportError:
-        return ""
-    try:
-        return (
-            dot(task_id, pipeline, stats, labels) if stats is not None else dot(task_id, pipeline)
-        )
+        if info is None:
+            return dot(task_id, pipeline)
+        return dot(task_id, pipeline, info.get("stats") or {}, edges=info.get("edges") or {}, **kw)
     except Exception:  # never fail a read because of the picture
         _log.warning("rendering DOT failed", task=task_id, exc_info=True)
         return ""
+
+
+class _Throughput:
+    """Points (or batches) per second into each task's source, measured between reads."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[float, int, float]] = {}
+
+    def rate(self, task_id: str, info: dict[str, Any]) -> float:
+        stats = info.get("stats") or {}
+        first = next(iter(stats.values()), {})
+        count = int(first.get("collected", 0) or 0)
+        now = time.monotonic()
+        prev = self._last.get(task_id)
+        if prev is None:
+            self._last[task_id] = (now, count, 0.0)
+            return 0.0
+        t0, c0, rate = prev
+        if now - t0 >= 1.0 or count < c0:
+            rate = max(0.0, (count - c0) / (now - t0)) if now > t0 else 0.0
+            self._last[task_id] = (now, count, rate)
+        return rate
+
+    def forget(self, task_id: str) -> None:
+        self._last.pop(task_id, None)
 
 
 # -- the service -------------------------------------------------------------------------------
@@ -252,6 +278,7 @@ class TaskService:
         self.services = services
         self.store = services.store
         self._lock = trio.Lock()
+        self._throughput = _Throughput()
 
     @property
     def tm(self) -> Any:
@@ -385,10 +412,14 @@ class TaskService:
             elif f == "error":
                 out[f] = info.get("error") or doc.get("error", "")
             elif f == "stats":
-                out[f] = _exec_stats(info) if executing else {}
+                out[f] = self._exec_stats(task_id, info) if executing else {}
             elif f in ("created", "modified", "last-enabled"):
                 out[f] = doc.get(f) or ZERO_TIME
         return out
+
+    def _exec_stats(self, task_id: str, info: dict[str, Any]) -> dict[str, Any]:
+        rate = self._throughput.rate(task_id, info)
+        return {"task-stats": {"throughput": rate}, "node-stats": info.get("stats") or {}}
 
     def _task_dot(self, doc: dict[str, Any], info: dict[str, Any], labels: bool) -> str:
         try:
@@ -396,7 +427,8 @@ class TaskService:
         except TickError:
             return ""
         if info.get("executing"):
-            return _dot(doc["id"], pipeline, _dot_stats(info), labels)
+            rate = self._throughput.rate(doc["id"], info)
+            return _dot(doc["id"], pipeline, info, labels=labels, throughput=rate)
         return _dot(doc["id"], pipeline)
 
     # -- tasks: changing
@@ -567,6 +599,7 @@ class TaskService:
             if doc is None:
                 return
             await self._stop(task_id)
+            self._throughput.forget(task_id)
             await self.store.delete(TASKS, task_id)
             _log.info("deleted task", task=task_id)
 
@@ -762,13 +795,3 @@ def _merge_dbrps(pipeline: Pipeline, explicit: list[dict[str, str]]) -> list[dic
 def _changed(a: dict[str, Any], b: dict[str, Any]) -> bool:
     keys = ("type", "script", "vars", "dbrps", "template-id")
     return any(a.get(k) != b.get(k) for k in keys)
-
-
-def _exec_stats(info: dict[str, Any]) -> dict[str, Any]:
-    nodes = info.get("stats") or {}
-    return {"task-stats": {"throughput": 0}, "node-stats": nodes}
-
-
-def _dot_stats(info: dict[str, Any]) -> Any:
-    """What `pipeline.dot.dot` takes for the executing view: node stats (and edge counts)."""
-    return {"nodes": info.get("stats") or {}, "edges": info.get("edges") or {}}
