@@ -1,0 +1,234 @@
+"""httpPost: POST each point or batch as JSON to a URL or a configured endpoint, off the hot path."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any
+
+import httpx
+import trio
+
+from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.models.point import Batch, Point
+from kapacitrio.models.result import to_row
+from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
+
+#: Requests waiting to be sent before the oldest is dropped.
+MAX_QUEUE = 1000
+#: Timeout when `.timeout()` is not set (Kapacitor has none; a hung receiver must not pin a task).
+DEFAULT_TIMEOUT = 30.0
+#: Seconds the requests still queued when the task stops may take.
+FINAL_DRAIN_SECONDS = 5.0
+
+
+def endpoint_config(services: Any, name: str) -> Any:
+    """The `[[httppost]]` section whose `endpoint` is `name`, or None."""
+    config = getattr(services, "config", None) if services is not None else None
+    if config is None:
+        return None
+    try:
+        sections = config.get("httppost")
+    except (KeyError, AttributeError):
+        return None
+    for s in sections if isinstance(sections, list) else [sections]:
+        value = s.get("endpoint") if isinstance(s, dict) else getattr(s, "endpoint", None)
+        if value == name:
+            return s
+    return None
+
+
+def _field(section: Any, name: str, default: Any) -> Any:
+    if isinstance(section, dict):
+        return section.get(name, section.get(name.replace("_", "-"), default))
+    return getattr(section, name, default)
+
+
+class _Request:
+    __slots__ = ("url", "body", "msg")
+
+    def __init__(self, url: str, body: str, msg: Point | Batch | None) -> None:
+        self.url = url
+        self.body = body
+        self.msg = msg
+
+
+@register("httpPost")
+class HTTPPostNode(NodeRuntime):
+    """Passes data on; a background worker posts it in order, one request per point or batch."""
+
+    extra_stats = {"posts": 0, "post_errors": 0}
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        p = spec.props
+        url = p.get("url") or (spec.args[0] if spec.args else "")
+        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        self.auth: tuple[str, str] | None = None
+        self.row_template: Template | None = None
+        endpoint = p.get("endpoint") or ""
+        if endpoint:
+            url = self._from_endpoint(endpoint, url)
+        self.headers.update({str(k): str(v) for k, v in (p.get("headers") or {}).items()})
+        if not url:
+            raise NodeError("httpPost: no URL to post to")
+        try:
+            self.url = Template(url) if "{{" in url else url
+        except TemplateError as exc:
+            raise NodeError(f"httpPost: invalid URL template: {exc}") from exc
+        self.capture = bool(p.get("captureResponse", False))
+        timeout = int(p.get("timeout") or 0)
+        self.timeout = timeout / 1e9 if timeout > 0 else DEFAULT_TIMEOUT
+        self.code_field: str = p.get("codeField") or ""
+        self.verify = not bool(p.get("skipSSLVerification", False))
+        self.queue: deque[_Request] = deque()
+        self.wake = trio.Event()
+
+    def _from_endpoint(self, name: str, url: str) -> str:
+        ep = endpoint_config(self.ctx.services, name)
+        if ep is None:
+            raise NodeError(f"no httppost endpoint named {name!r} is configured")
+        url = url or _field(ep, "url", "")
+        self.headers.update(_field(ep, "headers", {}) or {})
+        auth = _field(ep, "basic_auth", {}) or {}
+        if auth.get("username"):
+            self.auth = (auth["username"], auth.get("password", ""))
+        text = _field(ep, "row_template", "")
+        path = _field(ep, "row_template_file", "")
+        if path and not text:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as exc:
+                raise NodeError(f"cannot read row template file: {exc}") from exc
+        if text:
+            try:
+                self.row_template = Template(text)
+            except TemplateError as exc:
+                raise NodeError(f"invalid row template: {exc}") from exc
+        return url
+
+    # -- hot path
+    def _handle(self, msg: Point | Batch) -> None:
+        row = to_row(msg)
+        tags = msg.tags
+        try:
+            url = self.url if isinstance(self.url, str) else self.url.render(self._data(msg, tags))
+            if self.row_template is not None:
+                body = self.row_template.render(self._row_data(row))
+            else:
+                body = json.dumps({"series": [row]}, separators=(",", ":"), default=str)
+        except TemplateError as exc:
+            self.error(f"httpPost: {exc}")
+            if not self.code_field:
+                self.emit(msg)
+            return
+        if len(self.queue) >= MAX_QUEUE:
+            dropped = self.queue.popleft()
+            self.stats["post_errors"] += 1
+            self.error("httpPost: queue full, dropped the oldest request")
+            if dropped.msg is not None:
+                self._emit_with_code(dropped.msg, 0)
+        self.queue.append(_Request(url, body, msg if self.code_field else None))
+        self.wake.set()
+        if not self.code_field:
+            self.emit(msg)
+
+    def _data(self, msg: Point | Batch, tags: dict) -> dict[str, Any]:
+        return {
+            "Name": msg.name,
+            "TaskName": self.ctx.task_id,
+            "Group": msg.group,
+            "Tags": GoMap(tags, zero=""),
+        }
+
+    @staticmethod
+    def _row_data(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Name": row.get("name", ""),
+            "Tags": GoMap(row.get("tags", {}), zero=""),
+            "Columns": row.get("columns", []),
+            "Values": row.get("values", []),
+        }
+
+    def point(self, p: Point, parent: int) -> None:
+        self._handle(p)
+
+    def batch(self, b: Batch, parent: int) -> None:
+        self._handle(b)
+
+    def _emit_with_code(self, msg: Point | Batch, code: int) -> None:
+        if isinstance(msg, Point):
+            self.emit(msg.copy_with(fields={**msg.fields, self.code_field: code}))
+        else:
+            from kapacitrio.models.point import BatchPoint
+
+            pts = [
+                BatchPoint(bp.time, {**bp.fields, self.code_field: code}, bp.tags)
+                for bp in msg.points
+            ]
+            self.emit(msg.copy_with(points=pts))
+
+    # -- worker
+    async def run_background(self) -> None:
+        shared = getattr(self.ctx.services, "http_client", None) if self.verify else None
+        if shared is not None:
+            await self._work(shared)
+        else:
+            async with httpx.AsyncClient(verify=self.verify) as client:
+                await self._work(client)
+
+    async def _work(self, client: httpx.AsyncClient) -> None:
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake = trio.Event()
+                await self._drain(client)
+        finally:
+            # The task is stopping: send what is still queued, within a bounded time.
+            with trio.move_on_after(FINAL_DRAIN_SECONDS) as scope:
+                scope.shield = True
+                await self._drain(client)
+
+    async def _drain(self, client: httpx.AsyncClient) -> None:
+        while self.queue:
+            req = self.queue.popleft()
+            # A request once started is finished (bounded) even if the task is stopping.
+            code = 0
+            with trio.move_on_after(FINAL_DRAIN_SECONDS) as scope:
+                scope.shield = True
+                code = await self._post(client, req)
+            if scope.cancelled_caught:
+                self.stats["post_errors"] += 1
+                self.error(f"POST to {req.url} did not finish in time")
+            if req.msg is not None:
+                self._emit_with_code(req.msg, code)
+                await self.flush()
+
+    async def _post(self, client: httpx.AsyncClient, req: _Request) -> int:
+        try:
+            resp = await client.post(
+                req.url,
+                content=req.body.encode(),
+                headers=self.headers,
+                timeout=self.timeout,
+                auth=self.auth or httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            self.stats["post_errors"] += 1
+            self.error(f"failed to POST to {req.url}: {exc or type(exc).__name__}")
+            return 0
+        self.stats["posts"] += 1
+        if not 200 <= resp.status_code < 300:
+            self.stats["post_errors"] += 1
+            if self.capture:
+                self.ctx.log(
+                    "error",
+                    self.spec.name,
+                    "POST returned non 2xx status code",
+                    code=resp.status_code,
+                    body=resp.text[:4096],
+                )
+            else:
+                self.error(f"POST to {req.url} returned status code {resp.status_code}")
+        return resp.status_code
