@@ -132,7 +132,7 @@ def signature_checker(
             )
         missing = [lit for lit, t in zip(literals, types, strict=False) if t is MissingType]
         if missing:
-            gone = {lit.strip('"') for lit in missing}
+            gone = set(missing)
             scope = ", ".join(n for n in scope_names if n not in gone)
             if len(missing) > 1:
                 raise EvalError(

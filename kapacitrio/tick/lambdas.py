@@ -74,7 +74,7 @@ def _get(scope: dict, name: str) -> object:
     try:
         value = scope[name]
     except KeyError:
-        names = ", ".join(sorted(scope))
+        names = ",".join(sorted(scope))
         raise EvalError(f'name "{name}" is undefined. Names in scope: {names}') from None
     if value is None:
         raise EvalError(f'referenced value "{name}" is nil.')
@@ -423,7 +423,7 @@ def _can_fail(node: ast.Node, mode: str) -> bool:
 def _literal(node: ast.Node) -> str:
     """How an argument is shown in signature errors."""
     if isinstance(node, ast.ReferenceNode):
-        return '"' + node.name.replace('"', '\\"') + '"'
+        return '"' + node.name + '"'
     if isinstance(node, ast.StringNode):
         return "'" + node.value.replace("'", "\\'") + "'"
     if isinstance(node, ast.NumberNode):
@@ -492,7 +492,8 @@ class _Compiler:
         self.const_ids: dict[int, str] = {}
         self.refs: list[str] = []
         _collect_references(node, self.refs, vars)
-        self.references_for_errors = list(self.refs)
+        # Kapacitor's scope holds "time" and every referenced name, shown quoted.
+        self.references_for_errors = [f'"{n}"' for n in dict.fromkeys(["time", *self.refs])]
         self.ref_locals: dict[str, str] = {}
         self.stateful: dict[str, str] = {}
 

@@ -118,8 +118,11 @@ def test_function_signature_errors():
     assert str(info.value) == (
         'Cannot call function "sqrt" with args ("v": int), available signatures are [(float)].'
     )
-    with pytest.raises(EvalError, match=r'Cannot call function "sqrt" argument "v" is missing'):
+    with pytest.raises(EvalError) as info:
         inst.eval(0, {}, {})
+    assert str(info.value) == (
+        'Cannot call function "sqrt" argument "v" is missing, values in scope are ["time"]'
+    )
 
 
 def test_is_present():
