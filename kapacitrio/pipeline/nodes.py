@@ -146,12 +146,12 @@ def _eval_validate(n: NodeSpec) -> str | None:
 
 
 def _default_validate(n: NodeSpec) -> str | None:
-    for name in n.props["fields"]:
-        if name in n.props["tags"]:
-            return f"cannot use the same name for both a field and a tag: {name}"
     for name, value in n.props["fields"].items():
         if not isinstance(value, int | float | str | bool) or g.is_duration(value):
-            return f"unsupported type {g.go_type(value)} for field {name!r}"
+            return (
+                f"unsupported type {g.go_type(value)} for field {_go_quote(name)}, "
+                "field default values must be float,int,string or bool"
+            )
     return None
 
 
@@ -218,13 +218,11 @@ def _sample_init(n: NodeSpec) -> str | None:
 def _barrier_validate(n: NodeSpec) -> str | None:
     idle, period = n.props["idle"], n.props["period"]
     if idle != 0 and period != 0:
-        return f"cannot specify both idle and period: idle: {idle}, period: {period}"
-    if idle == 0 and period == 0:
-        return "must specify either idle or period"
-    if idle < 0:
-        return f"idle must be positive: {idle}"
-    if period < 0:
-        return f"period must be positive: {period}"
+        return "cannot specify both idle and period"
+    if period == 0 and idle <= 0:
+        return "idle must be greater than zero"
+    if period <= 0 and idle == 0:
+        return "period must be greater than zero"
     return None
 
 
