@@ -6,7 +6,11 @@ from typing import Any
 
 import trio
 
+from kapacitrio.alerting import handlers
 from kapacitrio.alerting.service import AlertService
+
+# Handler modules register their config sections; they must be known before the config is read.
+handlers.load_all()
 
 
 def _server_url(services: Any) -> str:

@@ -81,7 +81,7 @@ class HandlerRunner:
                 "alert handler failed",
                 handler=self.id,
                 kind=type(self.handler).__name__,
-                event=event.state.id,
+                event_id=event.state.id,
                 error=str(exc) or type(exc).__name__,
             )
 
