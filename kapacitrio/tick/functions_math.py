@@ -197,6 +197,8 @@ _MATH2: dict[str, Callable[[float, float], float]] = {
 
 def _make1(name: str, fn: Callable[[float], float]):
     def call(*args: object) -> float:
+        if len(args) == 1 and type(args[0]) is float:
+            return fn(args[0])  # type: ignore[arg-type]
         _arity(name, args, 1)
         a = args[0]
         if type(a) is not float:
@@ -208,6 +210,8 @@ def _make1(name: str, fn: Callable[[float], float]):
 
 def _make2(name: str, fn: Callable[[float, float], float]):
     def call(*args: object) -> float:
+        if len(args) == 2 and type(args[0]) is float and type(args[1]) is float:
+            return fn(args[0], args[1])  # type: ignore[arg-type]
         _arity(name, args, 2)
         for a in args:
             if type(a) is not float:

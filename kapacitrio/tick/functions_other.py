@@ -110,6 +110,8 @@ _STR1: dict[str, Callable[[str], str]] = {
 
 def _make_str2(name: str, fn: Callable[[str, str], object]):
     def call(*args: object) -> object:
+        if len(args) == 2 and type(args[0]) is str and type(args[1]) is str:
+            return fn(*args)  # type: ignore[arg-type]
         _arity(name, args, 2)
         _need(name, args, (str, str), ("string", "string"))
         return fn(*args)  # type: ignore[arg-type]
@@ -119,6 +121,8 @@ def _make_str2(name: str, fn: Callable[[str, str], object]):
 
 def _make_str1(name: str, fn: Callable[[str], str]):
     def call(*args: object) -> str:
+        if len(args) == 1 and type(args[0]) is str:
+            return fn(args[0])  # type: ignore[arg-type]
         _arity(name, args, 1)
         _need(name, args, (str,), ("string",))
         return fn(args[0])  # type: ignore[arg-type]

@@ -372,7 +372,15 @@ class _Gen:
         all_static = all(t is not None for t in static_types)
         sig_ok = all_static and spec.accepts(static_types)
         if not sig_ok:
-            guard = f"{check}({', '.join(codes)})"
+            if len(codes) == 1:
+                accepted = self.c.constant(
+                    frozenset(sig[0] for sig in spec.signatures if len(sig) == 1)
+                )
+                probe = f"_type({codes[0]})"
+            else:
+                accepted = self.c.constant(frozenset(spec.signatures))
+                probe = "(" + "".join(f"_type({c}), " for c in codes) + ")"
+            guard = f"{check}({', '.join(codes)}) if {probe} not in {accepted} else None"
             if root and self.mode == "bool":
                 pass  # a typed evaluation of a function at the root calls it without the check
             elif root and self.mode == "scope":

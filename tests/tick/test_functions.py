@@ -154,3 +154,26 @@ def test_sigma_and_spread_keep_running_state():
     assert spread.call(1.0) == 0.0
     with pytest.raises(EvalError, match="value is not a float"):
         spread.call(1)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("^abc$", "abc\n", False),  # RE2's $ is the end of the text
+        ("(?m)^x$", "a\nx\nb", True),
+        ("[[:digit:]]+", "ab12", True),
+        (r"\Qa.b\E", "axb", False),
+        (r"\Qa.b\E", "a.b", True),
+        (r"\x{41}", "A", True),
+        (r"\pL", "é", True),
+        ("a[[]b", "a[b", True),
+    ],
+)
+def test_re2_patterns_keep_their_meaning(pattern, text, matches):
+    assert (compile_re2(pattern).search(text) is not None) is matches
+
+
+def test_compiled_regex_remembers_its_source():
+    from kapacitrio.tick.regex import source_of
+
+    assert source_of(compile_re2("^a$")) == "^a$"
