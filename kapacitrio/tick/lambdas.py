@@ -35,15 +35,11 @@ _Pattern = re.Pattern
 # Inline code for operator/type pairs that need no helper; `{l}`/`{r}` are the operand codes.
 _INLINE: dict[tuple[str, type, type], str] = {}
 for _op in ("==", "!=", "<", "<=", ">", ">="):
-    for _pair in (
-        (int, int),
-        (float, float),
-        (str, str),
-        (Duration, Duration),
-        (int, float),
-        (float, int),
-    ):
+    for _pair in ((int, int), (float, float), (str, str), (Duration, Duration)):
         _INLINE[(_op, *_pair)] = "({l} " + _op + " {r})"
+    # Go converts the int to float64 before comparing.
+    _INLINE[(_op, int, float)] = "(_float({l}) " + _op + " {r})"
+    _INLINE[(_op, float, int)] = "({l} " + _op + " _float({r}))"
 for _op in ("==", "!="):
     _INLINE[(_op, bool, bool)] = "({l} " + _op + " {r})"
 for _op in ("+", "-", "*"):

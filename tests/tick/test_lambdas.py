@@ -154,3 +154,36 @@ def test_scope_evaluation_reports_undefined_and_nil_names():
     with pytest.raises(EvalError, match='referenced value "value" is nil.'):
         inst.eval_scope({"value": None})
     assert inst.eval_scope({"value": "yo"}, "bool") is True
+
+
+def test_logical_operators_check_a_right_reference_before_short_circuiting():
+    expr = bin_("OR", ref("a"), ref("b"))
+    inst = compile_expression(expr).instance()
+    assert inst.eval_bool(0, {"a": True, "b": False}, {}) is True
+    with pytest.raises(EvalError) as info:
+        inst.eval_bool(0, {"a": True, "b": "x"}, {})
+    assert str(info.value) == (
+        "mismatched type to binary operator. got boolean OR string. "
+        "see bool(), int(), float(), string(), duration()"
+    )
+    with pytest.raises(EvalError, match='right reference value "b" is missing value'):
+        inst.eval_bool(0, {"a": True}, {})
+    with pytest.raises(EvalError, match="invalid logical operator OR for type float"):
+        inst.eval_bool(0, {"a": 1.0, "b": True}, {})
+
+
+def test_int_is_converted_to_float_for_mixed_comparisons():
+    inst = compile_expression(bin_("==", ref("v"), num(9007199254740992.0))).instance()
+    assert inst.eval(0, {"v": 9007199254740993}, {}) is True
+
+
+def test_vars_inline_lambdas_and_report_undefined_names():
+    inner = bin_(">", ref("v"), num(1))
+    inst = compile_expression(bin_("AND", A.IdentifierNode(name="cond"), TRUE), {"cond": inner})
+    assert inst.references == ["v"]
+    assert inst.instance().eval_bool(0, {"v": 2}, {}) is True
+    with pytest.raises(TickError, match='name "nope" is undefined'):
+        compile_expression(A.IdentifierNode(name="nope"))
+
+
+TRUE = A.BoolNode(value=True)
