@@ -69,6 +69,7 @@ class AlertService:
         self._nursery: trio.Nursery | None = None
         self._pending: list[HandlerRunner] = []
         self._detached: list[HandlerRunner] = []
+        self._progress = trio.Event()
         self._dirty: set[str] = set()
         self._deleted_topics: set[str] = set()
         self._wake = trio.Event()
@@ -118,13 +119,18 @@ class AlertService:
         else:
             _log.info(message, **kv)
 
-    async def wait_idle(self, poll: float = 0.005) -> None:
+    async def wait_idle(self) -> None:
         """Return once every handler has delivered everything queued so far (tests, shutdown)."""
-        while any(r.pending for t in list(self.topics.values()) for r in t.all_runners()) or any(
-            r.pending for r in self._detached
-        ):
+        while True:
+            self._progress = trio.Event()
             self._detached = [r for r in self._detached if r.pending]
-            await trio.sleep(poll)
+            runners = [r for t in list(self.topics.values()) for r in t.all_runners()]
+            if not any(r.pending for r in runners + self._detached):
+                return
+            await self._progress.wait()
+
+    def _delivered(self) -> None:
+        self._progress.set()
 
     # ------------------------------------------------------------------ topics
     def topic(self, topic_id: str) -> Topic:
@@ -215,7 +221,9 @@ class AlertService:
         t = self.topic(topic_id)
         runners = []
         for i, h in enumerate(handlers):
-            r = HandlerRunner(f"{topic_id}#{i}", h, None, self.buffer, self.env.log)
+            r = HandlerRunner(
+                f"{topic_id}#{i}", h, None, self.buffer, self.env.log, self._delivered
+            )
             t.anon.append(r)
             runners.append(r)
             self._start(r)
@@ -271,7 +279,7 @@ class AlertService:
         old = t.handlers.pop(doc["id"], None)
         if old is not None:
             old.close()
-        r = HandlerRunner(doc["id"], handler, match, self.buffer, self.env.log)
+        r = HandlerRunner(doc["id"], handler, match, self.buffer, self.env.log, self._delivered)
         r.spec = doc
         t.handlers[doc["id"]] = r
         self._start(r)

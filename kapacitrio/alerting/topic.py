@@ -23,6 +23,7 @@ class HandlerRunner:
         match: Callable[[Event], bool] | None,
         capacity: int,
         log: Callable[..., None],
+        on_done: Callable[[], None] | None = None,
     ) -> None:
         self.id = id
         self.handler = handler
@@ -33,6 +34,7 @@ class HandlerRunner:
         self.stats = {"delivered": 0, "errors": 0, "dropped": 0, "skipped": 0}
         self.done = trio.Event()
         self.pending = 0
+        self.on_done = on_done
 
     def offer(self, event: Event) -> bool:
         """Queue an event; False (and counted) when the queue is full or closed."""
@@ -59,6 +61,8 @@ class HandlerRunner:
                             await self._deliver(event)
                         finally:
                             self.pending -= 1
+                            if self.on_done is not None:
+                                self.on_done()
                 nursery.cancel_scope.cancel()
         finally:
             self.handler.close()

@@ -82,6 +82,7 @@ MODULES = (
     "servicenow",
     "bigpanda",
     "snmptrap",
+    "kkok",
 )
 
 
