@@ -105,10 +105,11 @@ def _window_validate(n: NodeSpec) -> str | None:
 
 
 def _groupby_validate(n: NodeSpec) -> str | None:
-    return _check_dimensions(n.args, n.props.get("exclude", []))
+    return _check_dimensions(n.args)
 
 
-def _check_dimensions(dims: list[Any], exclude: list[Any]) -> str | None:
+def _check_dimensions(dims: list[Any]) -> str | None:
+    """Kapacitor's dimension rules for from/groupBy: strings or a lone `*`."""
     has_star = False
     for d in dims:
         if d is STAR:
@@ -116,7 +117,7 @@ def _check_dimensions(dims: list[Any], exclude: list[Any]) -> str | None:
         elif isinstance(d, str):
             if d == "":
                 return "dimensions cannot not be the empty string"
-        elif type(d).__name__ != "TimeDimension":
+        else:
             return f"invalid dimension object of type {g.go_type(d)}"
     if has_star and len(dims) > 1:
         return "cannot group by both '*' and named dimensions."
@@ -124,7 +125,7 @@ def _check_dimensions(dims: list[Any], exclude: list[Any]) -> str | None:
 
 
 def _from_validate(n: NodeSpec) -> str | None:
-    return _check_dimensions(n.props["groupBy"], [])
+    return _check_dimensions(n.props["groupBy"])
 
 
 def _eval_keep(props: dict[str, Any], args: list[Any]) -> None:

@@ -345,6 +345,11 @@ def test_eval_keep_and_tags():
         ),
         ("stream|from()|groupBy('a', *)", "cannot group by both '*' and named dimensions."),
         ("stream|from()|groupBy('')", "dimensions cannot not be the empty string"),
+        (
+            "stream|from().groupBy(time(1s))",
+            "invalid dimension object of type *pipeline.TimeDimension",
+        ),
+        ("stream|from()|groupBy(1)", "invalid dimension object of type int64"),
     ],
 )
 def test_errors(script, message):
