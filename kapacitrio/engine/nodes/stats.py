@@ -1,0 +1,92 @@
+"""stats: a source that emits, every interval of the task clock, the observed node's counts per group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes.join import round_time
+from kapacitrio.models.point import NO_DIMENSIONS, Batch, Dimensions, Point
+
+
+class GroupCounts:
+    """Messages a node emitted per group, with each group's tags and dimensions."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.info: dict[str, tuple[dict[str, str], Dimensions]] = {}
+
+    def count(self, msg: Any) -> None:
+        t = type(msg)
+        if t is Point:
+            n, tags = 1, msg.dimensions.group_tags(msg.tags)
+        elif t is Batch:
+            n, tags = len(msg.points), msg.tags
+        else:
+            return
+        group = msg.group
+        if group not in self.info:
+            self.info[group] = (tags, msg.dimensions)
+            self.counts[group] = 0
+        self.counts[group] += n
+
+
+def observe(rt: NodeRuntime) -> GroupCounts:
+    """Count what `rt` emits per group (once per runtime; later observers share the counts)."""
+    counts = getattr(rt, "_group_counts", None)
+    if counts is None:
+        counts = GroupCounts()
+        emit = rt.emit
+
+        def counting_emit(msg: Any) -> None:
+            counts.count(msg)
+            emit(msg)
+
+        rt.emit = counting_emit  # type: ignore[method-assign]
+        rt._group_counts = counts  # type: ignore[attr-defined]
+    return counts
+
+
+@register("stats")
+class StatsNode(NodeRuntime):
+    """Emits `stats` points with field `emitted` per group of the observed node."""
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self.interval = int(spec.args[0]) if spec.args else 0
+        if self.interval <= 0:
+            from kapacitrio.engine.node import NodeError
+
+            raise NodeError("stats interval must be positive")
+        self.align = bool(spec.props.get("align", False))
+        observed = spec.props.get("observed")
+        self.observed_name: str = observed.name if observed is not None else ""
+        self.counts: GroupCounts | None = None
+
+    def attach_runtimes(self, runtimes: dict[str, NodeRuntime]) -> None:
+        rt = runtimes.get(self.observed_name)
+        if rt is not None:
+            self.counts = observe(rt)
+
+    def point(self, p: Point, parent: int) -> None:
+        """A stats node takes no input; anything fed to it is ignored."""
+
+    def tick(self, now: int) -> None:
+        """Emit one point per known group (or one for the nil group when none is known yet)."""
+        t = round_time(now, self.interval) if self.align else now
+        counts = self.counts or GroupCounts()
+        if not counts.counts:
+            self.emit(Point("stats", {}, {"emitted": 0}, t, group="", dimensions=NO_DIMENSIONS))
+            return
+        for group, n in counts.counts.items():
+            tags, dims = counts.info[group]
+            self.emit(Point("stats", dict(tags), {"emitted": n}, t, group=group, dimensions=dims))
+
+    async def run_background(self) -> None:
+        clock = self.ctx.clock
+        next_at = clock.now() + self.interval
+        while True:
+            await clock.sleep_until(next_at)
+            self.tick(clock.now())
+            await self.flush()
+            next_at += self.interval
