@@ -53,9 +53,33 @@ def compile_re2(pattern: str) -> re.Pattern:
     try:
         compiled = re.compile(text)
     except re.error as err:
-        raise RegexError(f"error parsing regexp: {err}: `{pattern}`") from None
+        raise RegexError(f"error parsing regexp: {_go_message(pattern, text, err)}") from None
     _SOURCES[(compiled.pattern, compiled.flags)] = pattern
     return compiled
+
+
+def _go_message(pattern: str, text: str, err: re.error) -> str:
+    """Word a Python `re` error the way Go's regexp/syntax does (`code: `fragment``)."""
+    msg, pos = err.msg, err.pos or 0
+    if msg.startswith("missing ), unterminated subpattern"):
+        return f"missing closing ): `{pattern}`"
+    if msg.startswith("unbalanced parenthesis"):
+        return f"unexpected ): `{pattern}`"
+    if msg.startswith("unterminated character set"):
+        return f"missing closing ]: `{text[pos:]}`"
+    if msg.startswith("nothing to repeat"):
+        return f"missing argument to repetition operator: `{text[pos : pos + 1]}`"
+    if msg.startswith("multiple repeat"):
+        return f"invalid nested repetition operator: `{text[max(pos - 1, 0) : pos + 1]}`"
+    if msg.startswith("bad escape"):
+        return f"invalid escape sequence: `{msg[len('bad escape ') :]}`"
+    if msg.startswith("bad character range"):
+        return f"invalid character class range: `{msg[len('bad character range ') :]}`"
+    if msg.startswith("min repeat greater than max repeat"):
+        start = text.rfind("{", 0, pos + 1)
+        end = text.find("}", pos)
+        return f"invalid repeat count: `{text[start : end + 1]}`"
+    return f"{msg}: `{pattern}`"
 
 
 def translate(pattern: str) -> str:
@@ -74,6 +98,10 @@ def translate(pattern: str) -> str:
             continue
         if c == "$" and not multiline:
             out.append("\\Z")
+        elif c == "(" and re.match(r"\(\?<[A-Za-z_]", pattern[i : i + 4]):
+            out.append("(?P<")
+            i += 3
+            continue
         elif c == "(" and pattern.startswith("(?", i) and not pattern.startswith("(?P<", i):
             j = pattern.find(")", i)
             colon = pattern.find(":", i)

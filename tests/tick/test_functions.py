@@ -177,3 +177,26 @@ def test_compiled_regex_remembers_its_source():
     from kapacitrio.tick.regex import source_of
 
     assert source_of(compile_re2("^a$")) == "^a$"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("a(b", "error parsing regexp: missing closing ): `a(b`"),
+        ("a)", "error parsing regexp: unexpected ): `a)`"),
+        ("*", "error parsing regexp: missing argument to repetition operator: `*`"),
+        ("[z-a]", "error parsing regexp: invalid character class range: `z-a`"),
+        ("a{2,1}", "error parsing regexp: invalid repeat count: `{2,1}`"),
+    ],
+)
+def test_invalid_patterns_are_reported_like_go(pattern, message):
+    from kapacitrio.tick.regex import RegexError
+
+    with pytest.raises(RegexError) as info:
+        compile_re2(pattern)
+    assert str(info.value) == message
+
+
+def test_named_groups_in_both_spellings():
+    assert compile_re2("(?<year>[0-9]+)").match("2024").group("year") == "2024"
+    assert compile_re2("(?P<year>[0-9]+)").match("2024").group("year") == "2024"
