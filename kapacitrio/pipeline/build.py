@@ -77,6 +77,15 @@ def go_duration(ns: int) -> str:
     return sign + out + _frac(rem, 10**9) + "s"
 
 
+def influxql_duration(ns: int) -> str:
+    """InfluxQL's duration text (`90s`, `1m`, `1w`), as a duration literal inlined into a lambda."""
+    try:
+        from kapacitrio.tick.values import format_duration
+    except ImportError:  # pragma: no cover
+        return f"{ns}ns" if ns % 1000 else f"{ns // 1000}u"
+    return format_duration(ns)
+
+
 def _frac(value: int, unit: int) -> str:
     whole, part = divmod(value, unit)
     if not part:
@@ -614,7 +623,7 @@ def literal(pos: ast.Position, value: Any) -> ast.Node:
     if isinstance(value, bool):
         return ast.BoolNode(value=value, pos=pos)
     if g.is_duration(value):
-        return ast.DurationNode(ns=int(value), literal=go_duration(int(value)), pos=pos)
+        return ast.DurationNode(ns=int(value), literal=influxql_duration(int(value)), pos=pos)
     if isinstance(value, int | float):
         return ast.NumberNode(value=value, literal=repr(value), pos=pos)
     if isinstance(value, str):

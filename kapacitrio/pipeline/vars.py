@@ -255,7 +255,16 @@ def _float_text(v: float) -> str:
 
 
 def expression_string(node: ast.Node) -> str:
-    """One-line text of a lambda body, as the formatter writes it."""
+    """Text of a lambda body, as the canonical formatter writes it (a lambda var's API value)."""
+    try:
+        from kapacitrio.tick.format import format_node
+    except ImportError:  # pragma: no cover - until the formatter lands
+        return _expression_text(node)
+    return format_node(node)
+
+
+def _expression_text(node: ast.Node) -> str:
+    """A one-line fallback rendering of an expression."""
     match node:
         case ast.NumberNode():
             if isinstance(node.value, float):
@@ -280,14 +289,14 @@ def expression_string(node: ast.Node) -> str:
         case ast.IdentifierNode():
             return node.name
         case ast.UnaryNode():
-            return node.op + expression_string(node.operand)
+            return node.op + _expression_text(node.operand)
         case ast.BinaryNode():
-            text = f"{expression_string(node.left)} {node.op} {expression_string(node.right)}"
+            text = f"{_expression_text(node.left)} {node.op} {_expression_text(node.right)}"
             return f"({text})" if node.parens else text
         case ast.FunctionNode():
-            return node.name + "(" + ", ".join(expression_string(a) for a in node.args) + ")"
+            return node.name + "(" + ", ".join(_expression_text(a) for a in node.args) + ")"
         case ast.LambdaNode():
-            return "lambda: " + expression_string(node.expr)
+            return "lambda: " + _expression_text(node.expr)
         case ast.ListNode():
-            return "[" + ", ".join(expression_string(i) for i in node.items) + "]"
+            return "[" + ", ".join(_expression_text(i) for i in node.items) + "]"
     raise TickError(f"cannot format {type(node).__name__}")

@@ -106,3 +106,15 @@ def test_vars_to_api_round_trip():
         "x": {"type": "string", "value": "v", "description": "text"},
     }
     assert vars_to_api(vars_from_api(api)) == api
+
+
+def test_lambda_var_text_is_the_formatted_expression():
+    api = {"l": {"type": "lambda", "value": '("a" > 5   AND "b"<3) OR sigma("x") > 0.5'}}
+    assert vars_to_api(vars_from_api(api))["l"]["value"] == (
+        '("a" > 5 AND "b" < 3) OR sigma("x") > 0.5'
+    )
+
+
+def test_duration_var_inlined_in_lambda_keeps_a_valid_literal():
+    p = compile_task('var d = 90s\nvar l = lambda: "elapsed" > d\nstream|from().where(l)', "stream")
+    assert vars_to_api(p.vars)["l"]["value"] == '"elapsed" > 90s'
