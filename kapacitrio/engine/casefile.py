@@ -6,6 +6,7 @@ Stream cases write their `data` lines through the TaskMaster; batch cases feed t
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -222,15 +223,18 @@ def _as_float(v: Any) -> Any:
 async def _feed_batches(
     task: Task, clock: VirtualClock, sources: list[list[dict[str, Any]]]
 ) -> None:
-    """Deliver every source's batches in time order, moving the clock to each batch's last point."""
-    queue: list[tuple[int, int, int, Batch]] = []
+    """Deliver each source's batches in recorded order, sources interleaved by data time.
+
+    Before each delivery the clock moves (never back) to the batch's last point time.
+    """
+    lanes = []
     for i, batches in enumerate(sources):
-        for j, raw in enumerate(batches):
+        lane = []
+        for raw in batches:
             b = decode_batch(raw)
-            last = b.points[-1].time if b.points else b.tmax
-            queue.append((last, i, j, b))
-    queue.sort(key=lambda item: (item[0], item[1], item[2]))
-    for last, i, _, b in queue:
+            lane.append((b.points[-1].time if b.points else b.tmax, i, b))
+        lanes.append(lane)
+    for last, i, b in heapq.merge(*lanes, key=lambda item: (item[0], item[1])):
         clock.advance_to(last)
         await feed_query(task, i, [b])
         await trio.testing.wait_all_tasks_blocked()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +17,9 @@ from kapacitrio.tick.errors import EvalError
 
 #: Chunks buffered per node input before a sender waits (backpressure).
 CHANNEL_CHUNKS = 64
+
+#: Scheduling rounds a node with several parents waits for sibling chunks before merging them.
+MERGE_ROUNDS = 4
 
 Chunk = list[Any]
 Envelope = tuple[int, Chunk]
@@ -79,6 +83,9 @@ class Task:
         self.nodes: dict[str, _Node] = {}
         for spec in pipeline.nodes:
             self.nodes[spec.name] = _Node(spec, build_runtime(spec, ctx))
+        for node in self.nodes.values():
+            if hasattr(node.rt, "attach_runtimes"):  # nodes that observe others (stats)
+                node.rt.attach_runtimes({n: o.rt for n, o in self.nodes.items()})
         for node in self.nodes.values():
             for child in node.spec.children:
                 cnode = self.nodes[child.name]
@@ -184,11 +191,16 @@ class Task:
         rt = node.rt
         on_point, on_batch = rt.point, rt.batch
         perf = time.perf_counter_ns
+        merge = len(node.spec.parents) > 1
         async with node.recv:
             async for parent, chunk in node.recv:
+                if merge:
+                    pairs = await _merged(parent, chunk, node.recv)
+                else:
+                    pairs = ((parent, msg) for msg in chunk)
                 t0 = perf()
                 n = 0
-                for msg in chunk:
+                for parent, msg in pairs:
                     kind = type(msg)
                     try:
                         if kind is Point:
@@ -250,3 +262,38 @@ class Task:
 
     def runtimes(self, kind: str) -> Iterable[NodeRuntime]:
         return (n.rt for n in self.nodes.values() if n.spec.kind == kind)
+
+
+def _msg_time(item: tuple[int, Any]) -> int:
+    msg = item[1]
+    t = getattr(msg, "time", None)
+    return msg.tmax if t is None else t
+
+
+async def _merged(
+    parent: int, chunk: Chunk, recv: trio.MemoryReceiveChannel[Envelope]
+) -> list[tuple[int, Any]]:
+    """A node with several parents: every chunk already waiting, merged in data-time order.
+
+    Parents' chunks derived from one write arrive together; merging them restores the order in
+    which a point-by-point engine would have delivered them (ties keep arrival order).
+    """
+    envelopes = [(parent, chunk)]
+    for _ in range(MERGE_ROUNDS):
+        await trio.lowlevel.cancel_shielded_checkpoint()  # let sibling branches deliver
+        before = len(envelopes)
+        while True:
+            try:
+                envelopes.append(recv.receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel):
+                break
+        if len(envelopes) == before:
+            break
+    streams = []
+    for p, c in envelopes:
+        if not all(type(m) is Point or type(m) is Batch for m in c):
+            return [(p2, m) for p2, c2 in envelopes for m in c2]
+        streams.append([(p, m) for m in c])
+    if len(streams) == 1:
+        return streams[0]
+    return list(heapq.merge(*streams, key=_msg_time))

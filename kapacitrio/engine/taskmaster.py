@@ -146,8 +146,32 @@ class TaskMaster:
 
 
 def batch_sources(task: Task) -> list[str]:
-    """Names of the batch source nodes (`query`, `queryFlux`) in script order."""
-    return [s.name for s in task.pipeline.nodes if s.kind in ("query", "queryFlux")]
+    """Names of the batch source nodes (`query`, `queryFlux`) in Kapacitor's pipeline order.
+
+    That order is a depth-first topological sort from the sources (children in creation order,
+    post-order, reversed): a query declared later can come first. Recordings are matched to
+    sources in this order.
+    """
+    return [s.name for s in topological(task.pipeline) if s.kind in ("query", "queryFlux")]
+
+
+def topological(pipeline: Pipeline) -> list[Any]:
+    """Nodes in Kapacitor's sorted order (reverse post-order of a DFS from the sources)."""
+    done: set[int] = set()
+    order: list[Any] = []
+
+    def visit(node: Any) -> None:
+        if id(node) in done:
+            return
+        done.add(id(node))
+        for child in node.children:
+            visit(child)
+        order.append(node)
+
+    for source in pipeline.sources:
+        visit(source)
+    order.reverse()
+    return order
 
 
 async def feed_query(task: Task, source_index: int, batches: list[Batch]) -> None:

@@ -10,7 +10,7 @@ from kapacitrio.models.point import Batch, BatchPoint, Point
 
 @register("default")
 class DefaultRuntime(NodeRuntime):
-    """Fills absent fields/tags; counts `fields_defaulted` and `tags_defaulted`."""
+    """Fills absent fields and absent or empty tags; counts `fields_defaulted`, `tags_defaulted`."""
 
     extra_stats = {"fields_defaulted": 0, "tags_defaulted": 0}
 
@@ -30,7 +30,7 @@ class DefaultRuntime(NodeRuntime):
         return out
 
     def _tags(self, tags: dict[str, str]) -> dict[str, str]:
-        missing = [k for k in self.tags if k not in tags]
+        missing = [k for k in self.tags if not tags.get(k)]
         if not missing:
             return tags
         self.stats["tags_defaulted"] += len(missing)
@@ -53,7 +53,7 @@ class DefaultRuntime(NodeRuntime):
             BatchPoint(bp.time, self._fields(bp.fields), self._tags(bp.tags)) for bp in b.points
         ]
         tags = b.tags
-        missing = {k: v for k, v in self.tags.items() if k not in tags}
+        missing = {k: v for k, v in self.tags.items() if not tags.get(k)}
         if missing:
             tags = {**tags, **missing}
         self.emit(b.copy_with(points=points, tags=tags))

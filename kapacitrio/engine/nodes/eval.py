@@ -8,6 +8,7 @@ from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._common import GroupLambda
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.tick.errors import EvalError
+from kapacitrio.tick.values import MISSING
 
 
 class _Skip(Exception):
@@ -46,6 +47,9 @@ class EvalRuntime(NodeRuntime):
                 )
             except EvalError as exc:
                 self._fail(str(exc))
+            if value is MISSING:
+                refs = ", ".join(lam.compiled.references)
+                self._fail(f"failed to evaluate expression for {name!r}: missing value for {refs}")
             if name in self.tag_names:
                 if not isinstance(value, str):
                     self._fail(f"cannot set tag {name} to non string value {value!r}")

@@ -11,7 +11,11 @@ from kapacitrio.models.point import Barrier, Batch, BatchPoint, Dimensions, Poin
 
 @register("groupBy")
 class GroupByRuntime(NodeRuntime):
-    """Sets each message's dimensions from the tag list (or `*` minus `exclude`)."""
+    """Sets each message's dimensions from the tag list (or `*` minus `exclude`).
+
+    Regrouped batches are held until a batch or barrier with another `tmax` arrives, as Kapacitor
+    does; the last held batches are not emitted when the task stops.
+    """
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
@@ -55,9 +59,6 @@ class GroupByRuntime(NodeRuntime):
         if self.pending_tmax is not None and b.time != self.pending_tmax:
             self._flush_pending()
         self.emit(b)
-
-    def finish(self) -> None:
-        self._flush_pending()
 
     def cardinality(self) -> int:
         return len(self.pending)

@@ -83,11 +83,15 @@ class QueryRuntime(NodeRuntime):
         return Dimensions(by_name, names)
 
     def batch(self, b: Batch, parent: int) -> None:
-        d = self._dims(b)
-        tags = d.group_tags(b.tags) if not self.star else dict(b.tags)
         self.stats["batches_queried"] += 1
         self.stats["points_queried"] += len(b.points)
-        self.out.append(b.copy_with(tags=tags, dimensions=d, group=d.group_id(b.name, tags)))
+        if parent < 0:
+            # A recorded batch keeps the grouping it was recorded with.
+            d = b.dimensions
+            self.out.append(b if b.group else b.copy_with(group=d.group_id(b.name, b.tags)))
+            return
+        d = self._dims(b)
+        self.out.append(b.copy_with(dimensions=d, group=d.group_id(b.name, b.tags)))
 
     # -- scheduling (for live querying)
     def schedule(self, now: int) -> int:
