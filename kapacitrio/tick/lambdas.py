@@ -78,7 +78,8 @@ def _get(scope: dict, name: str) -> object:
 
 
 def _raise(err: Exception) -> None:
-    raise err
+    """Raise a fresh copy of an error prepared at compile time."""
+    raise type(err)(str(err))
 
 
 def _binary_slow(op: str, left: object, right: object, lname: str | None, rname: str | None):
@@ -338,7 +339,6 @@ class _Gen:
     def function(self, node: ast.FunctionNode, *, root: bool) -> _Operand:
         spec = _functions.lookup(node.name)
         if spec is None:
-            out = self.new()
             err = EvalError(f'undefined function: "{node.name}"')
             self.emit(f"_raise({self.c.constant(err)})")
             return _Operand("None", None, True)
