@@ -1,0 +1,169 @@
+"""sideload: add fields and tags to points from YAML/JSON files or an HTTP source, by tag-templated paths."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import trio
+import yaml
+
+from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.engine.nodes.httppost import endpoint_config
+from kapacitrio.models.point import Batch, BatchPoint, Point
+from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
+
+_EXTENSIONS = (".yml", ".yaml", ".json")
+
+
+def load_dir(root: Path) -> dict[str, dict[str, Any]]:
+    """Every YAML/JSON file under root, keyed by its path relative to root ('/' separated)."""
+    out: dict[str, dict[str, Any]] = {}
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            if not name.endswith(_EXTENSIONS):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+            doc = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+            if doc is None:
+                doc = {}
+            if not isinstance(doc, dict):
+                raise ValueError(f"{rel}: expected a mapping of keys to values")
+            out[rel] = doc
+    return out
+
+
+def _conform(value: Any, default: Any) -> Any:
+    """The value in the default's type, or None when it cannot be."""
+    if type(default) is float and type(value) in (int, float):
+        return float(value)
+    if type(value) is type(default):
+        return value
+    return None
+
+
+@register("sideload")
+class SideloadNode(NodeRuntime):
+    """For each field/tag, the first ordered source path that has the key wins; else the default."""
+
+    def __init__(self, spec, ctx) -> None:
+        super().__init__(spec, ctx)
+        p = spec.props
+        self.source: str = p.get("source", "")
+        try:
+            self.order = [Template(t) for t in (p.get("order") or [])]
+        except TemplateError as exc:
+            raise NodeError(f"sideload: invalid order template: {exc}") from exc
+        self.fields: dict[str, Any] = dict(p.get("fields") or {})
+        self.tags: dict[str, str] = dict(p.get("tags") or {})
+        self.data: dict[str, dict[str, Any]] = {}
+        self.ready = False
+        self.held: list[tuple[Point | Batch, int]] = []
+
+    # -- loading
+    async def load(self) -> None:
+        """(Re)load the whole source."""
+        src = self.source
+        scheme = urlparse(src).scheme
+        if scheme == "file":
+            root = Path(urlparse(src).path)
+            self.data = await trio.to_thread.run_sync(load_dir, root)
+            return
+        url = src
+        if scheme not in ("http", "https"):
+            ep = endpoint_config(self.ctx.services, src)
+            if ep is None:
+                raise ValueError(f"unknown sideload source {src!r}")
+            url = ep.get("url") if isinstance(ep, dict) else getattr(ep, "url", "")
+        async with httpx.AsyncClient(timeout=30) as client:
+            resp = await client.get(url)
+        if resp.status_code != 200:
+            raise ValueError(f"GET {url}: status {resp.status_code}")
+        doc = resp.json()
+        if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+            raise ValueError(f"GET {url}: expected an object of objects")
+        self.data = doc
+
+    async def reload(self) -> None:
+        await self.load()
+
+    async def run_background(self) -> None:
+        try:
+            await self.load()
+        except (OSError, ValueError, yaml.YAMLError, httpx.HTTPError) as exc:
+            self.error(f"sideload: failed to load {self.source!r}: {exc}")
+        self.ready = True
+        held, self.held = self.held, []
+        for msg, parent in held:
+            if isinstance(msg, Point):
+                self.point(msg, parent)
+            else:
+                self.batch(msg, parent)
+        await self.flush()
+
+    # -- lookups
+    def _paths(self, tags: dict[str, str]) -> list[str]:
+        data = GoMap(tags)
+        out = []
+        for t in self.order:
+            try:
+                out.append(t.render(data))
+            except TemplateError as exc:
+                self.error(f"sideload: {exc}")
+        return out
+
+    def _lookup(self, paths: list[str], key: str) -> Any:
+        for path in paths:
+            doc = self.data.get(path)
+            if doc is not None and key in doc:
+                return doc[key]
+        return None
+
+    def _apply(self, fields: dict, tags: dict) -> tuple[dict, dict]:
+        paths = self._paths(tags)
+        new_fields = dict(fields)
+        for key, default in self.fields.items():
+            found = self._lookup(paths, key)
+            value = default if found is None else _conform(found, default)
+            if value is None:
+                self.error(
+                    f"sideload: value of {key!r} has type {type(found).__name__}, expected {type(default).__name__}"
+                )
+                value = default
+            new_fields[key] = value
+        new_tags = tags
+        if self.tags:
+            new_tags = dict(tags)
+            for key, default in self.tags.items():
+                found = self._lookup(paths, key)
+                if found is not None and not isinstance(found, str):
+                    self.error(
+                        f"sideload: tag {key!r} must be a string, got {type(found).__name__}"
+                    )
+                    found = None
+                new_tags[key] = default if found is None else found
+        return new_fields, new_tags
+
+    def point(self, p: Point, parent: int) -> None:
+        if not self.ready:
+            self.held.append((p, parent))
+            return
+        fields, tags = self._apply(p.fields, p.tags)
+        self.emit(p.copy_with(fields=fields, tags=tags))
+
+    def batch(self, b: Batch, parent: int) -> None:
+        if not self.ready:
+            self.held.append((b, parent))
+            return
+        points = []
+        for bp in b.points:
+            fields, tags = self._apply(bp.fields, bp.tags)
+            points.append(BatchPoint(bp.time, fields, tags))
+        self.emit(b.copy_with(points=points))
