@@ -76,6 +76,7 @@ def endpoint(
     @functools.wraps(fn)
     async def wrapper(**kwargs: Any) -> Response:
         try:
+            await request.get_data()  # read (and cache) the body first: every answer drains it
             if fn.__name__ != "version":
                 denied = _check_token(_router())
                 if denied is not None:

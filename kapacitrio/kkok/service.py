@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 
 log = get_logger("kkok")
 
+#: The running server's router, for the `kkok` alert handler kind (one server per process).
+_CURRENT: list[Router] = []
+
+
+def current_router() -> Router | None:
+    """The router of the server running in this process, if any."""
+    return _CURRENT[-1] if _CURRENT else None
+
 
 def build_router(cfg: KkokConfig, *, store: Any, services: Any = None) -> Router:
     """A router with the file's static filters and routes (raising `ConfigError` when bad)."""
@@ -55,6 +63,7 @@ async def start(services: Services, nursery: trio.Nursery) -> None:
     except KkokError as exc:
         raise ConfigError(f"invalid [kkok] section: {exc}") from None
     services.kkok = router
+    _CURRENT[:] = [router]
     await nursery.start(router.run)
     for source in sources:
         await nursery.start(source.run)

@@ -41,3 +41,21 @@ class KkokConfig:
         for f in self.filters:
             if not isinstance(f, dict) or not isinstance(f.get("id"), str):
                 raise ValueError("each [[kkok.filters]] entry needs a string id")
+        self._check_definitions()
+
+    def _check_definitions(self) -> None:
+        """Build the static filters, routes and sources once, so a mistake stops startup cleanly."""
+        from kapacitrio.kkok.errors import KkokError
+        from kapacitrio.kkok.router import Router
+        from kapacitrio.kkok.sources import make_source
+
+        router = Router(js_time_limit=self.js_time_limit)
+        try:
+            for params in self.filters:
+                router.add_static_filter(params)
+            for rid, spec in self.routes.items():
+                router.add_static_route(rid, spec)
+            for spec in self.sources:
+                make_source(spec, router)
+        except KkokError as exc:
+            raise ValueError(str(exc)) from None
