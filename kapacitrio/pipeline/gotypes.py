@@ -83,6 +83,8 @@ def assignable(value: Any, gotype: str) -> bool:
     """Whether Go would accept `value` for a parameter or field of `gotype`."""
     if gotype == ANY:
         return True
+    if value is None:  # a template's zero lambda: a typed nil pointer in Go
+        return gotype == LAMBDA
     if gotype == STRING:
         return isinstance(value, str)
     if gotype == BOOL:

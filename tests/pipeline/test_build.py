@@ -452,3 +452,30 @@ stream|from().where(l)
     assert v["y"] == -300 * 10**9 and p.vars["y"].type == "duration"
     where = p.nodes[1].props["where"].expr
     assert where.op == "OR" and where.left.op == ">"
+
+
+def test_template_zero_lambda_and_duration_are_accepted():
+    script = """
+var crit lambda
+var period duration
+var field string
+stream
+    |from()
+    |window()
+        .period(period)
+        .every(period)
+    |mean(field)
+    |alert()
+        .crit(crit)
+"""
+    p = compile_task(script, "stream", template=True)
+    assert p.nodes[4].props["crit"] is None
+    assert p.nodes[3].args == [""]
+    assert [(k, v.type) for k, v in p.vars.items()] == [
+        ("crit", "lambda"),
+        ("period", "duration"),
+        ("field", "string"),
+    ]
+    with pytest.raises(TickError) as exc:
+        compile_task(script, "stream")
+    assert str(exc.value) == 'missing value for var "crit".'
