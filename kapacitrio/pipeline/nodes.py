@@ -1,18 +1,28 @@
 """The table of every TICKscript node kind: desc, edge types, chaining-method signature, properties.
 
-Props keys (what the engine reads from `NodeSpec.props`), beyond the obvious one-per-property:
+Props keys (what the engine reads from `NodeSpec.props`; every key is present with its default),
+beyond the obvious one-per-property named after the property method:
+* every node: `quiet` bool. Durations are `Duration` (an int of ns), lambdas `ast.LambdaNode`.
 * from: `where` is one LambdaNode (repeated calls AND-ed) or None; `groupBy` a list of str/STAR.
-* query: `groupBy` items are `TimeDimension`, str or STAR; `fill` is None or the raw value.
-* groupBy node: `args` are the dimensions; `exclude` list; `byMeasurement` bool.
-* eval: `as`, `tags` lists; `keep` bool and `keepList` (None = keep all) .
-* default: `fields`/`tags` dicts (in call order). delete: `fields`/`tags` lists.
-* join: `as`, `on` lists; `fill` None (= none) or the raw value; `deleteAll` bool.
+* query / queryFlux: `args=[text]`; `groupBy` items are `TimeDimension`, str or STAR; `fill` is
+  None or the raw value (checked at start, like Kapacitor).
+* groupBy node: `args` are the dimensions; `exclude` list (calls append); `byMeasurement` bool.
+* eval: `args` the lambdas; `as`, `tags` lists; `keep` bool and `keepList` (None = keep all).
+* default / sideload: `fields`/`tags` dicts in call order. delete: `fields`/`tags` lists.
+* join / union: the other parents are in `parents` (left first), `args` is empty; join `as`,
+  `on` lists; `fill` None (= none) or the raw value; `deleteAll` bool. union `rename`.
+* combine: `args` the lambdas; `as`, `delimiter`, `tolerance`, `max`.
+* derivative: `args=[field]`; `as` defaults to the field. sample: `args=[int or Duration]`.
+* httpOut: `args=[endpoint]`. httpPost: `url` ('' or the argument), `endpoint` (first of
+  `endpoints`), `headers` dict, `captureResponse`, `timeout`, `codeField`.
 * alert: level lambdas or None, `inhibit` list of (category, [tags]), `flapping` None or
-  (low, high), `stateChangesOnly` bool + `stateChangesOnlyInterval` ns, `handlers` list[HandlerSpec].
-* stats: `args=[interval]`, `observed` = the NodeSpec watched.
-* influxql functions: `args` = the method's arguments (`field`, then e.g. percentile, n, unit),
-  `field` = the field name, `as`, `usePointTimes`.
-* httpPost / alert post: `headers` dict; sideload `fields`/`tags` dicts, `order` list.
+  (low, high), `stateChangesOnly` bool + `stateChangesOnlyInterval` ns, `history` (min 2),
+  `handlers` list[HandlerSpec] in script order (see alert.py: tcp `address`, mqtt `topic`,
+  post `headers`/`endpoint`/`timeout`, log `mode`, email `to`, ...; `args` are the call's arguments).
+* stats: `args=[interval]`, `observed` = the NodeSpec watched, `align`.
+* influxql functions: `args` = the method's arguments (`field`, then e.g. percentile, n, unit;
+  top/bottom: n, field, tags...), `field` = the field name, `as`, `usePointTimes`.
+* UDF nodes (`@name()`): kind = desc = the UDF name, `udf` = name, each option a list of calls.
 """
 
 from __future__ import annotations
