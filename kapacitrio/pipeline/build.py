@@ -441,20 +441,18 @@ class _Builder:
         self, obj: NodeSpec | HandlerRef, kind: NodeKind, handler: Any, name: str, args: list[Any]
     ) -> Any:
         if isinstance(obj, HandlerRef) and name in handler.prop_index:
-            self.apply(handler.prop_index[name], obj.handler.props, args, kind.go)
+            self.apply(handler.prop_index[name], obj.handler.props, args, g.go_type(obj))
             return obj
         target = obj.node if isinstance(obj, HandlerRef) else obj
         if kind is ALERT and name in HANDLERS:
             return self.add_handler(target, name, args)
-        self.apply(kind.prop_index[name], target.props, args, kind.go)
+        self.apply(kind.prop_index[name], target.props, args, g.go_type(obj))
         return obj
 
     def apply(self, prop: Prop, props: dict[str, Any], args: list[Any], go: str) -> None:
         if prop.field:
             if len(args) != 1:
-                raise _GoPanicPlain(
-                    f"too many arguments to set property {_cap(prop.name)} on *pipeline.{go}"
-                )
+                raise _GoPanicPlain(f"too many arguments to set property {_cap(prop.name)} on {go}")
             msg = g.check_field(prop.params[0], args[0])
             if msg:
                 raise _GoPanic(msg)
@@ -505,8 +503,8 @@ class _Builder:
         self._link(parent, child)
         if kind.init is not None:
             err = kind.init(child)
-            if err:
-                raise _GoPanicPlain(err)
+            if err:  # Kapacitor's constructors panic on bad arguments
+                raise _GoPanic(err)
         return child
 
     def multi_parent(

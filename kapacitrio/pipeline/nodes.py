@@ -222,7 +222,7 @@ def _derivative_init(n: NodeSpec) -> None:
 def _sample_init(n: NodeSpec) -> str | None:
     rate = n.args[0]
     if isinstance(rate, bool) or not isinstance(rate, int):
-        return f"invalid sample rate type {g.go_type(rate)}, must be an int64 or time.Duration"
+        return "must pass int64 or duration to new sample node"
     return None
 
 

@@ -350,6 +350,11 @@ def test_eval_keep_and_tags():
             "invalid dimension object of type *pipeline.TimeDimension",
         ),
         ("stream|from()|groupBy(1)", "invalid dimension object of type int64"),
+        (
+            "stream|from()|sample(1.5)",
+            'line 1 char 15: error calling func "sample" on obj *pipeline.FromNode: '
+            "must pass int64 or duration to new sample node",
+        ),
     ],
 )
 def test_errors(script, message):
