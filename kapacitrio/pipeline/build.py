@@ -264,7 +264,10 @@ class _Builder:
             case ast.BoolNode():
                 return node.value
             case ast.RegexNode():
-                return compile_regex(node.pattern)
+                try:
+                    return compile_regex(node.pattern)
+                except ValueError as exc:  # tick.regex.RegexError, re.error
+                    raise _err(node.pos, str(exc)) from None
             case ast.StarNode():
                 return STAR
             case ast.ReferenceNode():
