@@ -260,6 +260,11 @@ class _Gen:
         return _Operand(out, bool if is_cmp else None, dynamic)
 
     def inline(self, op: str, left: _Operand, right: _Operand, lt: type, rt: type) -> str:
+        # An int literal compared with a float is converted once, here.
+        if (lt, rt) == (int, float) and _is_int_literal(left.code):
+            left, lt = _Operand(_float_literal(left.code), float, False), float
+        elif (lt, rt) == (float, int) and _is_int_literal(right.code):
+            right, rt = _Operand(_float_literal(right.code), float, False), float
         template = _INLINE.get((op, lt, rt))
         if template is not None:
             return template.format(l=left.code, r=right.code)
@@ -390,6 +395,14 @@ class _Gen:
         self.emit("except Exception as _e:")
         self.emit(f"    raise _wrap_call_error({node.name!r}, _e) from None")
         return _Operand(out, rtype, True)
+
+
+def _is_int_literal(code: str) -> bool:
+    return code.isdigit() or (code.startswith("(-") and code[2:-1].isdigit())
+
+
+def _float_literal(code: str) -> str:
+    return repr(float(int(code.strip("()"))))
 
 
 def _static_type_hint(node: ast.Node) -> type | None:
