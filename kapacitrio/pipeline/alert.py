@@ -183,6 +183,10 @@ _h(
 )
 
 
+# kapacitrio's own: hand events to the kkok router (`.kkok().routes('r1').from('app')`).
+_h("kkok", "KkokHandler", (), setlist("routes"), fld("from", g.STRING))
+
+
 # ---------------------------------------------------------------------------------------------
 # the alert node itself
 

@@ -484,3 +484,9 @@ stream
     with pytest.raises(TickError) as exc:
         compile_task(script, "stream")
     assert str(exc.value) == 'missing value for var "crit".'
+
+
+def test_kkok_handler_properties():
+    p = compile_task("stream|from()|alert().kkok().routes('a', 'b').from('app')", "stream")
+    (h,) = p.nodes[2].props["handlers"]
+    assert (h.kind, h.props) == ("kkok", {"routes": ["a", "b"], "from": "app"})
