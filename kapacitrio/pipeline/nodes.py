@@ -170,11 +170,8 @@ def _default_field(props: dict[str, Any], args: list[Any]) -> None:
     props["fields"][args[0]] = args[1]
 
 
-def _flatten_drop(props: dict[str, Any], args: list[Any]) -> str | None:
-    if len(args) > 1:
-        return "dropOriginalFieldName takes zero or one argument"
-    props["dropOriginalFieldName"] = args[0] if args else True
-    return None
+def _flatten_drop(props: dict[str, Any], args: list[Any]) -> None:
+    props["dropOriginalFieldName"] = args[0] if len(args) == 1 else True
 
 
 def _join_validate(n: NodeSpec) -> str | None:
@@ -237,13 +234,6 @@ def _barrier_validate(n: NodeSpec) -> str | None:
     return None
 
 
-def _log_validate(n: NodeSpec) -> str | None:
-    level = n.props["level"].upper()
-    if level not in ("DEBUG", "INFO", "WARN", "ERROR"):
-        return f"invalid log level {n.props['level']}"
-    return None
-
-
 def _httppost_init(n: NodeSpec) -> str | None:
     n.props["url"] = n.args[0] if n.args else ""
     n.props["endpoint"] = ""
@@ -268,12 +258,6 @@ def _httppost_validate(n: NodeSpec) -> str | None:
     for k in n.props["headers"]:
         if k.upper() == "AUTHENTICATE":
             return "cannot set 'authenticate' header"
-    return None
-
-
-def _influxdb_validate(n: NodeSpec) -> str | None:
-    if n.props["database"] == "":
-        return "must specify a database"
     return None
 
 
@@ -581,7 +565,6 @@ _reg(
         "LogNode",
         "log",
         props=(fld("level", g.STRING, "INFO"), fld("prefix", g.STRING)),
-        validate=_log_validate,
     )
 )
 _reg(NodeKind("httpOut", "HTTPOutNode", "http_out", params=(g.STRING,)))
@@ -622,7 +605,6 @@ _reg(
             flag("create"),
             keyvalue("tag", key="tags"),
         ),
-        validate=_influxdb_validate,
     )
 )
 _reg(
@@ -641,6 +623,34 @@ _reg(
         validate=_loopback_validate,
     )
 )
+
+
+def _autoscale_validate(name: str, tag: str) -> Callable[[NodeSpec], str | None]:
+    def validate(n: NodeSpec) -> str | None:
+        p = n.props
+        if (p[name] != "" and p[tag] != "") or (p[name] == "" and p[tag] == ""):
+            return f"must specify exactly one of {_cap(name)} or {_cap(tag)}"
+        if n.kind == "k8sAutoscale" and p["kind"] not in (
+            "deployments",
+            "replicasets",
+            "replicationcontrollers",
+        ):
+            return (
+                "invalid Kind, must be 'deployments', 'replicasets' or "
+                f"'replicationcontrollers', got {p['kind']}"
+            )
+        if p["min"] < 1:
+            return f"min must be >= 1, got {p['min']}"
+        if p["replicas"] is None:
+            return "must provide a replicas lambda expression"
+        return None
+
+    return validate
+
+
+def _cap(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
 
 _AUTOSCALE = (
     fld("cluster", g.STRING),
@@ -663,9 +673,11 @@ _reg(
             fld("kind", g.STRING, "deployments"),
             fld("resourceName", g.STRING),
             fld("resourceNameTag", g.STRING),
-            fld("namespaceTag", g.STRING),
-            fld("kindTag", g.STRING),
+            fld("namespaceTag", g.STRING, "namespace"),
+            fld("kindTag", g.STRING, "kind"),
+            fld("resourceTag", g.STRING, "resource"),
         ),
+        validate=_autoscale_validate("resourceName", "resourceNameTag"),
     )
 )
 _reg(
@@ -680,6 +692,7 @@ _reg(
             fld("serviceNameTag", g.STRING),
             fld("outputServiceNameTag", g.STRING),
         ),
+        validate=_autoscale_validate("serviceName", "serviceNameTag"),
     )
 )
 _reg(
@@ -694,6 +707,7 @@ _reg(
             fld("groupNameTag", g.STRING),
             fld("outputGroupNameTag", g.STRING),
         ),
+        validate=_autoscale_validate("groupName", "groupNameTag"),
     )
 )
 

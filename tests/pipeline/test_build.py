@@ -351,6 +351,27 @@ def test_eval_keep_and_tags():
         ),
         ("stream|from()|groupBy(1)", "invalid dimension object of type int64"),
         (
+            "stream|from()|k8sAutoscale().replicas(lambda: 1)",
+            "must specify exactly one of ResourceName or ResourceNameTag",
+        ),
+        (
+            "stream|from()|ec2Autoscale().groupName('g')",
+            "must provide a replicas lambda expression",
+        ),
+        ("stream|from()|barrier()", "idle must be greater than zero"),
+        ("stream|from()|barrier().idle(1s).period(1s)", "cannot specify both idle and period"),
+        ("stream|from()|kapacitorLoopback().database('d')", "must specify a retention policy"),
+        (
+            "stream|from()|combine(lambda: TRUE, lambda: TRUE).as('a', 'b').delimiter('')",
+            "cannot use name a as field prefix, it contains the delimiter character ",
+        ),
+        ("stream|from()|httpPost()", "must provide url or endpoint"),
+        ("stream|from()|httpPost('a', 'b')", "httpPost expects 0 or 1 arguments, got 2"),
+        (
+            "stream|from()|default().field('f', 1s)",
+            'unsupported type time.Duration for field "f", field default values must be float,int,string or bool',
+        ),
+        (
             "stream|from()|sample(1.5)",
             'line 1 char 15: error calling func "sample" on obj *pipeline.FromNode: '
             "must pass int64 or duration to new sample node",
