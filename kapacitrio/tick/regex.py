@@ -38,6 +38,8 @@ _UNICODE_CLASSES = {
     "Zs": "\\s",
 }
 
+_PERL_CLASSES = {"d": "0-9", "s": "\\t\\n\\f\\r ", "w": "0-9A-Za-z_"}
+
 _SOURCES: dict[tuple[str, int], str] = {}
 
 
@@ -163,6 +165,18 @@ def _escape(p: str, i: int, out: list[str], *, in_class: bool) -> int:
         else:
             out.append(f"[^{body}]" if negate else f"[{body}]")
         return nxt
+    perl = _PERL_CLASSES.get(c)
+    if perl is not None:
+        # RE2's \d, \s and \w are ASCII-only; Python's would match any Unicode digit or letter.
+        if in_class:
+            out.append(perl)
+        else:
+            out.append(f"[{perl}]")
+        return i + 2
+    negated = _PERL_CLASSES.get(c.lower()) if c in "DSW" else None
+    if negated is not None and not in_class:
+        out.append(f"[^{negated}]")
+        return i + 2
     out.append(p[i : i + 2])
     return i + 2
 

@@ -200,3 +200,10 @@ def test_invalid_patterns_are_reported_like_go(pattern, message):
 def test_named_groups_in_both_spellings():
     assert compile_re2("(?<year>[0-9]+)").match("2024").group("year") == "2024"
     assert compile_re2("(?P<year>[0-9]+)").match("2024").group("year") == "2024"
+
+
+def test_perl_classes_are_ascii_only_like_re2():
+    assert compile_re2(r"\d").search("٣") is None
+    assert compile_re2(r"\d").search("7") is not None
+    assert compile_re2(r"[\w]+").fullmatch("abc_1") is not None
+    assert compile_re2(r"\s").search("\v") is None
