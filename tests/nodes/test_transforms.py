@@ -168,3 +168,29 @@ def test_flatten_stream_and_batch():
         (0, {"a": 1, "b": 2}),
         (1, {"a": 3}),
     ]
+
+
+def test_state_count_restarts_each_batch(fake_lambdas):
+    hot = FakeLambda(lambda f, t: f["v"] > 10)
+    c = node("stateCount", [hot], **{"as": "c"})
+    c.batch(bt(1, [(0, {"v": 11}), (1, {"v": 12})]), 0)
+    c.batch(bt(3, [(2, {"v": 13}), (3, {"v": 1})]), 0)
+    assert [[bp.fields["c"] for bp in b.points] for b in take(c)] == [[1, 2], [1, -1]]
+
+
+def test_combine_batch_by_rounded_time(fake_lambdas):
+    true = FakeLambda(lambda f, t: True)
+    n = node(
+        "combine", [true, true], delimiter=".", tolerance=5 * S, max=1000, **{"as": ["a", "b"]}
+    )
+    pts = [(0, {"v": 1}), (5, {"v": 3}), (1, {"v": 2}), (6, {"v": 4})]
+    b = bt(10, pts, {"dc": "A"}, ("dc",))
+    for bp, svc in zip(b.points, ["cart", "cart", "auth", "auth"], strict=True):
+        bp.tags = {"dc": "A", "service": svc}
+    n.batch(b, 0)
+    out = take(n)
+    assert [(secs(p.time), p.fields) for p in out] == [
+        (0, {"a.v": 1, "b.v": 2}),
+        (5, {"a.v": 3, "b.v": 4}),
+    ]
+    assert all(isinstance(p, Point) for p in out)

@@ -50,11 +50,19 @@ class CombineNode(NodeRuntime):
         buf.points.append(p)
 
     def batch(self, b: Batch, parent: int) -> None:
+        """Each batch on its own: its points combined per rounded time, in time order."""
+        buckets: dict[int, _Buffer] = {}
         for bp in b.points:
+            t = round_time(bp.time, self.tolerance)
+            buf = buckets.get(t)
+            if buf is None:
+                buf = buckets[t] = _Buffer(t)
             tags = {**b.tags, **bp.tags}
-            self.point(
-                Point(b.name, tags, bp.fields, bp.time, b.db, b.rp, b.group, b.dimensions), parent
+            buf.points.append(
+                Point(b.name, tags, bp.fields, bp.time, b.db, b.rp, b.group, b.dimensions)
             )
+        for t in sorted(buckets):
+            self._combine(b.group, buckets[t])
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
         self.buffers.pop(d.group, None)

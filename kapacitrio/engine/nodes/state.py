@@ -41,6 +41,7 @@ class _StateNode(NodeRuntime):
             self.emit(p.copy_with(fields={**p.fields, self.as_: value}))
 
     def batch(self, b: Batch, parent: int) -> None:
+        self.state.pop(b.group, None)  # each batch starts outside the state
         points = []
         for bp in b.points:
             value = self._value(b.group, bp.time, bp.fields, bp.tags)
