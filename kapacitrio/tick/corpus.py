@@ -34,6 +34,11 @@ class CaseResult:
     passed: bool
     detail: str = ""
 
+    @property
+    def reason(self) -> str:
+        """The same as `detail` (the name the case-file runner reads)."""
+        return self.detail
+
 
 def kind_of(path: Path) -> str:
     stem = path.stem.lower()
