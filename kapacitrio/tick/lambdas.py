@@ -43,7 +43,11 @@ for _op in ("==", "!=", "<", "<=", ">", ">="):
 for _op in ("==", "!="):
     _INLINE[(_op, bool, bool)] = "({l} " + _op + " {r})"
 for _op in ("+", "-", "*"):
-    _INLINE[(_op, int, int)] = "({l} " + _op + " {r})"
+    # int64 arithmetic wraps around on overflow, as in Go.
+    _INLINE[(_op, int, int)] = (
+        "(_w if -9223372036854775808 <= (_w := {l} " + _op + " {r}) <= 9223372036854775807"
+        " else _wrap64(_w))"
+    )
     _INLINE[(_op, float, float)] = "({l} " + _op + " {r})"
 _INLINE[("+", str, str)] = "({l} + {r})"
 _INLINE[("/", float, float)] = "_fdiv({l}, {r})"
@@ -609,6 +613,7 @@ class _Compiler:
             "_fdiv": _ops.fdiv,
             "_idiv": _ops.idiv,
             "_imod": _ops.imod,
+            "_wrap64": _ops.wrap64,
         }
         namespace.update(self.consts)
         return "\n".join(src) + "\n", namespace

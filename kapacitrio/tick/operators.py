@@ -20,6 +20,7 @@ __all__ = [
     "idiv",
     "imod",
     "fdiv",
+    "wrap64",
 ]
 
 MATH_OPS = frozenset({"+", "-", "*", "/", "%"})
@@ -30,12 +31,17 @@ _Pattern = re.Pattern
 _MIN_INT64 = -(2**63)
 
 
+def wrap64(value: int) -> int:
+    """Two's-complement wrap-around of an int64 result, as Go's integer arithmetic does."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
 def idiv(left: int, right: int) -> int:
     """Go's int64 division: truncates toward zero; division by zero is an evaluation error."""
     if right == 0:
         raise EvalError("integer divide by zero")
     q = abs(left) // abs(right)
-    return q if (left < 0) == (right < 0) else -q
+    return wrap64(q if (left < 0) == (right < 0) else -q)
 
 
 def imod(left: int, right: int) -> int:
@@ -99,9 +105,9 @@ def _build_table() -> dict[tuple[str, type, type], Callable[[object, object], ob
             t[(op, lt, rt)] = fn
         t[(op, int, float)] = lambda a, b, _f=fn: _f(float(a), b)
         t[(op, float, int)] = lambda a, b, _f=fn: _f(a, float(b))
-    t[("+", int, int)] = lambda a, b: a + b
-    t[("-", int, int)] = lambda a, b: a - b
-    t[("*", int, int)] = lambda a, b: a * b
+    t[("+", int, int)] = lambda a, b: wrap64(a + b)
+    t[("-", int, int)] = lambda a, b: wrap64(a - b)
+    t[("*", int, int)] = lambda a, b: wrap64(a * b)
     t[("/", int, int)] = idiv
     t[("%", int, int)] = imod
     t[("+", float, float)] = lambda a, b: a + b

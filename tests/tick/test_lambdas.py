@@ -187,3 +187,10 @@ def test_vars_inline_lambdas_and_report_undefined_names():
 
 
 TRUE = A.BoolNode(value=True)
+
+
+def test_generated_int_arithmetic_wraps_around():
+    expr = bin_("*", bin_("+", ref("v"), num(1)), num(2))
+    inst = compile_expression(expr).instance()
+    assert inst.eval(0, {"v": 2**63 - 1}, {}) == 0
+    assert inst.eval(0, {"v": 3}, {}) == 8

@@ -115,3 +115,10 @@ def test_unary():
         unary("-", "text")
     with pytest.raises(EvalError, match='reference "x" is missing value'):
         unary("-", MISSING, "x")
+
+
+def test_int64_arithmetic_wraps_around_like_go():
+    big = 2**63 - 1
+    assert binary("+", big, 1) == -(2**63)
+    assert binary("*", big, 2) == -2
+    assert binary("/", -(2**63), -1) == -(2**63)
