@@ -122,13 +122,14 @@ class _Builder:
         self.deadman_cfg = deadman
         self.udfs = udfs
         self.nodes: list[NodeSpec] = []
+        self.next_id = 0
         self.sources: list[NodeSpec] = []
         self.dbrps: list[tuple[str, str]] = []
         self.vars: dict[str, Var] = {}
         self.scope: dict[str, Any] = {}
         self.kinds: dict[int, NodeKind] = {}
         root = self._new_node(KINDS[task_type], [], ast.Position())
-        self.sources.append(root)
+        self._add_source(root)
         self.scope[task_type] = root
         self.scope["time"] = _Global("time")
 
@@ -145,7 +146,7 @@ class _Builder:
         node = NodeSpec(
             kind=kind.kind,
             desc=kind.desc,
-            id=len(self.nodes),
+            id=-1,  # assigned when linked (or added as a source), as in Kapacitor
             wants=wants,
             provides=prov,
             args=list(args),
@@ -159,9 +160,20 @@ class _Builder:
     def kind_of(self, node: NodeSpec) -> NodeKind:
         return self.kinds[id(node)]
 
+    def _assign_id(self, node: NodeSpec) -> None:
+        node.id = self.next_id
+        self.next_id += 1
+
     def _link(self, parent: NodeSpec, child: NodeSpec) -> None:
+        """Link a child; like Kapacitor, every link (re)assigns the child's ID from the counter,
+        so a join or union with k other parents consumes k+1 IDs and keeps the last."""
+        self._assign_id(child)
         parent.children.append(child)
         child.parents.append(parent)
+
+    def _add_source(self, node: NodeSpec) -> None:
+        self._assign_id(node)
+        self.sources.append(node)
 
     # -- statements ----------------------------------------------------------------------------
 
@@ -514,7 +526,9 @@ class _Builder:
         self, kind: NodeKind, parent: NodeSpec, others: list[NodeSpec], pos: ast.Position
     ) -> NodeSpec:
         child = self._new_node(kind, [], pos, parent.provides)
-        for p in [parent, *others]:
+        # join links the left parent first; union links the others, then the left parent.
+        order = [parent, *others] if kind.kind == "join" else [*others, parent]
+        for p in order:
             self._link(p, child)
         return child
 
@@ -524,7 +538,7 @@ class _Builder:
             raise _GoPanic(msg)
         node = self._new_node(KINDS["stats"], args, pos, STREAM)
         node.props["observed"] = parent
-        self.sources.append(node)
+        self._add_source(node)
         if not parent.children:
             noop = self._new_node(KINDS["noOp"], [], pos, parent.provides)
             self._link(parent, noop)

@@ -210,13 +210,25 @@ a
         .fill(0.0)
     |union(a)
         .rename('u')
+    |httpOut('x')
 """,
         "stream",
     )
-    join, union = p.nodes[3], p.nodes[4]
+    join, union, out = p.nodes[3], p.nodes[4], p.nodes[5]
+    # Every link (re)assigns the ID: join takes 3 then 4, union 5 then 6.
+    assert [n.name for n in p.nodes] == [
+        "stream0",
+        "from1",
+        "from2",
+        "join4",
+        "union6",
+        "http_out7",
+    ]
     assert [n.name for n in join.parents] == ["from1", "from2"]
     assert join.args == [] and join.props["fill"] == 0.0
-    assert [n.name for n in union.parents] == ["join3", "from1"]
+    # union links the other parents first, then the node it is called on
+    assert [n.name for n in union.parents] == ["from1", "join4"]
+    assert out.parents == [union]
 
 
 def test_deadman_expands_to_stats_derivative_alert():

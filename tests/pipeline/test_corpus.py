@@ -21,7 +21,8 @@ def test_case_script_compiles(path):
     task_type = case.get("kind", "stream")
     pipeline = compile_task(script, task_type)
     assert pipeline.nodes[0].kind == task_type
-    assert [n.id for n in pipeline.nodes] == list(range(len(pipeline.nodes)))
+    ids = [n.id for n in pipeline.nodes]
+    assert ids == sorted(set(ids)) and ids[0] == 0
     for node in pipeline.nodes[1:]:
         assert node.parents or node.kind == "stats", node.name
         for parent in node.parents:
