@@ -58,6 +58,11 @@ def section(name: str, *, many: bool = False) -> Callable[[type[T]], type[T]]:
     return deco
 
 
+def unregister(name: str) -> None:
+    """Remove a registered section (tests that register throwaway sections clean up with this)."""
+    _SECTIONS.pop(name, None)
+
+
 def sections() -> dict[str, SectionInfo]:
     """Every registered section by name."""
     return dict(_SECTIONS)
@@ -323,9 +328,8 @@ def _build_one(info: SectionInfo, table: Any, where: str, warnings: list[str]) -
     if not isinstance(table, dict):
         raise ConfigError(f"config section [{where}] must be a table")
     obj = info.cls()
-    known = field_types(info.cls)
     for key, value in table.items():
-        if norm_key(key) in known:
+        if field_name(info.cls, key) is not None:
             set_field(obj, key, value, where)
         else:
             warnings.append(f"unknown key {key!r} in config section [{where}] ignored")
@@ -338,13 +342,22 @@ def field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
+def field_name(cls: type, key: str) -> str | None:
+    """The dataclass field a config key sets (`global` sets `global_`), or None if unknown."""
+    types_ = field_types(cls)
+    name = norm_key(key)
+    for candidate in (name, name + "_"):
+        if candidate in types_:
+            return candidate
+    return None
+
+
 def set_field(obj: Any, key: str, value: Any, where: str) -> None:
     """Set one key of a section instance, converting the value to the field's type."""
-    types_ = field_types(type(obj))
-    name = norm_key(key)
-    if name not in types_:
+    name = field_name(type(obj), key)
+    if name is None:
         raise ConfigError(f"unknown key {key!r} in config section [{where}]")
-    setattr(obj, name, _coerce(value, types_[name], f"[{where}] {key}"))
+    setattr(obj, name, _coerce(value, field_types(type(obj))[name], f"[{where}] {key}"))
 
 
 def _coerce(value: Any, typ: Any, where: str) -> Any:
@@ -425,7 +438,7 @@ def _apply_env_var(cfg: Config, rest: str, value: str, var: str) -> None:
             target = items[int(index)]
         else:
             target = cfg.get(info.name)
-        if norm_key(key) in field_types(info.cls):
+        if field_name(info.cls, key) is not None:
             set_field(target, key, value, info.name)
             return
     # Unknown variables are ignored: the environment holds many unrelated KAPACITOR_* names.
