@@ -61,7 +61,7 @@ def _check_token(router: Router) -> Response | None:
         return None
     given = request.headers.get("Authorization", "")
     scheme, _, value = given.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token):
+    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
         return None
     resp = text(401, "authentication required: send Authorization: Bearer TOKEN")
     resp.headers["WWW-Authenticate"] = 'Bearer realm="kkok"'
@@ -134,6 +134,7 @@ async def alerts() -> Response:
         alert = alert_from_json(
             doc, now_ns=router.clock.now(), default_host=request.remote_addr or ""
         )
+        alert.routes, alert.sub = [], []  # filters set routes; only the group filter makes Sub
         await router.add_alert(alert)
         return text(200)
     return not_allowed("GET", "POST")

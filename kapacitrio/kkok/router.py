@@ -16,7 +16,7 @@ from kapacitrio.kkok.params import check_id
 from kapacitrio.kkok.pool import Pool
 from kapacitrio.kkok.route import Route, make_route
 from kapacitrio.kkok.store import DocStore, MemoryStore, pending_id
-from kapacitrio.kkok.transports import TransportEnv, TransportError
+from kapacitrio.kkok.transports import TransportEnv
 from kapacitrio.logs import get_logger
 
 log = get_logger("kkok")
@@ -225,7 +225,10 @@ class Router:
         task_status.started()
         while True:
             await self.clock.sleep_until(self.clock.now() + self.pool.interval_ns())
-            await self.run_round()
+            try:
+                await self.run_round()
+            except Exception as exc:  # a broken round must not stop the router or the server
+                log.error("round failed; its alerts stay pooled for the next one", err=repr(exc))
 
     async def run_round(self) -> list[Alert]:
         """Filter and send what is pooled now; returns the alerts that were sent."""
@@ -236,8 +239,13 @@ class Router:
         self.rounds += 1
         if not taken:
             return []
-        alerts = await self.apply_filters([a for _, a in taken], filters)
-        await self.dispatch(alerts)
+        try:
+            alerts = await self.apply_filters([a for _, a in taken], filters)
+            await self.dispatch(alerts)
+        except BaseException:
+            for seq, alert in taken:  # back in the pool; they are still in the store too
+                self.pool.add(alert, seq)
+            raise
         for seq, _ in taken:
             await self.store.delete(kinds.PENDING, pending_id(seq))
         return alerts
@@ -251,7 +259,7 @@ class Router:
                 continue
             try:
                 alerts = await flt.process([a.clone() for a in alerts])
-            except KkokError as exc:
+            except Exception as exc:  # bad JS, failing commands, or a bug: never lose the alerts
                 log.error("filter failed, alerts passed on unchanged", filter=flt.id, err=str(exc))
         return alerts
 
@@ -273,7 +281,7 @@ class Router:
     async def _deliver(self, rid: str, transport: Any, batch: list[Alert]) -> None:
         try:
             await transport.deliver(batch)
-        except (TransportError, KkokError) as exc:
+        except Exception as exc:  # one failing transport never stops the others
             text = f"route {rid} {transport}: {exc}"
             self.delivery_errors.append(text)
             del self.delivery_errors[:-100]

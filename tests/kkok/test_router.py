@@ -200,3 +200,42 @@ async def test_state_survives_a_restart(clock, tmp_path):
     r3 = Router(clock=clock, store=store)
     await r3.load()
     assert r3.pending() == []
+
+
+async def test_round_that_fails_keeps_its_alerts_and_the_loop_goes_on(router, autojump_clock):
+    await router.add_alert(make_alert("a"))
+    real = router.dispatch
+    calls = []
+
+    async def flaky(alerts):
+        calls.append([a.title for a in alerts])
+        if len(calls) == 1:
+            raise RuntimeError("dispatch broke")
+        await real(alerts)
+
+    router.dispatch = flaky
+    async with trio.open_nursery() as nursery:
+        await nursery.start(router.run)
+        await trio.sleep(1.5)
+        assert [a.title for a in router.pending()] == ["a"]
+        assert len(await router.store.list("kkok_pending")) == 1
+        await trio.sleep(5)
+        nursery.cancel_scope.cancel()
+    assert calls == [["a"], ["a"]]
+    assert router.pending() == [] and await router.store.list("kkok_pending") == []
+
+
+async def test_transport_bug_does_not_stop_other_transports(router, tmp_path):
+    path, spec = recorder(tmp_path)
+    await router.put_route("r", spec + spec)
+    broken = router.routes["r"].transports[0]
+
+    async def bug(alerts):
+        raise ZeroDivisionError("oops")
+
+    broken.deliver = bug
+    await router.put_filter("f", {"type": "route", "routes": ["r"]})
+    await router.add_alert(make_alert("x"))
+    await router.run_round()
+    assert [d["Title"] for d in read_lines(path)] == ["x"]
+    assert "oops" in router.delivery_errors[-1]

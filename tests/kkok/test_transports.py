@@ -248,3 +248,34 @@ async def test_exec_transport_failure(tenv):
     t = make_transport({"type": "exec", "command": [PY, "-c", "import sys; sys.exit(2)"]}, tenv)
     with pytest.raises(TransportError, match="status 2"):
         await t.deliver([make_alert()])
+
+
+# -- templates
+
+
+async def test_email_and_slack_use_template_files(smtp, tenv, nursery, tmp_path):
+    tpl = tmp_path / "body.tmpl"
+    tpl.write_text(
+        '{{.Title}} on {{.Host}}: {{index .Info "dev"}}{{range .Sub}} [{{.Title}}]{{end}}'
+    )
+    ctl, handler = smtp
+    mail = make_transport(
+        {
+            "type": "email",
+            "from": "k@example.com",
+            "to": ["a@example.com"],
+            "host": "127.0.0.1",
+            "port": ctl.port,
+            "template": str(tpl),
+        },
+        tenv,
+    )
+    grouped = make_alert("grp", info={"dev": "sda"}, sub=[make_alert("s1"), make_alert("s2")])
+    await mail.deliver([grouped])
+    body = email.message_from_bytes(handler.envelopes[0].content).get_payload(decode=True)
+    assert body.decode().strip() == "grp on web1: sda [s1] [s2]"
+    rec = await start_receiver(nursery)
+    slack = make_transport({"type": "slack", "url": rec.url, "template": str(tpl)}, tenv)
+    await slack.deliver([grouped])
+    (att,) = json.loads(rec.requests[0].body)["attachments"]
+    assert att["text"] == "grp on web1: sda [s1] [s2]"
