@@ -78,6 +78,8 @@ class NodeRuntime:
 
     #: Set by the task runner; `flush` calls it.
     _flusher: Callable[[], Any] | None = None
+    #: Called by the runner with every chunk this node emits (set by observers such as stats).
+    watch_output: Callable[[list[Any]], None] | None = None
 
     def cardinality(self) -> int:
         """Number of groups this node holds state for (`working_cardinality`)."""

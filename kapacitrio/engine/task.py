@@ -226,6 +226,8 @@ class Task:
             return
         node.rt.out = []
         node.emitted += len(out)
+        if node.rt.watch_output is not None:  # per-group counts for stats nodes
+            node.rt.watch_output(out)
         for child, idx, ch in node.children:
             node.edge_counts[child.spec.name] = node.edge_counts.get(child.spec.name, 0) + len(out)
             try:

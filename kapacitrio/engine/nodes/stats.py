@@ -30,20 +30,18 @@ class GroupCounts:
             self.counts[group] = 0
         self.counts[group] += n
 
+    def count_chunk(self, chunk: list[Any]) -> None:
+        for msg in chunk:
+            self.count(msg)
+
 
 def observe(rt: NodeRuntime) -> GroupCounts:
     """Count what `rt` emits per group (once per runtime; later observers share the counts)."""
     counts = getattr(rt, "_group_counts", None)
     if counts is None:
         counts = GroupCounts()
-        emit = rt.emit
-
-        def counting_emit(msg: Any) -> None:
-            counts.count(msg)
-            emit(msg)
-
-        rt.emit = counting_emit  # type: ignore[method-assign]
         rt._group_counts = counts  # type: ignore[attr-defined]
+        rt.watch_output = counts.count_chunk
     return counts
 
 
