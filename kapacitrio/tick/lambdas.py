@@ -21,10 +21,7 @@ from kapacitrio.tick.regex import RegexError, compile_re2
 from kapacitrio.tick.values import (
     MISSING,
     Duration,
-    MissingType,
     Time,
-    go_type_name,
-    name_of_type,
     type_name,
 )
 
@@ -560,63 +557,68 @@ class _Compiler:
         return lines
 
     def build(self) -> tuple[str, dict]:
-        bodies = {}
-        results = {}
+        """The source of `_factory()` and the namespace it runs in."""
+        generated = {}
         for mode in ("eval", "bool", "scope"):
             gen = _Gen(self, mode)
             result = gen.gen(self.node, root=True)
-            bodies[mode] = gen.lines
-            results[mode] = result
+            generated[mode] = (gen.lines, result)
         src = ["def _factory():"]
         for fname, var in self.stateful.items():
             src.append(f"    {var} = _functions.lookup({fname!r}).new_state()")
             src.append(f"    {var}_call = {var}.call")
-        src.append(f"    def _eval(_time, _fields, _tags, {_FAST_ARGS}):")
-        src += ["    " + line for line in self.preamble()]
-        src += ["    " + line for line in bodies["eval"]]
-        src.append(f"        return {results['eval'].code}")
-        src.append(f"    def _eval_bool(_time, _fields, _tags, {_FAST_ARGS}):")
-        src += ["    " + line for line in self.preamble()]
-        src += ["    " + line for line in bodies["bool"]]
-        res = results["bool"]
-        if res.stype is bool:
-            src.append(f"        return {res.code}")
-        else:
-            src.append(f"        _res = {res.code}")
-            src.append("        if _res is True or _res is False:")
-            src.append("            return _res")
-            src.append(f"        raise _type_guard_error({_root_kind(self.node)!r}, 'bool', _res)")
+        src += self._point_function("_eval", *generated["eval"], require_bool=False)
+        src += self._point_function("_eval_bool", *generated["bool"], require_bool=True)
+        lines, result = generated["scope"]
         src.append(f"    def _eval_scope(_scope, _typed=False, {_FAST_ARGS}):")
-        src += ["    " + line for line in bodies["scope"]]
-        src.append(f"        return {results['scope'].code}")
+        src += ["    " + line for line in lines]
+        src.append(f"        return {result.code}")
         src.append("    def _reset():")
-        for var in self.stateful.values():
-            src.append(f"        {var}.reset()")
+        src += [f"        {var}.reset()" for var in self.stateful.values()]
         src.append("        return None")
         src.append("    return _eval, _eval_bool, _eval_scope, _reset")
-        namespace = {
-            "_functions": _functions,
-            "_get": _get,
-            "_raise": _raise,
-            "_conflict": _conflict,
-            "_binary_slow": _binary_slow,
-            "_binary_error": _ops.binary_error,
-            "_unary": _ops.unary,
-            "_wrap_call_error": _wrap_call_error,
-            "_wrap_arg_error": _wrap_arg_error,
-            "_type_guard_error": type_guard_error,
-            "_EvalError": EvalError,
-            "_NOT_FOUND": _NOT_FOUND,
-            "_MISSING": MISSING,
-            "_Time": Time,
-            "_Duration": Duration,
-            "_fdiv": _ops.fdiv,
-            "_idiv": _ops.idiv,
-            "_imod": _ops.imod,
-            "_wrap64": _ops.wrap64,
-        }
+        namespace = dict(_NAMESPACE)
         namespace.update(self.consts)
         return "\n".join(src) + "\n", namespace
+
+    def _point_function(
+        self, name: str, lines: list[str], result: _Operand, *, require_bool: bool
+    ) -> list[str]:
+        src = [f"    def {name}(_time, _fields, _tags, {_FAST_ARGS}):"]
+        src += ["    " + line for line in self.preamble()]
+        src += ["    " + line for line in lines]
+        if not require_bool or result.stype is bool:
+            src.append(f"        return {result.code}")
+            return src
+        src.append(f"        _res = {result.code}")
+        src.append("        if _res is True or _res is False:")
+        src.append("            return _res")
+        src.append(f"        raise _type_guard_error({_root_kind(self.node)!r}, 'bool', _res)")
+        return src
+
+
+# The helpers generated code refers to.
+_NAMESPACE = {
+    "_functions": _functions,
+    "_get": _get,
+    "_raise": _raise,
+    "_conflict": _conflict,
+    "_binary_slow": _binary_slow,
+    "_binary_error": _ops.binary_error,
+    "_unary": _ops.unary,
+    "_wrap_call_error": _wrap_call_error,
+    "_wrap_arg_error": _wrap_arg_error,
+    "_type_guard_error": type_guard_error,
+    "_EvalError": EvalError,
+    "_NOT_FOUND": _NOT_FOUND,
+    "_MISSING": MISSING,
+    "_Time": Time,
+    "_Duration": Duration,
+    "_fdiv": _ops.fdiv,
+    "_idiv": _ops.idiv,
+    "_imod": _ops.imod,
+    "_wrap64": _ops.wrap64,
+}
 
 
 class ExpressionInstance:
@@ -681,7 +683,3 @@ def compile_expression(
     return CompiledExpression(
         node, list(compiler.refs), source, namespace["_factory"], bool(compiler.stateful)
     )
-
-
-# Names kept importable for callers that format values of other kinds.
-_ = (MissingType, go_type_name, name_of_type)
