@@ -58,7 +58,7 @@ def _gamma(x: float) -> float:
         return x
     if x == 0:
         return math.copysign(INF, x)
-    if x < 0 and x == math.floor(x) or x == -INF:
+    if x == -INF or (x < 0 and x == math.floor(x)):
         return NAN
     try:
         return math.gamma(x)
@@ -76,15 +76,21 @@ def _exp2(x: float) -> float:
 
 
 def _cbrt(x: float) -> float:
-    if math.isnan(x) or math.isinf(x) or x == 0:
-        return x
-    return math.copysign(round_cbrt(abs(x)), x)
-
-
-def round_cbrt(x: float) -> float:
-    y = x ** (1.0 / 3.0)
-    # One Newton step brings the result to the correctly rounded cube root in almost all cases.
+    """Cube root, exact for perfect cubes (Python's `math.cbrt` can be one ulp off)."""
+    y = math.cbrt(x)
+    if math.isnan(y) or math.isinf(y) or y == 0:
+        return y
+    r = float(round(y))
+    if r * r * r == x:
+        return r
     return y - (y * y * y - x) / (3.0 * y * y)
+
+
+def _sinh(x: float) -> float:
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(INF, x)
 
 
 def _atanh(x: float) -> float:
@@ -178,7 +184,7 @@ _MATH1: dict[str, Callable[[float], float]] = {
     "log2": _guard(math.log2, _log_domain),
     "logb": _logb,
     "sin": _guard(math.sin, _nan_in),
-    "sinh": _guard(math.sinh, _nan_in),
+    "sinh": _sinh,
     "sqrt": _guard(math.sqrt, lambda x: NAN if x < 0 or math.isnan(x) else None),
     "tan": _guard(math.tan, _nan_in),
     "tanh": math.tanh,

@@ -207,3 +207,11 @@ def test_perl_classes_are_ascii_only_like_re2():
     assert compile_re2(r"\d").search("7") is not None
     assert compile_re2(r"[\w]+").fullmatch("abc_1") is not None
     assert compile_re2(r"\s").search("\v") is None
+
+
+def test_more_go_math_special_cases():
+    assert call("cbrt", -27.0) == -3.0
+    assert call("sinh", -1000.0) == -math.inf
+    assert math.isnan(call("gamma", -math.inf))
+    assert math.isnan(call("gamma", -2.0))
+    assert call("gamma", 0.0) == math.inf
