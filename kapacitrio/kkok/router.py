@@ -257,6 +257,7 @@ class Router:
                 break
             if not flt.active(self.clock.now()):
                 continue
+            await trio.lowlevel.checkpoint()
             try:
                 alerts = await flt.process([a.clone() for a in alerts])
             except Exception as exc:  # bad JS, failing commands, or a bug: never lose the alerts

@@ -147,3 +147,37 @@ def test_bad_static_filter_stops_startup_with_clear_error(server_factory):
     )
     with pytest.raises(RuntimeError, match="bad JavaScript"):
         srv.start(timeout=15)
+
+
+def test_maildir_source_and_runaway_javascript(server_factory, tmp_path):
+    maildir = tmp_path / "Maildir"
+    (maildir / "new").mkdir(parents=True)
+    config = f"""
+[kkok]
+initial_interval = 1
+max_interval = 1
+js_time_limit = 0.2
+
+[[kkok.sources]]
+type = "maildir"
+dir = "{maildir}"
+interval = 1
+"""
+    out = tmp_path / "out.jsonl"
+    code = f"import sys; open({str(out)!r}, 'a').write(sys.stdin.read())"
+    srv = server_factory(config=config)
+    c = srv.client
+    c.put("/routes/file", json=[{"type": "exec", "command": [sys.executable, "-c", code]}])
+    c.put("/filters/all-to-file", json={"type": "route", "routes": ["file"]})
+    # accepted (it compiles), but every run hits the time limit: the round goes on without it
+    r = c.put("/filters/spin", json={"type": "discard", "if": "(function(){ while (true) {} })()"})
+    assert r.status_code == 200
+    (maildir / "new" / "1.eml").write_bytes(
+        b"From: Backup <backup@example.com>\nSubject: backup failed\n\nHost: nas1\n\ndisk error\n"
+    )
+    wait_for(lambda: out.exists() and out.read_text().strip(), timeout=20)
+    (doc,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (doc["From"], doc["Title"], doc["Host"]) == ("Backup", "backup failed", "nas1")
+    assert doc["Message"] == "disk error\n"
+    assert (maildir / "cur" / "1.eml:2,S").exists()
+    assert "filter failed" in srv.logs()

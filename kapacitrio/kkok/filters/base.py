@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import trio
+
 from kapacitrio.kkok.alert import Alert
 from kapacitrio.kkok.clock import Clock
 from kapacitrio.kkok.command import run_command
@@ -106,6 +108,7 @@ class Filter:
 
     async def matches(self, alert: Alert) -> bool:
         """Whether the `if` condition holds for one alert."""
+        await trio.lowlevel.checkpoint()  # JS runs on the event loop: let others in between
         if self._if_js is not None:
             return bool(self._if_js.eval_alert(alert))
         if self._if_cmd is not None:
