@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 PLUGINS: list[str] = [
     "kapacitrio.alerting.plugin",
     "kapacitrio.kkok.service",
+    "kapacitrio.influxdb.service",
 ]
 
 

@@ -30,7 +30,7 @@ class InfluxDBClient:
         password: str = "",
         timeout: float = 10.0,
         *,
-        verify: bool = True,
+        verify: bool | str = True,
         user_agent: str = "kapacitrio",
         http: httpx.AsyncClient | None = None,
     ) -> None:

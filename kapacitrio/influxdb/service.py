@@ -1,0 +1,96 @@
+"""The InfluxDB service: clients for the `[[influxdb]]` clusters, following config changes live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from kapacitrio.influxdb.client import InfluxDBClient
+
+
+def _get(section: Any, name: str, default: Any = None) -> Any:
+    if isinstance(section, dict):
+        return section.get(name, section.get(name.replace("_", "-"), default))
+    return getattr(section, name, default)
+
+
+def _seconds(value: Any) -> float:
+    from kapacitrio.config import duration_ns
+
+    try:
+        ns = duration_ns(value or 0)
+    except ValueError:
+        return 0.0
+    return ns / 1e9
+
+
+class InfluxDBService:
+    """`get(name)` gives the client of an enabled cluster ("" = the default one).
+
+    Clients are built from the current config on each lookup and cached by their settings, so a
+    config override takes effect without a restart.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._clients: dict[tuple, InfluxDBClient] = {}
+
+    def sections(self) -> list[Any]:
+        try:
+            value = self.config.get("influxdb") if self.config is not None else None
+        except KeyError:
+            return []
+        items = value if isinstance(value, list) else ([value] if value else [])
+        return [s for s in items if _get(s, "enabled", False)]
+
+    def pick(self, name: str = "") -> Any:
+        """The enabled section called `name`, else (for "") the default one, else the first."""
+        sections = self.sections()
+        if name:
+            return next((s for s in sections if _get(s, "name", "") == name), None)
+        return next(
+            (s for s in sections if _get(s, "default", False)), sections[0] if sections else None
+        )
+
+    def get(self, name: str = "") -> InfluxDBClient | None:
+        section = self.pick(name)
+        if section is None:
+            return None
+        urls = _get(section, "urls", []) or []
+        if not urls:
+            return None
+        key = (
+            urls[0],
+            _get(section, "username", ""),
+            _get(section, "password", ""),
+            _seconds(_get(section, "timeout", "0s")),
+            not _get(section, "insecure_skip_verify", False),
+            _get(section, "ssl_ca", ""),
+        )
+        client = self._clients.get(key)
+        if client is None:
+            url, user, password, timeout, verify, ca = key
+            client = InfluxDBClient(url, user, password, timeout or 30.0, verify=ca or verify)
+            self._clients[key] = client
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    async def run(self) -> None:
+        """Live until the server stops, then close the clients."""
+        try:
+            await trio.sleep_forever()
+        finally:
+            with trio.CancelScope(shield=True):
+                await self.aclose()
+
+
+async def start(services: Any, nursery: trio.Nursery) -> None:
+    """Server plugin: attach the service as `services.influxdb`."""
+    svc = InfluxDBService(services.config)
+    services.influxdb = svc
+    nursery.start_soon(svc.run)
