@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 
 from kapacitrio.tick.errors import EvalError
 from kapacitrio.tick.functions import FunctionSpec, _arity, register
@@ -76,14 +77,13 @@ def _exp2(x: float) -> float:
 
 
 def _cbrt(x: float) -> float:
-    """Cube root, exact for perfect cubes (Python's `math.cbrt` can be one ulp off)."""
+    """Correctly rounded cube root (Python's `math.cbrt` can be one ulp off; Go's is not)."""
     y = math.cbrt(x)
     if math.isnan(y) or math.isinf(y) or y == 0:
         return y
-    r = float(round(y))
-    if r * r * r == x:
-        return r
-    return y - (y * y * y - x) / (3.0 * y * y)
+    target = Fraction(x)
+    candidates = (math.nextafter(y, -INF), y, math.nextafter(y, INF))
+    return min(candidates, key=lambda c: abs(Fraction(c) ** 3 - target))
 
 
 def _sinh(x: float) -> float:
