@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import sys
 
+import structlog
 import trio
 
 from kapacitrio.engine.casefile import CaseOutcome, run_file
@@ -37,12 +39,10 @@ async def _run_all(files: list[str], substring: str, quiet: bool) -> tuple[int, 
     passed = failed = 0
     for path in files:
         try:
-            outcomes = await run_file(path)
+            outcomes = await run_file(path, name_filter=substring)
         except (OSError, ValueError) as exc:
             outcomes = [CaseOutcome(path, False, f"cannot read: {exc}")]
         for o in outcomes:
-            if substring and substring not in o.name:
-                continue
             if o.passed:
                 passed += 1
                 if not quiet:
@@ -54,6 +54,8 @@ async def _run_all(files: list[str], substring: str, quiet: bool) -> tuple[int, 
 
 
 def run(args: argparse.Namespace) -> int:
+    # Task logs (node errors, log nodes) go to stderr so stdout holds only the verdicts.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     files = _expand(args.paths)
     passed, failed = trio.run(_run_all, files, args.substring, args.quiet)
     print(f"{passed} passed, {failed} failed")

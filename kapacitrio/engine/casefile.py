@@ -320,21 +320,24 @@ def _json_default(v: Any) -> Any:
 
 
 # -- files
-async def run_file(path: str, services: ServicesFactory = default_services) -> list[CaseOutcome]:
-    """Run every case of a file; tick-corpus arrays go to `kapacitrio.tick.corpus`."""
+async def run_file(
+    path: str, services: ServicesFactory = default_services, name_filter: str = ""
+) -> list[CaseOutcome]:
+    """Run every case of a file whose name contains `name_filter`; tick-corpus arrays go to
+    `kapacitrio.tick.corpus`."""
     kind, cases = load_cases(path)
     if kind == "tick":
-        return run_tick_file(path, cases)
-    return [await run_case(c, services) for c in cases]
+        return run_tick_file(path, name_filter)
+    return [await run_case(c, services) for c in cases if name_filter in str(c.get("name", ""))]
 
 
-def run_tick_file(path: str, cases: list[Any]) -> list[CaseOutcome]:
+def run_tick_file(path: str, name_filter: str = "") -> list[CaseOutcome]:
     """Delegate a language corpus file to the language package's runner."""
     try:
         from kapacitrio.tick import corpus
     except ImportError as exc:
         return [CaseOutcome(path, False, f"tick corpus runner unavailable: {exc}")]
-    results = corpus.run_file(path)
+    results = corpus.run_file(path, name_filter=name_filter)
     out = []
     for r in results:
         if isinstance(r, CaseOutcome):
