@@ -383,9 +383,9 @@ class _Gen:
                 accepted = self.c.constant(frozenset(spec.signatures))
                 probe = "(" + "".join(f"_type({c}), " for c in codes) + ")"
             guard = f"{check}({', '.join(codes)}) if {probe} not in {accepted} else None"
-            if root and self.mode == "bool":
-                pass  # a typed evaluation of a function at the root calls it without the check
-            elif root and self.mode == "scope":
+            if root and self.mode == "scope":
+                # Kapacitor's typed evaluation of a root function calls it without the check
+                # (the engine's predicates and eval always check the types first).
                 self.emit(f"if not _typed: {guard}")
             else:
                 self.emit(guard)
@@ -510,8 +510,8 @@ class _Compiler:
         self.const_ids: dict[int, str] = {}
         self.refs: list[str] = []
         _collect_references(node, self.refs, vars)
-        # Kapacitor's scope holds "time" and every referenced name, shown quoted.
-        self.references_for_errors = [f'"{n}"' for n in dict.fromkeys(["time", *self.refs])]
+        # Kapacitor's scope holds every referenced name; errors show them quoted.
+        self.references_for_errors = [f'"{n}"' for n in self.refs]
         self.ref_locals: dict[str, str] = {}
         self.stateful: dict[str, str] = {}
 

@@ -121,7 +121,17 @@ def test_function_signature_errors():
     with pytest.raises(EvalError) as info:
         inst.eval(0, {}, {})
     assert str(info.value) == (
-        'Cannot call function "sqrt" argument "v" is missing, values in scope are ["time"]'
+        'Cannot call function "sqrt" argument "v" is missing, values in scope are []'
+    )
+
+
+def test_predicates_check_function_signatures_first():
+    inst = compile_expression(call("strContains", ref("host"), A.StringNode(value="a"))).instance()
+    assert inst.eval_bool(0, {}, {"host": "abc"}) is True
+    with pytest.raises(EvalError) as info:
+        inst.eval_bool(0, {"value": 1.0}, {})
+    assert str(info.value) == (
+        'Cannot call function "strContains" argument "host" is missing, values in scope are []'
     )
 
 
