@@ -44,6 +44,7 @@ BLUEPRINTS = [
     "servicetests",
     "kkok",
     "feeds",
+    "sideload",
 ]
 
 _log = get_logger("http")
