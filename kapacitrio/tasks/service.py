@@ -601,6 +601,8 @@ class TaskService:
             await self._stop(task_id)
             self._throughput.forget(task_id)
             await self.store.delete(TASKS, task_id)
+            if self.services.alerts is not None:
+                await self.services.alerts.forget_task(task_id)
             _log.info("deleted task", task=task_id)
 
     def http_out(self, task_id: str, endpoint: str) -> dict[str, Any] | None:
