@@ -7,9 +7,11 @@ per line, and comment blocks are written on the lines before the element they be
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from kapacitrio.tick import ast
+from kapacitrio.tick.errors import ParseError
 from kapacitrio.tick.parser import parse
 
 INDENT = "    "
@@ -25,9 +27,58 @@ _UNITS = (
 )
 
 
+#: Bound on re-formatting rounds; real scripts settle in one or two.
+MAX_ROUNDS = 8
+
+
 def format_script(script: str) -> str:
-    """Parse `script` and return its canonical form; raises `ParseError` on bad input."""
-    return format_program(parse(script))
+    """Parse `script` and return its canonical form; raises `ParseError` on bad input.
+
+    Kapacitor's layout flags depend on where newlines fall in the source, and its own output can
+    move them (a multi-line operand makes the enclosing expression multi-line when read back). So
+    the output is read back and formatted again until it no longer changes: the result is a fixed
+    point, and for every script whose Kapacitor formatting is already stable it is Kapacitor's.
+    """
+    program = parse(script)
+    text = format_program(program)
+    shape = _shape(program)
+    for _ in range(MAX_ROUNDS):
+        try:
+            reread = parse(text)
+        except ParseError:
+            break  # cannot happen for output of a valid script; never trade a valid result
+        if _shape(reread) != shape:
+            break  # the text would mean something else when read back: keep the first form
+        again = format_program(reread)
+        if again == text:
+            break
+        text = again
+    return text
+
+
+_LAYOUT_FIELDS = frozenset(
+    {"pos", "name_pos", "comment", "name_comment", "type_comment", "multiline"}
+    | {"trailing_comment", "trailing_comments"}
+)
+
+
+def _shape(root: ast.Node) -> list[object]:
+    """What a program means, without positions, comments or layout flags (iterative walk)."""
+    shape: list[object] = []
+    stack: list[object] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            shape.append(type(item).__name__)
+            for f in reversed(dataclasses.fields(item)):
+                if f.name not in _LAYOUT_FIELDS:
+                    stack.append(getattr(item, f.name))
+        elif isinstance(item, list):
+            shape.append(len(item))
+            stack.extend(reversed(item))
+        else:
+            shape.append(item)
+    return shape
 
 
 def format_program(program: ast.ProgramNode) -> str:
@@ -90,11 +141,7 @@ def _comment(out: list[str], lines: list[str], indent: str, on_new_line: bool) -
 
 def _lead(out: list[str], node: ast.Node, indent: str, on_new_line: bool) -> None:
     """A node's comment block (which puts the node on a new line), then its indent if on one."""
-    if node.comment:
-        _comment(out, node.comment, indent, on_new_line)
-        on_new_line = True
-    if on_new_line:
-        out.append(indent)
+    _open(out, node.comment, indent, on_new_line)
 
 
 def _node(out: list[str], node: ast.Node, indent: str, on_new_line: bool) -> None:
@@ -114,7 +161,7 @@ def _declaration(out: list[str], node: ast.DeclarationNode, indent: str, on_new_
         _name(out, node.type_name or "", node.type_comment, indent)
         return
     out.append(" = ")
-    _node(out, node.value, indent, False)
+    _node(out, _uncommented(node.value), indent, False)
 
 
 def _name(out: list[str], name: str, comment: list[str], indent: str) -> None:
@@ -189,22 +236,78 @@ def _lambda(out: list[str], node: ast.LambdaNode, indent: str, on_new_line: bool
 
 def _binary(out: list[str], node: ast.BinaryNode, indent: str, on_new_line: bool) -> None:
     # Iterative down the left spine, so long `a + b + c + ...` sums need no deep recursion.
+    # Comment blocks met on the spine before the first `(` (down to the leftmost operand) are all
+    # written ahead of the expression: re-parsing attaches them to its first token, so writing
+    # them there keeps formatting idempotent (Kapacitor would write a stray indented line here).
     spine: list[tuple[ast.BinaryNode, str]] = []
+    pending: list[str] = []
+    started = False
     current: ast.Node = node
     while isinstance(current, ast.BinaryNode):
-        _lead(out, current, indent, on_new_line)
+        if started:
+            _lead(out, current, indent, False)
+        else:
+            pending.extend(current.comment)
+            if current.parens:
+                _open(out, pending, indent, on_new_line)
+                started = True
         if current.parens:
             out.append("(")
             indent += INDENT
         spine.append((current, indent))
         current = current.left
-        on_new_line = False
+    if not started:
+        pending.extend(current.comment)
+        _open(out, pending, indent, on_new_line, isinstance(current, ast.RegexNode))
+        if current.comment:
+            current = dataclasses.replace(current, comment=[])
     _node(out, current, indent, False)
     for binary, inner in reversed(spine):
         out.append(" " + binary.op + ("\n" if binary.multiline else " "))
-        _node(out, binary.right, inner, binary.multiline)
+        right = _uncommented(binary.right) if binary.op in ("=~", "!~") else binary.right
+        _node(out, right, inner, binary.multiline)
         if binary.parens:
             out.append(")")
+
+
+def _uncommented(node: ast.Node) -> ast.Node:
+    """`node` without the comment blocks that would be written in front of it.
+
+    After `=`, `=~` and `!~` the scanner reads `//` as a regex, so no comment can stand there;
+    Kapacitor writes one anyway and its output no longer parses the same. Those blocks are dropped.
+    The front of a chain is its head, and of an unparenthesised binary node its left operand.
+    """
+    path: list[ast.Node] = []
+    current = node
+    while isinstance(current, ast.ChainNode) or (
+        isinstance(current, ast.BinaryNode) and not current.parens
+    ):
+        path.append(current)
+        current = current.left
+    rebuilt = dataclasses.replace(current, comment=[]) if current.comment else current
+    for parent in reversed(path):
+        changes: dict[str, object] = {"left": rebuilt}
+        if isinstance(parent, ast.BinaryNode):
+            changes["comment"] = []
+        rebuilt = dataclasses.replace(parent, **changes)
+    return rebuilt
+
+
+def _open(
+    out: list[str], comment: list[str], indent: str, on_new_line: bool, regex: bool = False
+) -> None:
+    """Start an element: its comment block (which puts it on a new line), then the indent if on one.
+
+    `regex` says the element's text starts with `/`: a line starting with `/` right under a
+    comment would be read as more of the comment, so a blank line is put between them.
+    """
+    if comment:
+        _comment(out, comment, indent, on_new_line)
+        if regex:
+            out.append("\n")
+        on_new_line = True
+    if on_new_line:
+        out.append(indent)
 
 
 def _unary(out: list[str], node: ast.UnaryNode, indent: str, on_new_line: bool) -> None:
@@ -252,7 +355,7 @@ def _duration(out: list[str], node: ast.DurationNode, indent: str, on_new_line: 
 
 
 def _regex(out: list[str], node: ast.RegexNode, indent: str, on_new_line: bool) -> None:
-    _lead(out, node, indent, on_new_line)
+    _open(out, node.comment, indent, on_new_line, regex=True)
     out.append("/" + (node.literal or node.pattern.replace("/", "\\/")) + "/")
 
 

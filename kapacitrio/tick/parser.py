@@ -10,6 +10,8 @@ A comment block is a list of lines; an entry `"\\n"` marks a blank line between 
 
 from __future__ import annotations
 
+import bisect
+
 from parsimonious.exceptions import ParseError as PegError
 from parsimonious.nodes import Node as PegNode
 
@@ -115,6 +117,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.data = text.encode("utf-8")
+        self.newlines = [i for i, byte in enumerate(self.data) if byte == 0x0A]
         self.tokens: list[Token] = []
         self.comments: list[list[str]] = []
         pending: list[str] = []
@@ -195,10 +198,10 @@ class _Parser:
     # -- helpers ------------------------------------------------------------------------------
 
     def _pos(self, offset: int) -> ast.Position:
-        line = self.data.count(b"\n", 0, offset) + 1
-        return ast.Position(
-            line=line, char=offset - self.data.rfind(b"\n", 0, offset), offset=offset
-        )
+        """Line and char (1-based, counted in bytes as Kapacitor does) of a byte offset."""
+        line = bisect.bisect_left(self.newlines, offset)  # newlines before the offset
+        start = self.newlines[line - 1] if line else -1
+        return ast.Position(line=line + 1, char=offset - start, offset=offset)
 
     def _tpos(self, index: int) -> ast.Position:
         return self._pos(self.tokens[index].offset)
@@ -372,11 +375,15 @@ class _Parser:
         if kind == "primary_expr":
             return self._primary_expr(node)
         # unary: the operator, then its operand
+        # Kapacitor gives it the comment left on the operand's last token (the `)` of a call or a
+        # parenthesised operand); a block in front of the operator itself, which Kapacitor drops,
+        # is kept when there is no such comment, so that formatted output formats the same again.
         op_node, operand_node = _named_children(node)
         operand = self._primary(operand_node)
+        comment = self._take(operand_node.end - 1) or self._take(op_node.start)
         return ast.UnaryNode(
             pos=self._tpos(op_node.start),
-            comment=self._take(operand_node.end - 1),
+            comment=comment,
             op=self.tokens[op_node.start].text,
             operand=operand,
         )

@@ -169,3 +169,53 @@ def test_long_chains_and_sums_format_without_deep_recursion() -> None:
     assert chain == "stream\n" + "    |log()\n" * steps
     total = format_script("var x = lambda: " + " + ".join(["1"] * 3000))
     assert total == "var x = lambda: " + " + ".join(["1"] * 3000) + "\n"
+
+
+FUZZ_BASE = (
+    "var t = 5m\n"
+    'stream|from().measurement(\'cpu\').where(lambda: "host" =~ /^a/ AND -"v" > 1.5)'
+    '|window().period(t).every(10s)|eval(lambda: ("a" + 1) / ((4 + "b") * sin("c")))'
+    ".as('x')|alert().crit(lambda: !(\"x\" < 2) OR \"y\" != 'z')"
+)
+
+
+@pytest.mark.parametrize("insert", ["\n", "\n// note\n"])
+def test_formatting_is_idempotent_wherever_a_newline_or_comment_goes(insert: str) -> None:
+    from kapacitrio.tick.lexer import lex
+
+    data = FUZZ_BASE.encode()
+    for token in lex(FUZZ_BASE):
+        variant = (data[: token.offset] + insert.encode() + data[token.offset :]).decode()
+        try:
+            once = format_script(variant)
+        except ParseError:
+            continue  # e.g. a comment between an operand and a binary operator
+        assert format_script(once) == once, variant
+
+
+def test_comment_before_the_first_operand_of_an_expression_on_its_own_line() -> None:
+    # the block is written once, ahead of the expression, not after a stray indent
+    assert format_script("f(1,\n// c\n(2 + 3) * 4)") == "f(\n    1,\n    // c\n    (2 + 3) * 4\n)\n"
+    assert format_script("f(1,\n// c\n2 + 3)") == "f(\n    1,\n    // c\n    2 + 3\n)\n"
+
+
+def test_comment_before_a_unary_operator_is_kept() -> None:
+    assert format_script("f(\n// c\n-1)") == "f(\n    // c\n    -1\n)\n"
+    assert format_script("f(-(1 + 2\n// c\n))") == "f(\n    // c\n    -(1 + 2)\n)\n"
+
+
+def test_no_comment_is_written_where_it_would_read_back_as_a_regex() -> None:
+    # after `=`, `=~` and `!~` the scanner takes `//` for a regex
+    assert format_script("var x = -(1 + 2\n// c\n)") == "var x = -(1 + 2)\n"
+    assert format_script("var x = (\n// c\n1 + 2)") == "var x = (\n    // c\n    1 + 2)\n"
+    assert format_script("var x = a\n// c\n- 2") == "var x = a -\n2\n"
+    assert (
+        format_script("var s = stream\n// step\n|log()")
+        == "var s = stream\n    // step\n    |log()\n"
+    )
+    assert format_script('f(lambda: "a" =~ (\n// c\n\n/x/))') == 'f(lambda: "a" =~\n    /x/)\n'
+
+
+def test_a_regex_under_a_comment_keeps_a_blank_line_between() -> None:
+    # a line starting with `/` right under a comment line would continue the comment
+    assert format_script("f(\n// c\n\n/x/)") == "f(\n    // c\n\n    /x/\n)\n"
