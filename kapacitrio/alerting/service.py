@@ -13,7 +13,13 @@ import trio
 from kapacitrio.alerting import handlers as registry
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event, EventState
-from kapacitrio.alerting.handlers.base import Handler, HandlerEnv, HandlerOptionError
+from kapacitrio.alerting.handlers.base import (
+    Handler,
+    HandlerEnv,
+    HandlerOptionError,
+    pick_section,
+    section_field,
+)
 from kapacitrio.alerting.match import MatchError, compile_match
 from kapacitrio.alerting.topic import HandlerRunner, Inhibitor, Topic
 
@@ -25,6 +31,9 @@ HANDLER_ID_RE = re.compile(r"^[-._\w]+$")
 TOPICS_KIND = "alert_topics"
 HANDLERS_KIND = "alert_handlers"
 DEFAULT_BUFFER = 5000
+
+#: Config section of a handler kind, where the names differ.
+_SECTION_OF = {"post": "httppost"}
 
 
 class AlertServiceError(ValueError):
@@ -204,6 +213,12 @@ class AlertService:
         if self.store is not None:
             await self.store.delete(TOPICS_KIND, topic_id)
 
+    async def forget_task(self, task_id: str) -> None:
+        """A task was deleted: delete its alert nodes' anonymous topics (Kapacitor does the same)."""
+        prefix = f"{self.kapacitor_id}:{task_id}:"
+        for tid in [t for t in self.topics if t.startswith(prefix)]:
+            await self.delete_topic(tid)
+
     def events(self, topic_id: str, min_level: int = levels.OK) -> list[EventState]:
         t = self.get_topic(topic_id)
         return [s for _, s in sorted(t.events.items()) if s.level >= min_level]
@@ -239,6 +254,30 @@ class AlertService:
             self._detached.append(r)
             if r in self._pending:
                 self._pending.remove(r)
+
+    def global_handlers(self, explicit: set[str]) -> tuple[list[Handler], bool]:
+        """Default handlers of services configured `global`, for kinds the node does not use.
+
+        Returns the handlers and whether one of those services forces stateChangesOnly.
+        """
+        used = {registry.kind_for_tick(k) or k for k in explicit}
+        handlers: list[Handler] = []
+        force_sco = False
+        for kind in sorted(registry.KINDS):
+            sec = pick_section(self.env.section(_SECTION_OF.get(kind, kind)), "", "")
+            if sec is None or not section_field(sec, "global_", False):
+                continue
+            if not section_field(sec, "enabled", False):
+                continue
+            if section_field(sec, "state_changes_only", False):
+                force_sco = True
+            if kind in used:
+                continue
+            try:
+                handlers.append(registry.build(kind, {}, self.env))
+            except HandlerOptionError as exc:
+                _log.error("cannot create global handler", kind=kind, error=str(exc))
+        return handlers, force_sco
 
     def build_inline(self, method: str, args: list[Any], props: dict[str, Any]) -> Handler:
         """Build a handler from a TICKscript handler call (HandlerOptionError when invalid)."""

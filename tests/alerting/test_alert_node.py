@@ -202,3 +202,42 @@ stream
     async with open_taskmaster(VirtualClock(T0), SimpleNamespace(alerts=service)) as tm:
         with pytest.raises(TaskStartError, match="unclosed action"):
             await tm.start_task("t", compile_task(script, "stream"), [("db", "rp")])
+
+
+async def test_global_service_handler_and_forced_state_changes_only(nursery, sections, receiver):
+    from kapacitrio.alerting.handlers.slack import SlackConfig
+
+    sections["slack"] = [
+        SlackConfig(
+            enabled=True, url=f"{receiver.url}/slack", global_=True, state_changes_only=True
+        )
+    ]
+    service = AlertService(config=sections)
+    script = """
+stream
+    |from().measurement('cpu')
+    |alert()
+        .crit(lambda: "value" > 90)
+"""
+    await run_stream(script, lines(95, 96, 97, 10), service=service)
+    texts = [r.json()["attachments"][0]["text"] for r in receiver.requests]
+    assert texts == ["cpu:nil is CRITICAL", "cpu:nil is OK"]
+
+
+async def test_explicit_handler_replaces_global_one(nursery, sections, receiver):
+    from kapacitrio.alerting.handlers.slack import SlackConfig
+
+    sections["slack"] = [SlackConfig(enabled=True, url=f"{receiver.url}/global", global_=True)]
+    service = AlertService(config=sections)
+    script = f"""
+stream
+    |from().measurement('cpu')
+    |alert()
+        .crit(lambda: "value" > 90)
+        .post('{receiver.url}/explicit')
+        .slack().channel('#x')
+"""
+    await run_stream(script, lines(95), service=service)
+    assert sorted(r.path for r in receiver.requests) == ["/explicit", "/global"]
+    slack = next(r for r in receiver.requests if r.path == "/global")
+    assert slack.json()["channel"] == "#x"

@@ -134,6 +134,12 @@ def test_alert_task_topics_events_and_persistence(server, receiver):
     assert bodies[2]["previousLevel"] == "CRITICAL"
     assert bodies[2]["duration"] == 10_000_000_000
 
+    # deleting the task deletes its anonymous topic, not the named one
+    assert c.get(f"{TOPICS}/main:cpu_alert:alert2").status_code == 200
+    assert c.delete("/kapacitor/v1/tasks/cpu_alert").status_code == 204
+    assert c.get(f"{TOPICS}/main:cpu_alert:alert2").status_code == 404
+    assert c.get(f"{TOPICS}/system").status_code == 200
+
     # deleting a topic forgets its events
     assert c.delete(f"{TOPICS}/system").status_code == 204
     assert c.get(f"{TOPICS}/system/events/cpu:host=a").status_code == 404
