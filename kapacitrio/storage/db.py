@@ -103,6 +103,14 @@ class _Ops:
     def delete_kind(self, kind: str) -> int:
         return self.conn.execute("DELETE FROM documents WHERE kind = ?", (kind,)).rowcount
 
+    def kinds(self) -> list[str]:
+        return [
+            r[0] for r in self.conn.execute("SELECT DISTINCT kind FROM documents ORDER BY kind")
+        ]
+
+    def reindex(self) -> None:
+        self.conn.execute("REINDEX documents")
+
 
 class Transaction:
     """The handle of `store.transaction()`: the same calls as the store, all in one transaction."""
@@ -216,6 +224,14 @@ class Store:
     async def delete_kind(self, kind: str) -> int:
         """Delete every document of one kind; returns how many went."""
         return await self._auto(self._ops.delete_kind, kind)
+
+    async def kinds(self) -> list[str]:
+        """Every kind that has at least one document."""
+        return await self._read(self._ops.kinds)
+
+    async def reindex(self) -> None:
+        """Rebuild the indexes (the API's `rebuild` store action)."""
+        await self._read(self._ops.reindex)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
