@@ -256,7 +256,7 @@ class _Parser:
         kind = node.expr_name
         if kind == "global_call":
             parts = _named_children(node)
-            head = self._call(parts[0], ast.FunctionNode)
+            head = self._call(parts[0])
             if len(parts) > 1 and parts[1].expr_name in ("pipe_step", "dot_step"):
                 return self._chain(head, parts[1:])
             return self._climb_all(head, parts[1:])
@@ -273,7 +273,7 @@ class _Parser:
             return self._list(node)
         return self._primary_expr(node)
 
-    def _call(self, node: PegNode, cls: type) -> ast.FunctionNode:
+    def _call(self, node: PegNode) -> ast.FunctionNode:
         parts = _named_children(node)
         ident = parts[0].start
         comment = self._take(ident)
@@ -292,7 +292,7 @@ class _Parser:
             if target.expr_name == "ident":
                 name_index, args, multiline, name_comment = target.start, None, False, None
             else:
-                func = self._call(target, ast.FunctionNode)
+                func = self._call(target)
                 name_index, args, multiline = (
                     _named_children(target)[0].start,
                     func.args,
@@ -372,8 +372,6 @@ class _Parser:
             func = ast.FunctionNode(pos=self._tpos(ident), name=self.tokens[ident].text, args=args)
             func.multiline = bool(args) and self._newline_between(func, args[-1])
             return func
-        if kind == "primary_expr":
-            return self._primary_expr(node)
         # unary: the operator, then its operand
         # Kapacitor gives it the comment left on the operand's last token (the `)` of a call or a
         # parenthesised operand); a block in front of the operator itself, which Kapacitor drops,
