@@ -93,6 +93,7 @@ async def run_server(
             from kapacitrio.tasks.service import TaskService
 
             services.tasks = TaskService(services)
+            await nursery.start(services.tasks.run)
             for plugin in plugin_modules():
                 await plugin.start(services, nursery)
             await services.tasks.start_enabled()

@@ -279,6 +279,7 @@ class TaskService:
         self.store = services.store
         self._lock = trio.Lock()
         self._throughput = _Throughput()
+        self._nursery: trio.Nursery | None = None
 
     @property
     def tm(self) -> Any:
@@ -293,12 +294,35 @@ class TaskService:
             raise Internal("the engine is not running")
         dbrps = [(d["db"], d["rp"]) for d in doc["dbrps"]]
         try:
-            result = self.tm.start_task(doc["id"], pipeline, dbrps)
-            if inspect.isawaitable(result):
-                await result
+            task = self.tm.start_task(doc["id"], pipeline, dbrps)
+            if inspect.isawaitable(task):
+                task = await task
         except TaskStartError as exc:
             raise Invalid(str(exc)) from None
+        doc["error"] = ""
         _log.info("started task", task=doc["id"])
+        if self._nursery is not None and hasattr(task, "finished"):
+            self._nursery.start_soon(self._watch, doc["id"], task)
+
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Own the nursery that watches running tasks (start with `nursery.start(svc.run)`)."""
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            task_status.started()
+            await trio.sleep_forever()
+
+    async def _watch(self, task_id: str, task: Any) -> None:
+        """When a task stops on an error, keep the error on the stored task (`"error"`)."""
+        await task.finished.wait()
+        error = getattr(task, "error", "")
+        if not error:
+            return
+        _log.error("task finished with error", task=task_id, err=error)
+        async with self._lock:
+            doc = await self.store.get(TASKS, task_id)
+            if doc is not None and doc.get("error") != error:
+                doc["error"] = error
+                await self.store.put(TASKS, task_id, doc)
 
     async def _stop(self, task_id: str) -> None:
         if self.tm is None:
@@ -317,17 +341,15 @@ class TaskService:
         for doc in await self.store.list(TASKS):
             if doc.get("status") != "enabled":
                 continue
+            had_error = doc.get("error", "")
             try:
                 pipeline = compile_doc(doc["script"], doc["type"], doc.get("vars") or {})
                 await self._start(doc, pipeline)
             except (TickError, Invalid, Internal) as exc:
                 _log.error("error starting enabled task", task=doc["id"], err=str(exc))
                 doc["error"] = str(exc)
+            if doc.get("error", "") != had_error:
                 await self.store.put(TASKS, doc["id"], doc)
-            else:
-                if doc.get("error"):
-                    doc["error"] = ""
-                    await self.store.put(TASKS, doc["id"], doc)
 
     async def counts(self) -> tuple[int, int]:
         """(number of tasks, number of enabled tasks)."""

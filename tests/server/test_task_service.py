@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import trio
 
 from kapacitrio.config import load
 from kapacitrio.engine.clock import TrioClock
@@ -41,7 +42,10 @@ async def env(tmp_path):
         services = Services(config=load(None, env={}), store=store, logs=HUB)
         services.taskmaster = FailingStarts(tm, "b")
         services.tasks = TaskService(services)
-        yield services
+        async with trio.open_nursery() as nursery:
+            await nursery.start(services.tasks.run)
+            yield services
+            nursery.cancel_scope.cancel()
 
 
 def tvars(m: str) -> dict:
@@ -133,3 +137,28 @@ async def test_type_is_inferred_when_missing(env):
         }
     )
     assert t["type"] == "batch"
+
+
+async def test_runtime_failure_is_kept_on_the_stored_task(env):
+    svc = env.tasks
+    await svc.create_task(
+        {
+            "id": "x",
+            "type": "stream",
+            "dbrps": DBRPS,
+            "script": "stream|from()",
+            "status": "enabled",
+        }
+    )
+    task = env.taskmaster.tasks["x"]
+    task.fail(task.nodes["from1"], "something broke")
+    await task.finished.wait()
+    await trio.testing.wait_all_tasks_blocked()
+    stored = await env.store.get("tasks", "x")
+    assert stored["error"] == "from1: something broke"
+    view = await svc.get_task("x")
+    assert view["executing"] is False and view["error"] == "from1: something broke"
+    # enabling it again (here: a restart at startup) clears the error
+    await svc.start_enabled()
+    assert (await env.store.get("tasks", "x"))["error"] == ""
+    assert (await svc.get_task("x"))["executing"] is True
