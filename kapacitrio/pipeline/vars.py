@@ -135,14 +135,17 @@ def _value_from_api(name: str, typ: str, value: Any) -> Any:
 
         try:
             return compile_regex(value)
-        except (re.error, TickError) as exc:
-            raise ValueError(f"invalid var {name}: invalid regex {value!r}: {exc}") from exc
+        except (re.error, ValueError, TickError) as exc:
+            raise ValueError(f"invalid var {name}: {exc}") from exc
     if typ == "lambda":
         if not isinstance(value, str):
             raise bad
         from kapacitrio.tick.parser import parse_expression
 
-        expr = parse_expression(value)
+        try:
+            expr = parse_expression(value)
+        except TickError as exc:
+            raise ValueError(f"invalid var {name}: {exc}") from exc
         if isinstance(expr, ast.LambdaNode):
             return expr
         return ast.LambdaNode(expr=expr, pos=expr.pos)

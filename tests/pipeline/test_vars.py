@@ -53,6 +53,8 @@ def test_vars_from_api_converts_each_type():
         {"x": {"type": "list", "value": [{"type": "int", "value": 1}]}},
         {"x": {"type": "list", "value": "a"}},
         {"x": "int"},
+        {"x": {"type": "lambda", "value": '"a" >'}},
+        {"x": {"type": "regex", "value": "a("}},
     ],
 )
 def test_vars_from_api_rejects_bad_values(obj):
