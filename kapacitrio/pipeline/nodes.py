@@ -188,7 +188,7 @@ def _join_validate(n: NodeSpec) -> str | None:
             return f"cannot use name {name} as field prefix, it contains the delimiter {_go_quote(delim)}\t"
     if len(set(names)) != len(names):
         return "cannot use the same prefix name see .as() property method"
-    return None
+    return _same_edges(n)
 
 
 def _go_quote(text: str) -> str:
@@ -269,11 +269,19 @@ def _loopback_validate(n: NodeSpec) -> str | None:
     return None
 
 
-def _union_validate(n: NodeSpec) -> str | None:
-    edges = {p.provides for p in n.parents}
-    if len(edges) > 1:
-        return "all parents of a union node must have the same edge type"
+def _same_edges(n: NodeSpec) -> str | None:
+    """A node with several parents needs them all to provide the edge type it wants."""
+    for p in n.parents:
+        if p.provides != n.wants:
+            return (
+                f"invalid edge: {p.name} provides {p.provides} but {n.name} "
+                f"wants {n.wants}; all parents of a {n.kind} node must have the same edge type"
+            )
     return None
+
+
+def _union_validate(n: NodeSpec) -> str | None:
+    return _same_edges(n)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -371,6 +371,11 @@ def test_eval_keep_and_tags():
             "must provide a replicas lambda expression",
         ),
         ("stream|from()|barrier()", "idle must be greater than zero"),
+        (
+            "var a = stream|from()\na|union(a|window().period(1s))",
+            "invalid edge: window2 provides batch but union4 wants stream; all parents of a union "
+            "node must have the same edge type",
+        ),
         ("stream|from()|barrier().idle(1s).period(1s)", "cannot specify both idle and period"),
         ("stream|from()|kapacitorLoopback().database('d')", "must specify a retention policy"),
         (
