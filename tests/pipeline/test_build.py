@@ -528,3 +528,15 @@ def test_kkok_handler_properties():
     p = compile_task("stream|from()|alert().kkok().routes('a', 'b').from('app')", "stream")
     (h,) = p.nodes[2].props["handlers"]
     assert (h.kind, h.props) == ("kkok", {"routes": ["a", "b"], "from": "app"})
+
+
+def test_property_read_without_parentheses():
+    p = compile_task(
+        "var x = stream|from().measurement('cpu')\nvar m = x.measurement\nstream|from().measurement(m)",
+        "stream",
+    )
+    assert p.nodes[2].props["measurement"] == "cpu"
+    assert p.vars["m"] == Var("string", "cpu", "")
+    assert err("var x = stream|from()\nvar m = x.foo") == (
+        "line 2 char 10: object *pipeline.FromNode has no property foo"
+    )
