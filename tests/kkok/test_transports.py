@@ -279,3 +279,41 @@ async def test_email_and_slack_use_template_files(smtp, tenv, nursery, tmp_path)
     await slack.deliver([grouped])
     (att,) = json.loads(rec.requests[0].body)["attachments"]
     assert att["text"] == "grp on web1: sda [s1] [s2]"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+async def test_email_logs_in_with_user_and_password(tenv):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"pw"
+        seen.append((auth_data.login, ok))
+        return AuthResult(success=ok, handled=False, message=None if ok else "535 5.7.8 refused")
+
+    handler = Collect()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctl = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    ctl.start()
+    try:
+        spec = {"type": "email", "from": "k@x.org", "to": ["a@x.org"], "host": "127.0.0.1"}
+        good = make_transport({**spec, "port": port, "user": "kk", "password": "pw"}, tenv)
+        await good.deliver([make_alert()])
+        assert len(handler.envelopes) == 1
+        bad = make_transport({**spec, "port": port, "user": "kk", "password": "no"}, tenv)
+        with pytest.raises(TransportError, match="email to"):
+            await bad.deliver([make_alert()])
+        assert seen[0] == (b"kk", True) and seen[1:] and all(not ok for _, ok in seen[1:])
+        assert len(handler.envelopes) == 1
+    finally:
+        ctl.stop()
