@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kapacitrio.pipeline.build import go_duration, walk
+from kapacitrio.pipeline.build import walk
+from kapacitrio.pipeline.literals import go_duration
 from kapacitrio.pipeline.spec import BATCH, NodeSpec, Pipeline
 
 

@@ -131,7 +131,7 @@ def _value_from_api(name: str, typ: str, value: Any) -> Any:
     if typ == "regex":
         if not isinstance(value, str):
             raise bad
-        from kapacitrio.pipeline.build import compile_regex
+        from kapacitrio.pipeline.literals import compile_regex
 
         try:
             return compile_regex(value)

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from kapacitrio.pipeline.build import compile_task, go_duration
+from kapacitrio.pipeline.build import compile_task
+from kapacitrio.pipeline.literals import go_duration
 from kapacitrio.pipeline.spec import STAR, TimeDimension, Var
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
