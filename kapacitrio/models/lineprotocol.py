@@ -107,6 +107,10 @@ def parse_line(
     line: str, mult: int = 1, default_time: int = 0, db: str = "", rp: str = ""
 ) -> Point:
     """Parse one line (already stripped); raises `LineProtocolError` naming it."""
+    if "\\" not in line and '"' not in line:
+        p = _parse_plain(line, mult, default_time, db, rp)
+        if p is not None:
+            return p
     try:
         if "\\" in line or '"' in line:
             key, fields_text, ts = _sections_slow(line)
@@ -124,6 +128,68 @@ def parse_line(
     except _Bad as exc:
         raise LineProtocolError(f"unable to parse '{line}': {exc}") from None
     return Point(name, tags, fields, time, db, rp)
+
+
+_NUM_START = frozenset("0123456789.-+")
+_INF = float("inf")
+
+
+def _parse_plain(line: str, mult: int, default_time: int, db: str, rp: str) -> Point | None:
+    """The fast path for lines without escapes or strings; None sends the line to the full parser."""
+    parts = line.split(" ")
+    if len(parts) == 3:
+        key, ftext, ts = parts
+    elif len(parts) == 2:
+        key, ftext = parts
+        ts = ""
+    else:
+        return None
+    kparts = key.split(",")
+    name = kparts[0]
+    if not name:
+        return None
+    tags: dict[str, str] = {}
+    for i in range(1, len(kparts)):
+        k, _, v = kparts[i].partition("=")
+        if not k or not v or "=" in v:
+            return None
+        tags[k] = v
+    fields: dict[str, FieldValue] = {}
+    for kv in ftext.split(","):
+        k, _, v = kv.partition("=")
+        if not k or not v or "_" in v:
+            return None
+        last = v[-1]
+        try:
+            if last == "i" or last == "u":
+                num = int(v[:-1])
+                if not v.isascii() or num > _INT_MAX or num < (0 if last == "u" else _INT_MIN):
+                    return None
+                fields[k] = num
+            elif v[0] in _NUM_START:
+                f = float(v)
+                if f == _INF or f == -_INF or not v.isascii():
+                    return None
+                fields[k] = f
+            else:
+                b = _BOOLS.get(v)
+                if b is None:
+                    return None
+                fields[k] = b
+        except ValueError:
+            return None
+    if ts:
+        if "_" in ts or not ts.isascii():
+            return None
+        try:
+            t = int(ts) * mult
+        except ValueError:
+            return None
+        if t > _INT_MAX or t < _INT_MIN:
+            return None
+    else:
+        t = default_time
+    return Point(name, tags, fields, t, db, rp)
 
 
 def _sections_slow(line: str) -> tuple[str, str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kapacitrio.models.point import Dimensions
@@ -46,3 +47,22 @@ def dims_from(items: list[Any], by_name: bool, exclude: list[str] | None = None)
 
         return star
     return Dimensions(by_name, tuple(sorted(set(names))))
+
+
+def group_id_fn(d: Dimensions) -> Callable[[str, dict[str, str]], str]:
+    """A fast equivalent of `d.group_id` for a fixed set of dimensions."""
+    names = d.tag_names
+    if not names:
+        if d.by_name:
+            return lambda name, tags: name + "\n"
+        return lambda name, tags: ""
+    if len(names) == 1:
+        key = names[0]
+        prefix = key + "="
+        if d.by_name:
+            return lambda name, tags: f"{name}\n{prefix}{tags.get(key, '')}"
+        return lambda name, tags: prefix + tags.get(key, "")
+    pairs = [(k + "=", k) for k in names]
+    if d.by_name:
+        return lambda name, tags: name + "\n" + ",".join([p + tags.get(k, "") for p, k in pairs])
+    return lambda name, tags: ",".join([p + tags.get(k, "") for p, k in pairs])

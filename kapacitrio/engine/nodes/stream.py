@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes._common import dims_from
+from kapacitrio.engine.nodes._common import dims_from, group_id_fn
 from kapacitrio.models.point import NO_DIMENSIONS, Point
 from kapacitrio.tick.errors import EvalError
 
@@ -51,6 +51,7 @@ class FromRuntime(NodeRuntime):
         group_by = props.get("groupBy") or []
         by_name = bool(props.get("groupByMeasurement"))
         self.dims = dims_from(group_by, by_name) if (group_by or by_name) else None
+        self.group_of = None if self.dims is None or callable(self.dims) else group_id_fn(self.dims)
 
     def point(self, p: Point, parent: int) -> None:
         if self.measurement and p.name != self.measurement:
@@ -74,8 +75,10 @@ class FromRuntime(NodeRuntime):
         dims = self.dims
         if dims is None:
             if t != p.time or p.dimensions is not NO_DIMENSIONS or p.group:
-                p = p.copy_with(time=t, group="", dimensions=NO_DIMENSIONS)
+                p = Point(p.name, p.tags, p.fields, t, p.db, p.rp)
+        elif self.group_of is not None:
+            p = Point(p.name, p.tags, p.fields, t, p.db, p.rp, self.group_of(p.name, p.tags), dims)
         else:
-            d = dims if not callable(dims) else dims(p.tags)
-            p = p.copy_with(time=t, group=d.group_id(p.name, p.tags), dimensions=d)
+            d = dims(p.tags)
+            p = Point(p.name, p.tags, p.fields, t, p.db, p.rp, d.group_id(p.name, p.tags), d)
         self.out.append(p)

@@ -115,7 +115,9 @@ class WindowRuntime(NodeRuntime):
                 self._emit_time(w, p.time)
                 w.next_emit = p.time
             return
-        self._advance(w, p.time)
+        nxt = w.next_emit
+        if nxt is None or p.time >= nxt:
+            self._advance(w, p.time)
         w.buf.append(bp)
 
     # -- count windows
