@@ -87,12 +87,25 @@ def _binary_slow(op: str, left: object, right: object, lname: str | None, rname:
     return _ops.binary(op, left, right, lname, rname)
 
 
-def _wrap_call_error(name: str, err: Exception) -> EvalError:
-    return EvalError(f'error calling "{name}": {err}')
+def _rewrap(err: Exception, lines: dict[int, tuple[tuple[int, ...], str | None]]) -> Exception:
+    """Word an error raised in generated code as Kapacitor's nested evaluators would.
 
-
-def _wrap_arg_error(index: int, err: Exception) -> EvalError:
-    return EvalError(f"Failed to handle {index} argument: {err}")
+    The failing line tells where it happened: inside which function arguments (each adds
+    `Failed to handle N argument: `) and whether it was the call of a built-in (which adds
+    `error calling "f": `). Errors from elsewhere pass through unchanged.
+    """
+    tb = err.__traceback__
+    stack, calls = lines.get(tb.tb_lineno if tb is not None else -1, ((), None))
+    if not stack and calls is None:
+        if isinstance(err, EvalError):
+            return err
+        return EvalError(f"{type(err).__name__}: {err}")
+    text = str(err)
+    if calls is not None:
+        text = f'error calling "{calls}": {text}'
+    for index in reversed(stack):
+        text = f"Failed to handle {index} argument: {text}"
+    return EvalError(text)
 
 
 _REQUESTED = {
@@ -147,11 +160,16 @@ class _Gen:
         self.c = compiler
         self.mode = mode  # "eval", "bool" or "scope"
         self.lines: list[str] = []
+        # Per emitted line: the argument positions it sits in (outermost first) and, for the
+        # line that calls a built-in, the function's name. Errors are worded from this.
+        self.contexts: list[tuple[tuple[int, ...], str | None]] = []
+        self.arg_stack: list[int] = []
         self.indent = 1
         self.tmp = 0
 
-    def emit(self, line: str) -> None:
+    def emit(self, line: str, *, calls: str | None = None) -> None:
         self.lines.append("    " * self.indent + line)
+        self.contexts.append((tuple(self.arg_stack), calls))
 
     def new(self, prefix: str = "_v") -> str:
         self.tmp += 1
@@ -350,20 +368,9 @@ class _Gen:
             return _Operand("None", None, True)
         args: list[_Operand] = []
         for i, arg in enumerate(node.args, start=1):
-            if _can_fail(arg, self.mode):
-                self.emit("try:")
-                mark = len(self.lines)
-                self.indent += 1
-                operand = self.gen(arg)
-                self.indent -= 1
-                if len(self.lines) == mark:
-                    self.lines.pop()  # nothing that can fail was emitted
-                else:
-                    self.emit("except _EvalError as _e:")
-                    self.emit(f"    raise _wrap_arg_error({i}, _e) from None")
-            else:
-                operand = self.gen(arg)
-            args.append(operand)
+            self.arg_stack.append(i)
+            args.append(self.gen(arg))
+            self.arg_stack.pop()
         codes = [a.code for a in args]
         literals = [_literal(a) for a in node.args]
         check = self.c.constant(
@@ -391,10 +398,7 @@ class _Gen:
                 self.emit(guard)
         call = self.c.function_call(spec)
         out = self.new()
-        self.emit("try:")
-        self.emit(f"    {out} = {call}({', '.join(codes)})")
-        self.emit("except Exception as _e:")
-        self.emit(f"    raise _wrap_call_error({node.name!r}, _e) from None")
+        self.emit(f"{out} = {call}({', '.join(codes)})", calls=node.name)
         return _Operand(out, rtype, True)
 
 
@@ -426,16 +430,6 @@ def _is_dynamic_node(node: ast.Node) -> bool:
             return False
         return _is_dynamic_node(node.left) or _is_dynamic_node(node.right)
     return False
-
-
-def _can_fail(node: ast.Node, mode: str) -> bool:
-    if isinstance(
-        node, (ast.NumberNode, ast.StringNode, ast.BoolNode, ast.DurationNode, ast.RegexNode)
-    ):
-        return False
-    if isinstance(node, ast.ReferenceNode):
-        return mode == "scope"
-    return True
 
 
 def _literal(node: ast.Node) -> str:
@@ -558,43 +552,61 @@ class _Compiler:
 
     def build(self) -> tuple[str, dict]:
         """The source of `_factory()` and the namespace it runs in."""
-        generated = {}
-        for mode in ("eval", "bool", "scope"):
+        generated = []
+        for name, mode in (("_eval", "eval"), ("_eval_bool", "bool"), ("_eval_scope", "scope")):
             gen = _Gen(self, mode)
-            result = gen.gen(self.node, root=True)
-            generated[mode] = (gen.lines, result)
-        src = ["def _factory():"]
+            generated.append((name, mode, gen, gen.gen(self.node, root=True)))
+        src = _Source()
+        src.add("def _factory():")
         for fname, var in self.stateful.items():
-            src.append(f"    {var} = _functions.lookup({fname!r}).new_state()")
-            src.append(f"    {var}_call = {var}.call")
-        src += self._point_function("_eval", *generated["eval"], require_bool=False)
-        src += self._point_function("_eval_bool", *generated["bool"], require_bool=True)
-        lines, result = generated["scope"]
-        src.append(f"    def _eval_scope(_scope, _typed=False, {_FAST_ARGS}):")
-        src += ["    " + line for line in lines]
-        src.append(f"        return {result.code}")
-        src.append("    def _reset():")
-        src += [f"        {var}.reset()" for var in self.stateful.values()]
-        src.append("        return None")
-        src.append("    return _eval, _eval_bool, _eval_scope, _reset")
+            src.add(f"    {var} = _functions.lookup({fname!r}).new_state()")
+            src.add(f"    {var}_call = {var}.call")
+        for name, mode, gen, result in generated:
+            params = "_scope, _typed=False" if mode == "scope" else "_time, _fields, _tags"
+            src.add(f"    def {name}({params}, {_FAST_ARGS}):")
+            src.add("        try:")
+            if mode != "scope":
+                for line in self.preamble():
+                    src.add("        " + line)
+            for line, context in zip(gen.lines, gen.contexts, strict=True):
+                src.add("        " + line, context)
+            src.lines += [
+                "        " + line for line in self._result(result, require_bool=mode == "bool")
+            ]
+            src.add("        except Exception as _e:")
+            src.add("            raise _rewrap(_e, _LINES) from None")
+        src.add("    def _reset():")
+        for var in self.stateful.values():
+            src.add(f"        {var}.reset()")
+        src.add("        return None")
+        src.add("    return _eval, _eval_bool, _eval_scope, _reset")
         namespace = dict(_NAMESPACE)
         namespace.update(self.consts)
-        return "\n".join(src) + "\n", namespace
+        namespace["_LINES"] = src.contexts
+        return "\n".join(src.lines) + "\n", namespace
 
-    def _point_function(
-        self, name: str, lines: list[str], result: _Operand, *, require_bool: bool
-    ) -> list[str]:
-        src = [f"    def {name}(_time, _fields, _tags, {_FAST_ARGS}):"]
-        src += ["    " + line for line in self.preamble()]
-        src += ["    " + line for line in lines]
+    def _result(self, result: _Operand, *, require_bool: bool) -> list[str]:
         if not require_bool or result.stype is bool:
-            src.append(f"        return {result.code}")
-            return src
-        src.append(f"        _res = {result.code}")
-        src.append("        if _res is True or _res is False:")
-        src.append("            return _res")
-        src.append(f"        raise _type_guard_error({_root_kind(self.node)!r}, 'bool', _res)")
-        return src
+            return [f"    return {result.code}"]
+        return [
+            f"    _res = {result.code}",
+            "    if _res is True or _res is False:",
+            "        return _res",
+            f"    raise _type_guard_error({_root_kind(self.node)!r}, 'bool', _res)",
+        ]
+
+
+class _Source:
+    """Generated source lines, remembering the error context of each line by its number."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.contexts: dict[int, tuple[tuple[int, ...], str | None]] = {}
+
+    def add(self, line: str, context: tuple[tuple[int, ...], str | None] | None = None) -> None:
+        self.lines.append(line)
+        if context is not None and (context[0] or context[1] is not None):
+            self.contexts[len(self.lines)] = context
 
 
 # The helpers generated code refers to.
@@ -606,8 +618,7 @@ _NAMESPACE = {
     "_binary_slow": _binary_slow,
     "_binary_error": _ops.binary_error,
     "_unary": _ops.unary,
-    "_wrap_call_error": _wrap_call_error,
-    "_wrap_arg_error": _wrap_arg_error,
+    "_rewrap": _rewrap,
     "_type_guard_error": type_guard_error,
     "_EvalError": EvalError,
     "_NOT_FOUND": _NOT_FOUND,

@@ -204,3 +204,25 @@ def test_generated_int_arithmetic_wraps_around():
     inst = compile_expression(expr).instance()
     assert inst.eval(0, {"v": 2**63 - 1}, {}) == 0
     assert inst.eval(0, {"v": 3}, {}) == 8
+
+
+def test_deeply_nested_calls_compile_and_errors_name_the_argument_path():
+    node = ref("a")
+    for _ in range(40):
+        node = call("abs", node)
+    inst = compile_expression(node).instance()
+    assert inst.eval(0, {"a": -2.0}, {}) == 2.0
+    nested = compile_expression(call("abs", call("sigma", A.BoolNode(value=True)))).instance()
+    with pytest.raises(EvalError) as info:
+        nested.eval(0, {}, {})
+    assert str(info.value) == (
+        'Failed to handle 1 argument: Cannot call function "sigma" with args (TRUE: boolean), '
+        "available signatures are [(float)]."
+    )
+    failing = compile_expression(call("abs", call("float", A.StringNode(value="x")))).instance()
+    with pytest.raises(EvalError) as info:
+        failing.eval(0, {}, {})
+    assert str(info.value) == (
+        'Failed to handle 1 argument: error calling "float": '
+        'strconv.ParseFloat: parsing "x": invalid syntax'
+    )
