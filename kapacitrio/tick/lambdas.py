@@ -687,9 +687,12 @@ def compile_expression(
     `vars` maps identifiers used in the lambda to their values (or to lambda nodes, inlined).
     Raises `TickError` when the expression is invalid whatever the point (constant type errors).
     """
-    compiler = _Compiler(node, dict(vars or {}), now or _functions.wall_clock_ns)
-    source, namespace = compiler.build()
-    code = compile(source, "<lambda>", "exec")
+    try:
+        compiler = _Compiler(node, dict(vars or {}), now or _functions.wall_clock_ns)
+        source, namespace = compiler.build()
+        code = compile(source, "<lambda>", "exec")
+    except (RecursionError, SyntaxError, MemoryError):
+        raise TickError("lambda expression is too deeply nested to compile") from None
     exec(code, namespace)
     return CompiledExpression(
         node, list(compiler.refs), source, namespace["_factory"], bool(compiler.stateful)

@@ -226,3 +226,11 @@ def test_deeply_nested_calls_compile_and_errors_name_the_argument_path():
         'Failed to handle 1 argument: error calling "float": '
         'strconv.ParseFloat: parsing "x": invalid syntax'
     )
+
+
+def test_absurdly_deep_trees_are_a_clear_error():
+    node = ref("a")
+    for _ in range(5000):
+        node = A.UnaryNode(op="-", operand=node)
+    with pytest.raises(TickError, match="too deeply nested"):
+        compile_expression(node)
