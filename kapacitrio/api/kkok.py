@@ -56,7 +56,7 @@ def method() -> str:
 
 
 def _check_token(router: Router) -> Response | None:
-    token = getattr(router, "api_token", "")
+    token = router.token()
     if not token:
         return None
     given = request.headers.get("Authorization", "")

@@ -19,6 +19,17 @@ class Pool:
         self._alerts: dict[int, Alert] = {}
         self._next_seq = 0
 
+    def set_limits(self, initial_interval: int, max_interval: int) -> None:
+        """Change the intervals (a config override); the current one is kept within them."""
+        if initial_interval <= 0 or (initial_interval, max_interval) == (
+            self.initial_interval,
+            self.max_interval,
+        ):
+            return
+        self.initial_interval = initial_interval
+        self.max_interval = max(max_interval, initial_interval)
+        self.interval = min(max(self.interval, self.initial_interval), self.max_interval)
+
     def add(self, alert: Alert, seq: int | None = None) -> int:
         """Pool an alert; returns its sequence number (given when restoring from storage)."""
         if seq is None:

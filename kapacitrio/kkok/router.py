@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -36,8 +37,11 @@ class Router:
         services: Any = None,
         retry_delay: float = 1.0,
         api_token: str = "",
+        settings: Callable[[], Any] | None = None,
     ) -> None:
         self.api_token = api_token
+        #: Live `[kkok]` settings (overrides change the token and intervals without a restart).
+        self.settings = settings
         self.clock = clock or WallClock()
         self.store = store if store is not None else MemoryStore()
         self.js = JSEngine(js_time_limit)
@@ -52,6 +56,23 @@ class Router:
         self._lock = trio.Lock()
         self.rounds = 0
         self.delivery_errors: list[str] = []
+
+    # -- live settings
+
+    def token(self) -> str:
+        """The API token now in force ("" when the API is open)."""
+        if self.settings is not None:
+            return str(getattr(self.settings(), "api_token", self.api_token) or "")
+        return self.api_token
+
+    def refresh_settings(self) -> None:
+        if self.settings is None:
+            return
+        cfg = self.settings()
+        self.pool.set_limits(
+            int(getattr(cfg, "initial_interval", self.pool.initial_interval)),
+            int(getattr(cfg, "max_interval", self.pool.max_interval)),
+        )
 
     # -- setup
 
@@ -224,6 +245,7 @@ class Router:
         """Process a round every interval, forever."""
         task_status.started()
         while True:
+            self.refresh_settings()
             await self.clock.sleep_until(self.clock.now() + self.pool.interval_ns())
             try:
                 await self.run_round()

@@ -39,6 +39,7 @@ def build_router(cfg: KkokConfig, *, store: Any, services: Any = None) -> Router
         js_time_limit=cfg.js_time_limit,
         services=services,
         api_token=cfg.api_token,
+        settings=(lambda: services.config.get("kkok")) if services is not None else None,
     )
     try:
         for params in cfg.filters:

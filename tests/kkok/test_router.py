@@ -239,3 +239,25 @@ async def test_transport_bug_does_not_stop_other_transports(router, tmp_path):
     await router.run_round()
     assert [d["Title"] for d in read_lines(path)] == ["x"]
     assert "oops" in router.delivery_errors[-1]
+
+
+async def test_live_settings_change_token_and_intervals(clock, autojump_clock):
+    class Live:
+        api_token = ""
+        initial_interval = 1
+        max_interval = 1
+
+    live = Live()
+    r = Router(clock=clock, initial_interval=1, max_interval=1, settings=lambda: live)
+    assert r.token() == ""
+    live.api_token = "new"
+    assert r.token() == "new"
+    live.initial_interval, live.max_interval = 10, 20
+    async with trio.open_nursery() as nursery:
+        await nursery.start(r.run)
+        await trio.sleep(9.5)
+        assert r.rounds == 0
+        await trio.sleep(1)
+        assert r.rounds == 1
+        nursery.cancel_scope.cancel()
+    assert (r.pool.initial_interval, r.pool.max_interval) == (10, 20)
