@@ -114,3 +114,15 @@ def test_validate_accepts_what_parse_accepts() -> None:
 def test_unknown_precision() -> None:
     with pytest.raises(LineProtocolError, match="precision"):
         parse_lines("m v=1", "weeks")
+
+
+def test_fast_and_full_parsers_agree() -> None:
+    from kapacitrio.models import lineprotocol as lp
+
+    for line in ["cpu,a=b,c=d x=1,y=-2i,z=3u,t=T,f=1.5e3 17", "m v=+.5", "m,t=1 v=false -9"]:
+        fast = lp._parse_plain(line, 1, 0, "", "")
+        key, fields, ts = lp._sections_slow(line)
+        assert fast is not None
+        assert (fast.name, fast.tags) == lp._parse_key(key)
+        assert fast.fields == lp._parse_fields(fields)
+        assert fast.time == (lp._parse_time(ts, 1) if ts else 0)

@@ -1,0 +1,256 @@
+"""Node runtimes driven directly: from, window, groupBy, where, eval, default, delete, sample, ..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import kapacitrio.engine.nodes  # noqa: F401  (registers the runtimes)
+from kapacitrio.engine.clock import VirtualClock
+from kapacitrio.engine.context import TaskContext
+from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
+from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
+from kapacitrio.pipeline.spec import STAR, NodeSpec
+from kapacitrio.tick.parser import parse_expression
+from kapacitrio.tick.values import Duration
+from tests.engine.helpers import T0, S
+
+
+def rt(kind: str, args: list[Any] | None = None, **props: Any) -> NodeRuntime:
+    spec = NodeSpec(kind, kind.lower(), 1, "stream", "stream", list(args or []), props)
+    return NODE_TYPES[kind](spec, TaskContext("t", VirtualClock(T0)))
+
+
+def lam(text: str) -> Any:
+    return parse_expression(text)
+
+
+def take(node: NodeRuntime) -> list[Any]:
+    out, node.out = node.out, []
+    return out
+
+
+def pt(
+    t: float, fields: dict, tags: dict | None = None, name: str = "cpu", dims: tuple = ()
+) -> Point:
+    tags = tags or {}
+    d = Dimensions(False, dims)
+    return Point(name, tags, fields, T0 + int(t * S), "db", "rp", d.group_id(name, tags), d)
+
+
+def secs(t: int) -> float:
+    return (t - T0) / S
+
+
+# -- from
+def test_from_filters_and_groups() -> None:
+    n = rt("from", measurement="cpu", database="db", where=lam('"v" > 1'), groupBy=["host"])
+    n.point(pt(0, {"v": 2}, {"host": "a"}), 0)
+    n.point(pt(0, {"v": 0}, {"host": "a"}), 0)
+    n.point(pt(0, {"v": 5}, {"host": "a"}, name="mem"), 0)
+    n.point(Point("cpu", {}, {"v": 5}, T0, "other", "rp"), 0)
+    [p] = take(n)
+    assert p.group == "host=a" and p.dimensions.tag_names == ("host",)
+    assert p.tags == {"host": "a"}
+
+
+def test_from_truncate_round_star_and_by_measurement() -> None:
+    n = rt("from", truncate=10 * S)
+    n.point(pt(19.9, {"v": 1}), 0)
+    assert secs(take(n)[0].time) == 10
+    n = rt("from", round=10 * S)
+    n.point(pt(15, {"v": 1}), 0)
+    n.point(pt(14.9, {"v": 1}), 0)
+    assert [secs(p.time) for p in take(n)] == [20, 10]
+    n = rt("from", groupBy=[STAR], groupByMeasurement=True)
+    n.point(pt(0, {"v": 1}, {"b": "2", "a": "1"}), 0)
+    [p] = take(n)
+    assert p.group == "cpu\na=1,b=2"
+
+
+def test_from_where_error_drops_and_counts() -> None:
+    n = rt("from", where=lam('"missing" > 1'))
+    n.point(pt(0, {"v": 1}), 0)
+    assert take(n) == [] and n.stats["errors"] == 1
+
+
+# -- window
+def window(**props: Any) -> NodeRuntime:
+    base = dict(period=0, every=0, align=False, fillPeriod=False, periodCount=0, everyCount=0)
+    return rt("window", **{**base, **props})
+
+
+def test_window_time_emits_when_a_point_reaches_the_boundary() -> None:
+    n = window(period=10 * S, every=5 * S)
+    for t in range(0, 12):
+        n.point(pt(t, {"v": t}), 0)
+    batches = take(n)
+    assert [secs(b.tmax) for b in batches] == [5, 10]
+    assert [secs(p.time) for p in batches[1].points] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [secs(p.time) for p in batches[0].points] == [0, 1, 2, 3, 4]
+
+
+def test_window_gaps_skip_empty_windows_and_align() -> None:
+    n = window(period=2 * S, every=2 * S, align=True)
+    for t in (1, 7, 8, 11):
+        n.point(pt(t, {"v": 1}), 0)
+    assert [(secs(b.tmax), len(b.points)) for b in take(n)] == [(2, 1), (8, 1), (10, 1)]
+
+
+def test_window_every_zero_emits_each_point() -> None:
+    n = window(period=3 * S)
+    for t in range(5):
+        n.point(pt(t, {"v": t}), 0)
+    assert [len(b.points) for b in take(n)] == [1, 2, 3, 3, 3]
+
+
+def test_window_fill_period() -> None:
+    n = window(period=4 * S, every=2 * S, fillPeriod=True)
+    for t in range(8):
+        n.point(pt(t, {"v": t}), 0)
+    assert [(secs(b.tmax), len(b.points)) for b in take(n)] == [(4, 4), (6, 4)]
+
+
+def test_window_count_and_barrier() -> None:
+    n = window(periodCount=3, everyCount=2)
+    for t in range(6):
+        n.point(pt(t, {"v": t}), 0)
+    assert [[p.fields["v"] for p in b.points] for b in take(n)] == [[0, 1], [1, 2, 3], [3, 4, 5]]
+    n = window(period=10 * S, every=10 * S)
+    n.point(pt(1, {"v": 1}), 0)
+    n.barrier(Barrier(None, T0 + 12 * S), 0)
+    out = take(n)
+    assert isinstance(out[0], Batch) and secs(out[0].tmax) == 11 and isinstance(out[1], Barrier)
+
+
+def test_window_rejects_batches_and_bad_config() -> None:
+    with pytest.raises(NodeError):
+        window(period=S).batch(Batch("cpu", {}, T0, []), 0)
+    with pytest.raises(NodeError, match="non zero period"):
+        window()
+
+
+# -- groupBy
+def test_group_by_stream_star_exclude_and_by_measurement() -> None:
+    n = rt("groupBy", [STAR], exclude=["b"], byMeasurement=True)
+    n.point(pt(0, {"v": 1}, {"a": "1", "b": "2", "c": "3"}), 0)
+    [p] = take(n)
+    assert p.group == "cpu\na=1,c=3" and p.tags == {"a": "1", "b": "2", "c": "3"}
+
+
+def test_group_by_batch_regroups_and_holds_until_next_tmax() -> None:
+    n = rt("groupBy", ["host"], exclude=[], byMeasurement=False)
+    pts = [BatchPoint(T0 + i * S, {"v": i}, {"host": "ab"[i % 2]}) for i in range(4)]
+    n.batch(Batch("cpu", {}, T0 + 5 * S, pts), 0)
+    assert take(n) == []
+    n.batch(Batch("cpu", {}, T0 + 10 * S, pts[:1]), 0)
+    out = take(n)
+    assert [(b.group, b.tags, len(b.points)) for b in out] == [
+        ("host=a", {"host": "a"}, 2),
+        ("host=b", {"host": "b"}, 2),
+    ]
+    n.finish()
+    assert take(n) == []
+
+
+# -- where / eval
+def test_where_stream_and_batch() -> None:
+    n = rt("where", [lam('"v" > 1')])
+    n.point(pt(0, {"v": 2}), 0)
+    n.point(pt(0, {"v": 1}), 0)
+    assert len(take(n)) == 1
+    n.batch(Batch("cpu", {}, T0, [BatchPoint(T0, {"v": 0}, {})]), 0)
+    [b] = take(n)
+    assert b.points == []
+
+
+def test_eval_results_feed_later_expressions_and_keep() -> None:
+    n = rt(
+        "eval",
+        [lam('"v" * 2.0'), lam('"double" + 1.0')],
+        **{"as": ["double", "plus"], "tags": [], "keep": False, "keepList": None},
+    )
+    n.point(pt(0, {"v": 2.0, "w": 1.0}), 0)
+    assert take(n)[0].fields == {"double": 4.0, "plus": 5.0}
+    n = rt(
+        "eval", [lam('"v" * 2.0')], **{"as": ["double"], "tags": [], "keep": True, "keepList": None}
+    )
+    n.point(pt(0, {"v": 2.0, "w": 1.0}), 0)
+    assert take(n)[0].fields == {"v": 2.0, "w": 1.0, "double": 4.0}
+    n = rt(
+        "eval",
+        [lam('"v" * 2.0')],
+        **{"as": ["double"], "tags": [], "keep": True, "keepList": ["double", "w"]},
+    )
+    n.point(pt(0, {"v": 2.0, "w": 1.0}), 0)
+    assert take(n)[0].fields == {"double": 4.0, "w": 1.0}
+
+
+def test_eval_tags_change_group_and_errors_drop() -> None:
+    n = rt(
+        "eval", [lam("'x'")], **{"as": ["host"], "tags": ["host"], "keep": True, "keepList": None}
+    )
+    n.point(pt(0, {"v": 1.0}, {"host": "a"}, dims=("host",)), 0)
+    [p] = take(n)
+    assert p.tags == {"host": "x"} and p.group == "host=x" and p.fields["host"] == "x"
+    n = rt(
+        "eval", [lam('"nope" + 1')], **{"as": ["r"], "tags": [], "keep": False, "keepList": None}
+    )
+    n.point(pt(0, {"v": 1.0}), 0)
+    assert take(n) == [] and n.stats["eval_errors"] == 1
+
+
+# -- default / delete
+def test_default_fills_missing_and_empty_tags() -> None:
+    n = rt("default", fields={"v": 1.0}, tags={"host": "h"})
+    n.point(pt(0, {}, {"host": ""}), 0)
+    n.point(pt(0, {"v": 3.0}, {"host": "a"}), 0)
+    a, b = take(n)
+    assert (a.fields, a.tags) == ({"v": 1.0}, {"host": "h"})
+    assert (b.fields, b.tags) == ({"v": 3.0}, {"host": "a"})
+    assert n.stats["fields_defaulted"] == 1 and n.stats["tags_defaulted"] == 1
+
+
+def test_delete_dimension_tag_leaves_group() -> None:
+    n = rt("delete", fields=["x"], tags=["host"])
+    n.point(pt(0, {"x": 1, "v": 2}, {"host": "a", "dc": "z"}, dims=("dc", "host")), 0)
+    [p] = take(n)
+    assert p.fields == {"v": 2} and p.tags == {"dc": "z"}
+    assert p.dimensions.tag_names == ("dc",) and p.group == "dc=z"
+    assert n.stats == {"errors": 0, "fields_deleted": 1, "tags_deleted": 1}
+
+
+# -- sample / shift / union / httpOut
+def test_sample_count_and_duration() -> None:
+    n = rt("sample", [3])
+    for t in range(7):
+        n.point(pt(t, {"v": t}), 0)
+    assert [p.fields["v"] for p in take(n)] == [0, 3, 6]
+    n = rt("sample", [Duration(2 * S)])
+    for t in range(5):
+        n.point(pt(t, {"v": t}), 0)
+    assert [p.fields["v"] for p in take(n)] == [0, 2, 4]
+
+
+def test_shift_batch_and_union_rename() -> None:
+    n = rt("shift", [Duration(-S)])
+    n.batch(Batch("cpu", {}, T0 + 5 * S, [BatchPoint(T0 + 2 * S, {}, {})]), 0)
+    [b] = take(n)
+    assert (secs(b.tmax), secs(b.points[0].time)) == (4, 1)
+    n = rt("union", rename="all")
+    n.point(pt(0, {"v": 1}), 1)
+    assert take(n)[0].name == "all"
+
+
+def test_http_out_keeps_last_per_group_in_first_seen_order() -> None:
+    n = rt("httpOut", ["ep"])
+    n.point(pt(0, {"v": 1}, {"h": "b"}, dims=("h",)), 0)
+    n.point(pt(0, {"v": 1}, {"h": "a"}, dims=("h",)), 0)
+    n.point(pt(1, {"v": 2}, {"h": "b"}, dims=("h",)), 0)
+    res = n.result()
+    assert [s["tags"]["h"] for s in res["series"]] == ["b", "a"]
+    assert res["series"][0]["values"] == [["1971-01-01T00:00:01Z", 2]]
+    n.delete_group(DeleteGroup("h=b"), 0)
+    assert [s["tags"]["h"] for s in n.result()["series"]] == ["a"]
+    assert rt("httpOut", ["x"]).result() == {"series": None}
