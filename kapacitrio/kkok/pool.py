@@ -38,6 +38,10 @@ class Pool:
         self._alerts[seq] = alert
         return seq
 
+    def next_seq(self) -> int:
+        """The sequence number the next added alert gets."""
+        return self._next_seq
+
     def pending(self) -> list[Alert]:
         return [self._alerts[k] for k in sorted(self._alerts)]
 

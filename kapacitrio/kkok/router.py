@@ -120,7 +120,7 @@ class Router:
     async def add_alert(self, alert: Alert) -> None:
         """Pool an alert (stored first, so it survives a restart)."""
         async with self._lock:
-            seq = self.pool._next_seq
+            seq = self.pool.next_seq()
             await self.store.put(
                 kinds.PENDING,
                 pending_id(seq),
