@@ -326,13 +326,43 @@ def _hankel(n: int, x: float) -> tuple[float, float]:
 
 
 def _jn_pos(n: int, x: float) -> float:
+    if n <= 1:
+        return _j01(n, x)
+    if n < x:
+        # Upward recurrence is stable while the order stays below the argument.
+        prev, cur = _j01(0, x), _j01(1, x)
+        for k in range(1, n):
+            prev, cur = cur, (2.0 * k / x) * cur - prev
+        return cur
+    return _jn_miller(n, x)
+
+
+def _j01(n: int, x: float) -> float:
     if x > 25 + n * n:
         return _hankel(n, x)[0]
     panels = max(4, int((x + n) / 4) + 4)
     return _integrate(lambda t: math.cos(n * t - x * math.sin(t)), 0.0, math.pi, panels) / math.pi
 
 
-def _yn_pos(n: int, x: float) -> float:
+def _jn_miller(n: int, x: float) -> float:
+    """J_n(x) for n >= x by downward recurrence, normalised with J0 + 2(J2 + J4 + ...) = 1."""
+    start = 2 * ((n + int(math.sqrt(60.0 * n)) + 10) // 2)
+    nxt, cur = 0.0, 1e-300
+    total, found = 0.0, 0.0
+    for k in range(start, 0, -1):
+        prev = (2.0 * k / x) * cur - nxt
+        nxt, cur = cur, prev
+        if k - 1 == n:
+            found = cur
+        if (k - 1) % 2 == 0 and k - 1 > 0:
+            total += cur
+        if abs(cur) > 1e250:  # rescale to stay in range
+            nxt, cur, total, found = nxt * 1e-250, cur * 1e-250, total * 1e-250, found * 1e-250
+    norm = cur + 2.0 * total  # cur is now the unnormalised J0
+    return found / norm
+
+
+def _y01(n: int, x: float) -> float:
     if x > 25 + n * n:
         return _hankel(n, x)[1]
     panels = max(4, int((x + n) / 4) + 4)
@@ -348,6 +378,18 @@ def _yn_pos(n: int, x: float) -> float:
 
     second = _integrate(tail, 0.0, upper, max(8, int(upper * 8))) / math.pi
     return first - second
+
+
+def _yn_pos(n: int, x: float) -> float:
+    if n <= 1:
+        return _y01(n, x)
+    # Upward recurrence is stable for the second kind.
+    prev, cur = _y01(0, x), _y01(1, x)
+    for k in range(1, n):
+        prev, cur = cur, (2.0 * k / x) * cur - prev
+        if math.isinf(cur):
+            return cur
+    return cur
 
 
 def jn(n: int, x: float) -> float:

@@ -215,3 +215,10 @@ def test_more_go_math_special_cases():
     assert math.isnan(call("gamma", -math.inf))
     assert math.isnan(call("gamma", -2.0))
     assert call("gamma", 0.0) == math.inf
+
+
+def test_bessel_functions_of_high_order_stay_accurate():
+    assert jn(50, 20.0) == pytest.approx(4.451039284700681e-16, rel=1e-12)
+    assert jn(100, 1.0) == pytest.approx(8.431828789626709e-189, rel=1e-12)
+    assert jn(3, 30.0) == pytest.approx(0.129211228759725, rel=1e-12)
+    assert jn(-3, 30.0) == pytest.approx(-0.129211228759725, rel=1e-12)
