@@ -5,7 +5,7 @@ import math
 import pytest
 
 from kapacitrio.models.point import Batch, Point
-from tests.nodes.helpers import FakeCtx, S, bt, node, pt, secs, take
+from tests.nodes.helpers import T0, FakeCtx, S, bt, node, pt, secs, take
 
 VALUES = [98, 91, 95, 93, 92, 95, 92, 96, 93, 95]
 
@@ -251,3 +251,17 @@ def test_holt_winters_with_fit_includes_fitted_points():
     (b,) = take(n)
     assert [secs(bp.time) for bp in b.points] == list(range(8))
     assert b.points[0].fields["holtWinters"] == 1.0
+
+
+def test_stream_barrier_completes_pending_time():
+    from kapacitrio.models.point import Barrier
+
+    n = node("count", ["value"], **{"as": "count"})
+    n.point(pt(0, {"value": 1.0}, {"host": "A"}, ("host",)), 0)
+    n.point(pt(0, {"value": 2.0}, {"host": "A"}, ("host",)), 0)
+    n.barrier(Barrier("host=A", T0), 0)  # not past the pending time yet
+    assert [type(m) for m in take(n)] == [Barrier]
+    n.barrier(Barrier(None, T0 + 1), 0)
+    out = take(n)
+    assert [type(m) for m in out] == [Point, Barrier]
+    assert out[0].fields == {"count": 2} and n.cardinality() == 0

@@ -122,3 +122,23 @@ def test_batch_inner_join_drops_unmatched_points():
     n.batch(bt(10, [(5, {"v": 20.0})]), 1)
     (b,) = take(n)
     assert [bp.fields for bp in b.points] == [{"a.v": 2.0, "b.v": 20.0}]
+
+
+def test_delete_group_forgets_one_side_unless_delete_all():
+    from kapacitrio.models.point import DeleteGroup
+
+    n = join(fill=0)
+    n.point(pt(0, {"v": 1}, {"host": "A"}, ("host",)), 0)
+    n.point(pt(0, {"w": 2}, {"host": "B"}, ("host",)), 1)
+    n.delete_group(DeleteGroup("host=A"), 1)  # the other side's delete: A's left part stays
+    assert [type(m) for m in take(n)] == [DeleteGroup]
+    assert n.cardinality() == 2
+    n.delete_group(DeleteGroup("host=A"), 0)
+    assert n.cardinality() == 1
+    take(n)
+    n.finish()
+    assert [p.fields for p in take(n)] == [{"a.w": 0, "b.w": 2}]
+    n = join(fill=0, deleteAll=True)
+    n.point(pt(0, {"v": 1}, {"host": "A"}, ("host",)), 0)
+    n.delete_group(DeleteGroup("host=A"), 1)
+    assert n.cardinality() == 0

@@ -194,3 +194,23 @@ def test_combine_batch_by_rounded_time(fake_lambdas):
         (5, {"a.v": 3, "b.v": 4}),
     ]
     assert all(isinstance(p, Point) for p in out)
+
+
+def test_flatten_and_combine_flush_on_barrier(fake_lambdas):
+    from kapacitrio.engine.nodes.join import closed_by
+    from kapacitrio.models.point import Barrier
+
+    assert closed_by(10, 0, 11) and not closed_by(10, 0, 10)
+    assert not closed_by(10 * S, S, 10 * S + S // 2 - 1) and closed_by(10 * S, S, 10 * S + S // 2)
+    n = node("flatten", on=["service"], delimiter=".", tolerance=0, dropOriginalFieldName=False)
+    n.point(pt(0, {"v": 1}, {"service": "a"}), 0)
+    n.barrier(Barrier(None, pt(1, {}).time), 0)
+    out = take(n)
+    assert [type(m) for m in out] == [Point, Barrier] and out[0].fields == {"a.v": 1}
+    true = FakeLambda(lambda f, t: True)
+    n = node("combine", [true, true], delimiter=".", tolerance=0, max=10, **{"as": ["a", "b"]})
+    n.point(pt(0, {"v": 1}, {"s": "x"}), 0)
+    n.point(pt(0, {"v": 2}, {"s": "y"}), 0)
+    n.barrier(Barrier("", pt(1, {}).time), 0)
+    out = take(n)
+    assert [type(m) for m in out] == [Point, Barrier] and out[0].fields == {"a.v": 1, "b.v": 2}

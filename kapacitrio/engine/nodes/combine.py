@@ -6,9 +6,9 @@ from itertools import combinations
 from math import comb
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes.join import round_time
+from kapacitrio.engine.nodes.join import closed_by, round_time
 from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
-from kapacitrio.models.point import Batch, DeleteGroup, Dimensions, Point
+from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Dimensions, Point
 from kapacitrio.tick.errors import TickError
 
 
@@ -63,6 +63,15 @@ class CombineNode(NodeRuntime):
             )
         for t in sorted(buckets):
             self._combine(b.group, buckets[t])
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        """Combine the buffered points of every group the barrier has moved past."""
+        for gid in list(self.buffers) if b.group is None else [b.group]:
+            buf = self.buffers.get(gid)
+            if buf is not None and closed_by(buf.time, self.tolerance, b.time):
+                del self.buffers[gid]
+                self._combine(gid, buf)
+        self.emit(b)
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
         self.buffers.pop(d.group, None)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes.join import round_time
-from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
+from kapacitrio.engine.nodes.join import closed_by, round_time
+from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Point
 
 
 class _Pending:
@@ -82,6 +82,15 @@ class FlattenNode(NodeRuntime):
         tags = self._out_tags(b.tags, b.dimensions.tag_names)
         points = [BatchPoint(t, fields, tags) for t, fields in by_time.items()]
         self.emit(b.copy_with(points=points))
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        """Emit the pending point of every group the barrier has moved past."""
+        for gid in list(self.pending) if b.group is None else [b.group]:
+            pend = self.pending.get(gid)
+            if pend is not None and closed_by(pend.time, self.tolerance, b.time):
+                del self.pending[gid]
+                self._emit_pending(pend)
+        self.emit(b)
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
         self.pending.pop(d.group, None)

@@ -8,7 +8,7 @@ from typing import Any
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes import influxql_funcs as fn
 from kapacitrio.engine.nodes.holtwinters import forecast
-from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Dimensions, Point
+from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
 
 MULTI = ("distinct", "top", "bottom")
 
@@ -101,6 +101,15 @@ class InfluxQLNode(NodeRuntime):
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
         self.groups.pop(d.group, None)
         self.emit(d)
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        """A barrier past a group's pending time completes that time: emit its result first."""
+        for gid in list(self.groups) if b.group is None else [b.group]:
+            g = self.groups.get(gid)
+            if g is not None and g.time < b.time:
+                del self.groups[gid]
+                self._flush(g)
+        self.emit(b)
 
     # -- batch input
     def batch(self, b: Batch, parent: int) -> None:

@@ -21,6 +21,13 @@ def round_time(t: int, d: int) -> int:
     return t - r if r + r < d else t + d - r
 
 
+def closed_by(t: int, tolerance: int, barrier_time: int) -> bool:
+    """True when no message at or after `barrier_time` can round to the time t."""
+    if tolerance <= 0:
+        return barrier_time > t
+    return barrier_time >= t + (tolerance + 1) // 2
+
+
 def msg_time(m: Message) -> int:
     return m.time if isinstance(m, Point) else m.tmax
 
@@ -92,6 +99,22 @@ class _Group:
         self.oldest = min(self.sets) if self.sets else None
         return out
 
+    def forget(self, src: int) -> bool:
+        """Drop one parent's pending messages and position; True when nothing is left."""
+        self.head[src] = None
+        for t in list(self.sets):
+            kept = []
+            for s in self.sets[t]:
+                s.values[src] = None
+                if any(v is not None for v in s.values):
+                    kept.append(s)
+            if kept:
+                self.sets[t] = kept
+            else:
+                del self.sets[t]
+        self.oldest = min(self.sets) if self.sets else None
+        return not self.sets and all(h is None for h in self.head)
+
     def flush(self) -> list[JoinSet]:
         out: list[JoinSet] = []
         while self.oldest is not None:
@@ -150,7 +173,11 @@ class JoinNode(NodeRuntime):
         self.emit(b)
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
-        self.groups.pop(d.group, None)
+        """Forget the group: every parent's part with deleteAll, else only this parent's."""
+        g = self.groups.get(d.group)
+        if g is not None:
+            if self.delete_all or g.forget(parent):
+                del self.groups[d.group]
         self.emit(d)
 
     def finish(self) -> None:
