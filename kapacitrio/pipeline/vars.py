@@ -60,6 +60,8 @@ def zero_value(typ: str) -> Any:
         "bool": False,
         "duration": Duration(0),
         "list": [],
+        # Go's zero star is a typed nil `*ast.StarNode`, which still groups by `*`.
+        "star": STAR,
     }.get(typ)
 
 

@@ -541,3 +541,9 @@ def test_property_read_without_parentheses():
     assert err("var x = stream|from()\nvar m = x.foo") == (
         "line 2 char 10: object *pipeline.FromNode has no property foo"
     )
+
+
+def test_template_zero_star_still_groups_by_star():
+    p = compile_task("var s star\nstream|from().groupBy(s)", "stream", template=True)
+    assert p.nodes[1].props["groupBy"] == [STAR]
+    assert p.vars["s"] == Var("star", None, "")
