@@ -113,3 +113,27 @@ stream
                 "values": [["1971-01-01T00:00:04Z", 3.0]],
             }
         ]
+
+
+async def test_deadman_goes_critical_after_an_interval_without_data():
+    script = "stream|from().measurement('cpu')|deadman(1.0, 10s)|httpOut('dead')"
+    clock = VirtualClock(T0)
+    async with open_taskmaster(clock) as tm:
+        await tm.start_task("d", compile_task(script, "stream"), [("db", "rp")])
+        await settle()
+        await tm.write("db", "rp", "n", body(*[(f"cpu v={i}", i) for i in range(5)]))
+        await settle()
+        clock.advance_to(T0 + 10 * S)
+        await settle()
+        stats = tm.task_info("d")["stats"]
+        assert stats["alert5"]["crits_triggered"] == 0
+        await tm.write("db", "rp", "n", body(("cpu v=9", 12)))
+        await settle()
+        clock.advance_to(T0 + 20 * S)  # one point in the interval: 1 <= 1.0 is still dead
+        await settle()
+        clock.advance_to(T0 + 30 * S)
+        await settle()
+        stats = tm.task_info("d")["stats"]
+        assert stats["stats2"]["emitted"] == 3
+        assert stats["alert5"]["crits_triggered"] == 2  # rate 1 at 20s, then 0 at 30s
+        assert tm.http_out("d", "dead")["series"][0]["values"] == [["1971-01-01T00:00:30Z", 0.0]]
