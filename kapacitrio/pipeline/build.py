@@ -35,7 +35,12 @@ class DeadmanConfig:
 
 @dataclass(frozen=True, slots=True)
 class UDFInfo:
-    """What a configured UDF declares: its edge types and its options' Go types."""
+    """What a configured UDF declares (from its info response).
+
+    `wants`/`provides` are `stream`/`batch`; `options` maps each option name to the Go types of
+    its arguments (`float64`, `int64`, `string`, `bool`, `time.Duration`; a last `...T` is
+    variadic). Each option call appends its argument list to `props[option]`.
+    """
 
     wants: str
     provides: str
