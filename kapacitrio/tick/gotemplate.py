@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as _json
 import math
 import re
 import time as _time
@@ -219,9 +220,68 @@ def go_type(v: Any) -> str:
 
 def go_json(v: Any) -> str:
     """Encode like Go's encoding/json: compact, maps by sorted key, HTML-safe escapes."""
+    fast = _plain(v)
+    if fast is not _SLOW:
+        text = _json.dumps(fast, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        for c, esc in _GO_ESCAPES:
+            if c in text:
+                text = text.replace(c, esc)
+        return text
     out: list[str] = []
     _json_into(v, out)
     return "".join(out)
+
+
+class _Slow:
+    pass
+
+
+_SLOW = _Slow()
+_GO_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+
+
+def _plain(v: Any) -> Any:
+    """The value as plain JSON-able Python when the stdlib encoder gives Go's text, else _SLOW."""
+    t = type(v)
+    if t is str:
+        return _SLOW if ("\b" in v or "\f" in v) else v
+    if t is int or t is bool or v is None:
+        return v
+    if t is float:
+        a = abs(v)
+        if a == 0 or 1e-4 <= a < 1e16:
+            return int(v) if v.is_integer() else v
+        return _SLOW
+    if v is NO_VALUE:
+        return None
+    if t is GoTime:
+        return go_rfc3339(v)
+    if isinstance(v, dict):
+        out = {}
+        for k in v if t is GoStruct else sorted(v):
+            x = v[k]
+            tx = type(x)
+            if tx is str:
+                if "\b" in x or "\f" in x:
+                    return _SLOW
+            elif not (tx is int or tx is bool):
+                x = _plain(x)
+                if x is _SLOW:
+                    return _SLOW
+            out[k] = x
+        return out
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, list | tuple):
+        items = [_plain(x) for x in v]
+        return _SLOW if any(x is _SLOW for x in items) else items
+    return _SLOW
 
 
 _JSON_ESC = {
@@ -316,7 +376,13 @@ _HTML_RE = re.compile("[\0\"&'+<>]")
 
 def html_escape(s: str) -> str:
     """html/template's escaping of text in an HTML text context."""
-    return _HTML_RE.sub(lambda m: _HTML_ESC[m.group(0)], s)
+    if _HTML_RE.search(s) is None:
+        return s
+    s = s.replace("&", "&amp;")
+    for c, esc in _HTML_ESC.items():
+        if c != "&" and c in s:
+            s = s.replace(c, esc)
+    return s
 
 
 def _text_html_escape(s: str) -> str:

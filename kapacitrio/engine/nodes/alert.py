@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import trio
@@ -77,6 +78,14 @@ class AlertOptions:
         self.augment_fields = bool(
             self.level_field or self.id_field or self.message_field or self.duration_field
         )
+
+
+_PER_POINT = re.compile(r"Tags|ServerInfo|\$|\b(?:range|with|json|jsonCompact)\b|\.\s*[}|)]|\s\.\s")
+
+
+def _id_depends_on_group_only(text: str) -> bool:
+    """True when an ID template cannot read anything but .Name, .Group and .TaskName."""
+    return _PER_POINT.search(text) is None
 
 
 def _flapping(props: dict[str, Any]) -> tuple[bool, float, float]:
@@ -199,6 +208,10 @@ class AlertNode(NodeRuntime):
         except (TemplateError, TickError) as exc:
             raise NodeError(str(exc)) from None
         self.groups: dict[str, _GroupState] = {}
+        # IDs that depend only on the measurement and group are rendered once per group.
+        self._id_cache: dict[tuple[str, str], str] | None = (
+            {} if _id_depends_on_group_only(self.opts.id_tmpl.text) else None
+        )
         self.service = getattr(ctx.services, "alerts", None) if ctx.services is not None else None
         self.anon_topic = ""
         self._runners: list[Any] = []
@@ -303,11 +316,22 @@ class AlertNode(NodeRuntime):
         )
 
     def _render_id(self, name: str, group: str, tags: dict) -> str | None:
+        cache = self._id_cache
+        if cache is not None:
+            key = (name, group)
+            event_id = cache.get(key)
+            if event_id is not None:
+                return event_id
         try:
-            return self.opts.id_tmpl.render(self._id_data(name, group, tags))
+            event_id = self.opts.id_tmpl.render(self._id_data(name, group, tags))
         except TickError as exc:
             self.error(str(exc))
             return None
+        if cache is not None:
+            if len(cache) > 100_000:
+                cache.clear()
+            cache[(name, group)] = event_id
+        return event_id
 
     def _state(self, group: str, event_id: str, t: int) -> _GroupState:
         st = self.groups.get(group)
