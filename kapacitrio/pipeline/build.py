@@ -322,7 +322,18 @@ class _Builder:
     # -- chains --------------------------------------------------------------------------------
 
     def chain(self, node: ast.ChainNode) -> Any:
-        obj = self.value(node.left)
+        """A chain, evaluated left to right without recursing once per step."""
+        steps: list[ast.ChainNode] = []
+        cur: ast.Node = node
+        while isinstance(cur, ast.ChainNode):
+            steps.append(cur)
+            cur = cur.left
+        obj = self.value(cur)
+        for step in reversed(steps):
+            obj = self.chain_step(step, obj)
+        return obj
+
+    def chain_step(self, node: ast.ChainNode, obj: Any) -> Any:
         if node.args is None:
             return self.read_property(node, obj)
         args = [self.value(a) for a in node.args]
@@ -618,19 +629,24 @@ def compile_task(
 
 
 def walk(pipeline: Pipeline) -> list[NodeSpec]:
-    """The nodes in Kapacitor's walk order (parents before children; used by DOT and start-up)."""
+    """The nodes in Kapacitor's walk order (parents before children; used by DOT and start-up):
+    a depth-first post-order from each source, sources taken last first, then reversed."""
     out: list[NodeSpec] = []
     seen: set[int] = set()
-
-    def visit(n: NodeSpec) -> None:
-        if id(n) in seen:
-            return
-        seen.add(id(n))
-        for c in n.children:
-            visit(c)
-        out.append(n)
-
     for src in reversed(pipeline.sources):
-        visit(src)
+        if id(src) in seen:
+            continue
+        seen.add(id(src))
+        stack: list[tuple[NodeSpec, int]] = [(src, 0)]
+        while stack:
+            n, i = stack.pop()
+            if i < len(n.children):
+                stack.append((n, i + 1))
+                child = n.children[i]
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, 0))
+            else:
+                out.append(n)
     out.reverse()
     return out

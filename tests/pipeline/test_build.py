@@ -547,3 +547,8 @@ def test_template_zero_star_still_groups_by_star():
     p = compile_task("var s star\nstream|from().groupBy(s)", "stream", template=True)
     assert p.nodes[1].props["groupBy"] == [STAR]
     assert p.vars["s"] == Var("star", None, "")
+
+
+def test_long_chains_do_not_exhaust_the_stack():
+    p = compile_task("stream|from()" + "|where(lambda: TRUE)" * 2500, "stream")
+    assert len(p.nodes) == 2502 and p.nodes[-1].name == "where2501"
