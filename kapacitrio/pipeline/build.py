@@ -608,7 +608,10 @@ def build_pipeline(
     if task_type not in (STREAM, BATCH):
         raise TickError(f"source edge type must be either Stream or Batch not {task_type}")
     builder = _Builder(task_type, vars, template, deadman or DeadmanConfig(), udfs or {})
-    return builder.run(program)
+    try:
+        return builder.run(program)
+    except RecursionError:
+        raise TickError("script is too deeply nested to evaluate") from None
 
 
 def compile_task(
@@ -623,9 +626,11 @@ def compile_task(
     """Parse and evaluate a script."""
     from kapacitrio.tick.parser import parse
 
-    return build_pipeline(
-        parse(script), task_type, vars, template=template, deadman=deadman, udfs=udfs
-    )
+    try:
+        program = parse(script)
+    except RecursionError:
+        raise TickError("script is too deeply nested to evaluate") from None
+    return build_pipeline(program, task_type, vars, template=template, deadman=deadman, udfs=udfs)
 
 
 def walk(pipeline: Pipeline) -> list[NodeSpec]:

@@ -552,3 +552,8 @@ def test_template_zero_star_still_groups_by_star():
 def test_long_chains_do_not_exhaust_the_stack():
     p = compile_task("stream|from()" + "|where(lambda: TRUE)" * 2500, "stream")
     assert len(p.nodes) == 2502 and p.nodes[-1].name == "where2501"
+
+
+def test_absurd_nesting_is_an_error_not_a_crash():
+    deep = " AND ".join(['"a" > 1'] * 3000)
+    assert err(f"stream|from()|where(lambda: {deep})") == "script is too deeply nested to evaluate"
