@@ -1,0 +1,144 @@
+"""End-to-end: handlers configured from config sections (smtp with aiosmtpd, slack, mqtt with mosquitto)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_alerts_api import Receiver, define, write
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(fn, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not fn():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_email_and_slack_from_config(server_factory):
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    slack = Receiver()
+    try:
+        config = (
+            f'[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = {smtp.port}\n'
+            'from = "kapacitor@example.com"\n\n'
+            f'[[slack]]\nenabled = true\ndefault = true\nurl = "{slack.url}/slack"\n'
+            'channel = "#alerts"\nglobal = true\n'
+        )
+        server = server_factory(config=config)
+        c = server.client
+        script = """
+stream
+    |from().measurement('cpu')
+    |alert()
+        .crit(lambda: "value" > 90)
+        .message('{{ .ID }} is {{ .Level }} value={{ index .Fields "value" }}')
+        .details('<b>{{ .Level }}</b>')
+        .email('ops@example.com')
+"""
+        define(c, "mail", script)
+        write(c, "cpu value=95 1\n")
+        assert wait_until(lambda: sink.messages)
+        env = sink.messages[0]
+        assert env.mail_from == "kapacitor@example.com"
+        assert env.rcpt_tos == ["ops@example.com"]
+        msg = message_from_bytes(env.content)
+        assert msg["Subject"] == "cpu:nil is CRITICAL value=95"
+        assert "<b>CRITICAL</b>" in msg.get_payload(decode=True).decode()
+        # slack is global: the task gets a slack handler without asking for one
+        bodies = slack.wait(1)
+        assert bodies[0]["channel"] == "#alerts"
+        assert bodies[0]["attachments"][0]["text"] == "cpu:nil is CRITICAL value=95"
+    finally:
+        smtp.stop()
+        slack.httpd.shutdown()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path):
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(exe).exists():
+        pytest.skip("mosquitto is not installed")
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen(
+        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def up() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    assert wait_until(up)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_mqtt_topic_handler_from_api(server_factory, mosquitto):
+    import paho.mqtt.client as paho
+
+    server = server_factory(
+        config=f'[[mqtt]]\nenabled = true\nname = "local"\ndefault = true\nurl = "tcp://127.0.0.1:{mosquitto}"\n'
+    )
+    c = server.client
+    got: list = []
+    ready = threading.Event()
+    sub = paho.Client(paho.CallbackAPIVersion.VERSION2)
+    sub.on_connect = lambda cl, u, f, rc, p=None: cl.subscribe("alerts/#", qos=1)
+    sub.on_subscribe = lambda *a: ready.set()
+    sub.on_message = lambda cl, u, m: got.append((m.topic, m.payload))
+    sub.connect("127.0.0.1", mosquitto)
+    sub.loop_start()
+    try:
+        assert ready.wait(10)
+        r = c.post(
+            "/kapacitor/v1/alerts/topics/mq/handlers",
+            json={"id": "m", "kind": "mqtt", "options": {"topic": "alerts/cpu", "qos": 1}},
+        )
+        assert r.status_code == 200, r.text
+        define(
+            c,
+            "mq_task",
+            "stream|from().measurement('cpu')|alert().warn(lambda: \"value\" > 50).topic('mq')",
+        )
+        write(c, "cpu value=60 1\n")
+        assert wait_until(lambda: got)
+        assert got[0] == ("alerts/cpu", b"cpu:nil is WARNING")
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
