@@ -342,3 +342,92 @@ async def test_snmptrap_over_udp(service, sections):
 async def test_invalid_handler_options(service, method, args, props, message):
     with pytest.raises(HandlerOptionError, match=message):
         service.build_inline(method, args, props)
+
+
+async def test_pagerduty_v1(service, sections, receiver):
+    from kapacitrio.alerting.handlers.pagerduty import PagerDutyConfig
+
+    sections["pagerduty"] = PagerDutyConfig(
+        enabled=True, service_key="sk", url=f"{receiver.url}/pd1"
+    )
+    runner = await send(
+        service,
+        "pagerDuty",
+        {},
+        make_event(levels.CRITICAL),
+        make_event(levels.INFO),
+        make_event(levels.OK),
+    )
+    trigger, resolve = (r.json() for r in receiver.requests)
+    assert (trigger["service_key"], trigger["event_type"], trigger["incident_key"]) == (
+        "sk",
+        "trigger",
+        "cpu:nil",
+    )
+    assert trigger["details"]["level"] == "CRITICAL"
+    assert resolve["event_type"] == "resolve"
+    assert runner.stats["errors"] == 1  # INFO is refused
+
+
+async def test_opsgenie_v1(service, sections, receiver):
+    from kapacitrio.alerting.handlers.opsgenie import OpsGenieConfig
+
+    sections["opsgenie"] = OpsGenieConfig(
+        enabled=True, api_key="k", url=f"{receiver.url}/alert", recovery_url=f"{receiver.url}/note"
+    )
+    await send(
+        service, "opsGenie", {"teams": ["t"]}, make_event(levels.WARNING), make_event(levels.OK)
+    )
+    create, note = receiver.requests
+    assert create.path == "/alert" and create.json()["teams"] == ["t"]
+    assert note.path == "/note" and note.json() == {
+        "apiKey": "k",
+        "alias": "cpu:nil",
+        "note": "cpu:nil is OK",
+    }
+
+
+async def test_talk_hipchat_zenoss(service, sections, receiver):
+    from kapacitrio.alerting.handlers.hipchat import HipChatConfig
+    from kapacitrio.alerting.handlers.talk import TalkConfig
+    from kapacitrio.alerting.handlers.zenoss import ZenossConfig
+
+    sections["talk"] = TalkConfig(enabled=True, url=f"{receiver.url}/talk")
+    sections["hipchat"] = HipChatConfig(
+        enabled=True, url=f"{receiver.url}/hc", room="ops", token="t"
+    )
+    sections["zenoss"] = ZenossConfig(
+        enabled=True, url=f"{receiver.url}/zen", username="u", password="p"
+    )
+    await send(service, "talk", {}, make_event(levels.WARNING))
+    await send(service, "hipChat", {}, make_event(levels.WARNING))
+    await send(
+        service, "zenoss", {"component": "{{ .Name }}"}, make_event(levels.OK, tags={"host": "h"})
+    )
+    talk, hc, zen = receiver.requests
+    assert talk.json() == {
+        "title": "cpu:nil",
+        "text": "cpu:nil is WARNING",
+        "authorName": "Kapacitor",
+    }
+    assert hc.path == "/hc/ops/notification?auth_token=t"
+    assert hc.json() == {
+        "from": "kapacitor",
+        "message": "cpu:nil is WARNING",
+        "color": "yellow",
+        "notify": True,
+    }
+    body = zen.json()
+    assert (body["action"], body["method"], body["type"], body["tid"]) == (
+        "EventsRouter",
+        "add_event",
+        "rpc",
+        1,
+    )
+    (record,) = body["data"]
+    assert (record["device"], record["component"], record["severity"]) == ("h", "cpu", "Clear")
+
+
+async def test_kafka_is_accepted_but_fails_clearly(service):
+    runner = await send(service, "kafka", {"kafkaTopic": "t"}, make_event())
+    assert runner.stats["errors"] == 1

@@ -82,6 +82,12 @@ MODULES = (
     "servicenow",
     "bigpanda",
     "snmptrap",
+    "pagerduty",
+    "opsgenie",
+    "talk",
+    "hipchat",
+    "zenoss",
+    "kafka",
     "kkok",
 )
 
