@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+from pathlib import Path
 
 import trio
 
@@ -17,6 +19,8 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("-config", "--config", dest="config", default=None, help="TOML config file")
     p.add_argument("-hostname", "--hostname", dest="hostname", default=None)
     p.add_argument("-log-level", "--log-level", dest="log_level", default=None)
+    p.add_argument("-log-file", "--log-file", dest="log_file", default=None)
+    p.add_argument("-pidfile", "--pidfile", dest="pidfile", default=None, help="write the pid here")
     p.set_defaults(run=run)
 
 
@@ -54,12 +58,18 @@ def run(args: argparse.Namespace) -> int:
         cfg.hostname = args.hostname
     level = args.log_level or cfg.get("logging").level
     try:
-        logs.configure(level, stream=_log_stream(cfg.get("logging").file))
+        logs.configure(level, stream=_log_stream(args.log_file or cfg.get("logging").file))
     except (ValueError, OSError) as exc:
         print(f"kapacitrio: {exc}", file=sys.stderr)
         return 1
     logs.bridge_stdlib()
-    trio.run(_main, cfg)
+    if args.pidfile:
+        Path(args.pidfile).write_text(f"{os.getpid()}\n")
+    try:
+        trio.run(_main, cfg)
+    finally:
+        if args.pidfile:
+            Path(args.pidfile).unlink(missing_ok=True)
     return 0
 
 

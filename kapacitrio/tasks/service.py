@@ -52,9 +52,25 @@ TEMPLATE_EXTRA_FIELDS = ["vars"]
 _log = get_logger("task_store")
 
 
+#: Longest id accepted (Kapacitor sets none; a bound keeps keys and URLs sane).
+MAX_ID_LENGTH = 255
+
+
+def check_id(what: str, text: str) -> None:
+    """Raise `Invalid` with Kapacitor's message unless `text` is a valid task/template id."""
+    if len(text) > MAX_ID_LENGTH:
+        raise Invalid(f"{what} ID must be at most {MAX_ID_LENGTH} characters long")
+    if not valid_id(text):
+        raise Invalid(
+            f"{what} ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(text)}"
+        )
+
+
 def valid_id(text: str) -> bool:
     """Kapacitor's id rule `^[-\\._\\p{L}0-9]+$`: letters (any script), ASCII digits, `-`, `.`, `_`."""
-    return bool(text) and all(c.isalpha() or c in "-._" or "0" <= c <= "9" for c in text)
+    return 0 < len(text) <= MAX_ID_LENGTH and all(
+        c.isalpha() or c in "-._" or "0" <= c <= "9" for c in text
+    )
 
 
 def now_text() -> str:
@@ -471,10 +487,7 @@ class TaskService:
 
     async def _new_task_doc(self, opts: dict[str, Any]) -> tuple[dict[str, Any], Pipeline]:
         task_id = _opt_str(opts, "id") or str(uuid.uuid4())
-        if not valid_id(task_id):
-            raise Invalid(
-                f"task ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(task_id)}"
-            )
+        check_id("task", task_id)
         if await self.store.get(TASKS, task_id) is not None:
             raise Invalid(f"task {task_id} already exists")
         template_id = _opt_str(opts, "template-id")
@@ -525,10 +538,7 @@ class TaskService:
             updated = copy.deepcopy(original)
             new_id = _opt_str(opts, "id")
             if new_id and new_id != task_id:
-                if not valid_id(new_id):
-                    raise Invalid(
-                        f"task ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(new_id)}"
-                    )
+                check_id("task", new_id)
                 if await self.store.get(TASKS, new_id) is not None:
                     raise Invalid(f"task {new_id} already exists")
                 updated["id"] = new_id
@@ -682,11 +692,7 @@ class TaskService:
     async def create_template(self, opts: dict[str, Any]) -> dict[str, Any]:
         async with self._lock:
             template_id = _opt_str(opts, "id") or str(uuid.uuid4())
-            if not valid_id(template_id):
-                raise Invalid(
-                    "template ID must contain only letters, numbers, '-', '.' and '_'. "
-                    + go_quote(template_id)
-                )
+            check_id("template", template_id)
             if await self.store.get(TEMPLATES, template_id) is not None:
                 raise Invalid(f"template {template_id} already exists")
             typ = _opt_type(opts)
@@ -717,11 +723,7 @@ class TaskService:
             updated = copy.deepcopy(original)
             new_id = _opt_str(opts, "id")
             if new_id and new_id != template_id:
-                if not valid_id(new_id):
-                    raise Invalid(
-                        "template ID must contain only letters, numbers, '-', '.' and '_'. "
-                        + go_quote(new_id)
-                    )
+                check_id("template", new_id)
                 if await self.store.get(TEMPLATES, new_id) is not None:
                     raise Invalid(f"template {new_id} already exists")
                 updated["id"] = new_id

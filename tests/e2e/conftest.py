@@ -11,7 +11,7 @@ Fixtures
     Build more servers, or ones with extra settings:
     `server_factory(env={"KAPACITOR_SMTP_ENABLED": "true"}, config="[smtp]\\nport = 2525\\n")`
     returns a started `ServerProcess`; `start=False` returns it unstarted. `config` is TOML text
-    written to a file and passed with `-config`. Every server made is stopped at the end of the test.
+    written to a file and passed with `-config`; `args` are extra `serve` arguments. Every server made is stopped at the end of the test.
 
 The server binds `127.0.0.1:0`; the fixture reads the chosen port from its `listening` log line and
 keeps that port across `restart()`, so URLs stay valid. The data dir is kept across restarts (that is
@@ -52,6 +52,7 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         config: str | None = None,
         bind_host: str = "127.0.0.1",
+        args: list[str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.data_dir = workdir / "data"
@@ -61,6 +62,7 @@ class ServerProcess:
             self.config_path = workdir / "kapacitrio.toml"
             self.config_path.write_text(config)
         self.bind_host = bind_host
+        self.args = list(args or [])
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_path = workdir / "server.log"
@@ -108,6 +110,7 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "kapacitrio", "serve"]
         if self.config_path is not None:
             cmd += ["-config", str(self.config_path)]
+        cmd += self.args
         self._log_offset = self._log_path.stat().st_size if self._log_path.exists() else 0
         log = open(self._log_path, "ab")  # noqa: SIM115 - the child holds it
         try:
@@ -183,11 +186,14 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     made: list[ServerProcess] = []
 
     def make(
-        env: dict[str, str] | None = None, config: str | None = None, start: bool = True
+        env: dict[str, str] | None = None,
+        config: str | None = None,
+        start: bool = True,
+        args: list[str] | None = None,
     ) -> ServerProcess:
         workdir = tmp_path / f"server{len(made)}"
         workdir.mkdir()
-        srv = ServerProcess(workdir, env=env, config=config)
+        srv = ServerProcess(workdir, env=env, config=config, args=args)
         made.append(srv)
         return srv.start() if start else srv
 

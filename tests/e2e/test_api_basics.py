@@ -157,11 +157,28 @@ def test_sigint_and_sigterm_stop_cleanly(server):
     assert server.logs().count("kapacitrio stopped") == 2
 
 
-def test_config_file_and_env_override(server_factory):
+def test_config_file_env_override_and_flags(server_factory, tmp_path):
+    pidfile = tmp_path / "k.pid"
     srv = server_factory(
-        config='hostname = "from-file"\n[http]\nlog-enabled = false\n',
+        config='hostname = "from-file"\n[http]\nlog-enabled = false\n[logging]\nlevel = "warn"\n',
         env={"KAPACITOR_HOSTNAME": "from-env"},
+        args=["-pidfile", str(pidfile), "-log-level", "info"],
     )
     dv = srv.client.get("/kapacitor/v1/debug/vars").json()
     assert dv["host"] == "from-env"
+    assert int(pidfile.read_text()) == srv.proc.pid == dv["pid"]
     assert "http request" not in srv.logs()
+    assert "msg=listening" in srv.logs()  # -log-level info beats the file's warn
+    srv.stop()
+    assert not pidfile.exists()
+
+
+def test_bad_config_exits_with_an_error(server_factory):
+    srv = server_factory(config="[http]\nmax-body-size = 'big'\n", start=False)
+    try:
+        srv.start(timeout=20)
+    except RuntimeError as exc:
+        assert "invalid value 'big'" in str(exc)
+    else:
+        raise AssertionError("server started with a bad config")
+    assert srv.proc.returncode == 1

@@ -55,6 +55,14 @@ def tvars(m: str) -> dict:
 def test_id_rule():
     assert valid_id("a-b.c_d9") and valid_id("日本") and valid_id("ÄÖ")
     assert not valid_id("") and not valid_id("a b") and not valid_id("a/b") and not valid_id("٣")
+    assert valid_id("x" * 255) and not valid_id("x" * 256)
+
+
+async def test_overlong_id_is_rejected(env):
+    with pytest.raises(Invalid, match="at most 255 characters"):
+        await env.tasks.create_task(
+            {"id": "x" * 300, "type": "stream", "dbrps": DBRPS, "script": "stream|from()"}
+        )
 
 
 async def test_failed_start_on_create_stores_nothing(env):
