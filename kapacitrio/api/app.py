@@ -115,14 +115,16 @@ def _install_hooks(app: QuartTrio, server: Services) -> None:
             took = "" if start is None else f"{(time.perf_counter() - start) * 1000:.3f}ms"
             _log.info(
                 "http request",
-                host=request.remote_addr or "",
-                method=request.method,
-                uri=request.full_path.rstrip("?"),
-                protocol=request.http_version,
-                status=response.status_code,
-                referer=request.referrer or "-",
-                user_agent=request.user_agent.string or "-",
-                request_id=rid,
-                duration=took,
+                **{
+                    "host": request.remote_addr or "",
+                    "method": request.method,
+                    "uri": request.full_path.rstrip("?"),
+                    "protocol": f"HTTP/{request.http_version}",
+                    "status": response.status_code,
+                    "referer": request.referrer or "-",
+                    "user-agent": request.user_agent.string or "-",
+                    "request-id": rid,
+                    "duration": took,
+                },
             )
         return response
