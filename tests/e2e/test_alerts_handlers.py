@@ -142,3 +142,29 @@ def test_mqtt_topic_handler_from_api(server_factory, mosquitto):
     finally:
         sub.loop_stop()
         sub.disconnect()
+
+
+def test_service_tests_api(server_factory):
+    slack = Receiver()
+    try:
+        server = server_factory(config=f'[[slack]]\nenabled = true\nurl = "{slack.url}/s"\n')
+        c = server.client
+        listed = c.get("/kapacitor/v1/service-tests").json()
+        names = [s["name"] for s in listed["services"]]
+        assert {"slack", "smtp", "pagerduty2", "mqtt", "httppost"} <= set(names)
+        only = c.get("/kapacitor/v1/service-tests", params={"pattern": "sl*"}).json()["services"]
+        assert [s["name"] for s in only] == ["slack"]
+        assert only[0]["options"]["message"] == "test slack message"
+        r = c.post(
+            "/kapacitor/v1/service-tests/slack",
+            json={"message": "hello", "channel": "#t", "level": "OK"},
+        )
+        assert r.json() == {"success": True, "message": ""}
+        body = slack.wait(1)[0]
+        assert (body["channel"], body["attachments"][0]["text"]) == ("#t", "hello")
+        assert body["attachments"][0]["color"] == "good"
+        r = c.post("/kapacitor/v1/service-tests/pagerduty2", json={})
+        assert r.json() == {"success": False, "message": "pagerduty2 service is not enabled"}
+        assert c.post("/kapacitor/v1/service-tests/nope", json={}).status_code == 404
+    finally:
+        slack.httpd.shutdown()
