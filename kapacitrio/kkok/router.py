@@ -91,6 +91,9 @@ class Router:
     async def load(self) -> None:
         """Restore dynamic filters, routes, static filters' state and the pending pool."""
         for doc in await self.store.list(kinds.FILTERS):
+            if self._static(doc.get("id")) is not None:
+                log.warning("stored filter shadowed by a static one", filter=doc.get("id"))
+                continue
             try:
                 flt = make_filter(doc["id"], doc["params"], self.filter_env, dynamic=True)
             except (KkokError, KeyError, TypeError) as exc:

@@ -261,3 +261,14 @@ async def test_live_settings_change_token_and_intervals(clock, autojump_clock):
         assert r.rounds == 1
         nursery.cancel_scope.cancel()
     assert (r.pool.initial_interval, r.pool.max_interval) == (10, 20)
+
+
+async def test_static_filter_wins_over_a_stored_one_with_its_id(clock):
+    store = MemoryStore()
+    r1 = Router(clock=clock, store=store)
+    await r1.put_filter("x", {"type": "discard"})
+    r2 = Router(clock=clock, store=store)
+    r2.add_static_filter({"id": "x", "type": "route", "routes": ["r"]})
+    await r2.load()
+    assert await r2.filter_ids() == ["x"]
+    assert (await r2.get_filter("x")).type_name == "route"
