@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import trio
 from quart import Blueprint, websocket
 
 from kapacitrio.api.app import services
@@ -21,13 +22,25 @@ async def _stream(topic: str | None) -> None:
     await websocket.accept()
     recv = alerts.subscribe(topic)
     try:
-        async with recv:
-            async for msg in recv:
-                await websocket.send(json.dumps(msg, separators=(",", ":"), ensure_ascii=False))
-        # The channel closed: this subscriber fell too far behind.
-        await websocket.close(1008, "feed subscriber too slow")
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_until_client_leaves, nursery.cancel_scope)
+            async with recv:
+                async for msg in recv:
+                    await websocket.send(json.dumps(msg, separators=(",", ":"), ensure_ascii=False))
+            # The channel closed: this subscriber fell too far behind.
+            await websocket.close(1008, "feed subscriber too slow")
+            nursery.cancel_scope.cancel()
     finally:
         alerts.unsubscribe(recv)
+
+
+async def _until_client_leaves(scope: trio.CancelScope) -> None:
+    """Read (and ignore) what the client sends; when it goes away, stop streaming to it."""
+    try:
+        while True:
+            await websocket.receive()
+    finally:
+        scope.cancel()
 
 
 @bp.websocket("/alerts/topics/feed")

@@ -69,3 +69,25 @@ async def test_topic_feed_streams_current_then_new_events(server):
                 ("a", "OK"),
                 ("b", "OK"),
             ]
+
+
+async def test_feed_of_unknown_topic_waits_and_disconnect_is_clean(server):
+    ws_base = server.preview.replace("http://", "ws://")
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        await define(c, "feed_c", "later")
+        async with open_websocket_url(f"{ws_base}/alerts/topics/later/feed") as ws:
+            await write(c, "cpu,host=y value=99 1\n")
+            with trio.fail_after(10):
+                msg = json.loads(await ws.get_message())
+            assert (msg["topic"], msg["id"], msg["state"]["level"]) == (
+                "later",
+                "cpu:host=y",
+                "CRITICAL",
+            )
+        # the server keeps serving after the client left
+        await write(c, "cpu,host=y value=1 2\n")
+        r = await c.get("/kapacitor/v1/alerts/topics/later/events/cpu:host=y")
+        with trio.fail_after(10):
+            while r.json()["state"]["level"] != "OK":
+                await trio.sleep(0.02)
+                r = await c.get("/kapacitor/v1/alerts/topics/later/events/cpu:host=y")
