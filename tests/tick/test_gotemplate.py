@@ -172,3 +172,32 @@ def test_render_is_fast_enough():
     for _ in range(2000):
         t.render(d)
     assert (time.perf_counter() - start) / 2000 < 100e-6
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("{{ .Time.Unix }}", "31536010"),
+        ("{{ .Time.UnixNano }}", "31536010000000000"),
+        ('{{ .Time.Format "2006-01-02T15:04:05Z07:00" }}', "1971-01-01T00:00:10Z"),
+        ('{{ .Time.Format "Mon Jan _2 3:04:05PM 2006 MST" }}', "Fri Jan  1 12:00:10AM 1971 UTC"),
+        ('{{ .Time.Format "02/01/06 15h04" }}', "01/01/71 00h00"),
+        ("{{ .Time.Year }}-{{ .Time.Month }}-{{ .Time.Day }}", "1971-January-1"),
+        ("{{ .Duration.Seconds }} {{ .Duration.Minutes }}", "90 1.5"),
+        ('{{ .Duration.Hours | printf "%.3f" }}', "0.025"),
+        ('{{ "2006" | .Time.Format }}', "1971"),
+    ],
+)
+def test_time_and_duration_methods(text, want):
+    assert render(text) == want
+
+
+def test_fractional_second_layouts():
+    t = Template('{{ .Time.Format "05.000|05.999|05.000000" }}')
+    assert t.render({"Time": GoTime(T0 + 120_000_000)}) == "10.120|10.12|10.120000"
+    assert t.render({"Time": GoTime(T0)}) == "10.000|10|10.000000"
+
+
+def test_arguments_to_a_plain_field_are_an_error():
+    with pytest.raises(TemplateError, match="can't give argument to non-function"):
+        render('{{ .Name "x" }}')
