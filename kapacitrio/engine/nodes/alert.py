@@ -215,6 +215,7 @@ class AlertNode(NodeRuntime):
         self.service = getattr(ctx.services, "alerts", None) if ctx.services is not None else None
         self.anon_topic = ""
         self._runners: list[Any] = []
+        self._handlers: list[Any] = []
         self._inhibitors: list[Inhibitor] = []
         self.server_info = GoStruct(
             {
@@ -252,10 +253,16 @@ class AlertNode(NodeRuntime):
                 self.opts.state_changes_only = True
         if handlers:
             self.anon_topic = self.service.anonymous_topic(self.ctx.task_id, self.spec.name)
-            self._runners = self.service.attach_task_handlers(self.anon_topic, handlers)
+        self._handlers = handlers
+
+    def _attach(self) -> None:
+        """Put the inline handlers on the anonymous topic (once, when the task runs)."""
+        if self._handlers and not self._runners and self.service is not None:
+            self._runners = self.service.attach_task_handlers(self.anon_topic, self._handlers)
 
     async def run_background(self) -> None:
         try:
+            self._attach()
             await trio.sleep_forever()
         finally:
             self.close()
@@ -267,6 +274,7 @@ class AlertNode(NodeRuntime):
         if self._runners:
             self.service.detach_task_handlers(self.anon_topic, self._runners)
             self._runners = []
+        self._handlers = []
         for inh in self._inhibitors:
             self.service.remove_inhibitor(inh)
         self._inhibitors = []
@@ -407,6 +415,8 @@ class AlertNode(NodeRuntime):
         self.stats[_STAT_BY_LEVEL[level]] += 1
         if self.service is None:
             return True
+        if self._handlers and not self._runners:
+            self._attach()
         if self.anon_topic and not self.service.handle_event(self.anon_topic, event):
             self.stats["events_dropped"] += 1
         if self.opts.topic and not self.service.handle_event(self.opts.topic, event):
