@@ -183,8 +183,11 @@ def configure(
 
 
 def get_logger(service: str, **context: Any) -> Any:
-    """A structured logger whose entries carry `service=<service>` and the given keys."""
-    return structlog.get_logger().bind(service=service, **context)
+    """A structured logger whose entries carry `service=<service>` and the given keys.
+
+    The logger stays lazy: it follows `configure` even when made at import time.
+    """
+    return structlog.get_logger(service=service, **context)
 
 
 class _StdlibBridge(logging.Handler):

@@ -6,15 +6,14 @@ Fixtures
     A running server (function scope) with its own temporary data dir. Use `server.url`
     (`http://127.0.0.1:PORT`), `server.api` (`.../kapacitor/v1`), `server.client` (an
     `httpx.Client` on `server.url`), `server.restart()`, `server.stop()`, `server.logs()`
-    (everything it wrote to stderr so far).
+    (everything it wrote to stderr so far), `server.run_logs()` (since the last start).
 `server_factory`
     Build more servers, or ones with extra settings:
     `server_factory(env={"KAPACITOR_SMTP_ENABLED": "true"}, config="[smtp]\\nport = 2525\\n")`
     returns a started `ServerProcess`; `start=False` returns it unstarted. `config` is TOML text
     written to a file and passed with `-config`; `args` are extra `serve` arguments. Every server made is stopped at the end of the test.
 
-The server binds `127.0.0.1:0`; the fixture reads the chosen port from its `listening` log line and
-keeps that port across `restart()`, so URLs stay valid. The data dir is kept across restarts (that is
+The fixture picks a free loopback port and keeps it across `restart()`, so URLs stay valid. The data dir is kept across restarts (that is
 what persistence tests need) and removed with the test's tmp_path. Every test in this directory is
 marked `e2e`.
 """
@@ -22,8 +21,8 @@ marked `e2e`.
 from __future__ import annotations
 
 import os
-import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-_LISTENING = re.compile(r"msg=listening .*addr=http://[^\s,]*:(\d+)")
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,6 +99,8 @@ class ServerProcess:
         """Start the process and wait until `/kapacitor/v1/ping` answers 204."""
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("server already running")
+        if not self.port:
+            self.port = free_port(self.bind_host)
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("KAPACITOR_", "KAPACITRIO_"))
         }
@@ -129,17 +135,12 @@ class ServerProcess:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.logs()}")
-            if self.port == 0:
-                m = _LISTENING.search(self._new_logs())
-                if m:
-                    self.port = int(m.group(1))
-            if self.port:
-                try:
-                    r = httpx.get(f"{self.api}/ping", timeout=2)
-                    if r.status_code == 204:
-                        return
-                except httpx.TransportError:
-                    pass
+            try:
+                r = httpx.get(f"{self.api}/ping", timeout=2)
+                if r.status_code == 204:
+                    return
+            except httpx.TransportError:
+                pass
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"server did not answer ping within {timeout}s:\n{self.logs()}")
@@ -177,7 +178,8 @@ class ServerProcess:
         except FileNotFoundError:
             return ""
 
-    def _new_logs(self) -> str:
+    def run_logs(self) -> str:
+        """What the current (latest) run of the process wrote."""
         return self.logs()[self._log_offset :]
 
 

@@ -182,3 +182,10 @@ def test_bad_config_exits_with_an_error(server_factory):
     else:
         raise AssertionError("server started with a bad config")
     assert srv.proc.returncode == 1
+
+
+def test_log_level_from_the_environment(server_factory):
+    srv = server_factory(env={"KAPACITOR_LOGGING_LEVEL": "warn"})
+    assert srv.client.get("/kapacitor/v1/nowhere").status_code == 404
+    srv.stop()
+    assert "lvl=info" not in srv.logs()

@@ -161,8 +161,9 @@ async def test_runtime_failure_is_kept_on_the_stored_task(env):
     task = env.taskmaster.tasks["x"]
     task.fail(task.nodes["from1"], "something broke")
     await task.finished.wait()
-    await trio.testing.wait_all_tasks_blocked()
-    stored = await env.store.get("tasks", "x")
+    with trio.fail_after(10):  # the watcher stores the error through the store's thread
+        while not (stored := await env.store.get("tasks", "x"))["error"]:
+            await trio.testing.wait_all_tasks_blocked()
     assert stored["error"] == "from1: something broke"
     view = await svc.get_task("x")
     assert view["executing"] is False and view["error"] == "from1: something broke"
