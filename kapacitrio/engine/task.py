@@ -13,7 +13,7 @@ from kapacitrio.engine.context import TaskContext
 from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 from kapacitrio.pipeline.spec import NodeSpec, Pipeline
-from kapacitrio.tick.errors import EvalError
+from kapacitrio.tick.errors import EvalError, TickError
 
 #: Chunks buffered per node input before a sender waits (backpressure).
 CHANNEL_CHUNKS = 64
@@ -65,8 +65,10 @@ def build_runtime(spec: NodeSpec, ctx: TaskContext) -> NodeRuntime:
         raise TaskStartError(f"unsupported node type {spec.kind!r}")
     try:
         return cls(spec, ctx)
-    except (NodeError, ValueError) as exc:
+    except (NodeError, TickError, ValueError) as exc:
         raise TaskStartError(str(exc)) from exc
+    except Exception as exc:  # a runtime that cannot be built must not take the server down
+        raise TaskStartError(f"{spec.name}: {type(exc).__name__}: {exc}") from exc
 
 
 class Task:
@@ -192,8 +194,14 @@ class Task:
         on_point, on_batch = rt.point, rt.batch
         perf = time.perf_counter_ns
         merge = len(node.spec.parents) > 1
+        forward_all = getattr(rt, "forward_all", False)
         async with node.recv:
             async for parent, chunk in node.recv:
+                if forward_all:
+                    node.collected += len(chunk)
+                    rt.out.extend(chunk)
+                    await self._flush(node)
+                    continue
                 if merge:
                     pairs = await _merged(parent, chunk, node.recv)
                 else:

@@ -12,13 +12,7 @@ from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
 from kapacitrio.engine.router import ANY, Router
 from kapacitrio.engine.task import Task, TaskStartError
-from kapacitrio.models.lineprotocol import (
-    iter_lines,
-    measurement_of,
-    parse_line,
-    precision_multiplier,
-    validate_line,
-)
+from kapacitrio.models.lineprotocol import parse_routed, precision_multiplier
 from kapacitrio.models.point import Batch
 from kapacitrio.pipeline.spec import STREAM, Pipeline
 
@@ -89,23 +83,24 @@ class TaskMaster:
         now = self.clock.now()
         default_time = now - now % mult
         by_meas, wild = self.router.table(db, rp)
+        runs = parse_routed(body, mult, default_time, db, rp, by_meas, wild)
+        if len(runs) == 1:  # the common case: every routed point goes to the same tasks
+            targets, points = runs[0]
+            for i, task in enumerate(targets):
+                await task.write_points(points if i == 0 else list(points))
+            return len(points)
         chunks: dict[Task, list[Any]] = {}
         routed = 0
-        for line in iter_lines(body):
-            targets = by_meas.get(measurement_of(line), wild)
-            if not targets:
-                validate_line(line)
-                continue
-            p = parse_line(line, mult, default_time, db, rp)
-            routed += 1
+        for targets, points in runs:
+            routed += len(points)
             for task in targets:
                 lst = chunks.get(task)
                 if lst is None:
-                    chunks[task] = [p]
+                    chunks[task] = list(points)
                 else:
-                    lst.append(p)
-        for task, points in chunks.items():
-            await task.write_points(points)
+                    lst.extend(points)
+        for task, pts in chunks.items():
+            await task.write_points(pts)
         return routed
 
     async def write_points(self, db: str, rp: str, points: list[Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from kapacitrio.models.point import FieldValue, Point
 
@@ -349,20 +350,125 @@ def _parse_time(ts: str, mult: int) -> int:
     return t
 
 
-_ESC = r"(?:\\.)"
-_VALID = re.compile(
-    rf"(?:[^,\s\\]|{_ESC})+"  # measurement
-    rf"(?:,(?:[^,=\s\\]|{_ESC})+=(?:[^,=\s\\]|{_ESC})+)*"  # tags
-    rf" (?:[^,=\s\\]|{_ESC})+="  # first field key
-    r'(?:"(?:[^"\\]|\\.)*"|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d{1,18}[iu]|[tT]|true|True|TRUE|[fF]|false|False|FALSE)'
-    rf"(?:,(?:[^,=\s\\]|{_ESC})+="
-    r'(?:"(?:[^"\\]|\\.)*"|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d{1,18}[iu]|[tT]|true|True|TRUE|[fF]|false|False|FALSE))*'
-    r"(?: [-+]?\d{1,18})?",
-    re.S,
+def validate_line(line: str, mult: int = 1) -> None:
+    """Check one line without keeping a point; raises `LineProtocolError` like `parse_line`."""
+    m = _ONE_LINE.fullmatch(line)
+    if m is None or (m.group(4) and not _INT_MIN <= int(m.group(4)) * mult <= _INT_MAX):
+        parse_line(line, mult)
+
+
+# -- whole-body fast path: one regex validates and splits every common line in C.
+# A line without escapes, quotes or unusual whitespace, whose values the regex fully checks: at
+# most 18 (int) / 19 (uint) digits, floats that cannot overflow. Anything else (including blank
+# and comment lines) falls back to the per-line parser, so results and error texts never differ.
+_P_NAME = r'[^\s,\\"#][^\s,\\"]*'
+_P_KEY = r'[^\s,=\\"]+'
+_P_VAL = (
+    r"(?:[-+]?[0-9]{1,18}i|\+?[0-9]{1,19}u"
+    r"|[-+]?(?:[0-9]{1,200}(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?"
+    r"|[tT]|true|True|TRUE|[fF]|false|False|FALSE)"
 )
+_P_FIELD = rf"{_P_KEY}={_P_VAL}"
+_P_LINE = (
+    rf"({_P_NAME})((?:,{_P_KEY}={_P_KEY})*) ({_P_FIELD}(?:,{_P_FIELD})*)(?: ([-+]?[0-9]{{1,19}}))?"
+)
+_BODY_LINES = re.compile(rf"^{_P_LINE}$", re.M)
+_ONE_LINE = re.compile(_P_LINE)
 
 
-def validate_line(line: str) -> None:
-    """Check one line without building a point; raises `LineProtocolError` like `parse_line`."""
-    if _VALID.fullmatch(line) is None:
-        parse_line(line)
+def _plain_fields(text: str) -> dict[str, FieldValue]:
+    """Fields of a line the fast regex accepted: every value is known to be valid."""
+    fields: dict[str, FieldValue] = {}
+    for kv in text.split(","):
+        k, _, v = kv.partition("=")
+        last = v[-1]
+        if last == "i" or last == "u":
+            fields[k] = int(v[:-1])
+        elif last in _DIGIT_OR_DOT:
+            fields[k] = float(v)
+        else:
+            fields[k] = _BOOLS[v]
+    return fields
+
+
+_DIGIT_OR_DOT = frozenset("0123456789.")
+
+
+def _scan(text: str) -> list[tuple[str, str, str, str]] | None:
+    """(name, ",tags", fields, timestamp) of every line when all are plain; None otherwise."""
+    found = _BODY_LINES.findall(text)
+    n = text.count("\n") + (0 if text.endswith("\n") else 1)
+    return found if len(found) == n else None
+
+
+def _lines_slow(text: str) -> list[tuple[str, str, str, str] | str]:
+    """Each line as regex groups when plain, else as the stripped line itself."""
+    out: list[tuple[str, str, str, str] | str] = []
+    for line in iter_lines(text):
+        m = _ONE_LINE.fullmatch(line)
+        out.append(m.groups("") if m is not None else line)  # type: ignore[arg-type]
+    return out
+
+
+def parse_routed(
+    body: bytes | str,
+    mult: int,
+    default_time: int,
+    db: str,
+    rp: str,
+    by_name: dict[str, Any],
+    default: Any,
+) -> list[tuple[Any, list[Point]]]:
+    """Validate a whole body, then build the points whose measurement has truthy targets.
+
+    Targets are `by_name.get(name, default)`. Returns runs of consecutive routed points that share
+    one targets object, in body order: `[(targets, points), ...]`. Raises `LineProtocolError`
+    (for the first bad line) before anything is returned.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    items: list[Any] | None = _scan(text)
+    if items is None:
+        items = _lines_slow(text)
+    runs: list[tuple[Any, list[Point]]] = []
+    cur_targets: Any = None
+    cur: list[Point] = []
+    tmin, tmax = -(-_INT_MIN // mult), _INT_MAX // mult
+    get = by_name.get
+    tag_cache: dict[str, dict[str, str]] = {}  # points of one body share equal tag dicts
+    for item in items:
+        if type(item) is str:  # a line for the careful parser
+            targets = get(measurement_of(item), default)
+            p = parse_line(item, mult, default_time, db, rp)  # validates every line
+            if not targets:
+                continue
+        else:
+            name, tagtext, ftext, ts = item
+            if ts:
+                t = int(ts)
+                if t > tmax or t < tmin:
+                    parse_line(_join(item), mult, default_time, db, rp)  # raises its error
+                t *= mult
+            else:
+                t = default_time
+            targets = get(name, default)
+            if not targets:
+                continue
+            if tagtext:
+                tags = tag_cache.get(tagtext)
+                if tags is None:
+                    tags = tag_cache[tagtext] = dict(kv.split("=") for kv in tagtext[1:].split(","))
+            else:
+                tags = {}
+            p = Point(name, tags, _plain_fields(ftext), t, db, rp)
+        if targets is not cur_targets:
+            cur = [p]
+            runs.append((targets, cur))
+            cur_targets = targets
+        else:
+            cur.append(p)
+    return runs
+
+
+def _join(groups: tuple[str, str, str, str]) -> str:
+    name, tags, fields, ts = groups
+    return f"{name}{tags} {fields} {ts}" if ts else f"{name}{tags} {fields}"

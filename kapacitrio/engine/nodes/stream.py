@@ -14,6 +14,9 @@ from kapacitrio.tick.errors import EvalError
 class StreamRuntime(NodeRuntime):
     """Receives every point written for the task's dbrps and passes it on."""
 
+    #: The task runner forwards whole chunks without calling `point`.
+    forward_all = True
+
     def point(self, p: Point, parent: int) -> None:
         self.out.append(p)
 
