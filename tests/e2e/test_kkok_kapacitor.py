@@ -10,6 +10,7 @@ SCRIPT = """
 stream
     |from()
         .measurement('cpu')
+        .groupBy('host')
     |alert()
         .id('cpu:{{ index .Tags "host" }}')
         .message('cpu is high on {{ index .Tags "host" }}')
@@ -58,9 +59,22 @@ def test_kapacitor_alert_reaches_kkok_route(server_factory, tmp_path):
     )
     assert r.status_code == 204, r.text
     wait_for(lambda: out.exists() and out.read_text().strip())
-    (doc,) = [json.loads(line) for line in out.read_text().splitlines()]
+    docs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(docs) == 1, docs
+    (doc,) = docs
     assert doc["From"] == "kapacitor/cpu_alert"
     assert doc["Title"] == "cpu is high on web1" and doc["Host"] == "web1"
     assert doc["Date"] == "2023-11-14T22:13:20Z" and doc["Routes"] == ["pager"]
     assert doc["Info"]["level"] == "CRITICAL" and doc["Info"]["id"] == "cpu:web1"
     assert doc["Info"]["fields"] == {"value": 97.0}
+    # the recovery event follows the same way, with level OK
+    r = c.post(
+        "/write",
+        params={"db": "mydb", "rp": "autogen", "precision": "s"},
+        content=b"cpu,host=web1 value=5 1700000060\n",
+    )
+    assert r.status_code == 204, r.text
+    wait_for(lambda: len(out.read_text().splitlines()) >= 2)
+    recovery = json.loads(out.read_text().splitlines()[1])
+    assert recovery["Info"]["level"] == "OK" and recovery["Host"] == "web1"
+    assert recovery["Date"] == "2023-11-14T22:14:20Z"
