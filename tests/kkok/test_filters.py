@@ -190,16 +190,16 @@ async def test_exec_all_gets_the_array(build, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "code,needle",
+    "code,timeout,needle",
     [
-        ("import sys; sys.exit(3)", "exited with status 3"),
-        ("print('not json')", "not JSON"),
-        ("print('{}')", "From is required"),
-        ("import time; time.sleep(5)", "timed out"),
+        ("import sys; sys.exit(3)", 30, "exited with status 3"),
+        ("print('not json')", 30, "not JSON"),
+        ("print('{}')", 30, "From is required"),
+        ("import time; time.sleep(30)", 1, "timed out after 1s"),
     ],
 )
-async def test_exec_failures_are_errors(build, code, needle):
-    f = build({"type": "exec", "command": [PY, "-c", code], "timeout": 1})
+async def test_exec_failures_are_errors(build, code, timeout, needle):
+    f = build({"type": "exec", "command": [PY, "-c", code], "timeout": timeout})
     with pytest.raises(KkokError, match=needle):
         await f.process([make_alert()])
 
