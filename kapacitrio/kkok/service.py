@@ -69,8 +69,24 @@ async def start(services: Services, nursery: trio.Nursery) -> None:
     for source in sources:
         await nursery.start(source.run)
     if cfg.bind_address:
-        binds = await nursery.start(serve_kkok_api, services, cfg.bind_address)
+        await _start_listener(services, nursery, cfg.bind_address)
+
+
+async def _start_listener(services: Services, nursery: trio.Nursery, bind: str) -> None:
+    """Start kkok's own listener; when it cannot bind, the API stays at the main server's root."""
+    try:
+        binds = await nursery.start(serve_kkok_api, services, bind)
+    except* OSError as group:
+        err = "; ".join(_leaves(group))
+        log.error("kkok API listener not started", bind=bind, err=err)
+    else:
         log.info("kkok API listening", addr=",".join(binds))
+
+
+def _leaves(exc: BaseException) -> list[str]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [text for sub in exc.exceptions for text in _leaves(sub)]
+    return [str(exc)]
 
 
 async def serve_kkok_api(

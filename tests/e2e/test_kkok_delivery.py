@@ -181,3 +181,14 @@ interval = 1
     assert doc["Message"] == "disk error\n"
     assert (maildir / "cur" / "1.eml:2,S").exists()
     assert "filter failed" in srv.logs()
+
+
+def test_busy_kkok_port_leaves_the_api_at_the_root(server_factory):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        srv = server_factory(env={"KAPACITOR_KKOK_BIND_ADDRESS": f"127.0.0.1:{port}"})
+        assert srv.client.get("/version").status_code == 200
+        assert "kkok API listener not started" in srv.logs()
+        assert "Address already in use" in srv.logs()
