@@ -98,6 +98,24 @@ def create_app(server: Services) -> QuartTrio:
     return app
 
 
+CORS_METHODS = "DELETE, GET, OPTIONS, POST, PATCH"
+CORS_HEADERS = (
+    "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token, "
+    "X-HTTP-Method-Override"
+)
+
+
+def _cors(response: Response) -> None:
+    """Answer browsers: CORS headers when the request has an Origin; pre-flights get a 204."""
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+    if request.method == "OPTIONS" and response.status_code == 200:
+        response.status_code = 204
+
+
 def _install_hooks(app: QuartTrio, server: Services) -> None:
     log_requests = server.config.http.log_enabled
 
@@ -108,6 +126,7 @@ def _install_hooks(app: QuartTrio, server: Services) -> None:
     @app.after_request
     async def _headers(response: Response) -> Response:
         response.headers["X-Kapacitor-Version"] = KAPACITOR_VERSION
+        _cors(response)
         rid = request.headers.get("Request-Id") or str(uuid.uuid1())
         response.headers["Request-Id"] = rid
         if log_requests:

@@ -85,3 +85,12 @@ async def test_error_statuses_and_bodies(client):
     r = await client.get("/kapacitor/v1/ping")
     assert r.status_code == 204 and r.headers["X-Kapacitor-Version"] == KAPACITOR_VERSION
     assert r.headers["Request-Id"]
+
+
+async def test_cors_preflight(client):
+    r = await client.options("/kapacitor/v1/ping", headers={"Origin": "http://ui.example"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "http://ui.example"
+    assert "PATCH" in r.headers["Access-Control-Allow-Methods"]
+    r = await client.get("/kapacitor/v1/ping")
+    assert "Access-Control-Allow-Origin" not in r.headers
