@@ -358,22 +358,28 @@ def validate_line(line: str, mult: int = 1) -> None:
 
 
 # -- whole-body fast path: one regex validates and splits every common line in C.
-# A line without escapes, quotes or unusual whitespace, whose values the regex fully checks: at
-# most 18 (int) / 19 (uint) digits, floats that cannot overflow. Anything else (including blank
+# A line without escapes, quotes or odd leading characters, whose values the regex fully checks:
+# at most 18 (int) / 19 (uint) digits, floats that cannot overflow. Anything else (including blank
 # and comment lines) falls back to the per-line parser, so results and error texts never differ.
-_P_NAME = r'[^\s,\\"#][^\s,\\"]*'
-_P_KEY = r'[^\s,=\\"]+'
+# The regex may only ever reject more than the careful parser, never accept more.
+_P_NAME = r'[^\s,\\"#][^ \n,\\"]*+'
+_P_KEY = r'[^ \n,=\\"]++'
+_P_EXP = r"(?:[eE][-+]?[0-9]{1,2})?"
+_P_FLOAT = rf"(?:[0-9]{{1,200}}(?:\.[0-9]*)?{_P_EXP}|\.[0-9]+{_P_EXP})"
 _P_VAL = (
-    r"(?:[-+]?[0-9]{1,18}i|\+?[0-9]{1,19}u"
-    r"|[-+]?(?:[0-9]{1,200}(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?"
-    r"|[tT]|true|True|TRUE|[fF]|false|False|FALSE)"
+    rf"(?>-(?:[0-9]{{1,18}}i|{_P_FLOAT})|\+?(?:[0-9]{{1,18}}[iu]|[0-9]{{19}}u|{_P_FLOAT})"
+    r"|true|True|TRUE|false|False|FALSE|[tTfF])"
 )
 _P_FIELD = rf"{_P_KEY}={_P_VAL}"
 _P_LINE = (
-    rf"({_P_NAME})((?:,{_P_KEY}={_P_KEY})*) ({_P_FIELD}(?:,{_P_FIELD})*)(?: ([-+]?[0-9]{{1,19}}))?"
+    rf"({_P_NAME})((?:,{_P_KEY}={_P_KEY})*+) ({_P_FIELD}(?:,{_P_FIELD})*+)"
+    r"(?: ([-+]?[0-9]{1,19}))?"
 )
 _BODY_LINES = re.compile(rf"^{_P_LINE}$", re.M)
 _ONE_LINE = re.compile(_P_LINE)
+_DIGIT_OR_DOT = frozenset("0123456789.")
+
+Groups = tuple[str, str, str, str]
 
 
 def _plain_fields(text: str) -> dict[str, FieldValue]:
@@ -382,32 +388,46 @@ def _plain_fields(text: str) -> dict[str, FieldValue]:
     for kv in text.split(","):
         k, _, v = kv.partition("=")
         last = v[-1]
-        if last == "i" or last == "u":
-            fields[k] = int(v[:-1])
-        elif last in _DIGIT_OR_DOT:
+        if last in _DIGIT_OR_DOT:
             fields[k] = float(v)
+        elif last == "i" or last == "u":
+            fields[k] = int(v[:-1])
         else:
             fields[k] = _BOOLS[v]
     return fields
 
 
-_DIGIT_OR_DOT = frozenset("0123456789.")
-
-
-def _scan(text: str) -> list[tuple[str, str, str, str]] | None:
+def _scan(text: str) -> list[Groups] | None:
     """(name, ",tags", fields, timestamp) of every line when all are plain; None otherwise."""
     found = _BODY_LINES.findall(text)
     n = text.count("\n") + (0 if text.endswith("\n") else 1)
     return found if len(found) == n else None
 
 
-def _lines_slow(text: str) -> list[tuple[str, str, str, str] | str]:
+def _lines_slow(text: str) -> list[Groups | str]:
     """Each line as regex groups when plain, else as the stripped line itself."""
-    out: list[tuple[str, str, str, str] | str] = []
+    out: list[Groups | str] = []
     for line in iter_lines(text):
         m = _ONE_LINE.fullmatch(line)
         out.append(m.groups("") if m is not None else line)  # type: ignore[arg-type]
     return out
+
+
+class _Runs:
+    """Routed points as runs of consecutive points sharing one targets object."""
+
+    __slots__ = ("runs", "targets", "cur")
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[Any, list[Point]]] = []
+        self.targets: Any = None
+        self.cur: list[Point] = []
+
+    def start(self, targets: Any) -> list[Point]:
+        self.cur = []
+        self.targets = targets
+        self.runs.append((targets, self.cur))
+        return self.cur
 
 
 def parse_routed(
@@ -426,49 +446,108 @@ def parse_routed(
     (for the first bad line) before anything is returned.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    items: list[Any] | None = _scan(text)
-    if items is None:
-        items = _lines_slow(text)
-    runs: list[tuple[Any, list[Point]]] = []
-    cur_targets: Any = None
-    cur: list[Point] = []
+    found = _scan(text)
+    if found is not None:
+        return _route_plain(found, mult, default_time, db, rp, by_name, default)
+    return _route_mixed(_lines_slow(text), mult, default_time, db, rp, by_name, default)
+
+
+def _time_check(mult: int) -> tuple[int, int, int]:
+    """(lowest, highest timestamp, longest always-valid digit count) for a precision."""
     tmin, tmax = -(-_INT_MIN // mult), _INT_MAX // mult
+    return tmin, tmax, len(str(tmax)) - 1
+
+
+def _route_plain(
+    found: list[Groups],
+    mult: int,
+    default_time: int,
+    db: str,
+    rp: str,
+    by_name: dict[str, Any],
+    default: Any,
+) -> list[tuple[Any, list[Point]]]:
+    """`parse_routed` for a body whose every line the fast regex accepted."""
+    runs = _Runs()
+    cur = runs.cur
+    cur_targets = None
+    tmin, tmax, safe_len = _time_check(mult)
     get = by_name.get
     tag_cache: dict[str, dict[str, str]] = {}  # points of one body share equal tag dicts
+    tags: dict[str, str]
+    fields: dict[str, FieldValue]
+    for name, tagtext, ftext, ts in found:
+        targets = get(name, default)
+        if ts:
+            if len(ts) > safe_len:
+                t = int(ts)
+                if t > tmax or t < tmin:
+                    parse_line(_join(name, tagtext, ftext, ts), mult)  # raises its error
+            if not targets:
+                continue
+            t = int(ts) * mult
+        elif not targets:
+            continue
+        else:
+            t = default_time
+        if tagtext:
+            tags = tag_cache.get(tagtext)  # type: ignore[assignment]
+            if tags is None:
+                tags = tag_cache[tagtext] = dict(kv.split("=") for kv in tagtext[1:].split(","))
+        else:
+            tags = {}
+        if "," in ftext:
+            fields = _plain_fields(ftext)
+        else:
+            k, _, v = ftext.partition("=")
+            last = v[-1]
+            if last in _DIGIT_OR_DOT:
+                fields = {k: float(v)}
+            elif last == "i" or last == "u":
+                fields = {k: int(v[:-1])}
+            else:
+                fields = {k: _BOOLS[v]}
+        if targets is not cur_targets:
+            cur = runs.start(targets)
+            cur_targets = targets
+        cur.append(Point(name, tags, fields, t, db, rp))
+    return runs.runs
+
+
+def _route_mixed(
+    items: list[Groups | str],
+    mult: int,
+    default_time: int,
+    db: str,
+    rp: str,
+    by_name: dict[str, Any],
+    default: Any,
+) -> list[tuple[Any, list[Point]]]:
+    """`parse_routed` line by line: plain lines as regex groups, others as text."""
+    runs = _Runs()
+    tmin, tmax, _ = _time_check(mult)
     for item in items:
         if type(item) is str:  # a line for the careful parser
-            targets = get(measurement_of(item), default)
+            targets = by_name.get(measurement_of(item), default)
             p = parse_line(item, mult, default_time, db, rp)  # validates every line
             if not targets:
                 continue
         else:
             name, tagtext, ftext, ts = item
-            if ts:
-                t = int(ts)
-                if t > tmax or t < tmin:
-                    parse_line(_join(item), mult, default_time, db, rp)  # raises its error
-                t *= mult
-            else:
-                t = default_time
-            targets = get(name, default)
+            t = int(ts) if ts else default_time
+            if ts and (t > tmax or t < tmin):
+                parse_line(_join(name, tagtext, ftext, ts), mult)  # raises its error
+            targets = by_name.get(name, default)
             if not targets:
                 continue
-            if tagtext:
-                tags = tag_cache.get(tagtext)
-                if tags is None:
-                    tags = tag_cache[tagtext] = dict(kv.split("=") for kv in tagtext[1:].split(","))
-            else:
-                tags = {}
-            p = Point(name, tags, _plain_fields(ftext), t, db, rp)
-        if targets is not cur_targets:
-            cur = [p]
-            runs.append((targets, cur))
-            cur_targets = targets
-        else:
-            cur.append(p)
-    return runs
+            tags = dict(kv.split("=") for kv in tagtext[1:].split(",")) if tagtext else {}
+            p = Point(name, tags, _plain_fields(ftext), t * mult if ts else t, db, rp)
+        if targets is not runs.targets:
+            runs.start(targets)
+        runs.cur.append(p)
+    return runs.runs
 
 
-def _join(groups: tuple[str, str, str, str]) -> str:
-    name, tags, fields, ts = groups
+def _join(name: str, tags: str, fields: str, ts: str) -> str:
+    """The text of a line from its regex groups."""
     return f"{name}{tags} {fields} {ts}" if ts else f"{name}{tags} {fields}"

@@ -254,3 +254,60 @@ def test_http_out_keeps_last_per_group_in_first_seen_order() -> None:
     n.delete_group(DeleteGroup("h=b"), 0)
     assert [s["tags"]["h"] for s in n.result()["series"]] == ["a"]
     assert rt("httpOut", ["x"]).result() == {"series": None}
+
+
+def test_window_every_zero_barrier_emits_and_drops_old_points() -> None:
+    n = window(period=3 * S)
+    n.point(pt(0, {"v": 0}), 0)
+    n.point(pt(1, {"v": 1}), 0)
+    take(n)
+    n.barrier(Barrier(None, T0 + 3 * S), 0)
+    batch, barrier = take(n)
+    assert [p.fields["v"] for p in batch.points] == [1] and secs(batch.tmax) == 3
+    assert isinstance(barrier, Barrier)
+
+
+def test_log_node_logs_points_and_batches_and_passes_them_on() -> None:
+    n = rt("log", level="WARN", prefix="P")
+    n.point(pt(1, {"v": 1.5}, {"host": "a"}, dims=("host",)), 0)
+    n.batch(Batch("cpu", {}, T0 + S, [BatchPoint(T0, {"v": 2}, {})]), 0)
+    assert len(take(n)) == 2
+    entries = list(n.ctx.recent)
+    assert [e["msg"] for e in entries] == ["point", "begin batch", "batch point", "end batch"]
+    first = entries[0]
+    assert first["lvl"] == "warn" and first["prefix"] == "P" and first["tag_host"] == "a"
+    assert first["field_v"] == 1.5 and first["dimension_0"] == "host"
+    assert first["time"] == "1971-01-01T00:00:01Z"
+
+
+def test_query_builds_time_bounded_grouped_statement() -> None:
+    from kapacitrio.pipeline.spec import TimeDimension
+
+    n = rt(
+        "query",
+        ["SELECT mean(value) FROM cpu WHERE host = 'a'"],
+        period=10 * S,
+        every=10 * S,
+        offset=S,
+        align=True,
+        groupBy=[TimeDimension(2 * S), "cpu"],
+        groupByMeasurement=False,
+        fill=0,
+    )
+    assert n.schedule(T0 + 3 * S) == T0 + 10 * S
+    start, stop = n.window(T0 + 10 * S)
+    assert (secs(start), secs(stop)) == (-1, 9)
+    text = n.query_text(start, stop)
+    assert text == (
+        "SELECT mean(value) FROM cpu WHERE (host = 'a') AND time >= '1970-12-31T23:59:59Z' "
+        "AND time < '1971-01-01T00:00:09Z' GROUP BY \"cpu\", time(2s) fill(0)"
+    )
+
+
+def test_query_must_be_one_select() -> None:
+    with pytest.raises(NodeError, match="got 2 statements"):
+        rt("query", ["SELECT a FROM b; SELECT c FROM d"])
+    with pytest.raises(NodeError, match="not a select statement"):
+        rt("query", ["DROP DATABASE x"])
+    n = rt("query", ["SELECT a FROM b WHERE c = 'x;y'"])
+    assert n.text == "SELECT a FROM b WHERE c = 'x;y'"

@@ -2,35 +2,57 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
-from kapacitrio.models.result import to_row
+from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Dimensions, Point
+from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.tick.values import Duration
 
 
 @register("log")
 class LogRuntime(NodeRuntime):
-    """Logs each point or batch as JSON at `level` with `prefix`, and passes it on."""
+    """Logs each point, and each batch's begin, points and end, at `level` with `prefix`."""
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.level = str(spec.props.get("level") or "INFO").lower()
+        if self.level == "warning":
+            self.level = "warn"
         self.prefix = str(spec.props.get("prefix") or "")
 
-    def _log(self, msg: Point | Batch) -> None:
-        text = json.dumps(to_row(msg), default=str)
-        self.ctx.log(self.level, self.spec.name, f"{self.prefix} {text}".strip())
+    def _emit_log(self, message: str, kv: dict[str, Any]) -> None:
+        self.ctx.log(self.level, self.spec.name, message, prefix=self.prefix, **kv)
 
     def point(self, p: Point, parent: int) -> None:
-        self._log(p)
+        kv: dict[str, Any] = {"name": p.name, "db": p.db, "rp": p.rp, "group": p.group}
+        kv.update(_dims_kv(p.dimensions))
+        kv.update({f"tag_{k}": v for k, v in p.tags.items()})
+        kv.update({f"field_{k}": v for k, v in p.fields.items()})
+        kv["time"] = format_rfc3339(p.time)
+        self._emit_log("point", kv)
         self.out.append(p)
 
     def batch(self, b: Batch, parent: int) -> None:
-        self._log(b)
+        head: dict[str, Any] = {"name": b.name, "group": b.group}
+        head.update(_dims_kv(b.dimensions))
+        head.update({f"tag_{k}": v for k, v in b.tags.items()})
+        head["time"] = format_rfc3339(b.tmax)
+        self._emit_log("begin batch", head)
+        for bp in b.points:
+            kv: dict[str, Any] = {f"tag_{k}": v for k, v in bp.tags.items()}
+            kv.update({f"field_{k}": v for k, v in bp.fields.items()})
+            kv["time"] = format_rfc3339(bp.time)
+            self._emit_log("batch point", kv)
+        self._emit_log("end batch", {"name": b.name, "time": format_rfc3339(b.tmax)})
         self.out.append(b)
+
+
+def _dims_kv(d: Dimensions) -> dict[str, Any]:
+    kv: dict[str, Any] = {f"dimension_{i}": t for i, t in enumerate(d.tag_names)}
+    if d.by_name:
+        kv["by_name"] = True
+    return kv
 
 
 @register("noOp")

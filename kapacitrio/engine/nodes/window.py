@@ -137,11 +137,17 @@ class WindowRuntime(NodeRuntime):
         raise NodeError("window node does not accept batch data")
 
     def barrier(self, b: Barrier, parent: int) -> None:
-        if not self.period_count and self.every:
-            targets = self.groups.values() if b.group is None else [self.groups.get(b.group)]
+        """A barrier acts like a point at its time that is not kept: due windows are emitted."""
+        if not self.period_count:
+            targets = list(self.groups.values()) if b.group is None else [self.groups.get(b.group)]
             for w in targets:
-                if w is not None:
+                if w is None:
+                    continue
+                if self.every:
                     self._advance(w, b.time)
+                elif w.next_emit is not None and b.time >= w.next_emit:
+                    self._emit_time(w, b.time)
+                    w.next_emit = b.time
         self.emit(b)
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
