@@ -1,4 +1,4 @@
-"""barrier: emit per-group barriers after idle time or every period, on the task's clock."""
+"""barrier: per-group barriers after idle time (in data time) or every period (task clock)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,26 @@ from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 
 
-class _GroupTimer:
-    __slots__ = ("deadline", "last_barrier")
+class _Group:
+    """One group's timer (task clock) and its data-time marks."""
 
-    def __init__(self, deadline: int) -> None:
+    __slots__ = ("deadline", "last_point", "last_barrier")
+
+    def __init__(self, deadline: int, last_point: int) -> None:
         self.deadline = deadline
+        self.last_point = last_point
         self.last_barrier: int | None = None
+
+    def admits(self, t: int) -> bool:
+        return self.last_barrier is None or t >= self.last_barrier
 
 
 @register("barrier")
 class BarrierNode(NodeRuntime):
-    """Idle mode: a group's timer restarts with each message; period mode: fixed ticks per group."""
+    """Idle: after `idle` of task-clock time without messages the group gets a barrier at its last
+    data time + idle (again every idle while quiet). Period: a barrier at the clock's now every
+    period. Messages older than a group's last barrier are dropped; `.delete()` also emits a
+    DeleteGroup and forgets the group."""
 
     def __init__(self, spec, ctx) -> None:
         super().__init__(spec, ctx)
@@ -26,36 +35,48 @@ class BarrierNode(NodeRuntime):
         self.idle = int(p.get("idle") or 0)
         self.period = int(p.get("period") or 0)
         self.delete = bool(p.get("delete", False))
-        self.groups: dict[str, _GroupTimer] = {}
-        self.barrier_time: dict[str, int] = {}
+        self.groups: dict[str, _Group] = {}
         self.wake = trio.Event()
 
     def cardinality(self) -> int:
         return len(self.groups)
 
-    def _seen(self, group: str, time: int) -> bool:
-        """Track a message of the group; False when it is older than the group's last barrier."""
-        last = self.barrier_time.get(group)
-        if last is not None and time < last:
-            return False
-        now = self.ctx.clock.now()
+    def _group(self, group: str) -> _Group:
         g = self.groups.get(group)
         if g is None:
-            g = self.groups[group] = _GroupTimer(now + (self.idle or self.period))
+            now = self.ctx.clock.now()
+            g = self.groups[group] = _Group(now + (self.idle or self.period), now)
             self.wake.set()
-        elif self.idle:
-            g.deadline = now + self.idle
-            if g.last_barrier is not None:
-                g.last_barrier = None
-                self.wake.set()
-        return True
+        return g
+
+    def _touch(self, g: _Group, t: int) -> None:
+        """A message at data time t arrived: restart the idle timer."""
+        if self.idle:
+            g.deadline = self.ctx.clock.now() + self.idle
+            g.last_point = t
 
     def point(self, p: Point, parent: int) -> None:
-        if self._seen(p.group, p.time):
+        g = self._group(p.group)
+        if g.admits(p.time):
+            self._touch(g, p.time)
             self.emit(p)
 
     def batch(self, b: Batch, parent: int) -> None:
-        if self._seen(b.group, b.tmax):
+        g = self._group(b.group)
+        points = [bp for bp in b.points if g.admits(bp.time)]
+        for bp in points:
+            self._touch(g, bp.time)
+        self.emit(b if len(points) == len(b.points) else b.copy_with(points=points))
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        if b.group is None:
+            self.emit(b)
+            return
+        g = self._group(b.group)
+        if g.admits(b.time):
+            self._touch(g, b.time)
+            if self.idle:
+                g.last_barrier = b.time
             self.emit(b)
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
@@ -63,34 +84,28 @@ class BarrierNode(NodeRuntime):
         self.emit(d)
 
     def fire(self, now: int) -> None:
-        """Emit the barriers (and deletes) of every group whose deadline has passed."""
+        """Emit the barriers (and deletes) of every group whose timer has run out."""
         for group, g in list(self.groups.items()):
-            if g.deadline > now or (self.idle and g.last_barrier is not None):
+            if g.deadline > now:
                 continue
-            self.emit(Barrier(group, now))
-            self.barrier_time[group] = now
-            if self.delete:
-                self.emit(DeleteGroup(group))
-                del self.groups[group]
-            elif self.idle:
-                # Idle: no further barrier until the group sees data again.
+            if self.idle:
+                t = g.last_point + self.idle
+                g.last_point = t
                 g.deadline = now + self.idle
-                g.last_barrier = now
             else:
+                t = now
                 while g.deadline <= now:
                     g.deadline += self.period
-
-    def _next_deadline(self) -> int | None:
-        if self.idle:
-            pending = [g.deadline for g in self.groups.values() if g.last_barrier is None]
-        else:
-            pending = [g.deadline for g in self.groups.values()]
-        return min(pending) if pending else None
+            g.last_barrier = t
+            self.emit(Barrier(group, t))
+            if self.delete:
+                del self.groups[group]
+                self.emit(DeleteGroup(group))
 
     async def run_background(self) -> None:
         clock = self.ctx.clock
         while True:
-            deadline = self._next_deadline()
+            deadline = min((g.deadline for g in self.groups.values()), default=None)
             self.wake = trio.Event()
             async with trio.open_nursery() as nursery:
 
@@ -101,7 +116,8 @@ class BarrierNode(NodeRuntime):
                 async def timer(at: int | None = deadline) -> None:
                     if at is None:
                         await trio.sleep_forever()
-                    await clock.sleep_until(at)
+                    else:
+                        await clock.sleep_until(at)
                     nursery.cancel_scope.cancel()
 
                 nursery.start_soon(woken)
