@@ -265,3 +265,31 @@ def test_stream_barrier_completes_pending_time():
     out = take(n)
     assert [type(m) for m in out] == [Point, Barrier]
     assert out[0].fields == {"count": 2} and n.cardinality() == 0
+
+
+def test_kapacitor_shapes_and_messages():
+    empty = bt(10, [], {"host": "A"}, dims=("host",))
+    _, out = run("sum", ["value"], empty)
+    assert type(out[0].fields["sum"]) is float
+    _, out = run("count", ["value"], empty)
+    assert type(out[0].fields["count"]) is int
+    # transforms keep only the group tags
+    n = node("difference", ["value"], **{"as": "difference"})
+    for t in (0, 1):
+        n.point(pt(t, {"value": t}, {"host": "A", "x": "y"}, ("host",)), 0)
+    assert take(n)[0].tags == {"host": "A"}
+    # top/bottom points carry the selected point's tags and only the `as` field
+    b = window(extra=lambda i: {"another": i})
+    _, out = run("top", [1, "value", "another"], b)
+    assert out[0].points[0].fields == {"top": 98.0}
+    ctx = FakeCtx()
+    n = node("mean", ["value"], ctx=ctx, **{"as": "mean"})
+    n.batch(bt(3, [(0, {"value": 1.0}), (1, {"value": 2}), (2, {"v": 1.0})]), 0)
+    assert [m for _, m in ctx.errors] == [
+        "field value has wrong type: got int64 exp float64",
+        'field "value" missing from point',
+    ]
+    ctx = FakeCtx()
+    n = node("mean", ["value"], ctx=ctx, **{"as": "mean"})
+    n.batch(bt(3, [(0, {"value": "a"})]), 0)
+    assert ctx.errors[0][1] == "cannot apply mean to string field"

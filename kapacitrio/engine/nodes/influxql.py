@@ -13,8 +13,15 @@ from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dim
 MULTI = ("distinct", "top", "bottom")
 
 
+_GO_TYPES = {"float": "float64", "integer": "int64", "string": "string", "boolean": "bool"}
+
+
 def _missing(field: str) -> str:
-    return f"field {field!r} missing from point"
+    return f'field "{field}" missing from point'
+
+
+def _wrong_type(field: str, got: str, want: str) -> str:
+    return f"field {field} has wrong type: got {_GO_TYPES[got]} exp {_GO_TYPES[want]}"
 
 
 class _Records:
@@ -38,7 +45,7 @@ class _Records:
         if self.kind is None:
             self.kind = kind
         elif kind != self.kind:
-            return f"field {field!r} has type {kind}, expected {self.kind}"
+            return _wrong_type(field, kind, self.kind)
         self.recs.append((time, value, fields, tags))
         return None
 
@@ -139,7 +146,7 @@ class InfluxQLNode(NodeRuntime):
         try:
             if self.func in fn.AGGREGATES:
                 if not recs and self.func == "sum":
-                    value: Any = 0
+                    value: Any = 0.0  # an empty batch sums as float, its type unknown
                 else:
                     value = fn.AGGREGATES[self.func](recs, kind)
                 if value is None:
@@ -182,10 +189,8 @@ class InfluxQLNode(NodeRuntime):
         else:
             chosen = fn.multi_topbottom(recs, kind, self.n, self.by, self.func == "top")
             for i in chosen:
-                t, value, fields, ptags = recs[i]
-                out = {k: fields[k] for k in self.by if k in fields and k not in ptags}
-                out[self.as_] = value
-                points.append(BatchPoint(t if self.point_times else tmax, out, ptags))
+                t, value, _, ptags = recs[i]
+                points.append(BatchPoint(t if self.point_times else tmax, {self.as_: value}, ptags))
         self.emit(Batch(name, tags, tmax, points, group, dims, db, rp))
 
 
@@ -210,7 +215,7 @@ class _Transform:
         if self.kind is None:
             self.kind = kind
         elif kind != self.kind:
-            raise fn.ReduceError(f"field type changed from {self.kind} to {kind}")
+            raise fn.ReduceError(f"wrong type: got {_GO_TYPES[kind]} exp {_GO_TYPES[self.kind]}")
         if self.func == "elapsed":
             prev, self.prev_time = self.prev_time, time
             if prev is None:
@@ -262,7 +267,8 @@ class InfluxQLTransformNode(NodeRuntime):
             state = self.states[p.group] = _Transform(self.func, self.arg)
         value = self._value(state, p.time, p.fields)
         if value is not None:
-            self.emit(p.copy_with(fields={self.as_: value}))
+            tags = p.dimensions.group_tags(p.tags)
+            self.emit(p.copy_with(fields={self.as_: value}, tags=tags))
 
     def batch(self, b: Batch, parent: int) -> None:
         state = _Transform(self.func, self.arg)
@@ -270,7 +276,7 @@ class InfluxQLTransformNode(NodeRuntime):
         for bp in b.points:
             value = self._value(state, bp.time, bp.fields)
             if value is not None:
-                points.append(BatchPoint(bp.time, {self.as_: value}, bp.tags))
+                points.append(BatchPoint(bp.time, {self.as_: value}, b.tags))
         self.emit(b.copy_with(points=points))
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:

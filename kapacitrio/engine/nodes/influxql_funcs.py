@@ -35,9 +35,12 @@ def kind_of(value: Any) -> str:
     raise ReduceError(f"unsupported field type {t.__name__}")
 
 
+GO_TYPES = {"float": "float64", "integer": "int64", "string": "string", "boolean": "bool"}
+
+
 def _numeric(name: str, kind: str) -> None:
     if kind not in ("float", "integer"):
-        raise ReduceError(f"unsupported {name} type {kind}")
+        raise ReduceError(f"cannot apply {name} to {GO_TYPES[kind]} field")
 
 
 # -- aggregates: (records, kind) -> value | None
