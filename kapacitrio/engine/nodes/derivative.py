@@ -36,7 +36,7 @@ class DerivativeNode(NodeRuntime):
     def _value(self, fields: dict) -> float | None:
         value: Any = fields.get(self.field)
         if value is None:
-            self.error(f"derivative: field {self.field!r} missing from point")
+            self.error(f'field "{self.field}" is the wrong type: missing from point')
             return None
         if type(value) not in (int, float):
             self.error(
@@ -56,6 +56,10 @@ class DerivativeNode(NodeRuntime):
             return None
         elapsed = time - t0
         if elapsed == 0:
+            if not self.quiet:
+                self.ctx.log(
+                    "error", self.spec.name, "cannot perform derivative: elapsed time was 0"
+                )
             return None
         rate = (value - v0) / (elapsed / self.unit)
         if self.non_negative and rate < 0:
