@@ -178,9 +178,10 @@ async def feed_query(task: Task, source_index: int, batches: list[Batch]) -> Non
 
 
 def _measurements(pipeline: Pipeline) -> set[str]:
-    """The measurements a stream task's `from()` nodes select (`""` if any takes all)."""
+    """The measurements the `from()` nodes under the stream root select (`""` if any takes all)."""
     out: set[str] = set()
-    froms = [n for n in pipeline.nodes if n.kind == "from"]
+    roots = {id(n) for n in pipeline.sources}
+    froms = [n for n in pipeline.nodes if n.kind == "from" and any(id(p) in roots for p in n.parents)]
     if not froms:
         return {ANY}
     for node in froms:
