@@ -20,6 +20,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from kapacitrio import __version__, logs
 from kapacitrio.config import Config, duration_ns, host_port
+from kapacitrio.gcpolicy import tune_for_server
 from kapacitrio.services import Services, plugin_modules
 from kapacitrio.storage.db import Store, open_store
 
@@ -100,6 +101,7 @@ async def run_server(
             async with trio.open_nursery() as http_nursery:
                 binds = await http_nursery.start(_serve_http, services, shutdown)
                 _log.info("listening", addr=",".join(binds))
+                tune_for_server()
                 task_status.started(binds)
                 await shutdown.wait()
                 _log.info("shutting down")

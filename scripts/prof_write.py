@@ -1,0 +1,60 @@
+"""In-process profile of `TaskMaster.write`: KIND NTASKS [MEASUREMENT] [--time] (no profiler)."""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import trio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_http import TASK_SCRIPTS, make_bodies  # noqa: E402
+
+from kapacitrio.engine.clock import WallClock  # noqa: E402
+from kapacitrio.engine.taskmaster import open_taskmaster  # noqa: E402
+from kapacitrio.pipeline.build import compile_task  # noqa: E402
+
+
+async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None:
+    async with open_taskmaster(WallClock()) as tm:
+        for i in range(n):
+            p = compile_task(TASK_SCRIPTS[kind].format(m=meas), "stream")
+            await tm.start_task(f"t{i}", p, [("bench", "autogen")])
+        bodies = make_bodies(kind, points, 4, 31536000)
+        per_body = bodies[0].count(b"\n") + 1
+        pr = cProfile.Profile()
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        if profile:
+            pr.enable()
+        sent = 0
+        for b in bodies * 3:
+            await tm.write("bench", "autogen", "s", b)
+            sent += per_body
+            await trio.sleep(0)
+        for t in tm.tasks.values():  # drain: wait until every node has seen every point
+            while any(len(node.recv._state.data) for node in t.nodes.values()):
+                await trio.sleep(0)
+        pr.disable()
+        dt = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        print(f"{kind} x{n} ({meas}): {sent / dt:,.0f} points/s wall, {sent / cpu:,.0f} per CPU s")
+        if profile:
+            pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    trio.run(
+        main,
+        args[0],
+        int(args[1]),
+        args[2] if len(args) > 2 else "m1",
+        "--time" not in sys.argv,
+        5000,
+    )
