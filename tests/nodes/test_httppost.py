@@ -84,7 +84,8 @@ async def test_code_field_waits_for_the_response(nursery):
     await until(lambda: len(flushed) == 1)
     assert isinstance(flushed[0], Point) and flushed[0].fields == {"value": 1.0, "code": 503}
     assert n.stats["post_errors"] == 1
-    assert ctx.logs and ctx.logs[0][3]["code"] == 503
+    assert ctx.logs[0][2] == "POST returned non 2xx status code"
+    assert ctx.logs[0][3] == {"code": "503", "error": "ok"}  # the captured body
 
 
 async def test_timeout_and_unreachable_give_code_zero(nursery):
@@ -129,7 +130,8 @@ def test_endpoint_from_config_with_row_template():
                     "endpoint": "ep",
                     "url": "http://h/x",
                     "headers": {"A": "b"},
-                    "row_template": "{{ .Name }}",
+                    "row_template": '{{ .Name }} {{ index .Tags "host" }}'
+                    '{{ range .Values }} {{ index . "v" }}{{ end }}',
                 }
             ]
         },
@@ -142,7 +144,7 @@ def test_endpoint_from_config_with_row_template():
     services.config = Cfg(services.config)
     n = node("httpPost", [], ctx=FakeCtx(services=services), url="", endpoint="ep", headers={})
     assert n.url == "http://h/x" and n.headers["A"] == "b"
-    n.point(pt(0, {"v": 1}), 0)
-    assert n.queue[0].body == "cpu"
-    with pytest.raises(NodeError, match="no httppost endpoint named 'nope'"):
+    n.point(pt(0, {"v": 1}, {"host": "h1"}), 0)
+    assert n.queue[0].body == "cpu h1 1"
+    with pytest.raises(NodeError, match="endpoint 'nope' does not exist"):
         node("httpPost", [], ctx=FakeCtx(services=services), url="", endpoint="nope", headers={})

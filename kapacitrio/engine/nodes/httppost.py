@@ -12,7 +12,7 @@ import trio
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.models.point import Batch, Point
 from kapacitrio.models.result import to_row
-from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
+from kapacitrio.tick.gotemplate import GoMap, GoTime, Template, TemplateError
 
 #: Requests waiting to be sent before the oldest is dropped.
 MAX_QUEUE = 1000
@@ -63,7 +63,7 @@ class HTTPPostNode(NodeRuntime):
         super().__init__(spec, ctx)
         p = spec.props
         url = p.get("url") or (spec.args[0] if spec.args else "")
-        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        self.headers: dict[str, str] = {}
         self.auth: tuple[str, str] | None = None
         self.row_template: Template | None = None
         endpoint = p.get("endpoint") or ""
@@ -87,7 +87,7 @@ class HTTPPostNode(NodeRuntime):
     def _from_endpoint(self, name: str, url: str) -> str:
         ep = endpoint_config(self.ctx.services, name)
         if ep is None:
-            raise NodeError(f"no httppost endpoint named {name!r} is configured")
+            raise NodeError(f"endpoint '{name}' does not exist")
         url = url or _field(ep, "url", "")
         self.headers.update(_field(ep, "headers", {}) or {})
         auth = _field(ep, "basic_auth", {}) or {}
@@ -111,22 +111,28 @@ class HTTPPostNode(NodeRuntime):
     # -- hot path
     def _handle(self, msg: Point | Batch) -> None:
         row = to_row(msg)
-        tags = msg.tags
         try:
-            url = self.url if isinstance(self.url, str) else self.url.render(self._data(msg, tags))
+            mapped = (
+                self._mapped_row(msg, row)
+                if self.row_template or not isinstance(self.url, str)
+                else None
+            )
+            url = self.url if isinstance(self.url, str) else self.url.render(mapped)
             if self.row_template is not None:
-                body = self.row_template.render(self._row_data(row))
+                body = self.row_template.render(mapped)
             else:
-                body = json.dumps({"series": [row]}, separators=(",", ":"), default=str)
+                body = json.dumps({"series": [row]}, separators=(",", ":"), default=str) + "\n"
         except TemplateError as exc:
-            self.error(f"httpPost: {exc}")
+            self.error(f"failed to POST data: failed to execute template: {exc}")
             if not self.code_field:
                 self.emit(msg)
+            else:
+                self._emit_with_code(msg, 0)
             return
         if len(self.queue) >= MAX_QUEUE:
             dropped = self.queue.popleft()
             self.stats["post_errors"] += 1
-            self.error("httpPost: queue full, dropped the oldest request")
+            self.error("failed to POST data: queue full, dropped the oldest request")
             if dropped.msg is not None:
                 self._emit_with_code(dropped.msg, 0)
         self.queue.append(_Request(url, body, msg if self.code_field else None))
@@ -134,21 +140,20 @@ class HTTPPostNode(NodeRuntime):
         if not self.code_field:
             self.emit(msg)
 
-    def _data(self, msg: Point | Batch, tags: dict) -> dict[str, Any]:
-        return {
-            "Name": msg.name,
-            "TaskName": self.ctx.task_id,
-            "Group": msg.group,
-            "Tags": GoMap(tags, zero=""),
-        }
-
     @staticmethod
-    def _row_data(row: dict[str, Any]) -> dict[str, Any]:
+    def _mapped_row(msg: Point | Batch, row: dict[str, Any]) -> dict[str, Any]:
+        """Template data: Name, Tags and Values (one column -> value map per row value)."""
+        columns = row.get("columns", [])
+        times = [msg.time] if isinstance(msg, Point) else [bp.time for bp in msg.points]
+        values = []
+        for t, vals in zip(times, row.get("values", []), strict=False):
+            item = dict(zip(columns, vals, strict=False))
+            item["time"] = GoTime(t)
+            values.append(item)
         return {
             "Name": row.get("name", ""),
             "Tags": GoMap(row.get("tags", {}), zero=""),
-            "Columns": row.get("columns", []),
-            "Values": row.get("values", []),
+            "Values": values,
         }
 
     def point(self, p: Point, parent: int) -> None:
@@ -200,35 +205,40 @@ class HTTPPostNode(NodeRuntime):
                 code = await self._post(client, req)
             if scope.cancelled_caught:
                 self.stats["post_errors"] += 1
-                self.error(f"POST to {req.url} did not finish in time")
+                self.error("failed to POST data: the request did not finish in time")
             if req.msg is not None:
                 self._emit_with_code(req.msg, code)
                 await self.flush()
 
     async def _post(self, client: httpx.AsyncClient, req: _Request) -> int:
+        headers = dict(self.headers)
+        if self.row_template is None:
+            headers = {"Content-Type": "application/json", **headers}
         try:
             resp = await client.post(
                 req.url,
                 content=req.body.encode(),
-                headers=self.headers,
+                headers=headers,
                 timeout=self.timeout,
                 auth=self.auth or httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             self.stats["post_errors"] += 1
-            self.error(f"failed to POST to {req.url}: {exc or type(exc).__name__}")
+            self.error(f"failed to POST data: {exc or type(exc).__name__}")
             return 0
         self.stats["posts"] += 1
         if not 200 <= resp.status_code < 300:
             self.stats["post_errors"] += 1
             if self.capture:
+                detail = resp.text[:4096]
+            else:
+                detail = "unknown error, use .captureResponse() to capture the HTTP response"
+            if not self.quiet:
                 self.ctx.log(
                     "error",
                     self.spec.name,
                     "POST returned non 2xx status code",
-                    code=resp.status_code,
-                    body=resp.text[:4096],
+                    error=detail,
+                    code=str(resp.status_code),
                 )
-            else:
-                self.error(f"POST to {req.url} returned status code {resp.status_code}")
         return resp.status_code
