@@ -79,8 +79,7 @@ class AlertService:
         self._pending: list[HandlerRunner] = []
         self._detached: list[HandlerRunner] = []
         self._progress = trio.Event()
-        self._dirty: set[str] = set()
-        self._deleted_topics: set[str] = set()
+        self._dirty: dict[str, int] = {}
         self._wake = trio.Event()
         self.stats = {"collected": 0, "dropped": 0, "handler_errors": 0}
         #: ServerInfo for alert templates.
@@ -209,7 +208,7 @@ class AlertService:
         t.collected = 0
         if not t.handlers and not t.anon:
             del self.topics[topic_id]
-        self._dirty.discard(topic_id)
+        self._dirty.pop(topic_id, None)
         if self.store is not None:
             await self.store.delete(TOPICS_KIND, topic_id)
 
@@ -431,7 +430,7 @@ class AlertService:
     def _mark_dirty(self, topic_id: str) -> None:
         if self.store is None:
             return
-        self._dirty.add(topic_id)
+        self._dirty[topic_id] = self._dirty.get(topic_id, 0) + 1
         self._wake.set()
 
     async def _persist_loop(self) -> None:
@@ -442,22 +441,26 @@ class AlertService:
             await trio.sleep(0.05)
 
     async def flush(self) -> None:
-        """Write every changed topic's state to the store."""
+        """Write every changed topic's state to the store.
+
+        A topic stays marked until its write has finished, so a write cut short by cancellation
+        is redone by the final flush at shutdown; a change made during the write marks it again.
+        """
         if self.store is None:
             return
         while self._dirty:
-            dirty, self._dirty = self._dirty, set()
-            for tid in sorted(dirty):
-                t = self.topics.get(tid)
-                if t is None:
-                    continue
+            tid = min(self._dirty)
+            version = self._dirty[tid]
+            t = self.topics.get(tid)
+            if t is not None:
                 doc = {"id": tid, "events": {eid: s.to_doc() for eid, s in t.events.items()}}
                 try:
                     await self.store.put(TOPICS_KIND, tid, doc)
-                except Exception as exc:  # storage failure: keep running, retry next time
+                except Exception as exc:  # storage failure: keep running, retry on the next change
                     _log.error("failed to store topic state", topic=tid, error=str(exc))
-                    self._dirty.add(tid)
                     return
+            if self._dirty.get(tid) == version:
+                del self._dirty[tid]
 
     async def load(self) -> None:
         """Restore topic states and API handlers from the store."""

@@ -27,7 +27,9 @@ from tests.alerting.conftest import make_event, settle
 
 
 async def send(service, method, props, *events, args=()):
-    runners = service.attach_task_handlers(method, [service.build_inline(method, list(args), props)])
+    runners = service.attach_task_handlers(
+        method, [service.build_inline(method, list(args), props)]
+    )
     for e in events:
         service.handle_event(method, e)
     await settle(service)
