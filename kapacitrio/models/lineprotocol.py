@@ -34,9 +34,9 @@ _BOOLS = {
     "False": False,
     "FALSE": False,
 }
-_FLOAT = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
-_INT = re.compile(r"[-+]?\d+")
-_UINT = re.compile(r"\+?\d+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_INT = re.compile(r"[-+]?[0-9]+")
+_UINT = re.compile(r"\+?[0-9]+")
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _UINT_MAX = 2**64 - 1
 _KEY_UNESCAPE = re.compile(r"\\([, =])")

@@ -126,3 +126,146 @@ def test_fast_and_full_parsers_agree() -> None:
         assert (fast.name, fast.tags) == lp._parse_key(key)
         assert fast.fields == lp._parse_fields(fields)
         assert fast.time == (lp._parse_time(ts, 1) if ts else 0)
+
+
+def _routed(body, by_name, default=None, mult=1, default_time=0):
+    from kapacitrio.models.lineprotocol import parse_routed
+
+    runs = parse_routed(body, mult, default_time, "db", "rp", by_name, default)
+    return [(t, [(p.name, p.tags, p.fields, p.time, p.db, p.rp) for p in pts]) for t, pts in runs]
+
+
+def _careful(body, by_name, default=None, mult=1, default_time=0):
+    """What parse_routed must give, built line by line with the careful parser."""
+    from kapacitrio.models import lineprotocol as lp
+
+    out = []
+    for line in lp.iter_lines(body):
+        targets = by_name.get(lp.measurement_of(line), default)
+        p = lp.parse_line(line, mult, default_time, "db", "rp")
+        if targets:
+            row = (p.name, p.tags, p.fields, p.time, p.db, p.rp)
+            if out and out[-1][0] is targets:
+                out[-1][1].append(row)
+            else:
+                out.append((targets, [row]))
+    return out
+
+
+def test_routed_runs_keep_body_order() -> None:
+    a, b = ["A"], ["B"]
+    body = "m1,h=x v=1 1\nm1 v=2i 2\nm2 v=t 3\nm1 v=3u 4\nother v=1 5\n"
+    assert _routed(body, {"m1": a, "m2": b}) == [
+        (a, [("m1", {"h": "x"}, {"v": 1.0}, 1, "db", "rp"), ("m1", {}, {"v": 2}, 2, "db", "rp")]),
+        (b, [("m2", {}, {"v": True}, 3, "db", "rp")]),
+        (a, [("m1", {}, {"v": 3}, 4, "db", "rp")]),
+    ]
+
+
+def test_routed_wildcard_and_default_time() -> None:
+    w = ["W"]
+    assert _routed("m v=1\nn,t=1 x=-2i", {}, w, mult=10**9, default_time=5 * 10**9) == [
+        (
+            w,
+            [
+                ("m", {}, {"v": 1.0}, 5 * 10**9, "db", "rp"),
+                ("n", {"t": "1"}, {"x": -2}, 5 * 10**9, "db", "rp"),
+            ],
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "nomatch v=1 99999999999",  # outside int64 once multiplied by the precision
+        "nomatch v=1e999",
+        "nomatch v=-1u",
+        "nomatch v=1 ٣",  # not an ASCII digit
+        "nomatch,t=a=b v=1",
+        'nomatch v="open',
+    ],
+)
+def test_a_bad_line_rejects_the_body_even_when_nothing_wants_it(bad: str) -> None:
+    body = f"m v=1 1\n{bad}\nm v=2 2\n"
+    with pytest.raises(LineProtocolError) as exc:
+        _routed(body, {"m": ["A"]}, mult=10**9)
+    assert str(exc.value).startswith(f"unable to parse '{bad}': ")
+
+
+def test_fast_body_path_agrees_with_the_careful_parser() -> None:
+    import random
+
+    rng = random.Random(7)
+    names = ["m", "cpu", "a=b", "m\\ x", "#c", "é"]
+    tags = ["", ",h=a", ",h=a,k=é", ",a\\ b=v", ",h=", ",h=a=b"]
+    values = [
+        "1",
+        "-1.5",
+        ".5",
+        "5.",
+        "+1",
+        "1e5",
+        "1E-9",
+        "-2i",
+        "+3i",
+        "3u",
+        "-3u",
+        "t",
+        "TRUE",
+        "false",
+        "yes",
+        "1_0",
+        '"s p,a=ce"',
+        "9" * 18 + "i",
+        "9" * 19 + "i",
+        "9" * 19 + "u",
+        "9" * 20 + "u",
+        "1e99",
+        "1e400",
+        "9" * 250,
+        "٣",
+        "nan",
+    ]
+    stamps = [
+        "",
+        " 1",
+        " -5",
+        " +3",
+        " 9223372036",
+        " 9223372037",
+        " 9223372036854775807",
+        " 9223372036854775808",
+        " -9223372036854775808",
+        " 1_0",
+        " ٣",
+    ]
+    routes = [{"m": ["A"]}, {"m": ["A"], "cpu": ["B"]}, {}]
+    for _ in range(3000):
+        lines = []
+        for _ in range(rng.randint(1, 3)):
+            fields = ",".join(
+                f"{rng.choice(['v', 'f', 'x y'])}={rng.choice(values)}"
+                for _ in range(rng.randint(1, 3))
+            )
+            lines.append(f"{rng.choice(names)}{rng.choice(tags)} {fields}{rng.choice(stamps)}")
+        if rng.random() < 0.2:
+            lines.insert(
+                rng.randint(0, len(lines)), rng.choice(["", "# note", "  m v=1  ", "m v=1\r"])
+            )
+        body = "\n".join(lines) + rng.choice(["", "\n"])
+        mult = rng.choice([1, 10**9, 3600 * 10**9])
+        by_name = rng.choice(routes)
+        default = rng.choice([None, ["W"]])
+        try:
+            want = _careful(body, by_name, default, mult, 7)
+        except LineProtocolError as exc:
+            with pytest.raises(LineProtocolError) as got:
+                _routed(body, by_name, default, mult, 7)
+            assert str(got.value) == str(exc), body
+        else:
+            got = _routed(body, by_name, default, mult, 7)
+            assert got == want, body
+            assert [type(v) for _, rows in got for r in rows for v in r[2].values()] == [
+                type(v) for _, rows in want for r in rows for v in r[2].values()
+            ], body
