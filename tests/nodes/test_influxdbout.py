@@ -37,6 +37,8 @@ async def test_writes_when_buffer_fills_and_on_interval(influxd_url, mock_clock)
     mock_clock.rate = 1.0
     async with InfluxDBClient(influxd_url) as client:
         await client.create_database("kout")
+        # without .retentionPolicy() each point goes to its own retention policy ("rp")
+        await client.series('CREATE RETENTION POLICY "rp" ON "kout" DURATION INF REPLICATION 1')
         n, ctx = out_node(client, buffer=2, tags={"src": "k"})
         async with trio.open_nursery() as nursery:
             nursery.start_soon(n.run_background)
@@ -51,7 +53,7 @@ async def test_writes_when_buffer_fills_and_on_interval(influxd_url, mock_clock)
             mock_clock.jump(10)
             await until(lambda: n.stats["points_written"] == 3)
             nursery.cancel_scope.cancel()
-        got = await client.series("SELECT value, host, src FROM cpu", db="kout", epoch="ns")
+        got = await client.series('SELECT value, host, src FROM "rp"."cpu"', db="kout", epoch="ns")
         assert got[0]["values"] == [
             [T0, 1.0, "a", "k"],
             [T0 + S, 2.0, "a", "k"],

@@ -40,12 +40,13 @@ class InfluxDBOutNode(NodeRuntime):
             precision_ns(self.precision)
         except EncodeError as exc:
             raise NodeError(str(exc)) from exc
-        self.buffer: list[str] = []
-        self.pending: deque[list[str]] = deque()
+        # lines per retention policy (the point's own when `.retentionPolicy` is not set)
+        self.buffers: dict[str, list[str]] = {}
+        self.pending: deque[tuple[str, list[str]]] = deque()
         self.wake = trio.Event()
 
     # -- hot path
-    def _add(self, name: str, tags: dict, fields: dict, time: int) -> None:
+    def _add(self, rp: str, name: str, tags: dict, fields: dict, time: int) -> None:
         if self.tags:
             tags = {**tags, **self.tags}
         try:
@@ -53,27 +54,33 @@ class InfluxDBOutNode(NodeRuntime):
         except EncodeError as exc:
             self.error(str(exc))
             return
-        self.buffer.append(line)
-        if len(self.buffer) >= self.size:
-            self._queue()
+        rp = self.rp or rp
+        buf = self.buffers.setdefault(rp, [])
+        buf.append(line)
+        if len(buf) >= self.size:
+            self._queue(rp)
 
-    def _queue(self) -> None:
-        if not self.buffer:
+    def _queue(self, rp: str) -> None:
+        lines = self.buffers.pop(rp, None)
+        if not lines:
             return
         if len(self.pending) >= MAX_PENDING:
-            dropped = self.pending.popleft()
+            _, dropped = self.pending.popleft()
             self.stats["write_errors"] += 1
             self.error(f"write queue full: dropped {len(dropped)} points")
-        self.pending.append(self.buffer)
-        self.buffer = []
+        self.pending.append((rp, lines))
         self.wake.set()
 
+    def _queue_all(self) -> None:
+        for rp in list(self.buffers):
+            self._queue(rp)
+
     def point(self, p: Point, parent: int) -> None:
-        self._add(p.name, p.tags, p.fields, p.time)
+        self._add(p.rp, p.name, p.tags, p.fields, p.time)
 
     def batch(self, b: Batch, parent: int) -> None:
         for bp in b.points:
-            self._add(b.name, bp.tags or b.tags, bp.fields, bp.time)
+            self._add(b.rp, b.name, bp.tags or b.tags, bp.fields, bp.time)
 
     # -- writer
     async def run_background(self) -> None:
@@ -84,7 +91,7 @@ class InfluxDBOutNode(NodeRuntime):
         finally:
             with trio.move_on_after(FINAL_FLUSH_SECONDS) as scope:
                 scope.shield = True
-                self._queue()
+                self._queue_all()
                 await self._drain()
 
     async def _create(self) -> None:
@@ -103,7 +110,7 @@ class InfluxDBOutNode(NodeRuntime):
         while True:
             await self._wait(next_flush)
             if clock.now() >= next_flush:
-                self._queue()
+                self._queue_all()
                 next_flush = clock.now() + self.interval
             self.wake = trio.Event()
             await self._drain()
@@ -125,10 +132,10 @@ class InfluxDBOutNode(NodeRuntime):
 
     async def _drain(self) -> None:
         while self.pending:
-            lines = self.pending.popleft()
-            await self._write(lines)
+            rp, lines = self.pending.popleft()
+            await self._write(rp, lines)
 
-    async def _write(self, lines: list[str]) -> None:
+    async def _write(self, rp: str, lines: list[str]) -> None:
         client = lookup(self.ctx.services, self.cluster)
         if client is None:
             self.stats["write_errors"] += 1
@@ -136,7 +143,7 @@ class InfluxDBOutNode(NodeRuntime):
             return
         try:
             await client.write(
-                self.database, "\n".join(lines), self.rp, self.precision, self.consistency
+                self.database, "\n".join(lines), rp, self.precision, self.consistency
             )
         except Exception as exc:  # noqa: BLE001 - a failed write is counted, data is dropped
             self.stats["write_errors"] += 1
