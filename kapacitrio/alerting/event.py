@@ -7,6 +7,7 @@ from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.models.timefmt import format_rfc3339, parse_rfc3339
+from kapacitrio.tick.gotemplate import GoStruct, go_json
 from kapacitrio.tick.values import format_duration
 
 
@@ -92,6 +93,16 @@ class Event:
             "previousLevel": levels.name(self.previous_level),
             "recoverable": self.data.recoverable,
         }
+
+    def alert_text(self) -> str:
+        """The alert body encoded as Kapacitor's JSON encoder writes it (HTML-safe, newline)."""
+        body = self.alert_json()
+        data = body["data"]
+        if isinstance(data, dict) and data.get("series"):
+            rows = [GoStruct(r) if isinstance(r, dict) else r for r in data["series"]]
+            data = GoStruct({"series": rows, **{k: v for k, v in data.items() if k != "series"}})
+        body["data"] = data
+        return go_json(GoStruct(body)) + "\n"
 
     def copy_to(self, topic: str) -> Event:
         """The same event addressed to another topic."""

@@ -214,3 +214,24 @@ async def test_slack_workspaces_and_disabled(service, sections, receiver):
     assert [r.path for r in receiver.requests] == ["/a"]
     assert ra[0].stats["delivered"] == 1
     assert rb[0].stats["errors"] == 1
+
+
+async def test_alert_body_is_encoded_like_kapacitor(service, receiver, tcp_receiver):
+    event = make_event(levels.WARNING, message="a <b> & c")
+    event.data.result["series"][0]["values"] = [["1971-01-01T00:00:00Z", 10.0]]
+    event.data.result["series"][0]["tags"] = {"z": "1", "a": "2"}
+    service.attach_task_handlers("t", [service.build_inline("post", [receiver.url], {})])
+    service.attach_task_handlers("t2", [service.build_inline("tcp", [tcp_receiver.address], {})])
+    service.handle_event("t", event)
+    service.handle_event("t2", event)
+    await settle(service)
+    raw = receiver.requests[0].body.decode()
+    assert raw.endswith("}\n")
+    assert '"message":"a \\u003cb\\u003e \\u0026 c"' in raw
+    assert (
+        '"data":{"series":[{"name":"cpu","tags":{"a":"2","z":"1"},"columns":["time","value"],"values":[["1971-01-01T00:00:00Z",10]]}]}'
+        in raw
+    )
+    assert raw.startswith('{"id":"cpu:nil","message"')
+    (line,) = await tcp_receiver.wait_for(1)
+    assert line.decode() + "\n" == raw

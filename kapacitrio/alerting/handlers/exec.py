@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from typing import Any
 
@@ -30,7 +29,7 @@ class ExecHandler(Handler):
             raise HandlerOptionError("exec handler requires a program")
 
     async def handle(self, event: Event) -> None:
-        stdin = json.dumps(event.alert_json(), separators=(",", ":"), ensure_ascii=False).encode()
+        stdin = event.alert_text().encode()
         try:
             with trio.fail_after(TIMEOUT):
                 result = await trio.run_process(

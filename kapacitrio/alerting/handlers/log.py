@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -33,8 +32,7 @@ class LogHandler(Handler):
         self.mode = mode
 
     async def handle(self, event: Event) -> None:
-        line = json.dumps(event.alert_json(), separators=(",", ":"), ensure_ascii=False) + "\n"
-        await trio.to_thread.run_sync(self._append, line)
+        await trio.to_thread.run_sync(self._append, event.alert_text())
 
     def _append(self, line: str) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, self.mode)

@@ -58,6 +58,8 @@ class PostHandler(Handler):
         self.verify = not opt_bool(options, "skip-ssl-verification")
         if not self.url and not self.endpoint:
             raise HandlerOptionError("must provide url or endpoint")
+        if not any(k.lower() == "content-type" for k in self.headers):
+            self.headers["Content-Type"] = "application/json"
         self.template: Template | None = None
         self.auth: tuple[str, str] | None = None
         if self.endpoint:
@@ -105,7 +107,7 @@ class PostHandler(Handler):
             resp = await http.post(
                 self.env,
                 self.url,
-                json_body=body,
+                content=event.alert_text(),
                 headers=self.headers,
                 timeout=self.timeout,
                 verify=self.verify,

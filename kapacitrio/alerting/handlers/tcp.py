@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import trio
@@ -44,8 +43,7 @@ class TCPHandler(Handler):
         split_address(self.address)
 
     async def handle(self, event: Event) -> None:
-        payload = json.dumps(event.alert_json(), separators=(",", ":"), ensure_ascii=False) + "\n"
-        await send_tcp(self.address, payload.encode())
+        await send_tcp(self.address, event.alert_text().encode())
 
 
 register("tcp", TCPHandler, lambda args, props: {"address": args[0] if args else ""})
