@@ -99,7 +99,10 @@ class CombineNode(NodeRuntime):
             return
         total = comb(len(points), k)
         if total > self.max:
-            self.error(f"too many combinations: {total} exceeds the maximum {self.max}")
+            self.error(
+                f"refusing to perform combination as total combinations {total}"
+                f" exceeds max combinations {self.max}"
+            )
             return
         matches = self._matches(group, points)
         for combo in combinations(range(len(points)), k):

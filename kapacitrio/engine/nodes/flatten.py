@@ -38,7 +38,9 @@ class FlattenNode(NodeRuntime):
         parts = []
         for tag in self.on:
             if tag not in tags:
-                self.error(f"point missing tag {tag!r} for flatten operation")
+                self.error(
+                    f"point missing tag for flatten operation: tag {tag} is missing from point"
+                )
                 return None
             parts.append(tags[tag])
         return self.delim.join(parts)
