@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import httpx
 
@@ -161,3 +162,19 @@ def test_vanished_tailer_does_not_block_logging(server):
             )
     assert len(c.get("/kapacitor/v1/tasks").json()["tasks"]) == 30
     assert c.get("/kapacitor/v1/ping").status_code == 204
+
+
+def test_shutdown_ends_open_log_tails(server_factory):
+    # a long shutdown timeout: the tail must end because the server closes it, not by timing out
+    srv = server_factory(env={"KAPACITOR_HTTP_SHUTDOWN_TIMEOUT": "60s"})
+    lines: list = []
+    ready = threading.Event()
+    t = threading.Thread(target=_tail, args=(f"{srv.preview}/logs", {}, {}, lines, ready, 10_000))
+    t.start()
+    assert ready.wait(20)
+    started = time.monotonic()
+    assert srv.stop() == 0
+    t.join(30)
+    assert not t.is_alive()
+    assert time.monotonic() - started < 30
+    assert any('msg="shutting down"' in line for line in lines if isinstance(line, str))
