@@ -111,3 +111,12 @@ async def test_loopback_write_failure_is_counted(nursery):
             break
         await trio.sleep(0.001)
     assert n.stats["write_errors"] == 1 and "boom" in ctx.errors[0][1]
+
+
+async def test_aligned_stats_tick_on_interval_boundaries(autojump_clock, nursery):
+    n, _, got = stats_node(interval=10 * S, align=True)  # the clock starts at T0 + 3s
+    nursery.start_soon(n.run_background)
+    await trio.sleep(7.5)
+    assert [p.time for p in got] == [T0 + 10 * S]
+    await trio.sleep(10)
+    assert [p.time for p in got] == [T0 + 10 * S, T0 + 20 * S]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes.join import round_time
+from kapacitrio.engine.nodes.join import _GO_EPOCH_OFFSET, round_time
 from kapacitrio.models.point import NO_DIMENSIONS, Batch, Dimensions, Point
 
 
@@ -82,7 +82,12 @@ class StatsNode(NodeRuntime):
 
     async def run_background(self) -> None:
         clock = self.ctx.clock
-        next_at = clock.now() + self.interval
+        now = clock.now()
+        if self.align:
+            # first tick on the next multiple of the interval (counted from Go's zero time)
+            next_at = now - (now + _GO_EPOCH_OFFSET) % self.interval + self.interval
+        else:
+            next_at = now + self.interval
         while True:
             await clock.sleep_until(next_at)
             self.tick(clock.now())
