@@ -75,3 +75,23 @@ async def test_unreadable_source_logs_and_uses_defaults(tmp_path):
     assert "failed to load" in ctx.errors[0][1]
     n.point(pt(0, {"v": 1}, {"host": "A"}), 0)
     assert n.out[0].fields["owner_id"] == 0
+
+
+def test_convert_type_like_kapacitor():
+    import pytest
+
+    from kapacitrio.engine.nodes.sideload import convert_type
+
+    assert convert_type(5, 0.0) == 5.0 and type(convert_type(5, 0.0)) is float
+    assert convert_type(5.0, 0) == 5 and type(convert_type(5.0, 0)) is int
+    assert convert_type("42", 0) == 42 and convert_type("2.5", 0.0) == 2.5
+    assert convert_type("T", False) is True and convert_type("0", True) is False
+    assert convert_type(1e20, "") == "100000000000000000000"
+    assert convert_type(2.5, "") == "2.5" and convert_type(3.0, "") == "3"
+    assert convert_type(True, "") == "true" and convert_type(7, "") == "7"
+    with pytest.raises(ValueError, match="cannot convert value of type float64 to type int64"):
+        convert_type(5.5, 0)
+    with pytest.raises(ValueError, match="cannot convert value of type bool to type float64"):
+        convert_type(True, 0.0)
+    with pytest.raises(ValueError, match="cannot convert string to bool"):
+        convert_type("maybe", False)

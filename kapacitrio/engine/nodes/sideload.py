@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -40,13 +41,61 @@ def load_dir(root: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _conform(value: Any, default: Any) -> Any:
-    """The value in the default's type, or None when it cannot be."""
-    if type(default) is float and type(value) in (int, float):
-        return float(value)
-    if type(value) is type(default):
-        return value
-    return None
+_GO_NAMES = {int: "int64", float: "float64", bool: "bool", str: "string"}
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def go_type(value: Any) -> str:
+    return _GO_NAMES.get(type(value), type(value).__name__)
+
+
+def _float_text(x: float) -> str:
+    """A float as Go's FormatFloat(x, 'f', -1, 64): shortest digits, no exponent."""
+    text = format(Decimal(repr(x)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def convert_type(value: Any, default: Any) -> Any:
+    """The loaded value in the default's type, converting as Kapacitor does; ValueError if not."""
+    src, want = type(value), type(default)
+    if want is int:
+        if src is int:
+            return value
+        if src is float and float(int(value)) == value:
+            return int(value)
+        if src is str:
+            try:
+                return int(value, 10)
+            except ValueError:
+                raise ValueError(f"cannot convert string to int64: {value!r}") from None
+    elif want is float:
+        if src in (int, float):
+            return float(value)
+        if src is str:
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError(f"cannot convert string to float64: {value!r}") from None
+    elif want is bool:
+        if src is bool:
+            return value
+        if src is str:
+            if value in _TRUE:
+                return True
+            if value in _FALSE:
+                return False
+            raise ValueError(f"cannot convert string to bool: {value!r}")
+    elif want is str:
+        if src is str:
+            return value
+        if src is bool:
+            return "true" if value else "false"
+        if src is int:
+            return str(value)
+        if src is float:
+            return _float_text(value)
+    raise ValueError(f"cannot convert value of type {go_type(value)} to type {go_type(default)}")
 
 
 @register("sideload")
@@ -58,7 +107,8 @@ class SideloadNode(NodeRuntime):
         p = spec.props
         self.source: str = p.get("source", "")
         try:
-            self.order = [Template(t) for t in (p.get("order") or [])]
+            self.order_raw = [str(t) for t in (p.get("order") or [])]
+            self.order = [Template(t) for t in self.order_raw]
         except TemplateError as exc:
             raise NodeError(f"sideload: invalid order template: {exc}") from exc
         self.fields: dict[str, Any] = dict(p.get("fields") or {})
@@ -109,14 +159,16 @@ class SideloadNode(NodeRuntime):
         await self.flush()
 
     # -- lookups
-    def _paths(self, tags: dict[str, str]) -> list[str]:
+    def _paths(self, tags: dict[str, str]) -> list[str] | None:
+        """The order templates rendered with the point's tags; None when one fails."""
         data = GoMap(tags)
         out = []
-        for t in self.order:
+        for raw, t in zip(self.order_raw, self.order, strict=True):
             try:
                 out.append(t.render(data))
             except TemplateError as exc:
-                self.error(f"sideload: {exc}")
+                self.error(f"failed to evaluate order template: {exc} (order={raw})")
+                return None
         return out
 
     def _lookup(self, paths: list[str], key: str) -> Any:
@@ -126,30 +178,32 @@ class SideloadNode(NodeRuntime):
                 return doc[key]
         return None
 
+    def _load(self, paths: list[str], key: str, default: Any) -> Any:
+        found = self._lookup(paths, key)
+        if found is None:
+            return default
+        try:
+            return convert_type(found, default)
+        except ValueError as exc:
+            self.error(
+                f"failed to load key: {exc} (key={key}, expected={go_type(default)},"
+                f" got={go_type(found)})"
+            )
+            return default
+
     def _apply(self, fields: dict, tags: dict) -> tuple[dict, dict]:
         paths = self._paths(tags)
-        new_fields = dict(fields)
-        for key, default in self.fields.items():
-            found = self._lookup(paths, key)
-            value = default if found is None else _conform(found, default)
-            if value is None:
-                self.error(
-                    f"sideload: value of {key!r} has type {type(found).__name__}, expected {type(default).__name__}"
-                )
-                value = default
-            new_fields[key] = value
-        new_tags = tags
+        if paths is None:
+            return fields, tags
+        if self.fields:
+            fields = dict(fields)
+            for key, default in self.fields.items():
+                fields[key] = self._load(paths, key, default)
         if self.tags:
-            new_tags = dict(tags)
+            tags = dict(tags)
             for key, default in self.tags.items():
-                found = self._lookup(paths, key)
-                if found is not None and not isinstance(found, str):
-                    self.error(
-                        f"sideload: tag {key!r} must be a string, got {type(found).__name__}"
-                    )
-                    found = None
-                new_tags[key] = default if found is None else found
-        return new_fields, new_tags
+                tags[key] = self._load(paths, key, str(default))
+        return fields, tags
 
     def point(self, p: Point, parent: int) -> None:
         if not self.ready:
