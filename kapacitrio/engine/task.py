@@ -191,7 +191,6 @@ class Task:
 
     async def _loop(self, node: _Node) -> None:
         rt = node.rt
-        on_point, on_batch = rt.point, rt.batch
         perf = time.perf_counter_ns
         merge = len(node.spec.parents) > 1
         forward_all = getattr(rt, "forward_all", False)
@@ -202,27 +201,13 @@ class Task:
                     rt.out.extend(chunk)
                     await self._flush(node)
                     continue
+                t0 = perf()
                 if merge:
                     pairs = await _merged(parent, chunk, node.recv)
+                    t0 = perf()
+                    n = sum(_dispatch(rt, p, [msg]) for p, msg in pairs)
                 else:
-                    pairs = ((parent, msg) for msg in chunk)
-                t0 = perf()
-                n = 0
-                for parent, msg in pairs:
-                    kind = type(msg)
-                    try:
-                        if kind is Point:
-                            n += 1
-                            on_point(msg, parent)
-                        elif kind is Batch:
-                            n += 1
-                            on_batch(msg, parent)
-                        elif kind is Barrier:
-                            rt.barrier(msg, parent)
-                        elif kind is DeleteGroup:
-                            rt.delete_group(msg, parent)
-                    except EvalError as exc:
-                        rt.error(str(exc))
+                    n = _dispatch(rt, parent, chunk)
                 node.collected += n
                 node.exec_ns += perf() - t0
                 if rt.out:
@@ -272,6 +257,28 @@ class Task:
 
     def runtimes(self, kind: str) -> Iterable[NodeRuntime]:
         return (n.rt for n in self.nodes.values() if n.spec.kind == kind)
+
+
+def _dispatch(rt: NodeRuntime, parent: int, chunk: Chunk) -> int:
+    """Hand every message of a chunk to the runtime; returns the number of points and batches."""
+    on_point, on_batch = rt.point, rt.batch
+    n = 0
+    for msg in chunk:
+        kind = type(msg)
+        try:
+            if kind is Point:
+                n += 1
+                on_point(msg, parent)
+            elif kind is Batch:
+                n += 1
+                on_batch(msg, parent)
+            elif kind is Barrier:
+                rt.barrier(msg, parent)
+            elif kind is DeleteGroup:
+                rt.delete_group(msg, parent)
+        except EvalError as exc:
+            rt.error(str(exc))
+    return n
 
 
 def _msg_time(item: tuple[int, Any]) -> int:

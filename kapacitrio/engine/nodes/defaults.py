@@ -20,23 +20,29 @@ class DefaultRuntime(NodeRuntime):
         self.tags: dict[str, str] = dict(spec.props.get("tags") or {})
 
     def _fields(self, fields: dict[str, Any]) -> dict[str, Any]:
-        missing = [k for k in self.fields if k not in fields]
-        if not missing:
+        for k in self.fields:
+            if k not in fields:
+                break
+        else:
             return fields
-        self.stats["fields_defaulted"] += len(missing)
         out = dict(fields)
-        for k in missing:
-            out[k] = self.fields[k]
+        for k, v in self.fields.items():
+            if k not in out:
+                out[k] = v
+                self.stats["fields_defaulted"] += 1
         return out
 
     def _tags(self, tags: dict[str, str]) -> dict[str, str]:
-        missing = [k for k in self.tags if not tags.get(k)]
-        if not missing:
+        for k in self.tags:
+            if not tags.get(k):
+                break
+        else:
             return tags
-        self.stats["tags_defaulted"] += len(missing)
         out = dict(tags)
-        for k in missing:
-            out[k] = self.tags[k]
+        for k, v in self.tags.items():
+            if not out.get(k):
+                out[k] = v
+                self.stats["tags_defaulted"] += 1
         return out
 
     def point(self, p: Point, parent: int) -> None:
@@ -46,7 +52,7 @@ class DefaultRuntime(NodeRuntime):
             self.out.append(p)
             return
         group = p.dimensions.group_id(p.name, tags) if tags is not p.tags else p.group
-        self.out.append(p.copy_with(fields=fields, tags=tags, group=group))
+        self.out.append(Point(p.name, tags, fields, p.time, p.db, p.rp, group, p.dimensions))
 
     def batch(self, b: Batch, parent: int) -> None:
         points = [

@@ -79,7 +79,7 @@ class EvalRuntime(NodeRuntime):
         except _Skip:
             return
         if tags is p.tags:
-            self.out.append(p.copy_with(fields=fields))
+            self.out.append(Point(p.name, tags, fields, p.time, p.db, p.rp, p.group, p.dimensions))
             return
         d = p.dimensions
         if any(tags.get(t) != p.tags.get(t) for t in d.tag_names):
