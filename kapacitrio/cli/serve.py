@@ -12,6 +12,7 @@ import trio
 
 from kapacitrio import logs
 from kapacitrio.config import ConfigError, load
+from kapacitrio.storage.db import StoreError
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -67,10 +68,33 @@ def run(args: argparse.Namespace) -> int:
         Path(args.pidfile).write_text(f"{os.getpid()}\n")
     try:
         trio.run(_main, cfg)
+    except (OSError, StoreError, BaseExceptionGroup) as exc:
+        fatal = _fatal(exc)
+        if fatal is None:
+            raise
+        logs.get_logger("server").error("kapacitrio failed to start", err=fatal)
+        print(f"kapacitrio: {fatal}", file=sys.stderr)
+        return 1
     finally:
         if args.pidfile:
             Path(args.pidfile).unlink(missing_ok=True)
     return 0
+
+
+def _fatal(exc: BaseException) -> str | None:
+    """The message for a startup failure the user can fix (port in use, unusable data dir)."""
+    if isinstance(exc, BaseExceptionGroup):
+        found = exc.subgroup(lambda e: isinstance(e, (OSError, StoreError)))
+        if found is None:
+            return None
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        exc = found
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"cannot start: {exc}"
+    return None
 
 
 def _log_stream(dest: str):

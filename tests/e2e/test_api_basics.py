@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import signal
+import subprocess
+import sys
 
 COUNT_SCRIPT = (
     "stream\n    |from()\n        .measurement('cpu')\n"
@@ -189,3 +192,33 @@ def test_log_level_from_the_environment(server_factory):
     assert srv.client.get("/kapacitor/v1/nowhere").status_code == 404
     srv.stop()
     assert "lvl=info" not in srv.logs()
+
+
+def _serve_once(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("KAPACITOR_")}
+    full.update(env)
+    cmd = [sys.executable, "-m", "kapacitrio", "serve"]
+    return subprocess.run(cmd, env=full, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_port_in_use_and_bad_data_dir_exit_cleanly(server, tmp_path):
+    busy = _serve_once(
+        {
+            "KAPACITOR_HTTP_BIND_ADDRESS": f"127.0.0.1:{server.port}",
+            "KAPACITOR_DATA_DIR": str(tmp_path / "d"),
+        },
+        tmp_path,
+    )
+    assert busy.returncode == 1
+    assert "kapacitrio: cannot start: [Errno 98] Address already in use" in busy.stderr
+    assert "Traceback" not in busy.stderr
+    (tmp_path / "afile").write_text("")
+    bad = _serve_once(
+        {
+            "KAPACITOR_HTTP_BIND_ADDRESS": "127.0.0.1:0",
+            "KAPACITOR_DATA_DIR": str(tmp_path / "afile" / "d"),
+        },
+        tmp_path,
+    )
+    assert bad.returncode == 1
+    assert "cannot open database" in bad.stderr and "Traceback" not in bad.stderr
