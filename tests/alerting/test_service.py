@@ -151,6 +151,10 @@ async def test_api_handler_crud_and_match(service, receiver):
         ),
         ({"id": "a", "kind": "mqtt", "options": {"topic": "t", "qos": 5}}, "invalid QoS"),
         ([1, 2], "expected a JSON object"),
+        (
+            {"id": "a", "kind": "slack", "options": {"chanel": "#x"}},
+            'invalid options for handler kind "slack": unknown option\\(s\\) "chanel"',
+        ),
     ],
 )
 async def test_invalid_handler_specs(service, spec, message):

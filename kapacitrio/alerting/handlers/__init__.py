@@ -46,7 +46,35 @@ def build(kind: str, options: dict[str, Any], env: HandlerEnv) -> Handler:
         raise HandlerOptionError(f"unknown handler kind {kind!r}")
     if not isinstance(options, dict):
         raise HandlerOptionError("options must be an object")
-    return k.build(options, env)
+    tracked = _Tracking(options)
+    handler = k.build(tracked, env)
+    unknown = sorted(set(options) - tracked.read)
+    if unknown:
+        names = ", ".join(f'"{u}"' for u in unknown)
+        raise HandlerOptionError(
+            f'invalid options for handler kind "{kind}": unknown option(s) {names}'
+        )
+    return handler
+
+
+class _Tracking(dict):
+    """Options that remember which keys a handler read, so unknown ones can be reported."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        self.read: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: Any) -> bool:
+        self.read.add(key)
+        return super().__contains__(key)
 
 
 def build_from_tick(
