@@ -163,6 +163,17 @@ def _opt_str(opts: dict[str, Any], key: str) -> str:
     return value
 
 
+#: Largest TICKscript accepted, in characters.
+MAX_SCRIPT_LENGTH = 1_000_000
+
+
+def _opt_script(opts: dict[str, Any]) -> str:
+    script = _opt_str(opts, "script")
+    if len(script) > MAX_SCRIPT_LENGTH:
+        raise Invalid(f"script is longer than {MAX_SCRIPT_LENGTH} characters")
+    return script
+
+
 def _opt_status(opts: dict[str, Any]) -> str:
     status = _opt_str(opts, "status")
     if status not in ("", "enabled", "disabled"):
@@ -492,7 +503,7 @@ class TaskService:
             raise Invalid(f"task {task_id} already exists")
         template_id = _opt_str(opts, "template-id")
         typ = _opt_type(opts)
-        script = _opt_str(opts, "script")
+        script = _opt_script(opts)
         if template_id:
             tmpl = await self.store.get(TEMPLATES, template_id)
             if tmpl is None:
@@ -565,7 +576,7 @@ class TaskService:
         asked = _opt_str(opts, "template-id")
         template_id = asked or updated.get("template-id", "")
         typ = _opt_type(opts)
-        script = _opt_str(opts, "script")
+        script = _opt_script(opts)
         if template_id:
             tmpl = await self.store.get(TEMPLATES, template_id)
             if tmpl is None:
@@ -696,7 +707,7 @@ class TaskService:
             if await self.store.get(TEMPLATES, template_id) is not None:
                 raise Invalid(f"template {template_id} already exists")
             typ = _opt_type(opts)
-            script = _opt_str(opts, "script")
+            script = _opt_script(opts)
             if not script:
                 raise Invalid("must provide TICKscript")
             if not typ:
@@ -730,7 +741,7 @@ class TaskService:
             typ = _opt_type(opts)
             if typ:
                 updated["type"] = typ
-            script = _opt_str(opts, "script")
+            script = _opt_script(opts)
             if script:
                 updated["script"] = script
             _validate_template(updated["script"], updated["type"])

@@ -171,3 +171,11 @@ async def test_runtime_failure_is_kept_on_the_stored_task(env):
     await svc.start_enabled()
     assert (await env.store.get("tasks", "x"))["error"] == ""
     assert (await svc.get_task("x"))["executing"] is True
+
+
+async def test_overlong_script_is_rejected(env):
+    script = "stream|from()\n" + "// padding\n" * 100_000
+    with pytest.raises(Invalid, match="script is longer than"):
+        await env.tasks.create_task({"id": "x", "type": "stream", "dbrps": DBRPS, "script": script})
+    with pytest.raises(Invalid, match="script is longer than"):
+        await env.tasks.create_template({"id": "t", "type": "stream", "script": script})
