@@ -11,6 +11,7 @@ from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event, EventData, EventState
 from kapacitrio.alerting.topic import Inhibitor
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.engine.nodes._alert_text import DefaultDetails, default_message
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.models.result import batch_to_row, point_to_row
 from kapacitrio.tick.errors import TickError
@@ -225,6 +226,12 @@ class AlertNode(NodeRuntime):
             },
             type_name="alert.serverInfo",
         )
+        self._fast_message = self.opts.message_tmpl.text == DEFAULT_MESSAGE
+        self._fast_details = (
+            DefaultDetails(ctx.task_id, self.server_info)
+            if self.opts.details_tmpl.text == DEFAULT_DETAILS
+            else None
+        )
         if self.service is not None:
             self._attach_handlers(spec.props.get("handlers") or [])
 
@@ -374,18 +381,8 @@ class AlertNode(NodeRuntime):
         duration: int,
         result: dict,
     ) -> Event | None:
-        data = self._id_data(name, group, tags)
-        data["ID"] = event_id
-        data["Fields"] = GoMap(fields, zero=None)
-        data["Level"] = levels.name(level)
-        data["Time"] = GoTime(t)
-        data["Duration"] = GoDuration(duration)
-        data.type_name = "alert.messageInfo"
         try:
-            message = self.opts.message_tmpl.render(data)
-            data["Message"] = message
-            data.type_name = "alert.detailsInfo"
-            details = self.opts.details_tmpl.render(data)
+            message, details = self._texts(event_id, name, group, tags, fields, level, t, duration)
         except TickError as exc:
             self.error(str(exc))
             return None
@@ -401,6 +398,41 @@ class AlertNode(NodeRuntime):
             result={"series": [result]},
         )
         return Event(self.anon_topic or self.opts.topic, state, edata)
+
+    def _texts(
+        self,
+        event_id: str,
+        name: str,
+        group: str,
+        tags: dict,
+        fields: dict,
+        level: int,
+        t: int,
+        duration: int,
+    ) -> tuple[str, str]:
+        """The event's message and details; default templates skip the template engine."""
+        fast = self._fast_details
+        if self._fast_message:
+            message = default_message(event_id, levels.name(level))
+            if fast is not None:
+                try:
+                    lvl = levels.name(level)
+                    return message, fast.render(
+                        event_id, name, group, tags, fields, lvl, t, duration, message
+                    )
+                except TickError:
+                    pass  # the template below words the error
+        data = self._id_data(name, group, tags)
+        data["ID"] = event_id
+        data["Fields"] = GoMap(fields, zero=None)
+        data["Level"] = levels.name(level)
+        data["Time"] = GoTime(t)
+        data["Duration"] = GoDuration(duration)
+        data.type_name = "alert.messageInfo"
+        message = self.opts.message_tmpl.render(data)
+        data["Message"] = message
+        data.type_name = "alert.detailsInfo"
+        return message, self.opts.details_tmpl.render(data)
 
     def _handle_event(self, st: _GroupState, event: Event) -> bool:
         """Count, check inhibition, collect; False when inhibited (nothing is forwarded)."""

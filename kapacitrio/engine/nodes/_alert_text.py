@@ -1,0 +1,65 @@
+"""The alert node's default message and details, rendered without the template engine.
+
+`{{ .ID }} is {{ .Level }}` and the HTML-escaped `{{ json . }}` of the details data give exactly
+what the templates give; the part of the JSON that depends only on the event's measurement, group,
+tags and ID is built once and reused for the group's next events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kapacitrio.tick.gotemplate import GoMap, GoStruct, go_json, go_rfc3339, html_escape
+
+DEFAULT_MESSAGE = "{{ .ID }} is {{ .Level }}"
+DEFAULT_DETAILS = "{{ json . }}"
+
+#: Distinct (ID, group, name, tags) heads kept before the cache starts over.
+HEAD_CACHE_SIZE = 10_000
+
+
+def default_message(event_id: str, level_name: str) -> str:
+    """The default message template's text."""
+    return f"{event_id} is {level_name}"
+
+
+class DefaultDetails:
+    """The default details template of one alert node (an HTML template of `{{ json . }}`)."""
+
+    def __init__(self, task_name: str, server_info: GoStruct) -> None:
+        self._mid = f',"TaskName":{go_json(task_name)},'
+        self._server_info = f',"ServerInfo":{go_json(server_info)},"ID":'
+        self._heads: dict[tuple[Any, ...], str] = {}
+
+    def render(
+        self,
+        event_id: str,
+        name: str,
+        group: str,
+        tags: dict[str, str],
+        fields: dict[str, Any],
+        level_name: str,
+        t: int,
+        duration: int,
+        message: str,
+    ) -> str:
+        """The details text; raises `TickError` where the template would fail (e.g. a NaN field)."""
+        key = (event_id, group, name, *tags.items())
+        head = self._heads.get(key)
+        if head is None:
+            head = self._head(event_id, name, group, tags)
+            if len(self._heads) >= HEAD_CACHE_SIZE:
+                self._heads.clear()
+            self._heads[key] = head
+        rest = (
+            f'"Fields":{go_json(GoMap(fields))},"Level":"{level_name}",'
+            f'"Time":"{go_rfc3339(t)}","Duration":{int(duration)},"Message":{go_json(message)}}}\n'
+        )  # the template's json function ends with a newline, like Go's json.Encoder
+        return head + html_escape(rest)
+
+    def _head(self, event_id: str, name: str, group: str, tags: dict[str, str]) -> str:
+        text = (
+            f'{{"Name":{go_json(name)}{self._mid}"Group":{go_json(group or "nil")},'
+            f'"Tags":{go_json(GoMap(tags, zero=""))}{self._server_info}{go_json(event_id)},'
+        )
+        return html_escape(text)
