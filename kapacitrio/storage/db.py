@@ -235,7 +235,11 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """Group several changes into one transaction: all are kept, or none on any error."""
+        """Group several changes into one transaction: all are kept, or none on any error.
+
+        Inside the block use only `tx` (calling the store itself from the same task raises
+        RuntimeError: the store is held by the transaction). Other tasks wait until it ends.
+        """
         async with self._lock:
             await self._call(self._conn.execute, "BEGIN IMMEDIATE")
             try:

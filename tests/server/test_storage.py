@@ -119,3 +119,12 @@ async def test_closed_store_and_bad_path(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError):
         await Store.open(tmp_path / "file" / "k.db")
+
+
+async def test_using_the_store_inside_its_own_transaction_fails_loudly(tmp_path):
+    async with open_store(tmp_path / "k.db") as store:
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.put("k", "1", {})
+                await store.get("k", "1")
+        assert await store.ids("k") == []
