@@ -214,3 +214,13 @@ def test_flatten_and_combine_flush_on_barrier(fake_lambdas):
     n.barrier(Barrier("", pt(1, {}).time), 0)
     out = take(n)
     assert [type(m) for m in out] == [Point, Barrier] and out[0].fields == {"a.v": 1, "b.v": 2}
+
+
+def test_change_detect_compares_with_the_last_passed_point():
+    n = node("changeDetect", ["a", "b"])
+    n.point(pt(0, {"a": 1, "b": 1}), 0)
+    n.point(pt(1, {"a": 1}), 0)  # b missing: an error, a unchanged: dropped
+    n.point(pt(2, {"a": 1, "b": 2}), 0)  # b differs from the last passed point
+    n.point(pt(3, {"a": 2}), 0)  # a changed, b missing: passes
+    assert [secs(p.time) for p in take(n)] == [0, 2, 3]
+    assert n.stats["errors"] == 1  # at 3 the change in a is found before b is looked at

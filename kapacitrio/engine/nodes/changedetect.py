@@ -17,23 +17,26 @@ class ChangeDetectNode(NodeRuntime):
     def __init__(self, spec, ctx) -> None:
         super().__init__(spec, ctx)
         self.fields = [str(a) for a in spec.args]
-        self.last: dict[str, tuple] = {}
+        self.last: dict[str, dict] = {}
 
     def cardinality(self) -> int:
         return len(self.last)
 
     def _changed(self, group: str, fields: dict) -> bool:
-        """True when the point must pass; records its values as the group's last."""
-        missing = [f for f in self.fields if f not in fields]
-        if missing:
-            self.error(f"changeDetect: field {missing[0]!r} missing from point")
-            return False
-        values = tuple(fields[f] for f in self.fields)
+        """True when a listed field differs from the group's last passed point (then it becomes
+        the last); a missing field is an error and is not compared."""
         prev = self.last.get(group)
-        self.last[group] = values
-        if prev is None:
-            return True
-        return not all(_same(a, b) for a, b in zip(prev, values, strict=True))
+        changed = False
+        for f in self.fields:
+            if f not in fields:
+                self.error(f"Invalid field in change detect: expected field {f} not found")
+                continue
+            if prev is None or f not in prev or not _same(prev[f], fields[f]):
+                changed = True
+                break
+        if changed:
+            self.last[group] = fields
+        return changed
 
     def point(self, p: Point, parent: int) -> None:
         if self._changed(p.group, p.fields):
