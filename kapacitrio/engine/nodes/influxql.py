@@ -297,6 +297,9 @@ class HoltWintersNode(NodeRuntime):
         self.with_fit = spec.kind == "holtWintersWithFit"
         self.as_ = spec.props.get("as") or spec.kind
 
+    def point(self, p: Point, parent: int) -> None:
+        """On a stream each timestamp is its own series of one value: nothing to forecast."""
+
     def batch(self, b: Batch, parent: int) -> None:
         records = _Records()
         for bp in b.points:

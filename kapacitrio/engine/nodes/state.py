@@ -28,7 +28,7 @@ class _StateNode(NodeRuntime):
         try:
             ok = self.expr.get(group).eval_bool(time, fields, tags)
         except TickError as exc:
-            self.error(str(exc))
+            self.error(f"error while evaluating expression: {exc}")
             return None
         return self.update(group, time, ok)
 
