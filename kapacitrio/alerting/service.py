@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,8 @@ _log = structlog.get_logger("kapacitrio.alerting")
 TOPIC_ID_RE = re.compile(r"^[-:._\w]+$")
 HANDLER_ID_RE = re.compile(r"^[-._\w]+$")
 
-TOPICS_KIND = "alert_topics"
+EVENTS_KIND = "alert_events"
+FLUSH_BATCH = 500
 HANDLERS_KIND = "alert_handlers"
 DEFAULT_BUFFER = 5000
 
@@ -79,7 +81,7 @@ class AlertService:
         self._pending: list[HandlerRunner] = []
         self._detached: list[HandlerRunner] = []
         self._progress = trio.Event()
-        self._dirty: dict[str, int] = {}
+        self._dirty: dict[tuple[str, str], int] = {}
         self._wake = trio.Event()
         self.stats = {"collected": 0, "dropped": 0, "handler_errors": 0}
         #: ServerInfo for alert templates.
@@ -171,7 +173,7 @@ class AlertService:
         t.events[event.state.id] = event.state
         t.collected += 1
         self.stats["collected"] += 1
-        self._mark_dirty(topic_id)
+        self._mark_dirty(topic_id, event.state.id)
         self._publish_feed(topic_id, event)
         ok = True
         for runner in t.all_runners():
@@ -208,9 +210,14 @@ class AlertService:
         t.collected = 0
         if not t.handlers and not t.anon:
             del self.topics[topic_id]
-        self._dirty.pop(topic_id, None)
+        for key in [k for k in self._dirty if k[0] == topic_id]:
+            del self._dirty[key]
         if self.store is not None:
-            await self.store.delete(TOPICS_KIND, topic_id)
+            ids = await self.store.ids(EVENTS_KIND, pattern=f"{topic_id}/*")
+            if ids:
+                async with self.store.transaction() as tx:
+                    for doc_id in ids:
+                        await tx.delete(EVENTS_KIND, doc_id)
 
     async def forget_task(self, task_id: str) -> None:
         """A task was deleted: delete its alert nodes' anonymous topics (Kapacitor does the same)."""
@@ -427,10 +434,11 @@ class AlertService:
         self.feeds = alive
 
     # ------------------------------------------------------------------ persistence
-    def _mark_dirty(self, topic_id: str) -> None:
+    def _mark_dirty(self, topic_id: str, event_id: str) -> None:
         if self.store is None:
             return
-        self._dirty[topic_id] = self._dirty.get(topic_id, 0) + 1
+        key = (topic_id, event_id)
+        self._dirty[key] = self._dirty.get(key, 0) + 1
         self._wake.set()
 
     async def _persist_loop(self) -> None:
@@ -441,35 +449,37 @@ class AlertService:
             await trio.sleep(0.05)
 
     async def flush(self) -> None:
-        """Write every changed topic's state to the store.
+        """Write every changed event state to the store, in transactions of up to FLUSH_BATCH.
 
-        A topic stays marked until its write has finished, so a write cut short by cancellation
+        An event stays marked until its write has committed, so a write cut short by cancellation
         is redone by the final flush at shutdown; a change made during the write marks it again.
         """
         if self.store is None:
             return
         while self._dirty:
-            tid = min(self._dirty)
-            version = self._dirty[tid]
-            t = self.topics.get(tid)
-            if t is not None:
-                doc = {"id": tid, "events": {eid: s.to_doc() for eid, s in t.events.items()}}
-                try:
-                    await self.store.put(TOPICS_KIND, tid, doc)
-                except Exception as exc:  # storage failure: keep running, retry on the next change
-                    _log.error("failed to store topic state", topic=tid, error=str(exc))
-                    return
-            if self._dirty.get(tid) == version:
-                del self._dirty[tid]
+            batch = list(itertools.islice(self._dirty.items(), FLUSH_BATCH))
+            try:
+                async with self.store.transaction() as tx:
+                    for (tid, eid), _ in batch:
+                        t = self.topics.get(tid)
+                        state = t.events.get(eid) if t is not None else None
+                        if state is not None:
+                            await tx.put(
+                                EVENTS_KIND, f"{tid}/{eid}", {"topic": tid, **state.to_doc()}
+                            )
+            except Exception as exc:  # storage failure: keep running, retry on the next change
+                _log.error("failed to store alert event states", error=str(exc))
+                return
+            for key, version in batch:
+                if self._dirty.get(key) == version:
+                    del self._dirty[key]
 
     async def load(self) -> None:
         """Restore topic states and API handlers from the store."""
         if self.store is None:
             return
-        for doc in await self.store.list(TOPICS_KIND):
-            t = self.topic(doc["id"])
-            for eid, sdoc in (doc.get("events") or {}).items():
-                t.events[eid] = EventState.from_doc(sdoc)
+        for doc in await self.store.list(EVENTS_KIND):
+            self.topic(doc["topic"]).events[doc["id"]] = EventState.from_doc(doc)
         for doc in await self.store.list(HANDLERS_KIND):
             topic_id = doc.get("topic", "")
             try:
