@@ -311,3 +311,80 @@ def test_query_must_be_one_select() -> None:
         rt("query", ["DROP DATABASE x"])
     n = rt("query", ["SELECT a FROM b WHERE c = 'x;y'"])
     assert n.text == "SELECT a FROM b WHERE c = 'x;y'"
+
+
+class _FakeInflux:
+    """Stands in for an InfluxDB client: records queries, answers with one series."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def get(self, name: str = "") -> _FakeInflux:
+        return self
+
+    async def series(self, q: str, db: str = "", rp: str = "", epoch: str = "") -> list[dict]:
+        self.queries.append(q)
+        if len(self.queries) == 2:
+            raise RuntimeError("boom")
+        return [
+            {
+                "name": "cpu",
+                "tags": {"host": "a"},
+                "columns": ["time", "mean"],
+                "values": [[T0 + S, 1.5], [T0 + 2 * S, None]],
+            }
+        ]
+
+
+async def test_query_schedule_runs_against_influxdb_client() -> None:
+    import trio
+    import trio.testing
+
+    from kapacitrio.engine.taskmaster import open_taskmaster
+    from tests.engine.helpers import Chain
+
+    fake = _FakeInflux()
+    clock = VirtualClock(T0 + 3 * S)
+    services = type("Services", (), {"influxdb": fake, "alerts": None})()
+    c = Chain("batch")
+    c.add(
+        "query",
+        args=["SELECT mean(value) FROM cpu"],
+        provides="batch",
+        wants="batch",
+        period=10 * S,
+        every=10 * S,
+        align=True,
+        groupBy=["host"],
+    )
+    c.add("httpOut", args=["out"], desc="http_out")
+    async with open_taskmaster(clock, services) as tm:
+        task = await tm.start_task("q", c.pipeline(), [("db", "rp")])
+        await trio.testing.wait_all_tasks_blocked()
+        assert fake.queries == []
+        clock.advance_to(T0 + 10 * S)
+        await trio.testing.wait_all_tasks_blocked()
+        assert fake.queries == [
+            "SELECT mean(value) FROM cpu WHERE time >= '1971-01-01T00:00:00Z' AND "
+            "time < '1971-01-01T00:00:10Z' GROUP BY \"host\""
+        ]
+        res = tm.http_out("q", "out")
+        assert res["series"][0]["tags"] == {"host": "a"}
+        assert res["series"][0]["values"] == [
+            ["1971-01-01T00:00:01Z", 1.5],
+            ["1971-01-01T00:00:02Z", None],
+        ]
+        clock.advance_to(T0 + 20 * S)
+        await trio.testing.wait_all_tasks_blocked()
+        assert len(fake.queries) == 2
+        assert task.node_stats()["query1"]["query_errors"] == 1
+        assert task.node_stats()["query1"]["batches_queried"] == 1
+
+
+def test_cron_next() -> None:
+    from kapacitrio.engine.nodes.query import cron_next
+
+    assert cron_next("*/5 * * * *", T0 + 61 * S) == T0 + 300 * S
+    assert cron_next("@hourly", T0 + S) == T0 + 3600 * S
+    assert cron_next("0 */2 * * * * *", T0 + 1 * S) == T0 + 120 * S
+    assert cron_next("not a cron", T0) is None

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
-from kapacitrio.models.point import Batch, Dimensions
+from kapacitrio.models.point import Batch, BatchPoint, Dimensions
 from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.pipeline.spec import STAR, TimeDimension
 
@@ -93,7 +93,63 @@ class QueryRuntime(NodeRuntime):
         d = self._dims(b)
         self.out.append(b.copy_with(dimensions=d, group=d.group_id(b.name, b.tags)))
 
-    # -- scheduling (for live querying)
+    # -- scheduling (live querying of InfluxDB)
+    async def run_background(self) -> None:
+        """Query InfluxDB on the node's schedule when the server has a client for its cluster."""
+        from kapacitrio.influxdb.clusters import lookup
+
+        client = lookup(self.ctx.services, str(self.spec.props.get("cluster") or ""))
+        cron = str(self.spec.props.get("cron") or "")
+        if client is None or not (self.every or cron):
+            return
+        clock = self.ctx.clock
+        tick = self.next_tick(clock.now(), cron)
+        while tick is not None:
+            await clock.sleep_until(tick)
+            await self.query_once(client, tick)
+            tick = self.next_tick(tick, cron)
+
+    def next_tick(self, after: int, cron: str = "") -> int | None:
+        """The next scheduled query time after `after` (every, aligned every, or cron)."""
+        if cron:
+            return cron_next(cron, after)
+        if self.align:
+            return after - after % self.every + self.every
+        return after + self.every
+
+    async def query_once(self, client: Any, tick: int) -> None:
+        """Run the query for one tick and emit each result series as a batch."""
+        start, stop = self.window(tick)
+        text = self.query_text(start, stop)
+        try:
+            series = await client.series(text, epoch="ns")
+        except Exception as exc:
+            self.stats["query_errors"] += 1
+            self.ctx.log_error(self.spec.name, f"query failed: {exc}")
+            return
+        for s in series:
+            b = self.series_batch(s, stop)
+            if b.points:
+                self.batch(b, 0)
+        await self.flush()
+
+    def series_batch(self, series: dict[str, Any], stop: int) -> Batch:
+        """One InfluxDB result series as a batch ending at `stop` (null values are left out)."""
+        name = str(series.get("name") or "")
+        tags = {str(k): str(v) for k, v in (series.get("tags") or {}).items()}
+        columns = list(series.get("columns") or [])
+        ti = columns.index("time") if "time" in columns else -1
+        points = []
+        for row in series.get("values") or []:
+            t = int(row[ti]) if ti >= 0 else stop
+            fields = {
+                c: v
+                for i, (c, v) in enumerate(zip(columns, row, strict=False))
+                if i != ti and v is not None
+            }
+            points.append(BatchPoint(t, fields, tags))
+        return Batch(name, tags, stop, points, "", Dimensions(self.by_name, tuple(sorted(tags))))
+
     def schedule(self, now: int) -> int:
         """The next query time at or after `now` (aligned to `every` when `align`)."""
         if not self.every:
@@ -126,6 +182,26 @@ class QueryRuntime(NodeRuntime):
         if fill is not None:
             stmt += f" fill({fill})"
         return stmt
+
+
+def cron_next(expr: str, after_ns: int) -> int | None:
+    """Next time (ns) after `after_ns` matching a cron expression (5, 6 or 7 fields, or `@hourly`)."""
+    from datetime import UTC, datetime
+
+    from croniter import croniter
+
+    fields = expr.split()
+    kw: dict[str, Any] = {}
+    if len(fields) == 7:  # seconds first, year last
+        fields, kw = fields[:6], {"second_at_beginning": True}
+    elif len(fields) == 6:  # year last
+        fields = fields[:5]
+    start = datetime.fromtimestamp(after_ns / 1e9, tz=UTC)
+    try:
+        it = croniter(" ".join(fields) if not expr.startswith("@") else expr, start, **kw)
+        return int(it.get_next(float) * 1e9)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _time_group(td: TimeDimension) -> str:
