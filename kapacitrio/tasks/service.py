@@ -471,10 +471,13 @@ class TaskService:
         return {"task-stats": {"throughput": rate}, "node-stats": info.get("stats") or {}}
 
     def _task_dot(self, doc: dict[str, Any], info: dict[str, Any], labels: bool) -> str:
-        try:
-            pipeline = compile_doc(doc["script"], doc["type"], doc.get("vars") or {})
-        except TickError:
-            return ""
+        running = getattr(self.tm, "tasks", {}).get(doc["id"])
+        pipeline = getattr(running, "pipeline", None) if info.get("executing") else None
+        if pipeline is None:
+            try:
+                pipeline = compile_doc(doc["script"], doc["type"], doc.get("vars") or {})
+            except TickError:
+                return ""
         if info.get("executing"):
             rate = self._throughput.rate(doc["id"], info)
             return _dot(doc["id"], pipeline, info, labels=labels, throughput=rate)
