@@ -55,8 +55,11 @@ async def _run_all(files: list[str], substring: str, quiet: bool) -> tuple[int, 
 
 def run(args: argparse.Namespace) -> int:
     # Task logs (node errors, log nodes) go to stderr so stdout holds only the verdicts.
+    saved = structlog.get_config()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    files = _expand(args.paths)
-    passed, failed = trio.run(_run_all, files, args.substring, args.quiet)
+    try:
+        passed, failed = trio.run(_run_all, _expand(args.paths), args.substring, args.quiet)
+    finally:
+        structlog.configure(**saved)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
