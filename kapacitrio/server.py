@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
@@ -86,8 +87,9 @@ async def run_server(
         config=cfg.path or "(defaults)",
         data_dir=cfg.data_dir,
     )
-    async with open_store(cfg.db_path) as store:
+    async with open_store(cfg.db_path) as store, httpx.AsyncClient(timeout=30.0) as client:
         services = Services(config=cfg, store=store, logs=logs.HUB, started_ns=time.time_ns())
+        services.http_client = client
         services.server_id, services.cluster_id = await _server_ids(store)
         async with trio.open_nursery() as nursery:
             await _start_engine(services, nursery)
