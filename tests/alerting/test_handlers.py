@@ -53,7 +53,10 @@ async def test_post_endpoint_uses_config_url_headers_auth_and_template(service, 
             url=f"{receiver.url}/ep",
             headers={"X-From": "config"},
             basic_auth={"username": "u", "password": "p"},
-            alert_template='{"text": "{{.Message}}", "lvl": "{{.Level}}"}',
+            alert_template=(
+                '{"text": "{{.Message}}", "lvl": "{{.Level}}", "t": {{ .Time.Unix }}, '
+                '"v": {{ index (index (index .Data.Series 0).Values 0) 1 }}}'
+            ),
         )
     ]
     h = service.build_inline("post", [], {"endpoint": "ep", "headers": {}})
@@ -64,7 +67,7 @@ async def test_post_endpoint_uses_config_url_headers_auth_and_template(service, 
     assert req.path == "/ep"
     assert req.headers["x-from"] == "config"
     assert req.headers["authorization"] == "Basic dTpw"
-    assert req.json() == {"text": "disk full", "lvl": "WARNING"}
+    assert req.json() == {"text": "disk full", "lvl": "WARNING", "t": 31536000, "v": 97.1}
 
 
 async def test_post_failure_status_is_counted(service, receiver):

@@ -19,7 +19,7 @@ from kapacitrio.alerting.handlers.base import (
     section_field,
 )
 from kapacitrio.config import section
-from kapacitrio.tick.gotemplate import Template, TemplateError
+from kapacitrio.tick.gotemplate import GoDuration, GoMap, GoStruct, GoTime, Template, TemplateError
 
 
 @section("httppost", many=True)
@@ -91,9 +91,8 @@ class PostHandler(Handler):
                 raise HandlerOptionError(str(exc)) from None
 
     async def handle(self, event: Event) -> None:
-        body = event.alert_json()
         if self.template is not None:
-            content = self.template.render(_template_data(body))
+            content = self.template.render(_template_data(event))
             resp = await http.post(
                 self.env,
                 self.url,
@@ -117,19 +116,35 @@ class PostHandler(Handler):
             self.env.log("info", "alert post response", url=self.url, body=resp.text[:4096])
 
 
-def _template_data(body: dict[str, Any]) -> dict[str, Any]:
-    """Template data for alert templates: the alert body under Go field names."""
-    return {
-        "ID": body["id"],
-        "Message": body["message"],
-        "Details": body["details"],
-        "Time": body["time"],
-        "Duration": body["duration"],
-        "Level": body["level"],
-        "Data": body["data"],
-        "PreviousLevel": body["previousLevel"],
-        "Recoverable": body["recoverable"],
-    }
+def _template_data(event: Event) -> GoStruct:
+    """Template data for alert templates: the alert's fields under their Go names."""
+    body = event.alert_json()
+    rows = [
+        GoStruct(
+            {
+                "Name": r.get("name", ""),
+                "Tags": GoMap(r.get("tags") or {}, zero=""),
+                "Columns": r.get("columns") or [],
+                "Values": r.get("values") or [],
+            },
+            type_name="models.Row",
+        )
+        for r in (body["data"] or {}).get("series") or []
+    ]
+    return GoStruct(
+        {
+            "ID": body["id"],
+            "Message": body["message"],
+            "Details": body["details"],
+            "Time": GoTime(event.state.time),
+            "Duration": GoDuration(event.state.duration),
+            "Level": body["level"],
+            "Data": GoStruct({"Series": rows}, type_name="models.Result"),
+            "PreviousLevel": body["previousLevel"],
+            "Recoverable": body["recoverable"],
+        },
+        type_name="alert.AlertData",
+    )
 
 
 def basic_auth_header(user: str, password: str) -> str:
