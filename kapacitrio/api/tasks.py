@@ -9,6 +9,7 @@ from kapacitrio.api.errors import ApiError, json_object
 from kapacitrio.tasks.service import (
     TASK_EXTRA_FIELDS,
     TASK_FIELDS,
+    TaskService,
     dot_view,
     list_params,
     script_format,
@@ -17,7 +18,7 @@ from kapacitrio.tasks.service import (
 bp = Blueprint("tasks", __name__)
 
 
-def _tasks():
+def _tasks() -> TaskService:
     svc = services().tasks
     if svc is None:
         raise ApiError(503, "the task service is not running")

@@ -9,6 +9,7 @@ from kapacitrio.api.errors import ApiError, json_object
 from kapacitrio.tasks.service import (
     TEMPLATE_EXTRA_FIELDS,
     TEMPLATE_FIELDS,
+    TaskService,
     list_params,
     script_format,
 )
@@ -16,7 +17,7 @@ from kapacitrio.tasks.service import (
 bp = Blueprint("templates", __name__)
 
 
-def _tasks():
+def _tasks() -> TaskService:
     svc = services().tasks
     if svc is None:
         raise ApiError(503, "the task service is not running")

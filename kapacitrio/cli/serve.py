@@ -7,11 +7,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import trio
 
 from kapacitrio import logs
-from kapacitrio.config import ConfigError, load
+from kapacitrio.config import Config, ConfigError, load
 from kapacitrio.storage.db import StoreError
 
 
@@ -33,7 +34,7 @@ async def _watch_signals(shutdown: trio.Event) -> None:
             return
 
 
-async def _main(cfg) -> None:
+async def _main(cfg: Config) -> None:
     from kapacitrio.server import run_server
 
     shutdown = trio.Event()
@@ -97,7 +98,7 @@ def _fatal(exc: BaseException) -> str | None:
     return None
 
 
-def _log_stream(dest: str):
+def _log_stream(dest: str) -> TextIO:
     if dest.upper() in ("", "STDERR"):
         return sys.stderr
     if dest.upper() == "STDOUT":
