@@ -388,3 +388,16 @@ def test_cron_next() -> None:
     assert cron_next("@hourly", T0 + S) == T0 + 3600 * S
     assert cron_next("0 */2 * * * * *", T0 + 1 * S) == T0 + 120 * S
     assert cron_next("not a cron", T0) is None
+
+
+def test_query_align_group_offsets_time_buckets_to_the_window_start() -> None:
+    from kapacitrio.pipeline.spec import TimeDimension
+
+    n = rt(
+        "query",
+        ["SELECT max(v) FROM m"],
+        period=10 * S,
+        alignGroup=True,
+        groupBy=[TimeDimension(4 * S)],
+    )
+    assert n.query_text(T0 + 3 * S, T0 + 13 * S).endswith("GROUP BY time(4s, 3s)")

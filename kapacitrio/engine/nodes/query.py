@@ -175,7 +175,10 @@ class QueryRuntime(NodeRuntime):
             stmt = f"{stmt} WHERE {cond}"
         groups = ["*"] if self.star else [f'"{t}"' for t in self.tag_dims]
         if self.time_dim is not None:
-            groups.append(_time_group(self.time_dim))
+            td = self.time_dim
+            if self.spec.props.get("alignGroup") and td.every:
+                td = TimeDimension(td.every, start % td.every + td.offset)
+            groups.append(_time_group(td))
         if groups:
             stmt += " GROUP BY " + ", ".join(groups)
         fill = self.spec.props.get("fill")
