@@ -308,7 +308,7 @@ def go_json(v: Any) -> str:
     """Encode like Go's encoding/json: compact, maps by sorted key, HTML-safe escapes."""
     fast = _plain(v)
     if fast is not _SLOW:
-        text = _json.dumps(fast, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODE(fast)
         for c, esc in _GO_ESCAPES:
             if c in text:
                 text = text.replace(c, esc)
@@ -320,6 +320,9 @@ def go_json(v: Any) -> str:
 
 class _Slow:
     pass
+
+
+_ENCODE = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 _SLOW = _Slow()

@@ -18,7 +18,7 @@ SERVER = GoStruct(
 )
 
 
-def _by_templates(event_id, name, group, tags, fields, level, t, duration):
+def _by_templates(event_id, name, group, tags, fields, level, t, duration, msg=DEFAULT_MESSAGE):
     data = GoStruct(
         {
             "Name": name,
@@ -34,7 +34,7 @@ def _by_templates(event_id, name, group, tags, fields, level, t, duration):
     data["Level"] = level
     data["Time"] = GoTime(t)
     data["Duration"] = GoDuration(duration)
-    message = Template(DEFAULT_MESSAGE, name="message").render(data)
+    message = Template(msg, name="message").render(data)
     data["Message"] = message
     data.type_name = "alert.detailsInfo"
     return message, Template(DEFAULT_DETAILS, html=True, name="details").render(data)
@@ -74,3 +74,16 @@ def test_unencodable_fields_fail_like_the_template() -> None:
         details.render("id", "m", "", {}, {"v": float("nan")}, "OK", 0, 0, "id is OK")
     with pytest.raises(TickError):
         _by_templates("id", "m", "", {}, {"v": float("nan")}, "OK", 0, 0)
+
+
+def test_custom_message_in_default_details() -> None:
+    case = CASES[1]
+    message, want = _by_templates(
+        *case, msg='{{ .Name }} <{{ .Level }}> & {{ index .Tags "host" }}'
+    )
+    assert message == "m é <WARNING> & a&b"
+    event_id, name, group, tags, fields, level, t, duration = case
+    got = DefaultDetails("task<x>", SERVER).render(
+        event_id, name, group, tags, fields, level, t, duration, message
+    )
+    assert got == want

@@ -29,7 +29,7 @@ class DefaultDetails:
     def __init__(self, task_name: str, server_info: GoStruct) -> None:
         self._mid = f',"TaskName":{go_json(task_name)},'
         self._server_info = f',"ServerInfo":{go_json(server_info)},"ID":'
-        self._heads: dict[tuple[Any, ...], str] = {}
+        self._heads: dict[tuple[Any, ...], tuple[str, str]] = {}
 
     def render(
         self,
@@ -45,21 +45,28 @@ class DefaultDetails:
     ) -> str:
         """The details text; raises `TickError` where the template would fail (e.g. a NaN field)."""
         key = (event_id, group, name, *tags.items())
-        head = self._heads.get(key)
-        if head is None:
-            head = self._head(event_id, name, group, tags)
+        cached = self._heads.get(key)
+        if cached is None:
+            cached = self._head(event_id, name, group, tags)
             if len(self._heads) >= HEAD_CACHE_SIZE:
                 self._heads.clear()
-            self._heads[key] = head
+            self._heads[key] = cached
+        head, id_json = cached
+        if message == f"{event_id} is {level_name}":  # the default message: extend the ID's JSON
+            message_json = f'{id_json[:-1]} is {level_name}"'
+        else:
+            message_json = go_json(message)
         rest = (
-            f'"Fields":{go_json(GoMap(fields))},"Level":"{level_name}",'
-            f'"Time":"{go_rfc3339(t)}","Duration":{int(duration)},"Message":{go_json(message)}}}\n'
+            f'"Fields":{go_json(fields)},"Level":"{level_name}",'
+            f'"Time":"{go_rfc3339(t)}","Duration":{int(duration)},"Message":{message_json}}}\n'
         )  # the template's json function ends with a newline, like Go's json.Encoder
         return head + html_escape(rest)
 
-    def _head(self, event_id: str, name: str, group: str, tags: dict[str, str]) -> str:
+    def _head(self, event_id: str, name: str, group: str, tags: dict[str, str]) -> tuple[str, str]:
+        """(escaped JSON up to the fields, JSON of the ID) for one group and tag set."""
+        id_json = go_json(event_id)
         text = (
             f'{{"Name":{go_json(name)}{self._mid}"Group":{go_json(group or "nil")},'
-            f'"Tags":{go_json(GoMap(tags, zero=""))}{self._server_info}{go_json(event_id)},'
+            f'"Tags":{go_json(GoMap(tags, zero=""))}{self._server_info}{id_json},'
         )
-        return html_escape(text)
+        return html_escape(text), id_json
