@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import structlog
 import trio
 
 from kapacitrio.alerting import handlers as registry
@@ -23,8 +22,9 @@ from kapacitrio.alerting.handlers.base import (
 )
 from kapacitrio.alerting.match import MatchError, compile_match
 from kapacitrio.alerting.topic import HandlerRunner, Inhibitor, Topic
+from kapacitrio.logs import get_logger
 
-_log = structlog.get_logger("kapacitrio.alerting")
+_log = get_logger("alerting")
 
 TOPIC_ID_RE = re.compile(r"^[-:._\w]+$")
 HANDLER_ID_RE = re.compile(r"^[-._\w]+$")
