@@ -52,6 +52,7 @@ class TaskMaster:
         if task_id in self.tasks:
             await self.stop_task(task_id)
         ctx = TaskContext(task_id, self.clock, self.services, self.log_sink)
+        ctx.dbrps = list(dbrps if dbrps is not None else pipeline.dbrps)  # loopback's loop check
         task = Task(task_id, pipeline, ctx)
         await self._nursery.start(task.run)
         self.tasks[task_id] = task

@@ -120,3 +120,30 @@ async def test_aligned_stats_tick_on_interval_boundaries(autojump_clock, nursery
     assert [p.time for p in got] == [T0 + 10 * S]
     await trio.sleep(10)
     assert [p.time for p in got] == [T0 + 10 * S, T0 + 20 * S]
+
+
+def test_loopback_into_its_own_dbrp_cannot_start():
+    import pytest
+
+    from kapacitrio.engine.node import NodeError
+
+    ctx = FakeCtx()
+    ctx.dbrps = [("db", "rp"), ("loop", "autogen")]
+    with pytest.raises(NodeError, match='loop detected on dbrp: "loop"."autogen"'):
+        node(
+            "kapacitorLoopback",
+            ctx=ctx,
+            database="loop",
+            retentionPolicy="autogen",
+            measurement="",
+            tags={},
+        )
+    ctx.dbrps = [("db", "rp")]
+    node(
+        "kapacitorLoopback",
+        ctx=ctx,
+        database="loop",
+        retentionPolicy="autogen",
+        measurement="",
+        tags={},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 
-from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.models.point import Batch, Point
 
 #: Points waiting for the writer before new ones are dropped.
@@ -26,6 +26,10 @@ class LoopbackNode(NodeRuntime):
         self.tags: dict[str, str] = dict(p.get("tags") or {})
         self.pending: list[Point] = []
         self.wake = trio.Event()
+        for dbrp in getattr(ctx, "dbrps", None) or []:
+            db, rp = (dbrp["db"], dbrp["rp"]) if isinstance(dbrp, dict) else tuple(dbrp)
+            if db == self.db and rp == self.rp:
+                raise NodeError(f'loop detected on dbrp: "{db}"."{rp}"')
 
     def _add(self, name: str, tags: dict, fields: dict, time: int) -> None:
         if len(self.pending) >= MAX_PENDING:
