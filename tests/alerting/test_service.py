@@ -152,6 +152,20 @@ async def test_api_handler_crud_and_match(service, receiver):
         ({"id": "a", "kind": "mqtt", "options": {"topic": "t", "qos": 5}}, "invalid QoS"),
         ([1, 2], "expected a JSON object"),
         (
+            {"id": "a", "kind": "post", "options": {"url": "u", "headers": [1, 2]}},
+            "must be an object",
+        ),
+        ({"id": "a", "kind": "post", "options": {"url": 5}}, "option 'url' must be a string"),
+        (
+            {"id": "a", "kind": "post", "options": {"url": "u", "timeout": "abc"}},
+            "must be a duration",
+        ),
+        ({"id": "a", "kind": "post", "options": [1]}, "options must be an object"),
+        (
+            {"id": "a", "kind": "post", "options": {"url": "u"}, "match": 5},
+            "match must be a string",
+        ),
+        (
             {"id": "a", "kind": "slack", "options": {"chanel": "#x"}},
             'invalid options for handler kind "slack": unknown option\\(s\\) "chanel"',
         ),

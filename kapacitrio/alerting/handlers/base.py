@@ -84,6 +84,8 @@ def opt_list(options: dict[str, Any], key: str) -> list[str]:
 def opt_dict(options: dict[str, Any], key: str) -> dict[str, Any]:
     value = options.get(key) or {}
     if isinstance(value, list):  # [(k, v), ...] from repeated TICKscript calls
+        if not all(isinstance(p, list | tuple) and len(p) == 2 for p in value):
+            raise HandlerOptionError(f"option {key!r} must be an object")
         value = dict(value)
     if not isinstance(value, dict):
         raise HandlerOptionError(f"option {key!r} must be an object")
