@@ -316,6 +316,8 @@ class AlertService:
             match = compile_match(match_text)
         except (HandlerOptionError, MatchError) as exc:
             raise AlertServiceError(str(exc)) from None
+        except (TypeError, ValueError, AttributeError) as exc:  # a malformed option nobody checked
+            raise AlertServiceError(f"invalid options for handler kind {kind!r}: {exc}") from None
         doc = {"id": hid, "topic": topic_id, "kind": kind, "options": options, "match": match_text}
         return doc, handler, match
 

@@ -100,14 +100,23 @@ def opt_int(options: dict[str, Any], key: str, default: int = 0) -> int:
 
 
 def opt_duration(options: dict[str, Any], key: str, default: int = 0) -> int:
-    """A duration option given as ns (int) or Go text (`10s`)."""
+    """A duration option given as ns (int) or Go text (`10s`); never negative."""
     from kapacitrio.config import duration_ns
 
     value = options.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise HandlerOptionError(f"option {key!r} must be a duration")
     try:
-        return duration_ns(value) if value is not None else default
-    except (ValueError, TypeError):
+        ns = duration_ns(value)
+    except ValueError:
         raise HandlerOptionError(f"option {key!r} must be a duration") from None
+    if ns < 0:
+        raise HandlerOptionError(f"option {key!r} must not be negative")
+    return ns
 
 
 def section_field(section: Any, name: str, default: Any = None) -> Any:

@@ -12,6 +12,7 @@ from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
     HandlerFailed,
+    HandlerOptionError,
     opt_str,
     section_field,
 )
@@ -67,10 +68,11 @@ class PagerDuty2Handler(Handler):
     def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
         self.env = env
         self.routing_key = opt_str(options, "routing-key")
+        links = options.get("links") or []
+        if not isinstance(links, list) or not all(isinstance(x, dict) for x in links):
+            raise HandlerOptionError("option 'links' must be a list of {href, text} objects")
         self.links = [
-            {"href": str(link.get("href", "")), "text": str(link.get("text", ""))}
-            for link in options.get("links") or []
-            if isinstance(link, dict)
+            {"href": str(x.get("href", "")), "text": str(x.get("text", ""))} for x in links
         ]
 
     async def handle(self, event: Event) -> None:
