@@ -26,6 +26,7 @@ class HTTPOutSource(Protocol):
 class TaskContext:
     """Per-task services handed to every node runtime.
 
+    `dbrps` are the task's database/retention-policy pairs (kapacitorLoopback checks for loops).
     `services` is the server's service registry (or a test stand-in); `log_sink`, when given, receives
     every log entry as a dict (the logs API streams these). The last entries are kept in `recent`.
     """
@@ -37,8 +38,10 @@ class TaskContext:
         services: Any = None,
         log_sink: LogSink | None = None,
         recent: int = 200,
+        dbrps: list[tuple[str, str]] | None = None,
     ) -> None:
         self.task_id = task_id
+        self.dbrps: list[tuple[str, str]] = list(dbrps or [])
         self.clock = clock
         self.services = services
         self.log_sink = log_sink

@@ -51,13 +51,12 @@ class TaskMaster:
             raise RuntimeError("TaskMaster is not running")
         if task_id in self.tasks:
             await self.stop_task(task_id)
-        ctx = TaskContext(task_id, self.clock, self.services, self.log_sink)
-        ctx.dbrps = list(dbrps if dbrps is not None else pipeline.dbrps)  # loopback's loop check
+        dbrps = list(dbrps if dbrps is not None else pipeline.dbrps)
+        ctx = TaskContext(task_id, self.clock, self.services, self.log_sink, dbrps=dbrps)
         task = Task(task_id, pipeline, ctx)
         await self._nursery.start(task.run)
         self.tasks[task_id] = task
         if pipeline.type == STREAM:
-            dbrps = list(dbrps if dbrps is not None else pipeline.dbrps)
             self.router.add(task, dbrps, _measurements(pipeline))
         return task
 
@@ -182,7 +181,9 @@ def _measurements(pipeline: Pipeline) -> set[str]:
     """The measurements the `from()` nodes under the stream root select (`""` if any takes all)."""
     out: set[str] = set()
     roots = {id(n) for n in pipeline.sources}
-    froms = [n for n in pipeline.nodes if n.kind == "from" and any(id(p) in roots for p in n.parents)]
+    froms = [
+        n for n in pipeline.nodes if n.kind == "from" and any(id(p) in roots for p in n.parents)
+    ]
     if not froms:
         return {ANY}
     for node in froms:
