@@ -1200,9 +1200,13 @@ class _Compiler:
                     raise TemplateError(
                         f'template: {name}: executing "{name}" at <{fname}>: error calling {fname}: {_strip(e)}'
                     ) from None
-                except TypeError:
+                except (TypeError, IndexError):
                     raise TemplateError(
                         f'template: {name}: executing "{name}" at <{fname}>: wrong number of args for {fname}'
+                    ) from None
+                except (ValueError, KeyError, AttributeError, OverflowError) as e:
+                    raise TemplateError(
+                        f'template: {name}: executing "{name}" at <{fname}>: error calling {fname}: {e}'
                     ) from None
 
             return call
@@ -1311,7 +1315,17 @@ class _Compiler:
             fn = self.funcs.get(t.text)
             if fn is None:
                 raise self.err(f'function "{t.text}" not defined')
-            return (lambda dot, vars: fn()), i + 1
+            fname, tname = t.text, self.name
+
+            def call0(dot: Any, vars: list) -> Any:
+                try:
+                    return fn()
+                except (TypeError, IndexError):
+                    raise TemplateError(
+                        f'template: {tname}: executing "{tname}" at <{fname}>: wrong number of args for {fname}'
+                    ) from None
+
+            return call0, i + 1
         if k == "lparen":
             depth = 0
             j = i

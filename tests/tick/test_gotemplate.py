@@ -201,3 +201,21 @@ def test_fractional_second_layouts():
 def test_arguments_to_a_plain_field_are_an_error():
     with pytest.raises(TemplateError, match="can't give argument to non-function"):
         render('{{ .Name "x" }}')
+
+
+def test_random_templates_fail_only_with_template_errors():
+    import random
+
+    rng = random.Random(7)
+    atoms = ["{{", "}}", "{{-", "-}}", " ", ".", ".Name", ".Tags", ".Fields", "index", "printf",
+             '"%d"', '"%c"', '"%*d"', "(", ")", "|", "$", "$x", ":=", "=", "if", "else", "end",
+             "range", "with", "eq", "lt", "1", "2.5", "-", "`raw`", "'a'", ",", "len", "and", "or",
+             "not", "json", ".Time.Format", ".Duration.Hours", "break", "nil", "true", "/*", "*/",
+             "99999999999", '"']  # fmt: skip
+    d = data()
+    for _ in range(5000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 12)))
+        try:
+            Template(text).render(d)
+        except TemplateError:
+            pass
