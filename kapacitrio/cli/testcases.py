@@ -22,6 +22,12 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     )
     p.add_argument("-k", dest="substring", default="", help="only cases whose name contains this")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the total")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help="seconds to wait for a case's outputs (default 5)",
+    )
     p.set_defaults(run=run)
 
 
@@ -35,11 +41,13 @@ def _expand(paths: list[str]) -> list[str]:
     return files
 
 
-async def _run_all(files: list[str], substring: str, quiet: bool) -> tuple[int, int]:
+async def _run_all(
+    files: list[str], substring: str, quiet: bool, timeout: float
+) -> tuple[int, int]:
     passed = failed = 0
     for path in files:
         try:
-            outcomes = await run_file(path, name_filter=substring)
+            outcomes = await run_file(path, name_filter=substring, timeout=timeout)
         except (OSError, ValueError) as exc:
             outcomes = [CaseOutcome(path, False, f"cannot read: {exc}")]
         for o in outcomes:
@@ -58,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     saved = structlog.get_config()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     try:
-        passed, failed = trio.run(_run_all, _expand(args.paths), args.substring, args.quiet)
+        passed, failed = trio.run(
+            _run_all, _expand(args.paths), args.substring, args.quiet, args.timeout
+        )
     finally:
         structlog.configure(**saved)
     print(f"{passed} passed, {failed} failed")

@@ -26,7 +26,7 @@ from kapacitrio.models.point import Batch, BatchPoint, Dimensions
 from kapacitrio.models.timefmt import parse_rfc3339
 
 #: Seconds to wait for expectations to hold (network deliveries), and to re-check a match.
-POLL_TIMEOUT = 2.0
+POLL_TIMEOUT = 5.0
 SETTLE = 0.05
 
 
@@ -67,15 +67,20 @@ def load_cases(path: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 async def run_case(
-    case: dict[str, Any], services: ServicesFactory = default_services
+    case: dict[str, Any],
+    services: ServicesFactory = default_services,
+    timeout: float = POLL_TIMEOUT,
 ) -> CaseOutcome:
-    """Run one stream or batch case and compare its outputs."""
+    """Run one stream or batch case and compare its outputs (waiting up to `timeout` s for them)."""
     name = str(case.get("name", "?"))
     try:
-        if case.get("kind") == "batch":
-            reason = await _run_batch(case, services)
-        else:
-            reason = await _run_stream(case, services)
+        with trio.fail_after(timeout + 60):
+            if case.get("kind") == "batch":
+                reason = await _run_batch(case, services, timeout)
+            else:
+                reason = await _run_stream(case, services, timeout)
+    except trio.TooSlowError:
+        reason = "error: the case did not finish in time"
     except Exception as exc:  # a crash is a failure of this case, not of the run
         reason = f"error: {type(exc).__name__}: {exc}"
     return CaseOutcome(name, not reason, reason or "")
@@ -97,16 +102,16 @@ def _receiver_delay(case: dict[str, Any]) -> float:
 
 
 # -- stream cases
-async def _run_stream(case: dict[str, Any], services: ServicesFactory) -> str:
+async def _run_stream(case: dict[str, Any], services: ServicesFactory, timeout: float) -> str:
     async with trio.open_nursery() as nursery:
         try:
-            return await _stream_body(case, services, nursery)
+            return await _stream_body(case, services, nursery, timeout)
         finally:
             nursery.cancel_scope.cancel()
 
 
 async def _stream_body(
-    case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery
+    case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery, timeout: float
 ) -> str:
     name = case["name"]
     data = case.get("data") or []
@@ -128,7 +133,7 @@ async def _stream_body(
         except TaskStartError as exc:
             return f"start: {exc}"
         await _write_stream_data(tm, clock, data)
-        reason = await _await_expectations(case, task, receivers, f"/{name}")
+        reason = await _await_expectations(case, task, receivers, f"/{name}", timeout)
         await tm.stop_task(name)
         return reason
 
@@ -159,16 +164,16 @@ async def _write_stream_data(
 
 
 # -- batch cases
-async def _run_batch(case: dict[str, Any], services: ServicesFactory) -> str:
+async def _run_batch(case: dict[str, Any], services: ServicesFactory, timeout: float) -> str:
     async with trio.open_nursery() as nursery:
         try:
-            return await _batch_body(case, services, nursery)
+            return await _batch_body(case, services, nursery, timeout)
         finally:
             nursery.cancel_scope.cancel()
 
 
 async def _batch_body(
-    case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery
+    case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery, timeout: float
 ) -> str:
     name = case["name"]
     expect = case.get("expect") or {}
@@ -196,7 +201,7 @@ async def _batch_body(
             clock.advance_to(parse_rfc3339(clock_spec["advanceTo"]))
         await trio.testing.wait_all_tasks_blocked()
         await tm.stop_task(name)
-        return await _await_expectations(case, task, receivers, "")
+        return await _await_expectations(case, task, receivers, "", timeout)
 
 
 def decode_batch(raw: dict[str, Any]) -> Batch:
@@ -242,10 +247,10 @@ async def _feed_batches(
 
 # -- expectations
 async def _await_expectations(
-    case: dict[str, Any], task: Task, receivers: Receivers, prefix: str
+    case: dict[str, Any], task: Task, receivers: Receivers, prefix: str, timeout: float
 ) -> str:
     """Poll until the expectations hold (and still hold a moment later) or time runs out."""
-    deadline = trio.current_time() + POLL_TIMEOUT
+    deadline = trio.current_time() + timeout
     reason = ""
     while True:
         await trio.testing.wait_all_tasks_blocked(cushion=0.01)
@@ -321,14 +326,19 @@ def _json_default(v: Any) -> Any:
 
 # -- files
 async def run_file(
-    path: str, services: ServicesFactory = default_services, name_filter: str = ""
+    path: str,
+    services: ServicesFactory = default_services,
+    name_filter: str = "",
+    timeout: float = POLL_TIMEOUT,
 ) -> list[CaseOutcome]:
     """Run every case of a file whose name contains `name_filter`; tick-corpus arrays go to
     `kapacitrio.tick.corpus`."""
     kind, cases = load_cases(path)
     if kind == "tick":
         return run_tick_file(path, name_filter)
-    return [await run_case(c, services) for c in cases if name_filter in str(c.get("name", ""))]
+    return [
+        await run_case(c, services, timeout) for c in cases if name_filter in str(c.get("name", ""))
+    ]
 
 
 def run_tick_file(path: str, name_filter: str = "") -> list[CaseOutcome]:

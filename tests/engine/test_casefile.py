@@ -50,9 +50,9 @@ def batch_case(name: str, start_error: str) -> dict:
 
 
 async def test_stream_case_passes_and_fails_with_reason() -> None:
-    ok = await run_case(stream_case("good", 2))
+    ok = await run_case(stream_case("good", 2), timeout=0.3)
     assert ok.passed, ok.reason
-    bad = await run_case(stream_case("bad", 3))
+    bad = await run_case(stream_case("bad", 3), timeout=0.3)
     assert not bad.passed
     assert "values[0][1]: got 2 exp 3" in bad.reason
 
@@ -69,12 +69,12 @@ async def test_batch_start_error_must_match_exactly() -> None:
 def test_cli_prints_verdicts_and_totals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "cases.json"
     path.write_text(json.dumps([stream_case("one", 2), stream_case("two", 5)]))
-    assert main(["test", str(path)]) == 1
+    assert main(["test", "--timeout", "0.3", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "PASS one"
     assert out[1].startswith("FAIL two: httpOut.series[0].values[0][1]")
     assert out[-1] == "1 passed, 1 failed"
-    assert main(["test", "-k", "one", str(path)]) == 0
+    assert main(["test", "--timeout", "0.3", "-k", "one", str(path)]) == 0
     assert capsys.readouterr().out.splitlines() == ["PASS one", "1 passed, 0 failed"]
 
 
