@@ -168,3 +168,50 @@ def test_service_tests_api(server_factory):
         assert c.post("/kapacitor/v1/service-tests/nope", json={}).status_code == 404
     finally:
         slack.httpd.shutdown()
+
+
+def test_log_exec_publish_and_aggregate(server, tmp_path):
+    import json
+    import sys
+
+    c = server.client
+    log_path = tmp_path / "alerts.log"
+    exec_out = tmp_path / "exec.jsonl"
+    script_py = tmp_path / "hook.py"
+    script_py.write_text(f"import sys\nopen({str(exec_out)!r}, 'a').write(sys.stdin.read())\n")
+    r = c.post(
+        "/kapacitor/v1/alerts/topics/src/handlers",
+        json={"id": "pub", "kind": "publish", "options": {"topics": ["copy"]}},
+    )
+    assert r.status_code == 200, r.text
+    r = c.post(
+        "/kapacitor/v1/alerts/topics/src/handlers",
+        json={
+            "id": "agg",
+            "kind": "aggregate",
+            "options": {"id": "sum", "topic": "summary", "interval": "2s"},
+        },
+    )
+    assert r.status_code == 200, r.text
+    script = f"""
+stream
+    |from().measurement('cpu')
+    |alert()
+        .crit(lambda: "value" > 90)
+        .topic('src')
+        .log('{log_path}')
+        .exec('{sys.executable}', '{script_py}')
+"""
+    define(c, "files", script)
+    write(c, "cpu value=95 1\ncpu value=5 2\n")
+    assert wait_until(lambda: log_path.exists() and len(log_path.read_text().splitlines()) == 2)
+    assert [json.loads(x)["level"] for x in log_path.read_text().splitlines()] == ["CRITICAL", "OK"]
+    assert wait_until(lambda: exec_out.exists() and exec_out.read_text().count("\n") == 2)
+    assert [json.loads(x)["level"] for x in exec_out.read_text().splitlines()] == ["CRITICAL", "OK"]
+    topics = "/kapacitor/v1/alerts/topics"
+    assert wait_until(lambda: c.get(f"{topics}/copy/events/cpu:nil").status_code == 200)
+    assert c.get(f"{topics}/copy/events/cpu:nil").json()["state"]["level"] == "OK"
+    assert wait_until(lambda: c.get(f"{topics}/summary/events/sum").status_code == 200)
+    summary = c.get(f"{topics}/summary/events/sum").json()["state"]
+    assert summary["message"] == "Received 2 events in the last 2s."
+    assert summary["level"] == "CRITICAL"
