@@ -194,6 +194,7 @@ class Task:
         perf = time.perf_counter_ns
         merge = len(node.spec.parents) > 1
         forward_all = getattr(rt, "forward_all", False)
+        point_chunk = getattr(rt, "point_chunk", None)  # optional whole-chunk handler
         async with node.recv:
             async for parent, chunk in node.recv:
                 if forward_all:
@@ -207,7 +208,9 @@ class Task:
                     t0 = perf()
                     n = sum(_dispatch(rt, p, [msg]) for p, msg in pairs)
                 else:
-                    n = _dispatch(rt, parent, chunk)
+                    n = -1 if point_chunk is None else point_chunk(chunk, parent)
+                    if n < 0:  # the runtime handed the chunk back: one message at a time
+                        n = _dispatch(rt, parent, chunk)
                 node.collected += n
                 node.exec_ns += perf() - t0
                 if rt.out:

@@ -56,6 +56,42 @@ class FromRuntime(NodeRuntime):
         self.dims = dims_from(group_by, by_name) if (group_by or by_name) else None
         self.group_of = None if self.dims is None or callable(self.dims) else group_id_fn(self.dims)
 
+    def point_chunk(self, chunk: list[Any], parent: int) -> int:
+        """Filter and group a chunk of plain points at once; -1 hands it back message by message.
+
+        Only for settings where no point can fail (no where, truncate or round, fixed dimensions).
+        """
+        if self.where is not None or self.truncate or self.round or callable(self.dims):
+            return -1
+        if set(map(type, chunk)) != {Point}:
+            return -1
+        m, db, rp = self.measurement, self.db, self.rp
+        if db or rp:
+            kept = [
+                p
+                for p in chunk
+                if (not m or p.name == m) and (not db or p.db == db) and (not rp or p.rp == rp)
+            ]
+        elif m:
+            kept = [p for p in chunk if p.name == m]
+        else:
+            kept = chunk
+        group_of, dims = self.group_of, self.dims
+        if group_of is not None:
+            kept = [
+                Point(p.name, p.tags, p.fields, p.time, p.db, p.rp, group_of(p.name, p.tags), dims)
+                for p in kept
+            ]
+        else:
+            kept = [
+                p
+                if p.dimensions is NO_DIMENSIONS and not p.group
+                else Point(p.name, p.tags, p.fields, p.time, p.db, p.rp)
+                for p in kept
+            ]
+        self.out.extend(kept)
+        return len(chunk)
+
     def point(self, p: Point, parent: int) -> None:
         if self.measurement and p.name != self.measurement:
             return
@@ -80,7 +116,9 @@ class FromRuntime(NodeRuntime):
             if t != p.time or p.dimensions is not NO_DIMENSIONS or p.group:
                 p = Point(p.name, p.tags, p.fields, t, p.db, p.rp)
         elif self.group_of is not None:
-            p = Point(p.name, p.tags, p.fields, t, p.db, p.rp, self.group_of(p.name, p.tags), dims)
+            p.time = t
+            p.group = self.group_of(p.name, p.tags)
+            p.dimensions = dims
         else:
             d = dims(p.tags)
             p = Point(p.name, p.tags, p.fields, t, p.db, p.rp, d.group_id(p.name, p.tags), d)
