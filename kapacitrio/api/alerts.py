@@ -112,7 +112,7 @@ async def list_events(topic: str) -> Response:
     )
 
 
-@bp.route("/alerts/topics/<topic>/events/<event>", methods=["GET"])
+@bp.route("/alerts/topics/<topic>/events/<path:event>", methods=["GET"])
 async def get_event(topic: str, event: str) -> Response:
     return jsonify(_event_json(topic, _call(_alerts().event, topic, event)))
 

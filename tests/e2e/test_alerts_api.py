@@ -121,6 +121,7 @@ def test_alert_task_topics_events_and_persistence(server, receiver):
     assert ev["state"]["time"] == "1970-01-01T00:00:01Z"
     assert ev["state"]["duration"] == "0s"
     assert c.get(f"{TOPICS}/system/events/zzz").status_code == 404
+
     assert c.get(f"{TOPICS}/nope").status_code == 404
 
     # topic state survives a restart
@@ -187,6 +188,19 @@ def test_topic_handlers_api(server, receiver):
     assert c.put(f"{base}/nope", json=spec).status_code == 404
     assert [h["id"] for h in c.get(base).json()["handlers"]] == ["hook"]
     assert c.get(base, params={"pattern": "x*"}).json()["handlers"] is None
+
+    # event IDs may contain slashes; their links work
+    define(
+        c,
+        "slashes",
+        "stream|from().measurement('mem')|alert().id('k/{{ .Name }}/x').warn(lambda: TRUE).topic('sl')",
+    )
+    write(c, "mem value=1 1\n")
+    assert wait_for(lambda: c.get(f"{TOPICS}/sl/events").json()["events"])
+    (ev,) = c.get(f"{TOPICS}/sl/events").json()["events"]
+    assert ev["id"] == "k/mem/x"
+    assert ev["link"]["href"] == f"{TOPICS}/sl/events/k/mem/x"
+    assert c.get(ev["link"]["href"]).json()["state"]["level"] == "WARNING"
 
     server.restart()
     c = server.client
