@@ -1,4 +1,4 @@
-"""Helpers shared by node runtimes: lambdas compiled once with per-group instances, dimensions."""
+"""Helpers shared by node runtimes: dimensions from groupBy lists and fast group IDs."""
 
 from __future__ import annotations
 
@@ -7,28 +7,6 @@ from typing import Any
 
 from kapacitrio.models.point import Dimensions
 from kapacitrio.pipeline.spec import STAR
-
-
-class GroupLambda:
-    """A compiled lambda with one stateful instance per group ID."""
-
-    __slots__ = ("compiled", "instances")
-
-    def __init__(self, node: Any) -> None:
-        from kapacitrio.tick.lambdas import compile_expression
-
-        self.compiled = compile_expression(node)
-        self.instances: dict[str, Any] = {}
-
-    def instance(self, group: str) -> Any:
-        inst = self.instances.get(group)
-        if inst is None:
-            inst = self.compiled.instance()
-            self.instances[group] = inst
-        return inst
-
-    def forget(self, group: str) -> None:
-        self.instances.pop(group, None)
 
 
 def dims_from(items: list[Any], by_name: bool, exclude: list[str] | None = None) -> Any:

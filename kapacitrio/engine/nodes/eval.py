@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes._common import GroupLambda
+from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.tick.errors import EvalError
 from kapacitrio.tick.values import MISSING
@@ -23,7 +23,7 @@ class EvalRuntime(NodeRuntime):
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
-        self.exprs = [GroupLambda(lam) for lam in spec.args]
+        self.exprs = [PerGroup(compile_lambda(lam)) for lam in spec.args]
         self.names: list[str] = list(spec.props.get("as") or [])
         self.tag_names = set(spec.props.get("tags") or [])
         self.keep = bool(spec.props.get("keep"))
@@ -42,9 +42,7 @@ class EvalRuntime(NodeRuntime):
         new_tags: dict[str, str] | None = None
         for lam, name in zip(self.exprs, self.names, strict=False):
             try:
-                value = lam.instance(group).eval(
-                    time, scope, tags if new_tags is None else new_tags
-                )
+                value = lam.get(group).eval(time, scope, tags if new_tags is None else new_tags)
             except EvalError as exc:
                 self._fail(str(exc))
             if value is MISSING:
@@ -99,7 +97,7 @@ class EvalRuntime(NodeRuntime):
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
         for lam in self.exprs:
-            lam.forget(d.group)
+            lam.drop(d.group)
         self.emit(d)
 
     def cardinality(self) -> int:

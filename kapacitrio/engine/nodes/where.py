@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes._common import GroupLambda
+from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
 from kapacitrio.models.point import Batch, DeleteGroup, Point
 from kapacitrio.tick.errors import EvalError
 
@@ -16,11 +16,11 @@ class WhereRuntime(NodeRuntime):
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
-        self.expr = GroupLambda(spec.args[0])
+        self.expr = PerGroup(compile_lambda(spec.args[0]))
 
     def point(self, p: Point, parent: int) -> None:
         try:
-            keep = self.expr.instance(p.group).eval_bool(p.time, p.fields, p.tags)
+            keep = self.expr.get(p.group).eval_bool(p.time, p.fields, p.tags)
         except EvalError as exc:
             self.error(str(exc))
             return
@@ -28,7 +28,7 @@ class WhereRuntime(NodeRuntime):
             self.out.append(p)
 
     def batch(self, b: Batch, parent: int) -> None:
-        inst = self.expr.instance(b.group)
+        inst = self.expr.get(b.group)
         kept = []
         for bp in b.points:
             try:
@@ -39,7 +39,7 @@ class WhereRuntime(NodeRuntime):
         self.emit(b.copy_with(points=kept))
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
-        self.expr.forget(d.group)
+        self.expr.drop(d.group)
         self.emit(d)
 
     def cardinality(self) -> int:
