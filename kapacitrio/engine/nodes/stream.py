@@ -116,9 +116,7 @@ class FromRuntime(NodeRuntime):
             if t != p.time or p.dimensions is not NO_DIMENSIONS or p.group:
                 p = Point(p.name, p.tags, p.fields, t, p.db, p.rp)
         elif self.group_of is not None:
-            p.time = t
-            p.group = self.group_of(p.name, p.tags)
-            p.dimensions = dims
+            p = Point(p.name, p.tags, p.fields, t, p.db, p.rp, self.group_of(p.name, p.tags), dims)
         else:
             d = dims(p.tags)
             p = Point(p.name, p.tags, p.fields, t, p.db, p.rp, d.group_id(p.name, p.tags), d)
