@@ -140,23 +140,3 @@ def take(n: NodeRuntime) -> list:
 
 def secs(t: int) -> float:
     return (t - T0) / S
-
-
-class FakeLambda:
-    """Stands in for a compiled lambda: `fn(fields, tags) -> bool`, counting instances."""
-
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-        self.instances = 0
-
-    def instance(self) -> FakeLambda:
-        self.instances += 1
-        return self
-
-    def eval_bool(self, time: int, fields: dict, tags: dict) -> bool:
-        return self.fn(fields, tags)
-
-
-def fake_compile(monkeypatch: Any, module: Any) -> None:
-    """Make `module.compile_lambda` accept FakeLambda objects as already compiled."""
-    monkeypatch.setattr(module, "compile_lambda", lambda node: node)

@@ -1,11 +1,8 @@
 """derivative, changeDetect, stateDuration/stateCount, trickle, combine and flatten."""
 
-import pytest
-
-from kapacitrio.engine.nodes import combine as combine_mod
-from kapacitrio.engine.nodes import state as state_mod
 from kapacitrio.models.point import Batch, Point
-from tests.nodes.helpers import FakeLambda, S, bt, fake_compile, node, pt, secs, take
+from kapacitrio.tick.parser import parse_expression
+from tests.nodes.helpers import FakeCtx, S, bt, node, pt, secs, take
 
 
 def test_derivative_per_group_with_unit_and_as():
@@ -68,14 +65,13 @@ def test_change_detect_batch_keeps_state_across_batches():
     assert [[secs(bp.time) for bp in b.points] for b in take(n)] == [[0, 2], [4]]
 
 
-@pytest.fixture
-def fake_lambdas(monkeypatch):
-    fake_compile(monkeypatch, state_mod)
-    fake_compile(monkeypatch, combine_mod)
+def lam(text):
+    """A lambda body as the pipeline hands it to nodes."""
+    return parse_expression(text)
 
 
-def test_state_duration_and_count(fake_lambdas):
-    hot = FakeLambda(lambda f, t: f["v"] > 10)
+def test_state_duration_and_count():
+    hot = lam('"v" > 10')
     d = node("stateDuration", [hot], unit=S, **{"as": "d"})
     c = node("stateCount", [hot], **{"as": "c"})
     for t, v in [(0, 11), (2, 12), (3, 5), (4, 15)]:
@@ -86,20 +82,15 @@ def test_state_duration_and_count(fake_lambdas):
     assert counts == [1, 2, -1, 1] and all(type(x) is int for x in counts)
 
 
-def test_state_error_drops_point(fake_lambdas):
-    from kapacitrio.tick.errors import EvalError
-
-    def boom(f, t):
-        if "v" not in f:
-            raise EvalError("no field")
-        return True
-
-    c = node("stateCount", [FakeLambda(boom)], **{"as": "c"})
+def test_state_error_drops_point():
+    ctx = FakeCtx()
+    c = node("stateCount", [lam('"v" > 0')], ctx=ctx, **{"as": "c"})
     c.point(pt(0, {"v": 1}), 0)
     c.point(pt(1, {"x": 1}), 0)
     c.point(pt(2, {"v": 1}), 0)
     assert [p.fields["c"] for p in take(c)] == [1, 2]
     assert c.stats["errors"] == 1
+    assert ctx.errors[0][1].startswith("error while evaluating expression: ")
 
 
 def test_trickle_turns_batch_into_points():
@@ -114,8 +105,8 @@ def test_trickle_turns_batch_into_points():
     ]
 
 
-def test_combine_pairs_in_arrival_order(fake_lambdas):
-    true = FakeLambda(lambda f, t: True)
+def test_combine_pairs_in_arrival_order():
+    true = lam("TRUE")
     n = node("combine", [true, true], delimiter=".", tolerance=S, max=1000, **{"as": ["a", "b"]})
     for svc, v in [("auth", 1), ("log", 2), ("cart", 3)]:
         n.point(pt(0, {"value": v}, {"dc": "A", "service": svc}, ("dc",)), 0)
@@ -131,9 +122,9 @@ def test_combine_pairs_in_arrival_order(fake_lambdas):
     assert out[0].tags["dc"] == "A" and "a.dc" not in out[0].tags
 
 
-def test_combine_filtered_and_max(fake_lambdas):
-    auth = FakeLambda(lambda f, t: t["service"] == "auth")
-    true = FakeLambda(lambda f, t: True)
+def test_combine_filtered_and_max():
+    auth = lam("\"service\" == 'auth'")
+    true = lam("TRUE")
     n = node("combine", [auth, true], delimiter=".", tolerance=0, max=1000, **{"as": ["auth", "o"]})
     for svc in ("log", "auth", "cart"):
         n.point(pt(0, {"value": 1}, {"service": svc}), 0)
@@ -170,16 +161,16 @@ def test_flatten_stream_and_batch():
     ]
 
 
-def test_state_count_restarts_each_batch(fake_lambdas):
-    hot = FakeLambda(lambda f, t: f["v"] > 10)
+def test_state_count_restarts_each_batch():
+    hot = lam('"v" > 10')
     c = node("stateCount", [hot], **{"as": "c"})
     c.batch(bt(1, [(0, {"v": 11}), (1, {"v": 12})]), 0)
     c.batch(bt(3, [(2, {"v": 13}), (3, {"v": 1})]), 0)
     assert [[bp.fields["c"] for bp in b.points] for b in take(c)] == [[1, 2], [1, -1]]
 
 
-def test_combine_batch_by_rounded_time(fake_lambdas):
-    true = FakeLambda(lambda f, t: True)
+def test_combine_batch_by_rounded_time():
+    true = lam("TRUE")
     n = node(
         "combine", [true, true], delimiter=".", tolerance=5 * S, max=1000, **{"as": ["a", "b"]}
     )
@@ -196,7 +187,7 @@ def test_combine_batch_by_rounded_time(fake_lambdas):
     assert all(isinstance(p, Point) for p in out)
 
 
-def test_flatten_and_combine_flush_on_barrier(fake_lambdas):
+def test_flatten_and_combine_flush_on_barrier():
     from kapacitrio.engine.nodes.join import closed_by
     from kapacitrio.models.point import Barrier
 
@@ -207,7 +198,7 @@ def test_flatten_and_combine_flush_on_barrier(fake_lambdas):
     n.barrier(Barrier(None, pt(1, {}).time), 0)
     out = take(n)
     assert [type(m) for m in out] == [Point, Barrier] and out[0].fields == {"a.v": 1}
-    true = FakeLambda(lambda f, t: True)
+    true = lam("TRUE")
     n = node("combine", [true, true], delimiter=".", tolerance=0, max=10, **{"as": ["a", "b"]})
     n.point(pt(0, {"v": 1}, {"s": "x"}), 0)
     n.point(pt(0, {"v": 2}, {"s": "y"}), 0)
