@@ -6,8 +6,8 @@ from itertools import combinations
 from math import comb
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
 from kapacitrio.engine.nodes.join import closed_by, round_time
+from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Dimensions, Point
 from kapacitrio.tick.errors import TickError
 
