@@ -54,7 +54,10 @@ def agg_sum(recs: Sequence[Record], kind: str) -> Any:
     _numeric("sum", kind)
     if kind == "integer":
         return sum(r[1] for r in recs)
-    return math.fsum(r[1] for r in recs) if recs else 0.0
+    total = 0.0
+    for r in recs:  # left to right, as InfluxQL adds
+        total += r[1]
+    return total
 
 
 def agg_mean(recs: Sequence[Record], kind: str) -> Any:
