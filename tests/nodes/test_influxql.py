@@ -293,3 +293,11 @@ def test_kapacitor_shapes_and_messages():
     n = node("mean", ["value"], ctx=ctx, **{"as": "mean"})
     n.batch(bt(3, [(0, {"value": "a"})]), 0)
     assert ctx.errors[0][1] == "cannot apply mean to string field"
+
+
+def test_first_and_last_break_time_ties_by_the_larger_value():
+    pts = [(0, {"value": 1.0}), (0, {"value": 3.0}), (1, {"value": 5.0}), (1, {"value": 4.0})]
+    _, out = run("first", ["value"], bt(2, pts))
+    assert out[0].fields["first"] == 3.0
+    _, out = run("last", ["value"], bt(2, pts))
+    assert out[0].fields["last"] == 5.0

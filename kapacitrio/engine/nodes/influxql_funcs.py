@@ -128,11 +128,11 @@ def _pick(recs: Sequence[Record], better: Callable[[Record, Record], bool]) -> i
 
 
 def sel_first(recs: Sequence[Record], kind: str, arg: Any = None) -> int | None:
-    return _pick(recs, lambda a, b: a[0] < b[0])
+    return _pick(recs, lambda a, b: a[0] < b[0] or (a[0] == b[0] and a[1] > b[1]))
 
 
 def sel_last(recs: Sequence[Record], kind: str, arg: Any = None) -> int | None:
-    return _pick(recs, lambda a, b: a[0] >= b[0])
+    return _pick(recs, lambda a, b: a[0] > b[0] or (a[0] == b[0] and a[1] > b[1]))
 
 
 def sel_min(recs: Sequence[Record], kind: str, arg: Any = None) -> int | None:
