@@ -171,15 +171,11 @@ SELECTORS: dict[str, Callable[..., int | None]] = {
 
 
 def multi_distinct(recs: Sequence[Record]) -> list[int]:
-    """Indexes of the first record of each distinct value, in order of first appearance."""
-    seen: set = set()
-    out = []
+    """Indexes of the first record of each distinct value, ordered by that record's time."""
+    first: dict[tuple, int] = {}
     for i, rec in enumerate(recs):
-        key = (type(rec[1]), rec[1])
-        if key not in seen:
-            seen.add(key)
-            out.append(i)
-    return out
+        first.setdefault((type(rec[1]), rec[1]), i)
+    return sorted(first.values(), key=lambda i: recs[i][0])
 
 
 def multi_topbottom(
