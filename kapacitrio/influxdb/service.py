@@ -6,7 +6,7 @@ from typing import Any
 
 import trio
 
-from kapacitrio.influxdb.client import InfluxDBClient
+from kapacitrio.influxdb.client import InfluxDBClient, InfluxDBError
 
 
 def _get(section: Any, name: str, default: Any = None) -> Any:
@@ -88,9 +88,34 @@ class InfluxDBService:
             with trio.CancelScope(shield=True):
                 await self.aclose()
 
+    async def test(self, options: dict[str, Any]) -> tuple[bool, str]:
+        """The `/service-tests/influxdb` check: ping the named (or default) cluster."""
+        name = str(options.get("cluster") or "")
+        client = self.get(name)
+        if client is None:
+            return False, f"cluster {name!r} is not enabled or does not exist"
+        try:
+            await client.ping()
+        except InfluxDBError as exc:
+            return False, str(exc)
+        return True, ""
+
 
 async def start(services: Any, nursery: trio.Nursery) -> None:
-    """Server plugin: attach the service as `services.influxdb`."""
+    """Server plugin: attach the service as `services.influxdb` and its service test."""
     svc = InfluxDBService(services.config)
     services.influxdb = svc
+    try:
+        from kapacitrio.alerting.servicetests import register
+    except ImportError:  # the alerting package is optional to this service
+        register = None
+    if register is not None:
+        register("influxdb", {"cluster": ""}, _service_test)
     nursery.start_soon(svc.run)
+
+
+async def _service_test(services: Any, options: dict[str, Any]) -> tuple[bool, str]:
+    svc = getattr(services, "influxdb", None)
+    if not isinstance(svc, InfluxDBService):
+        return False, "the InfluxDB service is not running"
+    return await svc.test(options)

@@ -53,3 +53,26 @@ async def test_plugin_attaches_working_clients(influxd_url):
         assert (await client.ping()).startswith("1.")
         assert lookup(services, "") is client
         nursery.cancel_scope.cancel()
+
+
+@pytest.mark.influxdb
+async def test_service_test_pings_the_cluster(influxd_url):
+    from kapacitrio.alerting.servicetests import TESTS
+
+    services = SimpleNamespace(
+        config=Cfg([InfluxDBConfig(enabled=True, name="main", urls=[influxd_url])]),
+        influxdb=None,
+    )
+    async with trio.open_nursery() as nursery:
+        await start(services, nursery)
+        defaults, fn = TESTS["influxdb"]
+        assert defaults == {"cluster": ""}
+        assert await fn(services, {"cluster": ""}) == (True, "")
+        assert await fn(services, {"cluster": "other"}) == (
+            False,
+            "cluster 'other' is not enabled or does not exist",
+        )
+        services.config.sections[0].urls = ["http://127.0.0.1:9"]
+        ok, message = await fn(services, {"cluster": "main"})
+        assert not ok and "127.0.0.1:9" in message
+        nursery.cancel_scope.cancel()
