@@ -25,7 +25,7 @@ class InfluxDBClient:
 
     def __init__(
         self,
-        url: str,
+        url: str | list[str],
         username: str = "",
         password: str = "",
         timeout: float = 10.0,
@@ -34,7 +34,11 @@ class InfluxDBClient:
         user_agent: str = "kapacitrio",
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        urls = [url] if isinstance(url, str) else list(url)
+        if not urls:
+            raise ValueError("an InfluxDB client needs at least one URL")
+        self.urls = [u.rstrip("/") for u in urls]
+        self._current = 0
         auth = httpx.BasicAuth(username, password) if username else None
         self._own = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout, verify=verify)
@@ -52,18 +56,31 @@ class InfluxDBClient:
         if self._own:
             await self.http.aclose()
 
+    @property
+    def url(self) -> str:
+        """The URL in use: requests fail over to the next one when a server cannot be reached."""
+        return self.urls[self._current]
+
     async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         kw.setdefault("timeout", self.timeout)
-        try:
-            return await self.http.request(
-                method,
-                self.url + path,
-                auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                headers=self._headers,
-                **kw,
-            )
-        except httpx.HTTPError as exc:
-            raise InfluxDBError(f"{method} {self.url}{path}: {exc or type(exc).__name__}") from exc
+        error: Exception | None = None
+        for _ in range(len(self.urls)):
+            url = self.url
+            try:
+                return await self.http.request(
+                    method,
+                    url + path,
+                    auth=self._auth or httpx.USE_CLIENT_DEFAULT,
+                    headers=self._headers,
+                    **kw,
+                )
+            except httpx.TransportError as exc:
+                error = InfluxDBError(f"{method} {url}{path}: {exc or type(exc).__name__}")
+                self._current = (self._current + 1) % len(self.urls)
+            except httpx.HTTPError as exc:
+                raise InfluxDBError(f"{method} {url}{path}: {exc or type(exc).__name__}") from exc
+        assert error is not None
+        raise error
 
     async def ping(self) -> str:
         """The server's version (`X-Influxdb-Version`)."""

@@ -61,7 +61,7 @@ class InfluxDBService:
         if not urls:
             return None
         key = (
-            urls[0],
+            tuple(urls),
             _get(section, "username", ""),
             _get(section, "password", ""),
             _seconds(_get(section, "timeout", "0s")),

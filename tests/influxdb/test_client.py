@@ -70,3 +70,13 @@ async def test_unreachable_server_is_an_error():
     async with InfluxDBClient("http://127.0.0.1:9", timeout=1) as c:
         with pytest.raises(InfluxDBError, match="127.0.0.1:9"):
             await c.ping()
+
+
+async def test_fails_over_to_the_next_url(influxd_url):
+    async with InfluxDBClient(["http://127.0.0.1:9", influxd_url], timeout=2) as c:
+        assert (await c.ping()).startswith("1.")
+        assert c.url == influxd_url  # stays on the server that answered
+        assert (await c.ping()).startswith("1.")
+    async with InfluxDBClient(["http://127.0.0.1:9", "http://127.0.0.1:7"], timeout=1) as c:
+        with pytest.raises(InfluxDBError, match="127.0.0.1:7"):
+            await c.ping()
