@@ -14,3 +14,7 @@ class TrickleNode(NodeRuntime):
         for bp in b.points:
             tags = {**b.tags, **bp.tags} if b.tags else bp.tags
             self.emit(Point(b.name, tags, bp.fields, bp.time, b.db, b.rp, b.group, b.dimensions))
+
+    def point(self, p: Point, parent: int) -> None:
+        """Points are already a stream: passed on as they are."""
+        self.emit(p)
