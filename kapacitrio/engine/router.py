@@ -49,19 +49,27 @@ class Router:
         return by_meas.get(measurement, wild)
 
     def _build(self, db: str, rp: str) -> tuple[dict[str, list[Any]], list[Any]]:
+        """Target lists in registration order; equal lists are one shared object.
+
+        Sharing lets a writer see that consecutive lines of different measurements go to the
+        very same tasks (one `is` test) and keep them in one chunk.
+        """
         wild: list[Any] = []
         named: dict[str, list[Any]] = {}
         for target, regs in self._entries.items():
+            wanted: set[str] = set()
             for (rdb, rrp), meas in regs:
-                if (rdb and rdb != db) or (rrp and rrp != rp):
-                    continue
-                if ANY in meas:
-                    if target not in wild:
-                        wild.append(target)
-                else:
-                    for m in meas:
-                        lst = named.setdefault(m, [])
-                        if target not in lst:
-                            lst.append(target)
-        by_meas = {m: lst + [t for t in wild if t not in lst] for m, lst in named.items()}
+                if (not rdb or rdb == db) and (not rrp or rrp == rp):
+                    wanted |= meas
+            if ANY in wanted:
+                wild.append(target)
+            else:
+                for m in wanted:
+                    named.setdefault(m, []).append(target)
+        order = {id(t): i for i, t in enumerate(self._entries)}
+        shared: dict[tuple[int, ...], list[Any]] = {tuple(map(id, wild)): wild}
+        by_meas: dict[str, list[Any]] = {}
+        for m, lst in named.items():
+            full = sorted(lst + wild, key=lambda t: order[id(t)])
+            by_meas[m] = shared.setdefault(tuple(map(id, full)), full)
         return by_meas, wild

@@ -39,3 +39,17 @@ def test_lookup_cost_does_not_depend_on_unmatched_tasks() -> None:
         r.add(f"t{i}", [("db", "rp")], {f"m{i}"})
     by_meas, wild = r.table("db", "rp")
     assert wild == [] and by_meas["m5"] == ["t5"] and "cpu" not in by_meas
+
+
+def test_equal_target_lists_are_one_object() -> None:
+    r = Router()
+    r.add("join", [("db", "rp")], {"a", "b"})
+    r.add("all", [("db", "rp")], {ANY})
+    r.add("only-a", [("db", "rp")], {"a"})
+    by_meas, wild = r.table("db", "rp")
+    assert by_meas["a"] == ["join", "all", "only-a"]
+    assert by_meas["b"] == ["join", "all"]
+    r.remove("only-a")
+    by_meas, wild = r.table("db", "rp")
+    assert by_meas["a"] is by_meas["b"]
+    assert by_meas["a"] == ["join", "all"] and wild == ["all"]
