@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from kapacitrio.engine.node import NodeError
-from kapacitrio.models.point import Batch, Point
+from kapacitrio.models.point import Barrier, Batch, Point
 from tests.nodes.helpers import FakeCtx, S, bt, node, pt, take
 from tests.nodes.receiver import Receiver
 
@@ -80,9 +80,11 @@ async def test_code_field_waits_for_the_response(nursery):
     n._flusher = flusher
     nursery.start_soon(n.run_background)
     n.point(pt(0, {"value": 1.0}), 0)
+    n.barrier(Barrier("", pt(1, {}).time), 0)  # waits behind the point
     assert take(n) == []
-    await until(lambda: len(flushed) == 1)
+    await until(lambda: len(flushed) == 2)
     assert isinstance(flushed[0], Point) and flushed[0].fields == {"value": 1.0, "code": 503}
+    assert isinstance(flushed[1], Barrier)
     assert n.stats["post_errors"] == 1
     assert ctx.logs[0][2] == "POST returned non 2xx status code"
     assert ctx.logs[0][3] == {"code": "503", "error": "ok"}  # the captured body

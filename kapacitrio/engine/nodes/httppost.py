@@ -10,7 +10,7 @@ import httpx
 import trio
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
-from kapacitrio.models.point import Batch, Point
+from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 from kapacitrio.models.result import to_row
 from kapacitrio.tick.gotemplate import GoMap, GoTime, Template, TemplateError
 
@@ -45,9 +45,12 @@ def _field(section: Any, name: str, default: Any) -> Any:
 
 
 class _Request:
+    """A POST to make (and the message to pass on after it, with codeField); url None: only a
+    barrier or delete to pass on in order."""
+
     __slots__ = ("url", "body", "msg")
 
-    def __init__(self, url: str, body: str, msg: Point | Batch | None) -> None:
+    def __init__(self, url: str | None, body: str, msg: Any) -> None:
         self.url = url
         self.body = body
         self.msg = msg
@@ -162,6 +165,20 @@ class HTTPPostNode(NodeRuntime):
     def batch(self, b: Batch, parent: int) -> None:
         self._handle(b)
 
+    def _in_order(self, msg: Barrier | DeleteGroup) -> None:
+        """With codeField, points wait for their response: barriers and deletes wait behind them."""
+        if self.code_field and self.queue:
+            self.queue.append(_Request(None, "", msg))
+            self.wake.set()
+        else:
+            self.emit(msg)
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        self._in_order(b)
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        self._in_order(d)
+
     def _emit_with_code(self, msg: Point | Batch, code: int) -> None:
         if isinstance(msg, Point):
             self.emit(msg.copy_with(fields={**msg.fields, self.code_field: code}))
@@ -198,6 +215,10 @@ class HTTPPostNode(NodeRuntime):
     async def _drain(self, client: httpx.AsyncClient) -> None:
         while self.queue:
             req = self.queue.popleft()
+            if req.url is None:
+                self.emit(req.msg)
+                await self.flush()
+                continue
             # A request once started is finished (bounded) even if the task is stopping.
             code = 0
             with trio.move_on_after(FINAL_DRAIN_SECONDS) as scope:
