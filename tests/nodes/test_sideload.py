@@ -2,6 +2,7 @@
 
 import json
 
+from kapacitrio.models.point import Barrier
 from tests.nodes.helpers import FakeCtx, bt, node, pt
 from tests.nodes.receiver import Receiver
 
@@ -33,9 +34,10 @@ async def test_file_source_first_hit_wins(tmp_path):
     n, got = side(f"file://{tmp_path}", ctx=ctx)
     p = pt(0, {"v": 1}, {"host": "A", "service": "db"})
     n.point(p, 0)  # held until the source is loaded
+    n.barrier(Barrier("", p.time), 0)  # and so is what follows it
     assert n.out == []
     await n.run_background()
-    assert len(got) == 1
+    assert len(got) == 2 and isinstance(got[1], Barrier)
     assert got[0].fields == {"v": 1, "cpu_threshold": 95.0, "owner_id": 7, "enabled": True}
     assert got[0].tags == {"host": "A", "service": "db", "team": "ops"}
     n.point(pt(1, {"v": 2}, {"host": "B", "service": "x"}), 0)

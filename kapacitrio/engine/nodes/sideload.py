@@ -15,7 +15,7 @@ import yaml
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.engine.nodes.httppost import endpoint_config
-from kapacitrio.models.point import Batch, BatchPoint, Point
+from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
 
 _EXTENSIONS = (".yml", ".yaml", ".json")
@@ -115,7 +115,7 @@ class SideloadNode(NodeRuntime):
         self.tags: dict[str, str] = dict(p.get("tags") or {})
         self.data: dict[str, dict[str, Any]] = {}
         self.ready = False
-        self.held: list[tuple[Point | Batch, int]] = []
+        self.held: list[tuple[Point | Batch | Barrier | DeleteGroup, int]] = []
 
     # -- loading
     async def load(self) -> None:
@@ -154,8 +154,10 @@ class SideloadNode(NodeRuntime):
         for msg, parent in held:
             if isinstance(msg, Point):
                 self.point(msg, parent)
-            else:
+            elif isinstance(msg, Batch):
                 self.batch(msg, parent)
+            else:
+                self.emit(msg)
         await self.flush()
 
     # -- lookups
@@ -211,6 +213,18 @@ class SideloadNode(NodeRuntime):
             return
         fields, tags = self._apply(p.fields, p.tags)
         self.emit(p.copy_with(fields=fields, tags=tags))
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        if self.ready:
+            self.emit(b)
+        else:
+            self.held.append((b, parent))
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        if self.ready:
+            self.emit(d)
+        else:
+            self.held.append((d, parent))
 
     def batch(self, b: Batch, parent: int) -> None:
         if not self.ready:
