@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
@@ -57,6 +58,7 @@ class _Group:
 
     def __init__(self, size: int) -> None:
         self.sets: dict[int, list[JoinSet]] = {}
+        self._times: list[int] = []  # heap of the times in `sets` (stale entries popped lazily)
         self.oldest: int | None = None
         self.head: list[int | None] = [None] * size
         self.size = size
@@ -64,7 +66,10 @@ class _Group:
     def collect(self, src: int, m: Message, t: int) -> list[JoinSet]:
         if self.oldest is None or t < self.oldest:
             self.oldest = t
-        sets = self.sets.setdefault(t, [])
+        sets = self.sets.get(t)
+        if sets is None:
+            sets = self.sets[t] = []
+            heapq.heappush(self._times, t)
         target = next((s for s in sets if s.values[src] is None), None)
         if target is None:
             target = JoinSet(t, self.size)
@@ -96,8 +101,14 @@ class _Group:
             self.sets.pop(self.oldest, None)
         else:
             self.sets[self.oldest] = sets[i:]
-        self.oldest = min(self.sets) if self.sets else None
+        self.oldest = self._min_time()
         return out
+
+    def _min_time(self) -> int | None:
+        times = self._times
+        while times and times[0] not in self.sets:
+            heapq.heappop(times)
+        return times[0] if times else None
 
     def forget(self, src: int) -> bool:
         """Drop one parent's pending messages and position; True when nothing is left."""
@@ -112,7 +123,8 @@ class _Group:
                 self.sets[t] = kept
             else:
                 del self.sets[t]
-        self.oldest = min(self.sets) if self.sets else None
+        self._times = sorted(self.sets)
+        self.oldest = self._times[0] if self._times else None
         return not self.sets and all(h is None for h in self.head)
 
     def flush(self) -> list[JoinSet]:
