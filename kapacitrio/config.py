@@ -430,18 +430,58 @@ def _apply_env_var(cfg: Config, rest: str, value: str, var: str) -> None:
         key = rest[len(env_name) + 1 :]
         if info.many:
             index, _, key = key.partition("_")
-            if not index.isdigit() or not key:
+            if not index.isdigit() or not _env_key_known(info.cls, key):
                 continue
             items = cfg.get(info.name)
             while len(items) <= int(index):
                 items.append(info.cls())
             target = items[int(index)]
-        else:
+        elif _env_key_known(info.cls, key):
             target = cfg.get(info.name)
-        if field_name(info.cls, key) is not None:
-            set_field(target, key, value, info.name)
-            return
+        else:
+            continue
+        _set_env_key(target, key, value, var)
+        return
     # Unknown variables are ignored: the environment holds many unrelated KAPACITOR_* names.
+
+
+_LIST_ITEM = re.compile(r"(.+)_(\d+)")
+
+
+def _list_item_field(cls: type, key: str) -> tuple[str, int] | None:
+    """`URLS_0` names element 0 of the list field `urls`."""
+    m = _LIST_ITEM.fullmatch(key)
+    if m is None:
+        return None
+    name = field_name(cls, m.group(1))
+    if name is None or typing.get_origin(field_types(cls)[name]) is not list:
+        return None
+    return name, int(m.group(2))
+
+
+def _env_key_known(cls: type, key: str) -> bool:
+    return bool(key) and (
+        field_name(cls, key) is not None or _list_item_field(cls, key) is not None
+    )
+
+
+def _set_env_key(target: Any, key: str, value: str, var: str) -> None:
+    cls = type(target)
+    name = field_name(cls, key)
+    if name is not None:
+        setattr(target, name, _coerce(value, field_types(cls)[name], var))
+        return
+    item = _list_item_field(cls, key)
+    assert item is not None
+    name, index = item
+    (item_type,) = typing.get_args(field_types(cls)[name]) or (Any,)
+    items = list(getattr(target, name))
+    converted = _coerce(value, item_type, var)
+    if index < len(items):
+        items[index] = converted
+    else:
+        items.append(converted)
+    setattr(target, name, items)
 
 
 def as_dict(obj: Any, *, redact: bool = False) -> dict[str, Any]:

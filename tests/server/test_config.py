@@ -158,3 +158,17 @@ def test_sample_config_file_loads():
     assert cfg.warnings == []
     assert cfg.http.bind_address == ":9092"
     assert cfg.get("influxdb")[0].default is True
+
+
+def test_environment_list_elements_and_unknown_keys():
+    env = {
+        "KAPACITOR_INFLUXDB_0_URLS_0": "http://a:8086",
+        "KAPACITOR_INFLUXDB_0_URLS_1": "http://b:8086",
+        "KAPACITOR_INFLUXDB_1_NOSUCHKEY": "x",
+        "KAPACITOR_TESTSVC_ADDRS_0": "first",
+    }
+    cfg = load(None, env=env)
+    clusters = cfg.get("influxdb")
+    assert len(clusters) == 1  # an unknown key makes no element
+    assert clusters[0].urls == ["http://a:8086", "http://b:8086"]
+    assert cfg.get("testsvc").addrs == ["first"]
