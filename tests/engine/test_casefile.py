@@ -116,3 +116,15 @@ async def test_receivers_record_http_and_tcp() -> None:
     [req] = rec.recorder.http_under("/case")
     assert (req.method, req.path, req.body) == ("POST", "/case/x?y=1", body)
     assert rec.recorder.tcp_lines() == [b'{"l": 1}', b'{"l": 2}']
+
+
+def test_cli_delegates_tick_corpus_files(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_conformance_inprocess import CORPUS
+
+    lex = CORPUS / "tick" / "lex.json"
+    if not lex.is_file():
+        pytest.skip("no tick corpus")
+    first = json.loads(lex.read_text())[0]["name"]
+    assert main(["test", "-k", first, str(lex)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"PASS {first}" in out and out[-1].endswith("0 failed")
