@@ -40,17 +40,27 @@ def _group_tags(m: Message) -> dict:
 class JoinSet:
     """At most one message per parent for one rounded time."""
 
-    __slots__ = ("time", "values")
+    __slots__ = ("time", "values", "count", "first_index")
 
     def __init__(self, time: int, size: int) -> None:
         self.time = time
         self.values: list[Message | None] = [None] * size
+        self.count = 0
+        self.first_index = size
+
+    def set(self, src: int, m: Message) -> None:
+        self.values[src] = m
+        self.count += 1
+        if src < self.first_index:
+            self.first_index = src
 
     def ready(self) -> bool:
-        return all(v is not None for v in self.values)
+        return self.count == len(self.values)
 
     def first(self) -> Message:
-        return next(v for v in self.values if v is not None)
+        m = self.values[self.first_index]
+        assert m is not None
+        return m
 
 
 class _Group:
@@ -70,11 +80,15 @@ class _Group:
         if sets is None:
             sets = self.sets[t] = []
             heapq.heappush(self._times, t)
-        target = next((s for s in sets if s.values[src] is None), None)
+        target = None
+        for js in sets:
+            if js.values[src] is None:
+                target = js
+                break
         if target is None:
             target = JoinSet(t, self.size)
             sets.append(target)
-        target.values[src] = m
+        target.set(src, m)
         self.head[src] = t
         return self.advance()
 
@@ -83,7 +97,8 @@ class _Group:
         out: list[JoinSet] = []
         while self.oldest is not None:
             oldest = self.oldest
-            only_ready = any(h is None or h <= oldest for h in self.head)
+            head = self.head
+            only_ready = None in head or min(head) <= oldest  # type: ignore[type-var]
             released = self._release(only_ready)
             out.extend(released)
             if not released or self.oldest == oldest:
@@ -115,10 +130,14 @@ class _Group:
         self.head[src] = None
         for t in list(self.sets):
             kept = []
-            for s in self.sets[t]:
-                s.values[src] = None
-                if any(v is not None for v in s.values):
-                    kept.append(s)
+            for js in self.sets[t]:
+                if js.values[src] is not None:
+                    js.values[src] = None
+                    js.count -= 1
+                    present = [i for i, v in enumerate(js.values) if v is not None]
+                    js.first_index = present[0] if present else len(js.values)
+                if js.count:
+                    kept.append(js)
             if kept:
                 self.sets[t] = kept
             else:
