@@ -301,3 +301,17 @@ def test_first_and_last_break_time_ties_by_the_larger_value():
     assert out[0].fields["first"] == 3.0
     _, out = run("last", ["value"], bt(2, pts))
     assert out[0].fields["last"] == 5.0
+
+
+def test_holt_winters_seasonal_forecast_follows_the_season():
+    from kapacitrio.engine.nodes.holtwinters import forecast
+
+    season = [10.0, 20.0, 30.0, 20.0]
+    series = [(T0 + i * S, season[i % 4] + i * 0.1) for i in range(16)]
+    out = forecast(series, 4, 4, S, False)
+    assert [t for t, _ in out] == [T0 + (16 + i) * S for i in range(4)]
+    values = [v for _, v in out]
+    # the forecast keeps the shape of the season: low, rising, peak, falling
+    assert values[0] < values[1] < values[2] and values[3] < values[2]
+    assert forecast(series[:3], 2, 4, S, False) == []  # fewer points than a season
+    assert forecast(series, 0, 4, S, False) == []
