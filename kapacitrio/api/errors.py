@@ -39,7 +39,9 @@ def error_response(status: int, message: str) -> Response:
     """The JSON error body Kapacitor sends."""
     body = json.dumps({"error": message}, indent=4, ensure_ascii=False)
     return current_app.response_class(
-        body, status=status, content_type="application/json; charset=utf-8"
+        body.encode("utf-8", "replace"),
+        status=status,
+        content_type="application/json; charset=utf-8",
     )
 
 
@@ -80,9 +82,26 @@ async def json_body(request: Any, *, required: bool = True) -> Any:
             raise bad_request("invalid JSON")
         return {}
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        return _scrub(json.loads(data))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("invalid JSON") from None
+
+
+def _is_surrogate(c: str) -> bool:
+    return "\ud800" <= c <= "\udfff"
+
+
+def _scrub(value: Any) -> Any:
+    """Replace lone UTF-16 surrogates (from `\\ud800` escapes) with U+FFFD, as Go's decoder does."""
+    if isinstance(value, str):
+        if any(_is_surrogate(c) for c in value):
+            return "".join("\ufffd" if _is_surrogate(c) else c for c in value)
+        return value
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 async def json_object(request: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -189,15 +190,19 @@ def _opt_type(opts: dict[str, Any]) -> str:
 
 
 def _int_param(name: str, raw: str | None, default: int) -> int:
+    """A query parameter as Go's `strconv.ParseInt(raw, 10, 64)` reads it, or Kapacitor's 400."""
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw, 10)
-    except ValueError:
-        raise Invalid(
-            f"invalid {name} parameter {go_quote(raw)} must be an integer: "
-            f"strconv.ParseInt: parsing {go_quote(raw)}: invalid syntax"
-        ) from None
+    reason = "invalid syntax"
+    if re.fullmatch(r"[+-]?[0-9]+", raw):
+        value = int(raw, 10)
+        if -(2**63) <= value < 2**63:
+            return value
+        reason = "value out of range"
+    raise Invalid(
+        f"invalid {name} parameter {go_quote(raw)} must be an integer: "
+        f"strconv.ParseInt: parsing {go_quote(raw)}: {reason}"
+    )
 
 
 def list_params(args: Any, fields_all: list[str], fields_extra: list[str]) -> dict[str, Any]:
