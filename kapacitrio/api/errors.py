@@ -82,9 +82,14 @@ async def json_body(request: Any, *, required: bool = True) -> Any:
             raise bad_request("invalid JSON")
         return {}
     try:
-        return _scrub(json.loads(data))
+        return _scrub(json.loads(data, parse_constant=_reject_constant))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("invalid JSON") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity (Go's decoder refuses them too)."""
+    raise ValueError(f"invalid JSON constant {name}")
 
 
 def _is_surrogate(c: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import trio
 
@@ -22,7 +24,18 @@ GOOD = {
 }
 WEIRD_VALUES = [None, 5, -1.5, True, "", "x" * 300, [], [1], {}, {"a": 1}, ["a", {"b": None}]]
 FIELDS = ["id", "type", "dbrps", "script", "status", "vars", "template-id"]
-BODIES = [b"", b"null", b"[]", b'"text"', b"5", b"{", b"\xff\xfe", b'{"id": "\\ud800"}']
+BODIES = [
+    b"",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"5",
+    b"{",
+    b"\xff\xfe",
+    b'{"id": "\\ud800"}',
+    b'{"id": "nan", "vars": {"x": {"type": "float", "value": NaN}}}',
+    b"[" * 100_000,
+]
 
 
 @pytest.fixture
@@ -93,3 +106,10 @@ async def test_weird_query_parameters(client):
         await _check(await client.post(f"/kapacitor/v1/write?{query}", data=b"cpu value=1"))
     await _check(await client.get("/kapacitor/v1/tasks/%00"))
     await _check(await client.get("/kapacitor/v1/tasks/t/%2e%2e"))
+
+
+async def test_nan_is_not_json(client):
+    body = {**GOOD, "vars": {"x": {"type": "float", "value": 1.0}}}
+    raw = json.dumps(body).replace("1.0", "NaN").encode()
+    r = await client.post("/kapacitor/v1/tasks", data=raw)
+    assert (r.status_code, await r.get_json()) == (400, {"error": "invalid JSON"})
