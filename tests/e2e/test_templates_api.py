@@ -85,6 +85,15 @@ def test_template_crud(server):
     assert "vars" not in listed[0]
     only = c.get(TEMPLATES, params={"pattern": "o*", "fields": "vars"}).json()["templates"]
     assert [set(x) for x in only] == [{"id", "link", "vars"}]
+    paged = c.get(TEMPLATES, params={"offset": 1, "limit": 5}).json()["templates"]
+    assert [x["id"] for x in paged] == ["tmpl"]
+    assert c.get(TEMPLATES, params={"limit": 0}).json() == {"templates": []}
+    r = c.get(TEMPLATES, params={"offset": "x"})
+    assert r.status_code == 400 and r.json()["error"].startswith('invalid offset parameter "x"')
+    r = c.get(TEMPLATES, params={"fields": "status"})
+    assert (r.status_code, r.json()["error"]) == (400, 'unsupported field "status"')
+    r = c.get(f"{TEMPLATES}/tmpl", params={"script-format": "nope"})
+    assert r.status_code == 400
     assert c.delete(f"{TEMPLATES}/other").status_code == 204
     assert c.delete(f"{TEMPLATES}/other").status_code == 204
     assert [x["id"] for x in c.get(TEMPLATES).json()["templates"]] == ["tmpl"]
