@@ -86,8 +86,8 @@ class TaskMaster:
         runs = parse_routed(body, mult, default_time, db, rp, by_meas, wild)
         if len(runs) == 1:  # the common case: every routed point goes to the same tasks
             targets, points = runs[0]
-            for i, task in enumerate(targets):
-                await task.write_points(points if i == 0 else list(points))
+            for task in targets:  # one list for all: a chunk is never changed once sent
+                await task.write_points(points)
             return len(points)
         chunks: dict[Task, list[Any]] = {}
         routed = 0
