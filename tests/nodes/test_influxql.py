@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import trio
 
 from kapacitrio.models.point import Batch, Point
 from tests.nodes.helpers import T0, FakeCtx, S, bt, node, pt, secs, take
@@ -315,3 +316,27 @@ def test_holt_winters_seasonal_forecast_follows_the_season():
     assert values[0] < values[1] < values[2] and values[3] < values[2]
     assert forecast(series[:3], 2, 4, S, False) == []  # fewer points than a season
     assert forecast(series, 0, 4, S, False) == []
+
+
+async def test_large_holt_winters_batches_are_forecast_off_the_event_loop(monkeypatch, nursery):
+    from kapacitrio.engine.nodes import influxql
+    from kapacitrio.models.point import Barrier
+
+    monkeypatch.setattr(influxql, "SYNC_FORECAST_POINTS", 2)
+    n = node("holtWinters", ["value", 2, 0, S], **{"as": "holtWinters"})
+    got = []
+
+    async def flusher():
+        got.extend(take(n))
+
+    n._flusher = flusher
+    nursery.start_soon(n.run_background)
+    n.batch(bt(4, [(i, {"value": float(i)}) for i in range(4)]), 0)
+    n.barrier(Barrier(None, T0 + 10 * S), 0)  # held behind the forecast
+    assert n.out == []
+    for _ in range(500):
+        if len(got) == 2:
+            break
+        await trio.sleep(0.01)
+    assert isinstance(got[0], Batch) and isinstance(got[1], Barrier)
+    assert [secs(bp.time) for bp in got[0].points] == [4, 5]

@@ -108,50 +108,67 @@ class _Model:
         self.y = y
         self.m = m
         self.seasonal = m >= 2
+        self.observed = [i for i, v in enumerate(y) if not math.isnan(v)]
 
     def run(self, h: int, params: list[float]) -> list[float]:
         """One-step fits for the series and h forecasts; clamps params[0:4] to [0, 1] in place."""
         for i in range(4):
             params[i] = min(max(params[i], 0.0), 1.0)
         alpha, beta, gamma, phi = params[0], params[1], params[2], params[3]
-        y_t, level, trend = self.y[0], params[4], params[5]
-        seasons = params[6:] if self.seasonal else []
-        m = len(seasons)
-        if m == 1:
-            seasons[0] = 1.0
-        offset = m - 1
-        phi_h = phi
         total = len(self.y) + h
-        out = [0.0] * total
-        out[0] = y_t
-        s_tm = s_tmh = 1.0
-        for t in range(1, total):
-            if self.seasonal:
-                s_tm = seasons[(t - m + offset) % m]
-                s_tmh = seasons[(t - m + t % m + offset) % m]
-            prev_level = level
-            level = alpha * (y_t / s_tm) + (1 - alpha) * (prev_level + phi * trend)
-            s_t = gamma * (y_t / (prev_level + phi * trend)) + (1 - gamma) * s_tm
-            trend = beta * (level - prev_level) + (1 - beta) * phi * trend
-            y_t = (level + phi_h * trend) * s_tmh
-            phi_h += _ipow(phi, t)
-            if self.seasonal:
-                seasons[(t + offset) % m] = s_t
-                offset += 1
-            out[t] = y_t
         if self.seasonal:
-            params[6:] = seasons
+            return self._run_seasonal(total, params, alpha, beta, gamma, phi)
+        # Without seasons every s term is 1 (x / 1.0 and x * 1.0 are exactly x).
+        y_t, level, trend = self.y[0], params[4], params[5]
+        a1, b1 = 1 - alpha, 1 - beta
+        ipow = _ipow
+        phi_h = phi
+        out = [y_t] * total
+        for t in range(1, total):
+            prev_level = level
+            level = alpha * y_t + a1 * (prev_level + phi * trend)
+            trend = beta * (level - prev_level) + b1 * phi * trend
+            y_t = level + phi_h * trend
+            phi_h += ipow(phi, t)
+            out[t] = y_t
+        return out
+
+    def _run_seasonal(
+        self, total: int, params: list[float], alpha: float, beta: float, gamma: float, phi: float
+    ) -> list[float]:
+        y_t, level, trend = self.y[0], params[4], params[5]
+        seasons = params[6:]
+        m = len(seasons)
+        offset = m - 1
+        a1, b1, g1 = 1 - alpha, 1 - beta, 1 - gamma
+        ipow = _ipow
+        phi_h = phi
+        out = [y_t] * total
+        for t in range(1, total):
+            s_tm = seasons[(t - m + offset) % m]
+            s_tmh = seasons[(t - m + t % m + offset) % m]
+            prev_level = level
+            damped = prev_level + phi * trend
+            level = alpha * (y_t / s_tm) + a1 * damped
+            s_t = gamma * (y_t / damped) + g1 * s_tm
+            trend = beta * (level - prev_level) + b1 * phi * trend
+            y_t = (level + phi_h * trend) * s_tmh
+            phi_h += ipow(phi, t)
+            seasons[(t + offset) % m] = s_t
+            offset += 1
+            out[t] = y_t
+        params[6:] = seasons
         return out
 
     def sse(self, params: list[float]) -> float:
         fitted = self.run(0, params)
         total = 0.0
-        for got, want in zip(fitted, self.y, strict=False):
-            if math.isnan(want):
-                continue
-            if math.isnan(got):
+        isnan = math.isnan
+        for i in self.observed:
+            got = fitted[i]
+            if isnan(got):
                 return math.inf
-            diff = got - want
+            diff = got - self.y[i]
             total += diff * diff
         return total
 

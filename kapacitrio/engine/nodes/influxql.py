@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+import trio
+
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes import influxql_funcs as fn
 from kapacitrio.engine.nodes.holtwinters import forecast
@@ -284,9 +286,19 @@ class InfluxQLTransformNode(NodeRuntime):
         self.emit(d)
 
 
+#: Batches with more points than this are forecast in a worker thread (the fit is CPU heavy).
+SYNC_FORECAST_POINTS = 50
+#: Seconds a forecast still running when the task stops may take.
+FINAL_FORECAST_SECONDS = 30.0
+
+
 @register("holtWinters", "holtWintersWithFit")
 class HoltWintersNode(NodeRuntime):
-    """Holt-Winters forecasts of a batch's field (optionally with the fitted values)."""
+    """Holt-Winters forecasts of a batch's field (optionally with the fitted values).
+
+    Small batches are forecast inline; larger ones in a worker thread so the event loop stays
+    free, with later messages held behind them to keep the order.
+    """
 
     def __init__(self, spec, ctx) -> None:
         super().__init__(spec, ctx)
@@ -296,6 +308,8 @@ class HoltWintersNode(NodeRuntime):
         self.interval = int(spec.args[3])
         self.with_fit = spec.kind == "holtWintersWithFit"
         self.as_ = spec.props.get("as") or spec.kind
+        self.jobs: deque[tuple[Any, list[tuple[int, float]] | None]] = deque()
+        self.wake = trio.Event()
 
     def point(self, p: Point, parent: int) -> None:
         """On a stream each timestamp is its own series of one value: nothing to forecast."""
@@ -307,9 +321,55 @@ class HoltWintersNode(NodeRuntime):
             if err:
                 self.error(err)
         if records.kind not in (None, "float", "integer"):
-            self.error(f"unsupported holtWinters type {records.kind}")
+            self.error(f"cannot apply holtWinters to {fn.GO_TYPES[records.kind]} field")
             return
         series = [(t, float(v)) for t, v, _, _ in records.recs]
-        out = forecast(series, self.h, self.m, self.interval, self.with_fit)
+        if not self.jobs and len(series) <= SYNC_FORECAST_POINTS:
+            self._emit_forecast(b, self._forecast(series))
+        else:
+            self._defer(b, series)
+
+    def barrier(self, b: Barrier, parent: int) -> None:
+        if self.jobs:
+            self._defer(b, None)
+        else:
+            self.emit(b)
+
+    def delete_group(self, d: DeleteGroup, parent: int) -> None:
+        if self.jobs:
+            self._defer(d, None)
+        else:
+            self.emit(d)
+
+    def _defer(self, msg: Any, series: list[tuple[int, float]] | None) -> None:
+        self.jobs.append((msg, series))
+        self.wake.set()
+
+    def _forecast(self, series: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        return forecast(series, self.h, self.m, self.interval, self.with_fit)
+
+    def _emit_forecast(self, b: Batch, out: list[tuple[int, float]]) -> None:
         points = [BatchPoint(t, {self.as_: v}, b.tags) for t, v in out]
         self.emit(b.copy_with(points=points))
+
+    async def run_background(self) -> None:
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake = trio.Event()
+                await self._drain()
+        finally:
+            with trio.move_on_after(FINAL_FORECAST_SECONDS) as scope:
+                scope.shield = True
+                await self._drain()
+
+    async def _drain(self) -> None:
+        while self.jobs:
+            msg, series = self.jobs[0]
+            if series is None:
+                self.emit(msg)
+            else:
+                out = await trio.to_thread.run_sync(self._forecast, series, abandon_on_cancel=True)
+                self._emit_forecast(msg, out)
+            self.jobs.popleft()
+            await self.flush()
