@@ -6,7 +6,7 @@ import trio
 
 from kapacitrio.engine.clock import TrioClock
 from kapacitrio.engine.node import NodeRuntime
-from kapacitrio.models.point import Point
+from kapacitrio.models.point import DeleteGroup, Point
 from kapacitrio.pipeline.spec import NodeSpec
 from tests.nodes.helpers import T0, FakeCtx, S, bt, node, pt
 
@@ -50,6 +50,10 @@ async def test_stats_counts_per_group(autojump_clock, nursery):
         ({"h": "A"}, {"emitted": 2}, "h=A", T0 + 10 * S),
         ({"h": "B"}, {"emitted": 2}, "h=B", T0 + 10 * S),
     ]
+    watched.watch_output([DeleteGroup("h=A")])  # a deleted group is no longer reported
+    got.clear()
+    await trio.sleep(10)
+    assert [p.group for p in got] == ["h=B"]
 
 
 async def test_stats_without_data_reports_the_nil_group(autojump_clock, nursery):

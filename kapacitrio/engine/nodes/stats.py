@@ -6,7 +6,7 @@ from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes.join import _GO_EPOCH_OFFSET, round_time
-from kapacitrio.models.point import NO_DIMENSIONS, Batch, Dimensions, Point
+from kapacitrio.models.point import NO_DIMENSIONS, Batch, DeleteGroup, Dimensions, Point
 
 
 class GroupCounts:
@@ -22,6 +22,10 @@ class GroupCounts:
             n, tags = 1, msg.dimensions.group_tags(msg.tags)
         elif t is Batch:
             n, tags = len(msg.points), msg.tags
+        elif t is DeleteGroup:
+            self.counts.pop(msg.group, None)
+            self.info.pop(msg.group, None)
+            return
         else:
             return
         group = msg.group
