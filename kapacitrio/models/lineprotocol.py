@@ -112,17 +112,15 @@ def parse_line(
         p = _parse_plain(line, mult, default_time, db, rp)
         if p is not None:
             return p
+    return _parse_careful(line, mult, default_time, db, rp)
+
+
+def _parse_careful(
+    line: str, mult: int = 1, default_time: int = 0, db: str = "", rp: str = ""
+) -> Point:
+    """The character-level parser every fast path must agree with (and which words the errors)."""
     try:
-        if "\\" in line or '"' in line:
-            key, fields_text, ts = _sections_slow(line)
-        else:
-            parts = line.split(" ")
-            if len(parts) == 2 and parts[1]:
-                key, fields_text, ts = parts[0], parts[1], ""
-            elif len(parts) == 3 and parts[1] and parts[2]:
-                key, fields_text, ts = parts
-            else:
-                key, fields_text, ts = _sections_slow(line)
+        key, fields_text, ts = _sections_slow(line)
         name, tags = _parse_key(key)
         fields = _parse_fields(fields_text)
         time = _parse_time(ts, mult) if ts else default_time

@@ -269,3 +269,36 @@ def test_fast_body_path_agrees_with_the_careful_parser() -> None:
             assert [type(v) for _, rows in got for r in rows for v in r[2].values()] == [
                 type(v) for _, rows in want for r in rows for v in r[2].values()
             ], body
+
+
+_ATOMS = [
+    "cpu", "m", "a b", "a\\ b", "x,y", "x\\,y", "h=1", "k", "=", ",", " ", "  ", '"', '"s"',
+    '"a\\"b"', "1", "-1", "1i", "-5i", "9u", "-9u", "1.5", ".5", "1e5", "1e999", "t", "TRUE",
+    "nan", "inf", "1_0", "\t", "#", "\\", "99999999999999999999i", "123", "-123",
+    "9223372036854775807", "9223372036854775808", "cpu,host=a value=1 10", "cpu value=2",
+    'cpu,host=a v=1i,w="x" 5',
+]  # fmt: skip
+
+
+def _outcome(fn):  # type: ignore[no-untyped-def]
+    try:
+        return [(p.name, p.tags, p.fields, p.time) for p in fn()]
+    except LineProtocolError as exc:
+        return ("error", str(exc))
+
+
+def test_fast_paths_agree_with_the_careful_parser_on_random_bodies() -> None:
+    import random
+
+    from kapacitrio.models import lineprotocol as lp
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        lines = ["".join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 8))) for _ in range(3)]
+        body = "\n".join(lines)
+        careful = _outcome(lambda: [lp._parse_careful(line, 1, 7) for line in lp.iter_lines(body)])
+        assert _outcome(lambda: parse_lines(body, "n", 7)) == careful, body
+        routed = _outcome(
+            lambda: [p for _, pts in lp.parse_routed(body, 1, 7, "", "", {}, [1]) for p in pts]
+        )
+        assert routed == careful, body
