@@ -287,18 +287,26 @@ def _outcome(fn):  # type: ignore[no-untyped-def]
         return ("error", str(exc))
 
 
-def test_fast_paths_agree_with_the_careful_parser_on_random_bodies() -> None:
-    import random
-
+def _careful(body: str) -> list:
     from kapacitrio.models import lineprotocol as lp
+
+    return [lp._parse_careful(line, 1, 7) for line in lp.iter_lines(body)]
+
+
+def _routed(body: str) -> list:
+    from kapacitrio.models import lineprotocol as lp
+
+    return [p for _, pts in lp.parse_routed(body, 1, 7, "", "", {}, [1]) for p in pts]
+
+
+def test_fast_paths_agree_with_the_careful_parser_on_random_bodies() -> None:
+    import functools
+    import random
 
     rng = random.Random(7)
     for _ in range(3000):
         lines = ["".join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 8))) for _ in range(3)]
         body = "\n".join(lines)
-        careful = _outcome(lambda: [lp._parse_careful(line, 1, 7) for line in lp.iter_lines(body)])
-        assert _outcome(lambda: parse_lines(body, "n", 7)) == careful, body
-        routed = _outcome(
-            lambda: [p for _, pts in lp.parse_routed(body, 1, 7, "", "", {}, [1]) for p in pts]
-        )
-        assert routed == careful, body
+        careful = _outcome(functools.partial(_careful, body))
+        assert _outcome(functools.partial(parse_lines, body, "n", 7)) == careful, body
+        assert _outcome(functools.partial(_routed, body)) == careful, body
