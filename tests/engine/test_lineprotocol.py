@@ -287,13 +287,13 @@ def _outcome(fn):  # type: ignore[no-untyped-def]
         return ("error", str(exc))
 
 
-def _careful(body: str) -> list:
+def _careful_points(body: str) -> list:
     from kapacitrio.models import lineprotocol as lp
 
     return [lp._parse_careful(line, 1, 7) for line in lp.iter_lines(body)]
 
 
-def _routed(body: str) -> list:
+def _routed_points(body: str) -> list:
     from kapacitrio.models import lineprotocol as lp
 
     return [p for _, pts in lp.parse_routed(body, 1, 7, "", "", {}, [1]) for p in pts]
@@ -307,6 +307,6 @@ def test_fast_paths_agree_with_the_careful_parser_on_random_bodies() -> None:
     for _ in range(3000):
         lines = ["".join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 8))) for _ in range(3)]
         body = "\n".join(lines)
-        careful = _outcome(functools.partial(_careful, body))
+        careful = _outcome(functools.partial(_careful_points, body))
         assert _outcome(functools.partial(parse_lines, body, "n", 7)) == careful, body
-        assert _outcome(functools.partial(_routed, body)) == careful, body
+        assert _outcome(functools.partial(_routed_points, body)) == careful, body
