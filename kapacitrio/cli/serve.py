@@ -18,7 +18,13 @@ from kapacitrio.storage.db import StoreError
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     p = subparsers.add_parser(name, help="run the kapacitrio server")
-    p.add_argument("-config", "--config", dest="config", default=None, help="TOML config file")
+    p.add_argument(
+        "-config",
+        "--config",
+        dest="config",
+        default=None,
+        help="TOML config file (default: $KAPACITOR_CONFIG_PATH, else built-in defaults)",
+    )
     p.add_argument("-hostname", "--hostname", dest="hostname", default=None)
     p.add_argument("-log-level", "--log-level", dest="log_level", default=None)
     p.add_argument("-log-file", "--log-file", dest="log_file", default=None)
@@ -52,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     plugin_modules()
     try:
-        cfg = load(args.config)
+        cfg = load(args.config or os.environ.get("KAPACITOR_CONFIG_PATH") or None)
     except ConfigError as exc:
         print(f"kapacitrio: {exc}", file=sys.stderr)
         return 1

@@ -222,3 +222,10 @@ def test_port_in_use_and_bad_data_dir_exit_cleanly(server, tmp_path):
     )
     assert bad.returncode == 1
     assert "cannot open database" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_config_path_from_the_environment(server_factory, tmp_path):
+    path = tmp_path / "env.toml"
+    path.write_text('hostname = "via-env-path"\n')
+    srv = server_factory(env={"KAPACITOR_CONFIG_PATH": str(path)})
+    assert srv.client.get("/kapacitor/v1/debug/vars").json()["host"] == "via-env-path"
