@@ -192,7 +192,7 @@ def multi_topbottom(
     if by:
         best: dict[tuple, int] = {}
         for i, rec in enumerate(recs):
-            key = tuple(rec[3].get(k, rec[2].get(k)) for k in by)
+            key = tuple(rec[2][k] if k in rec[2] else rec[3].get(k) for k in by)
             if key not in best or better(rec, recs[best[key]]):
                 best[key] = i
         candidates = list(best.values())
