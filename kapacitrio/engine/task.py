@@ -199,7 +199,10 @@ class Task:
             async for parent, chunk in node.recv:
                 if forward_all:
                     node.collected += len(chunk)
-                    rt.out.extend(chunk)
+                    if rt.out:
+                        rt.out.extend(chunk)
+                    else:  # pass the chunk itself on (chunks are read-only once sent)
+                        rt.out = chunk
                     await self._flush(node)
                     continue
                 t0 = perf()

@@ -12,6 +12,7 @@ from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
 from kapacitrio.engine.router import ANY, Router
 from kapacitrio.engine.task import Task, TaskStartError
+from kapacitrio.models.chunk import PointChunk
 from kapacitrio.models.lineprotocol import parse_routed, precision_multiplier
 from kapacitrio.models.point import Batch
 from kapacitrio.pipeline.spec import STREAM, Pipeline
@@ -96,7 +97,7 @@ class TaskMaster:
             for task in targets:
                 lst = chunks.get(task)
                 if lst is None:
-                    chunks[task] = list(points)
+                    chunks[task] = PointChunk(points)
                 else:
                     lst.extend(points)
         for task, pts in chunks.items():

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from kapacitrio.models.chunk import PointChunk
 from kapacitrio.models.point import FieldValue, Point
 
 #: Nanoseconds per unit of each precision InfluxDB's write endpoint accepts.
@@ -419,10 +420,10 @@ class _Runs:
     def __init__(self) -> None:
         self.runs: list[tuple[Any, list[Point]]] = []
         self.targets: Any = None
-        self.cur: list[Point] = []
+        self.cur: list[Point] = PointChunk()
 
     def start(self, targets: Any) -> list[Point]:
-        self.cur = []
+        self.cur = PointChunk()
         self.targets = targets
         self.runs.append((targets, self.cur))
         return self.cur
@@ -440,7 +441,8 @@ def parse_routed(
     """Validate a whole body, then build the points whose measurement has truthy targets.
 
     Targets are `by_name.get(name, default)`. Returns runs of consecutive routed points that share
-    one targets object, in body order: `[(targets, points), ...]`. Raises `LineProtocolError`
+    one targets object, in body order: `[(targets, points), ...]`, each `points` a `PointChunk`.
+    Raises `LineProtocolError`
     (for the first bad line) before anything is returned.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body

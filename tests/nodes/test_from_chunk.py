@@ -6,6 +6,7 @@ import pytest
 
 from kapacitrio.engine.nodes._common import STAR
 from kapacitrio.engine.nodes.stream import FromRuntime
+from kapacitrio.models.chunk import PointChunk
 from kapacitrio.models.point import Barrier, Point
 from tests.nodes.helpers import FakeCtx, pt, spec
 
@@ -56,3 +57,29 @@ def test_a_chunk_with_other_messages_is_handed_back() -> None:
     f = _from(measurement="cpu")
     assert f.point_chunk([*_chunk(), Barrier("", 9)], 0) == -1
     assert f.out == []
+
+
+def _fresh(*names: str) -> PointChunk:
+    return PointChunk(
+        Point(n, {"host": "a"}, {"v": float(i)}, i, "db", "rp") for i, n in enumerate(names)
+    )
+
+
+@pytest.mark.parametrize(
+    "names", [("cpu", "cpu"), ("cpu", "mem", "cpu"), ("mem", "mem"), ("cpu",), ()]
+)
+@pytest.mark.parametrize("props", [{}, {"measurement": "cpu"}])
+def test_fresh_chunk_equals_points(names, props) -> None:
+    one, whole = _from(**props), _from(**props)
+    for p in _fresh(*names):
+        one.point(p, 0)
+    assert whole.point_chunk(_fresh(*names), 0) == len(names)
+    assert _rows(whole.out) == _rows(one.out)
+
+
+def test_fresh_chunk_of_one_measurement_is_passed_on_as_it_is() -> None:
+    chunk = _fresh("cpu", "cpu")
+    f = _from(measurement="cpu")
+    f.point_chunk(chunk, 0)
+    assert f.out is chunk
+    assert chunk.names() == {"cpu"}

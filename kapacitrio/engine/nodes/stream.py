@@ -6,6 +6,7 @@ from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._common import dims_from, group_id_fn
+from kapacitrio.models.chunk import PointChunk
 from kapacitrio.models.point import NO_DIMENSIONS, Point
 from kapacitrio.tick.errors import EvalError
 
@@ -63,9 +64,12 @@ class FromRuntime(NodeRuntime):
         """
         if self.where is not None or self.truncate or self.round or callable(self.dims):
             return -1
+        m, db, rp = self.measurement, self.db, self.rp
+        if type(chunk) is PointChunk and not (db or rp) and self.group_of is None:
+            self._fresh_chunk(chunk)
+            return len(chunk)
         if set(map(type, chunk)) != {Point}:
             return -1
-        m, db, rp = self.measurement, self.db, self.rp
         if db or rp:
             kept = [
                 p
@@ -91,6 +95,21 @@ class FromRuntime(NodeRuntime):
             ]
         self.out.extend(kept)
         return len(chunk)
+
+    def _fresh_chunk(self, chunk: PointChunk) -> None:
+        """Fresh points (no group yet) filtered by measurement only: often the chunk as it is."""
+        m = self.measurement
+        names = chunk.names()
+        if not m or names == {m}:
+            kept: list[Point] = chunk
+        elif m not in names:
+            return
+        else:
+            kept = [p for p in chunk if p.name == m]
+        if self.out:
+            self.out.extend(kept)
+        else:
+            self.out = kept  # sent on as it is; nobody changes a chunk once sent
 
     def point(self, p: Point, parent: int) -> None:
         if self.measurement and p.name != self.measurement:
