@@ -1,4 +1,4 @@
-"""In-process profile of `TaskMaster.write`: KIND NTASKS [MEASUREMENT] [--time] (no profiler)."""
+"""In-process profile of `TaskMaster.write`: KIND NTASKS [MEASUREMENT] [--time] [--points=N]."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None
         if profile:
             pr.enable()
         sent = 0
-        for b in bodies * 3:
+        for b in bodies * max(3, 15000 // points):
             await tm.write("bench", "autogen", "s", b)
             sent += per_body
             await trio.sleep(0)
@@ -56,5 +56,5 @@ if __name__ == "__main__":
         int(args[1]),
         args[2] if len(args) > 2 else "m1",
         "--time" not in sys.argv,
-        5000,
+        int(next((a.split("=")[1] for a in sys.argv if a.startswith("--points=")), 5000)),
     )

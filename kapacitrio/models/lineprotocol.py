@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any
 
 from kapacitrio.models.chunk import PointChunk
@@ -352,7 +353,7 @@ def _parse_time(ts: str, mult: int) -> int:
 def validate_line(line: str, mult: int = 1) -> None:
     """Check one line without keeping a point; raises `LineProtocolError` like `parse_line`."""
     m = _ONE_LINE.fullmatch(line)
-    if m is None or (m.group(4) and not _INT_MIN <= int(m.group(4)) * mult <= _INT_MAX):
+    if m is None or (m.group(7) and not _INT_MIN <= int(m.group(7)) * mult <= _INT_MAX):
         parse_line(line, mult)
 
 
@@ -370,34 +371,50 @@ _P_VAL = (
     r"|true|True|TRUE|false|False|FALSE|[tTfF])"
 )
 _P_FIELD = rf"{_P_KEY}={_P_VAL}"
+# The first field is split further: its key, then its value as a float or as anything else.
+_P_OTHER = (
+    r"(?>-[0-9]{1,18}i|\+?(?:[0-9]{1,18}[iu]|[0-9]{19}u)"
+    r"|true|True|TRUE|false|False|FALSE|[tTfF])"
+)
 _P_LINE = (
-    rf"({_P_NAME})((?:,{_P_KEY}={_P_KEY})*+) ({_P_FIELD}(?:,{_P_FIELD})*+)"
+    rf"({_P_NAME})((?:,{_P_KEY}={_P_KEY})*+) ({_P_KEY})="
+    rf"(?:([-+]?{_P_FLOAT})(?![^ ,\n])|({_P_OTHER}))((?:,{_P_FIELD})*+)"
     r"(?: ([-+]?[0-9]{1,19}))?"
 )
 _BODY_LINES = re.compile(rf"^{_P_LINE}$", re.M)
 _ONE_LINE = re.compile(_P_LINE)
 _DIGIT_OR_DOT = frozenset("0123456789.")
 
-Groups = tuple[str, str, str, str]
+#: (name, ",tags", first field key, its float text, its other text, ",more=fields", timestamp)
+Groups = tuple[str, str, str, str, str, str, str]
 
 
-def _plain_fields(text: str) -> dict[str, FieldValue]:
+def _plain_value(v: str) -> FieldValue:
+    """A value the fast regex accepted."""
+    last = v[-1]
+    if last in _DIGIT_OR_DOT:
+        return float(v)
+    if last == "i" or last == "u":
+        return int(v[:-1])
+    return _BOOLS[v]
+
+
+def _plain_fields(fkey: str, ffloat: str, fother: str, rest: str) -> dict[str, FieldValue]:
     """Fields of a line the fast regex accepted: every value is known to be valid."""
-    fields: dict[str, FieldValue] = {}
-    for kv in text.split(","):
-        k, _, v = kv.partition("=")
-        last = v[-1]
-        if last in _DIGIT_OR_DOT:
-            fields[k] = float(v)
-        elif last == "i" or last == "u":
-            fields[k] = int(v[:-1])
-        else:
-            fields[k] = _BOOLS[v]
+    fields: dict[str, FieldValue] = {fkey: float(ffloat) if ffloat else _plain_value(fother)}
+    if rest:
+        for kv in rest[1:].split(","):
+            k, _, v = kv.partition("=")
+            fields[k] = _plain_value(v)
     return fields
 
 
+def _tag_dict(tagtext: str) -> dict[str, str]:
+    return dict(kv.split("=") for kv in tagtext[1:].split(",")) if tagtext else {}
+
+
 def _scan(text: str) -> list[Groups] | None:
-    """(name, ",tags", fields, timestamp) of every line when all are plain; None otherwise."""
+    """The regex groups of every line when all are plain; None otherwise."""
     found = _BODY_LINES.findall(text)
     n = text.count("\n") + (0 if text.endswith("\n") else 1)
     return found if len(found) == n else None
@@ -442,20 +459,55 @@ def parse_routed(
 
     Targets are `by_name.get(name, default)`. Returns runs of consecutive routed points that share
     one targets object, in body order: `[(targets, points), ...]`, each `points` a `PointChunk`.
-    Raises `LineProtocolError`
-    (for the first bad line) before anything is returned.
+    Raises `LineProtocolError` (for the first bad line) before anything is returned.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     found = _scan(text)
-    if found is not None:
-        return _route_plain(found, mult, default_time, db, rp, by_name, default)
-    return _route_mixed(_lines_slow(text), mult, default_time, db, rp, by_name, default)
+    if found is None:
+        return _route_mixed(_lines_slow(text), mult, default_time, db, rp, by_name, default)
+    runs = _route_columns(found, mult, db, rp, by_name, default)
+    if runs is None:
+        runs = _route_plain(found, mult, default_time, db, rp, by_name, default)
+    return runs
 
 
 def _time_check(mult: int) -> tuple[int, int, int]:
     """(lowest, highest timestamp, longest always-valid digit count) for a precision."""
     tmin, tmax = -(-_INT_MIN // mult), _INT_MAX // mult
     return tmin, tmax, len(str(tmax)) - 1
+
+
+def _route_columns(
+    found: list[Groups], mult: int, db: str, rp: str, by_name: dict[str, Any], default: Any
+) -> list[tuple[Any, list[Point]]] | None:
+    """The common body, a column at a time: every line timestamped and routed to the same tasks.
+
+    None when the body is not like that (`_route_plain` then takes it line by line).
+    """
+    names, tagtexts, fkeys, ffloats, fothers, rests, stamps = zip(*found, strict=True)
+    wanted = {id(t): t for t in (by_name.get(name, default) for name in set(names))}
+    if len(wanted) != 1:
+        return None
+    [targets] = wanted.values()
+    tmin, tmax, _ = _time_check(mult)
+    if not targets:  # nothing wanted: only the timestamps are left to check
+        ints = [int(ts) for ts in stamps if ts]
+        return [] if not ints or (min(ints) >= tmin and max(ints) <= tmax) else None
+    if "" in stamps:
+        return None
+    ints = list(map(int, stamps))
+    if min(ints) < tmin or max(ints) > tmax:
+        return None
+    times = ints if mult == 1 else [t * mult for t in ints]
+    n = len(found)
+    if fothers.count("") == n and rests.count("") == n:  # one float field per line
+        fields = [{k: v} for k, v in zip(fkeys, map(float, ffloats), strict=True)]
+    else:
+        fields = list(map(_plain_fields, fkeys, ffloats, fothers, rests))
+    tag_dicts = {tt: _tag_dict(tt) for tt in set(tagtexts)}  # equal tags share one dict
+    tags = map(tag_dicts.__getitem__, tagtexts)
+    points = PointChunk(map(Point, names, tags, fields, times, repeat(db, n), repeat(rp, n)))
+    return [(targets, points)]
 
 
 def _route_plain(
@@ -467,7 +519,7 @@ def _route_plain(
     by_name: dict[str, Any],
     default: Any,
 ) -> list[tuple[Any, list[Point]]]:
-    """`parse_routed` for a body whose every line the fast regex accepted."""
+    """`parse_routed` for a body whose every line the fast regex accepted, line by line."""
     runs = _Runs()
     cur = runs.cur
     cur_targets = None
@@ -475,14 +527,14 @@ def _route_plain(
     get = by_name.get
     tag_cache: dict[str, dict[str, str]] = {}  # points of one body share equal tag dicts
     tags: dict[str, str]
-    fields: dict[str, FieldValue]
-    for name, tagtext, ftext, ts in found:
+    for g in found:
+        name, tagtext, fkey, ffloat, fother, rest, ts = g
         targets = get(name, default)
         if ts:
             if len(ts) > safe_len:
                 t = int(ts)
                 if t > tmax or t < tmin:
-                    parse_line(_join(name, tagtext, ftext, ts), mult)  # raises its error
+                    parse_line(_join(g), mult)  # raises its error
             if not targets:
                 continue
             t = int(ts) * mult
@@ -490,27 +542,13 @@ def _route_plain(
             continue
         else:
             t = default_time
-        if tagtext:
-            tags = tag_cache.get(tagtext)  # type: ignore[assignment]
-            if tags is None:
-                tags = tag_cache[tagtext] = dict(kv.split("=") for kv in tagtext[1:].split(","))
-        else:
-            tags = {}
-        if "," in ftext:
-            fields = _plain_fields(ftext)
-        else:
-            k, _, v = ftext.partition("=")
-            last = v[-1]
-            if last in _DIGIT_OR_DOT:
-                fields = {k: float(v)}
-            elif last == "i" or last == "u":
-                fields = {k: int(v[:-1])}
-            else:
-                fields = {k: _BOOLS[v]}
+        tags = tag_cache.get(tagtext)  # type: ignore[assignment]
+        if tags is None:
+            tags = tag_cache[tagtext] = _tag_dict(tagtext)
         if targets is not cur_targets:
             cur = runs.start(targets)
             cur_targets = targets
-        cur.append(Point(name, tags, fields, t, db, rp))
+        cur.append(Point(name, tags, _plain_fields(fkey, ffloat, fother, rest), t, db, rp))
     return runs.runs
 
 
@@ -533,21 +571,23 @@ def _route_mixed(
             if not targets:
                 continue
         else:
-            name, tagtext, ftext, ts = item
+            name, tagtext, fkey, ffloat, fother, rest, ts = item
             t = int(ts) if ts else default_time
             if ts and (t > tmax or t < tmin):
-                parse_line(_join(name, tagtext, ftext, ts), mult)  # raises its error
+                parse_line(_join(item), mult)  # raises its error
             targets = by_name.get(name, default)
             if not targets:
                 continue
-            tags = dict(kv.split("=") for kv in tagtext[1:].split(",")) if tagtext else {}
-            p = Point(name, tags, _plain_fields(ftext), t * mult if ts else t, db, rp)
+            fields = _plain_fields(fkey, ffloat, fother, rest)
+            p = Point(name, _tag_dict(tagtext), fields, t * mult if ts else t, db, rp)
         if targets is not runs.targets:
             runs.start(targets)
         runs.cur.append(p)
     return runs.runs
 
 
-def _join(name: str, tags: str, fields: str, ts: str) -> str:
+def _join(g: Groups) -> str:
     """The text of a line from its regex groups."""
-    return f"{name}{tags} {fields} {ts}" if ts else f"{name}{tags} {fields}"
+    name, tags, fkey, ffloat, fother, rest, ts = g
+    line = f"{name}{tags} {fkey}={ffloat or fother}{rest}"
+    return f"{line} {ts}" if ts else line
