@@ -238,6 +238,8 @@ class Config:
     values: dict[str, Any] = field(default_factory=dict)
     #: Keys and sections of the file that kapacitrio does not know (ignored, logged at startup).
     warnings: list[str] = field(default_factory=list)
+    #: Called as `fn(name, value)` after `set` replaces a section (see `subscribe`).
+    listeners: list[Callable[[str, Any], None]] = field(default_factory=list, repr=False)
 
     def get(self, name: str) -> Any:
         """The section `name`: a dataclass instance, or a list of them for a list section."""
@@ -251,6 +253,13 @@ class Config:
     def set(self, name: str, value: Any) -> None:
         """Replace a section's value (used when an override changes it at run time)."""
         self.values[name] = value
+        for listener in list(self.listeners):
+            listener(name, value)
+
+    def subscribe(self, listener: Callable[[str, Any], None]) -> Callable[[], None]:
+        """Call `listener(name, value)` whenever a section is replaced; returns an unsubscribe."""
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
 
     @property
     def http(self) -> HTTPConfig:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 #: Modules that plug a service into the server (see the module docstring). Add one line each.
 PLUGINS: list[str] = [
+    "kapacitrio.configoverride.plugin",
     "kapacitrio.alerting.plugin",
     "kapacitrio.kkok.service",
     "kapacitrio.influxdb.service",
