@@ -13,6 +13,7 @@ from quart import Blueprint, Response, current_app, jsonify
 
 from kapacitrio import __version__
 from kapacitrio.api.app import KAPACITOR_VERSION, no_content, services
+from kapacitrio.influxdb.subscriptions import num_subscriptions
 
 bp = Blueprint("misc", __name__)
 
@@ -68,7 +69,7 @@ async def debug_vars() -> Response:
         "uptime_seconds": max(0.0, time.time() - svc.started_ns / 1e9) if svc.started_ns else 0.0,
         "num_tasks": num_tasks,
         "num_enabled_tasks": num_enabled,
-        "num_subscriptions": 0,
+        "num_subscriptions": num_subscriptions(svc),
         "cmdline": sys.argv,
         "memstats": _memstats(),
         "kapacitor": stats,

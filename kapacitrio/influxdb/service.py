@@ -112,6 +112,9 @@ async def start(services: Any, nursery: trio.Nursery) -> None:
     if register is not None:
         register("influxdb", {"cluster": ""}, _service_test)
     nursery.start_soon(svc.run)
+    from kapacitrio.influxdb import subscriptions
+
+    await subscriptions.start(services, nursery)
 
 
 async def _service_test(services: Any, options: dict[str, Any]) -> tuple[bool, str]:

@@ -37,7 +37,7 @@ bind-address = "127.0.0.1:{rpc}"
   enabled = false
 
 [subscriber]
-  enabled = false
+  enabled = {subscriber}
 """
 
 
@@ -48,15 +48,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_influxd() -> Iterator[str]:
-    """Start influxd and yield its HTTP URL; stopped and cleaned up afterwards."""
+def running_influxd(subscriber: bool = False) -> Iterator[str]:
+    """Start influxd and yield its HTTP URL; stopped and cleaned up afterwards.
+
+    `subscriber=True` turns on InfluxDB's subscriber service (it pushes writes to subscriptions).
+    """
     exe = shutil.which("influxd")
     if exe is None:
         pytest.skip("influxd is not on PATH")
     tmp = Path(tempfile.mkdtemp(prefix="influxd-"))
     http = free_port()
     conf = tmp / "influxdb.conf"
-    conf.write_text(CONFIG.format(dir=tmp, rpc=free_port(), http=http))
+    conf.write_text(
+        CONFIG.format(
+            dir=tmp, rpc=free_port(), http=http, subscriber="true" if subscriber else "false"
+        )
+    )
     log = open(tmp / "influxd.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([exe, "-config", str(conf)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{http}"
