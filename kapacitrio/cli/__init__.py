@@ -11,11 +11,32 @@ COMMANDS = {
     "serve": "serve",
     "fmt": "fmt",
     "test": "testcases",
+    # Client commands (kapacitrio.cli.client): talk to a running server over HTTP.
+    "define": "client.tasks",
+    "define-template": "client.templates",
+    "enable": "client.tasks",
+    "disable": "client.tasks",
+    "reload": "client.tasks",
+    "delete": "client.delete",
+    "list": "client.listing",
+    "show": "client.tasks",
+    "show-template": "client.templates",
+    "show-topic": "client.topics",
+    "show-topic-handler": "client.topics",
+    "define-topic-handler": "client.topics",
+    "logs": "client.logs",
+    "stats": "client.stats",
+    "vars": "client.stats",
+    "backup": "client.backup",
+    "service-tests": "client.servicetests",
+    "version": "client.version",
+    "watch": "client.watch",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kapacitrio", description=__doc__)
+    parser.add_argument("-url", "--url", dest="global_url", default=None, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
         try:

@@ -1,0 +1,1 @@
+"""Client sub-commands that talk to a running server over its Kapacitor-compatible HTTP API."""

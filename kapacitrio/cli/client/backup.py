@@ -1,0 +1,59 @@
+"""`backup PATH`: save a copy of the server's database to a local file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+
+import httpx
+
+from kapacitrio.cli.client.http import (
+    BASE,
+    ClientError,
+    add_url_flag,
+    describe_transport,
+    error_text,
+    guarded,
+    server_url,
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    p = subparsers.add_parser(
+        name, help="back up the server's database", description="Save the server's database."
+    )
+    add_url_flag(p)
+    p.add_argument("-f", dest="force", action="store_true", help="overwrite an existing file")
+    p.add_argument("path", metavar="PATH")
+    p.set_defaults(run=guarded(run))
+
+
+def run(args: argparse.Namespace) -> int:
+    if os.path.exists(args.path) and not args.force:
+        raise ClientError(f"{args.path} already exists (use -f to overwrite it)")
+    url = server_url(args)
+    directory = os.path.dirname(os.path.abspath(args.path))
+    if not os.path.isdir(directory):
+        raise ClientError(f"{directory}: no such directory")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".kapacitrio-backup")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _download(url, out)
+        os.replace(tmp, args.path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return 0
+
+
+def _download(url: str, out: object) -> None:
+    try:
+        with httpx.stream("GET", f"{url}{BASE}/storage/backup", timeout=60.0) as response:
+            if response.status_code != 200:
+                response.read()
+                raise ClientError(error_text(response))
+            for chunk in response.iter_bytes():
+                out.write(chunk)  # type: ignore[attr-defined]
+    except httpx.TransportError as exc:
+        raise ClientError(describe_transport(exc, url)) from None

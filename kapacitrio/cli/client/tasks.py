@@ -1,0 +1,186 @@
+"""Task commands: `define`, `enable`, `disable`, `reload` and `show`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kapacitrio.cli.client import output
+from kapacitrio.cli.client.defs import load_mapping, parse_dbrp
+from kapacitrio.cli.client.http import (
+    Client,
+    ClientError,
+    add_url_flag,
+    connect,
+    guarded,
+    read_text,
+)
+from kapacitrio.cli.client.select import matching_ids
+
+HELP = {
+    "define": "create or update a task",
+    "enable": "enable tasks and start them",
+    "disable": "disable tasks and stop them",
+    "reload": "restart tasks (disable, then enable)",
+    "show": "show a task's details, TICKscript and DOT",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    p = subparsers.add_parser(name, help=HELP[name], description=HELP[name].capitalize() + ".")
+    add_url_flag(p)
+    if name == "define":
+        _define_flags(p)
+        p.set_defaults(run=guarded(run_define))
+    elif name == "show":
+        p.add_argument("-replay", dest="replay", default="", help="show the task in a replay")
+        p.add_argument("task_id", metavar="ID")
+        p.set_defaults(run=guarded(run_show))
+    else:
+        p.add_argument("ids", nargs="+", metavar="ID", help="task IDs or glob patterns")
+        p.set_defaults(run=guarded(run_status), action=name)
+
+
+def _define_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("task_id", metavar="ID")
+    p.add_argument("-type", dest="type", choices=("stream", "batch"), default=None)
+    p.add_argument("-tick", dest="tick", default=None, metavar="FILE", help="the TICKscript")
+    p.add_argument(
+        "-dbrp", dest="dbrps", action="append", default=[], metavar="db.rp", help="repeatable"
+    )
+    p.add_argument("-template", dest="template", default=None, metavar="ID")
+    p.add_argument("-vars", dest="vars", default=None, metavar="FILE", help="vars (JSON or YAML)")
+    p.add_argument(
+        "-file",
+        dest="file",
+        default=None,
+        metavar="FILE",
+        help="a task definition (JSON or YAML: template-id, dbrps, vars)",
+    )
+    p.add_argument(
+        "-no-reload",
+        dest="no_reload",
+        action="store_true",
+        help="do not reload an enabled task after updating it",
+    )
+
+
+def task_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The task options the flags give (only those given)."""
+    body: dict[str, Any] = {}
+    if args.file:
+        body.update(_task_file(args.file))
+    if args.type:
+        body["type"] = args.type
+    if args.tick:
+        body["script"] = read_text(args.tick)
+    if args.dbrps:
+        body["dbrps"] = [parse_dbrp(d) for d in args.dbrps]
+    if args.template:
+        body["template-id"] = args.template
+    if args.vars:
+        body["vars"] = load_mapping(args.vars, "vars")
+    return body
+
+
+def _task_file(path: str) -> dict[str, Any]:
+    doc = load_mapping(path, "task")
+    body: dict[str, Any] = {}
+    for key in ("template-id", "dbrps", "vars", "type", "script"):
+        alt = key.replace("-", "_")
+        value = doc.get(key, doc.get(alt))
+        if value is not None:
+            body[key] = value
+    if isinstance(body.get("dbrps"), list):
+        body["dbrps"] = [parse_dbrp(d) if isinstance(d, str) else d for d in body["dbrps"]]
+    return body
+
+
+def run_define(args: argparse.Namespace) -> int:
+    body = task_body(args)
+    with connect(args) as client:
+        path = f"tasks/{args.task_id}"
+        if client.exists(path):
+            if not body:
+                raise ClientError("nothing to update: give -tick, -type, -dbrp, -template or -vars")
+            task = client.patch(path, body)
+            if task.get("status") == "enabled" and not args.no_reload:
+                _reload(client, args.task_id)
+            return 0
+        if "script" not in body and "template-id" not in body:
+            raise ClientError("must provide a TICKscript via -tick or a template via -template")
+        client.post("tasks", {"id": args.task_id, "status": "disabled", **body})
+    return 0
+
+
+def _reload(client: Client, task_id: str) -> None:
+    client.patch(f"tasks/{task_id}", {"status": "disabled"})
+    client.patch(f"tasks/{task_id}", {"status": "enabled"})
+
+
+def run_status(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        ids = matching_ids(client, "tasks", args.ids)
+        for task_id in ids:
+            if args.action == "reload":
+                _reload(client, task_id)
+            else:
+                client.patch(f"tasks/{task_id}", {"status": f"{args.action}d"})
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        params = {"replay-id": args.replay} if args.replay else {}
+        task = client.get(f"tasks/{args.task_id}", **params)
+    print_task(task)
+    return 0
+
+
+def print_task(task: dict[str, Any]) -> None:
+    output.fields(
+        [
+            ("ID", task.get("id")),
+            ("Error", task.get("error")),
+            ("Template", task.get("template-id")),
+            ("Type", task.get("type")),
+            ("Status", task.get("status")),
+            ("Executing", task.get("executing")),
+            ("Created", output.when(task.get("created"))),
+            ("Modified", output.when(task.get("modified"))),
+            ("LastEnabled", output.when(task.get("last-enabled"))),
+            ("Databases Retention Policies", output.dbrps_text(task.get("dbrps"))),
+        ]
+    )
+    task_vars = task.get("vars") or {}
+    if task_vars:
+        print("Vars:")
+        output.table(
+            ["Name", "Type", "Value"],
+            [
+                [name, v.get("type", ""), var_value(v)]
+                for name, v in sorted(task_vars.items())
+                if isinstance(v, dict)
+            ],
+        )
+    print("TICKscript:")
+    print((task.get("script") or "").rstrip("\n"))
+    print()
+    print("DOT:")
+    print((task.get("dot") or "").rstrip("\n"))
+
+
+def var_value(var: dict[str, Any]) -> str:
+    """A var's value as TICKscript would spell it."""
+    typ, value = var.get("type"), var.get("value")
+    if value is None and typ != "star":
+        return ""
+    if typ == "list" and isinstance(value, list):
+        return "[" + ", ".join(var_value(v) for v in value if isinstance(v, dict)) + "]"
+    if typ == "star":
+        return "*"
+    if typ == "string":
+        return "'" + str(value) + "'"
+    if typ == "regex":
+        return f"/{value}/"
+    return output.cell_text(value)

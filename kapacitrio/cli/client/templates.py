@@ -1,0 +1,82 @@
+"""Template commands: `define-template` and `show-template`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kapacitrio.cli.client import output
+from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, read_text
+from kapacitrio.cli.client.tasks import var_value
+
+HELP = {
+    "define-template": "create or update a task template",
+    "show-template": "show a template's details, vars and DOT",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    p = subparsers.add_parser(name, help=HELP[name], description=HELP[name].capitalize() + ".")
+    add_url_flag(p)
+    p.add_argument("template_id", metavar="ID")
+    if name == "define-template":
+        p.add_argument("-type", dest="type", choices=("stream", "batch"), default=None)
+        p.add_argument("-tick", dest="tick", default=None, metavar="FILE")
+        p.add_argument(
+            "-no-reload",
+            dest="no_reload",
+            action="store_true",
+            help="accepted for Kapacitor compatibility (the server restarts tasks itself)",
+        )
+        p.set_defaults(run=guarded(run_define))
+    else:
+        p.set_defaults(run=guarded(run_show))
+
+
+def run_define(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {}
+    if args.type:
+        body["type"] = args.type
+    if args.tick:
+        body["script"] = read_text(args.tick)
+    with connect(args) as client:
+        path = f"templates/{args.template_id}"
+        if client.exists(path):
+            if not body:
+                raise ClientError("nothing to update: give -tick or -type")
+            client.patch(path, body)
+            return 0
+        if "script" not in body:
+            raise ClientError("must provide a TICKscript via -tick")
+        client.post("templates", {"id": args.template_id, **body})
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        tmpl = client.get(f"templates/{args.template_id}")
+    output.fields(
+        [
+            ("ID", tmpl.get("id")),
+            ("Error", tmpl.get("error")),
+            ("Type", tmpl.get("type")),
+            ("Created", output.when(tmpl.get("created"))),
+            ("Modified", output.when(tmpl.get("modified"))),
+        ]
+    )
+    print("TICKscript:")
+    print((tmpl.get("script") or "").rstrip("\n"))
+    print()
+    print("Vars:")
+    template_vars = tmpl.get("vars") or {}
+    output.table(
+        ["Name", "Type", "Default Value", "Description"],
+        [
+            [name, v.get("type", ""), var_value(v), v.get("description", "")]
+            for name, v in sorted(template_vars.items())
+            if isinstance(v, dict)
+        ],
+    )
+    print("DOT:")
+    print((tmpl.get("dot") or "").rstrip("\n"))
+    return 0

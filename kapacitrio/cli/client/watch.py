@@ -1,0 +1,71 @@
+"""`watch TOPIC`: print a topic's alert events as they happen, from the server's WebSocket feed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import trio
+from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
+
+from kapacitrio.cli.client.http import PREVIEW, ClientError, add_url_flag, guarded, server_url
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    p = subparsers.add_parser(
+        name,
+        help="follow a topic's alert events (WebSocket feed)",
+        description="Print each alert event of a topic, one JSON object a line, until interrupted.",
+    )
+    add_url_flag(p)
+    p.add_argument("-n", dest="count", type=int, default=0, help="stop after N events")
+    p.add_argument("topic", metavar="TOPIC")
+    p.set_defaults(run=guarded(run))
+
+
+def feed_url(url: str, topic: str) -> str:
+    scheme, rest = url.split("://", 1)
+    ws = {"http": "ws", "https": "wss"}.get(scheme.lower())
+    if ws is None:
+        raise ClientError(f"invalid URL {url!r}: expected http:// or https://")
+    return f"{ws}://{rest}{PREVIEW}/alerts/topics/{topic}/feed"
+
+
+def run(args: argparse.Namespace) -> int:
+    target = feed_url(server_url(args), args.topic)
+    try:
+        trio.run(follow, target, args.count)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+async def follow(target: str, count: int) -> None:
+    """Print messages from the feed at `target` (stop after `count` when positive)."""
+    seen = 0
+    try:
+        async with open_websocket_url(target) as ws:
+            while not count or seen < count:
+                message = await ws.get_message()
+                text = message.decode() if isinstance(message, bytes) else message
+                sys.stdout.write(_one_line(text) + "\n")
+                sys.stdout.flush()
+                seen += 1
+    except HandshakeError as exc:
+        raise ClientError(f"cannot open the feed {target}: {exc}") from None
+    except ConnectionClosed as exc:
+        reason = exc.reason
+        if reason is not None and reason.code in (1000, 1001):
+            return
+        detail = f"{reason.code} {reason.reason or ''}".strip() if reason else "closed"
+        raise ClientError(f"the feed closed: {detail}") from None
+    except OSError as exc:
+        raise ClientError(f"cannot connect to {target}: {exc.strerror or exc}") from None
+
+
+def _one_line(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return text.replace("\n", " ")
