@@ -1,0 +1,159 @@
+"""End-to-end: the config override API changes a running server's handlers and survives restarts."""
+
+from __future__ import annotations
+
+from tests.e2e.test_alerts_api import Receiver, define, wait_for, write
+
+SLACK_TASK = """
+stream
+    |from().measurement('cpu')
+    |alert()
+        .crit(lambda: "value" > 90)
+        .message('{{ .ID }} value={{ index .Fields "value" }}')
+        .slack()
+        .channel('#ops')
+"""
+
+API = "/kapacitor/v1/config"
+
+
+def _slack(c) -> dict:
+    r = c.get(f"{API}/slack/")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_slack_url_set_through_the_api_takes_effect_live_and_persists(server_factory):
+    slack = Receiver()
+    try:
+        server = server_factory()
+        c = server.client
+        define(c, "cpu_alert", SLACK_TASK)
+        before = _slack(c)
+        assert before["options"]["url"] is False and before["options"]["enabled"] is False
+        assert before["redacted"] == ["url", "token"]
+
+        # Not configured yet: the handler fails (logged), nothing arrives.
+        write(c, "cpu value=95 1\n")
+        assert wait_for(lambda: "slack service is not" in server.run_logs())
+        assert slack.bodies == []
+
+        r = c.post(f"{API}/slack/", json={"set": {"enabled": True, "url": f"{slack.url}/hook"}})
+        assert r.status_code == 204, r.text
+        after = _slack(c)
+        assert after["options"]["url"] is True  # redacted: only whether it is set
+        assert after["options"]["enabled"] is True
+        assert slack.url not in r.text + str(after)
+
+        write(c, "cpu value=96 2\n")
+        bodies = slack.wait(1)
+        assert len(bodies) == 1, server.run_logs()
+        assert slack.paths == ["/hook"]
+        assert bodies[0]["channel"] == "#ops"
+        assert bodies[0]["attachments"][0]["text"] == "cpu:nil value=96"
+
+        server.restart()
+        c = server.client
+        assert _slack(c)["options"]["url"] is True
+        write(c, "cpu value=97 3\n")
+        bodies = slack.wait(2)
+        assert len(bodies) == 2, server.run_logs()
+        assert bodies[1]["attachments"][0]["text"] == "cpu:nil value=97"
+
+        # skip-config-overrides: stored overrides are kept (and shown) but not put in force.
+        server.extra_env["KAPACITOR_SKIP_CONFIG_OVERRIDES"] = "true"
+        server.restart()
+        c = server.client
+        write(c, "cpu value=98 4\n")
+        assert wait_for(lambda: "slack service is not" in server.run_logs())
+        assert len(slack.bodies) == 2
+
+        # Deleting the override brings back the file's (empty) value, live.
+        del server.extra_env["KAPACITOR_SKIP_CONFIG_OVERRIDES"]
+        server.restart()
+        c = server.client
+        r = c.post(f"{API}/slack/", json={"delete": ["url", "enabled"]})
+        assert r.status_code == 204, r.text
+        assert _slack(c)["options"]["url"] is False
+    finally:
+        slack.httpd.shutdown()
+
+
+def test_influxdb_clusters_added_and_removed(server_factory):
+    config = '[[influxdb]]\nname = "localhost"\nurls = ["http://127.0.0.1:1"]\n'
+    server = server_factory(config=config)
+    c = server.client
+    add = {"add": {"name": "example", "urls": ["http://10.0.0.1:8086"], "password": "pw"}}
+    r = c.post(f"{API}/influxdb", json=add)
+    assert r.status_code == 204, r.text
+    r = c.get(f"{API}/influxdb")
+    names = [e["options"]["name"] for e in r.json()["elements"]]
+    assert names == ["localhost", "example"]
+    ex = c.get(f"{API}/influxdb/example").json()
+    assert ex["link"]["href"] == f"{API}/influxdb/example"
+    assert ex["options"]["password"] is True and ex["redacted"] == ["password"]
+
+    server.restart()
+    c = server.client
+    assert c.get(f"{API}/influxdb/example").status_code == 200
+    r = c.post(f"{API}/influxdb", json={"remove": ["example"]})
+    assert r.status_code == 204, r.text
+    r = c.get(f"{API}/influxdb/example")
+    assert r.status_code == 404
+    assert r.json() == {"error": "unknown section/element: influxdb/example"}
+
+
+def test_bad_input_is_a_clear_error_and_changes_nothing(server_factory):
+    server = server_factory(config='[smtp]\nhost = "mail.example.com"\nport = 25\n')
+    c = server.client
+    cases = [
+        ("/nope/", {"set": {"a": 1}}, 404, "unknown section: nope"),
+        (
+            "/smtp/",
+            {"set": {"host": "other", "bogus": 1}},
+            400,
+            "failed to override configuration smtp/: unknown options [bogus] in section smtp",
+        ),
+        (
+            "/smtp/",
+            {"set": {"host": "other", "port": "many"}},
+            400,
+            "failed to override configuration smtp/: cannot set option port: "
+            'cannot convert string "many" into int',
+        ),
+        (
+            "/smtp",
+            {"add": {"name": "x"}},
+            400,
+            'failed to apply update: section "smtp" is not a list, cannot add new element',
+        ),
+        (
+            "/smtp",
+            {"set": {"host": "other"}},
+            400,
+            "failed to apply update: invalid update action: "
+            "element not specified, are you missing a trailing '/'?",
+        ),
+    ]
+    for path, body, status, error in cases:
+        r = c.post(API + path, json=body)
+        assert (r.status_code, r.json()) == (status, {"error": error}), path
+    r = c.post(
+        f"{API}/smtp/", content=b'{"set": {"host": ', headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("failed to decode JSON")
+    r = c.get(f"{API}/nope")
+    assert (r.status_code, r.json()) == (404, {"error": "unknown section: nope"})
+    options = c.get(f"{API}/smtp/").json()["options"]
+    assert (options["host"], options["port"]) == ("mail.example.com", 25)
+
+
+def test_disabled_override_service_is_forbidden(server_factory):
+    server = server_factory(config="[config-override]\nenabled = false\n")
+    for r in (
+        server.client.get(API),
+        server.client.post(f"{API}/smtp/", json={"set": {"enabled": True}}),
+    ):
+        assert r.status_code == 403
+        assert r.json() == {"error": "config override service is not enabled"}
