@@ -16,7 +16,8 @@ from kapacitrio.engine.taskmaster import open_taskmaster
 from kapacitrio.models.point import Batch, BatchPoint
 from kapacitrio.models.timefmt import parse_rfc3339
 from kapacitrio.pipeline.build import compile_task
-from tests.alerting.receiver import HTTPReceiver, TCPReceiver
+from tests.alerting.receiver import TCPReceiver
+from tests.httpreceiver import HTTPReceiver
 
 CORPUS = Path("/work/shared/conformance")
 

@@ -10,7 +10,8 @@ import trio
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event, EventData, EventState
 from kapacitrio.alerting.service import AlertService
-from tests.alerting.receiver import HTTPReceiver, TCPReceiver
+from tests.alerting.receiver import TCPReceiver
+from tests.httpreceiver import HTTPReceiver
 
 
 class Sections(dict):
