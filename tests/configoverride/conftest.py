@@ -50,6 +50,7 @@ class Harness:
     service: ConfigOverrideService
     client: Any
     restart: Callable[..., Any]
+    config_text: str = CONFIG
 
 
 @pytest.fixture
