@@ -29,6 +29,7 @@ PLUGINS: list[str] = [
     "kapacitrio.alerting.plugin",
     "kapacitrio.kkok.service",
     "kapacitrio.influxdb.service",
+    "kapacitrio.replay.service",
 ]
 
 
