@@ -52,7 +52,7 @@ class ConfigOverrideService:
             except OverrideError as exc:
                 _log.error("cannot apply stored config overrides", section=name, err=exc.message)
                 continue
-            self.config.set(name, value)
+            self._put_live(name, value)
 
     # -- reading
     async def _stored(self, section: str | None) -> list[Override]:
@@ -101,8 +101,15 @@ class ConfigOverrideService:
                     await tx.put(KIND, o.id, o.to_doc())
                 for oid in deletes:
                     await tx.delete(KIND, oid)
-            self.config.set(info.name, value)
+            self._put_live(info.name, value)
         _log.info("config section overridden", section=info.name, element=action.element)
+
+    def _put_live(self, name: str, value: Any) -> None:
+        """Make the section's new value current; a listener's failure does not undo the change."""
+        try:
+            self.config.set(name, value)
+        except Exception as exc:
+            _log.error("a config change listener failed", section=name, err=repr(exc))
 
     def _added(
         self, info: SectionInfo, action: UpdateAction, stored: dict[str, Override]

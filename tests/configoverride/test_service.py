@@ -227,3 +227,13 @@ async def test_a_stored_override_that_no_longer_applies_is_skipped_at_startup(ha
         ("renamed", "jim"),
     ]
     assert h.config.get("smtp").port == 2525
+
+
+async def test_a_failing_listener_does_not_undo_an_update(harness) -> None:
+    def broken(name, value):
+        raise RuntimeError("listener bug")
+
+    harness.config.subscribe(broken)
+    await harness.service.update(act("smtp", set={"host": "h5"}))
+    assert harness.config.get("smtp").host == "h5"
+    assert [d["options"] for d in await harness.service.store.list(KIND)] == [{"host": "h5"}]
