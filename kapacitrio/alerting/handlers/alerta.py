@@ -11,17 +11,22 @@ from kapacitrio.alerting.handlers import http, register
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
     opt_dict,
     opt_duration,
     opt_list,
     opt_str,
     section_field,
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
+from kapacitrio.alerting.handlers.services_common import (
+    compile_template,
+    enabled_section,
+    event_template_data,
+    first,
+    required_url,
+    tls_verify,
+)
 from kapacitrio.config import duration_ns, section
-from kapacitrio.tick.gotemplate import GoMap, GoTime, Template, TemplateError
+from kapacitrio.tick.gotemplate import GoMap, GoTime
 
 SEVERITY = {
     levels.OK: "ok",
@@ -49,22 +54,14 @@ class AlertaConfig:
     SECRETS = ("token",)
 
 
-def _template(text: str, name: str) -> Template:
-    try:
-        return Template(text, name=name)
-    except TemplateError as exc:
-        raise HandlerOptionError(str(exc)) from None
-
-
 class AlertaHandler(Handler):
     def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
         self.env = env
         self.token = opt_str(options, "token")
-        self.templates = {
-            k: _template(opt_str(options, k), k) for k in TEMPLATED if opt_str(options, k)
-        }
-        self.templates.setdefault("resource", _template("{{ .Name }}", "resource"))
-        self.templates.setdefault("event", _template("{{ .ID }}", "event"))
+        texts = {k: opt_str(options, k) for k in TEMPLATED}
+        texts["resource"] = texts["resource"] or "{{ .Name }}"
+        texts["event"] = texts["event"] or "{{ .ID }}"
+        self.templates = {k: compile_template(text, k) for k, text in texts.items()}
         self.services = opt_list(options, "service")
         self.correlate = opt_list(options, "correlate")
         self.attributes = opt_dict(options, "attributes")
@@ -72,33 +69,24 @@ class AlertaHandler(Handler):
 
     async def handle(self, event: Event) -> None:
         sec = enabled_section(self.env, "alerta")
-        url = section_field(sec, "url", "")
-        if not url:
-            raise HandlerFailed("alerta: no url configured")
-        data = {
-            "ID": event.state.id,
-            "Name": event.data.name,
-            "TaskName": event.data.task_name,
-            "Group": event.data.group,
-            "Tags": GoMap(event.data.tags, zero=""),
-            "Fields": GoMap(event.data.fields),
-            "Level": levels.name(event.state.level),
-            "Time": GoTime(event.state.time),
-            "Message": event.state.message,
-        }
+        url = required_url(sec, "alerta")
+        data = event_template_data(
+            event,
+            Fields=GoMap(event.data.fields),
+            Time=GoTime(event.state.time),
+            Message=event.state.message,
+        )
         rendered = {k: t.render(data) for k, t in self.templates.items()}
         timeout = self.timeout or duration_ns(section_field(sec, "timeout", "0s") or "0s")
         body: dict[str, Any] = {
             "resource": rendered["resource"],
             "event": rendered["event"],
-            "environment": first(
-                rendered.get("environment", ""), section_field(sec, "environment", "")
-            ),
+            "environment": first(rendered["environment"], section_field(sec, "environment", "")),
             "severity": SEVERITY[event.state.level],
-            "group": rendered.get("group", ""),
-            "value": rendered.get("value", ""),
+            "group": rendered["group"],
+            "value": rendered["value"],
             "text": event.state.message,
-            "origin": first(rendered.get("origin", ""), section_field(sec, "origin", "")),
+            "origin": first(rendered["origin"], section_field(sec, "origin", "")),
             "service": self.services or [event.data.name],
             "correlate": self.correlate,
             "attributes": self.attributes,
@@ -115,7 +103,7 @@ class AlertaHandler(Handler):
             url.rstrip("/") + "/alert",
             json_body=body,
             headers=headers,
-            verify=not section_field(sec, "insecure_skip_verify", False),
+            verify=tls_verify(sec),
         )
 
 

@@ -16,7 +16,7 @@ from kapacitrio.alerting.handlers.base import (
     opt_str,
     section_field,
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
+from kapacitrio.alerting.handlers.services_common import enabled_section, first, tls_verify
 from kapacitrio.config import section
 
 STATUS = {
@@ -86,7 +86,7 @@ class BigPandaHandler(Handler):
             section_field(sec, "url", ""),
             json_body=body,
             headers={"Authorization": f"Bearer {token}"},
-            verify=not section_field(sec, "insecure_skip_verify", False),
+            verify=tls_verify(sec),
         )
 
 

@@ -11,11 +11,16 @@ from kapacitrio.alerting.handlers import http, register
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
-    HandlerFailed,
     opt_str,
     section_field,
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
+from kapacitrio.alerting.handlers.services_common import (
+    enabled_section,
+    first,
+    required_url,
+    string_props,
+    tls_verify,
+)
 from kapacitrio.config import section
 from kapacitrio.models.timefmt import format_rfc3339
 
@@ -60,9 +65,7 @@ class DiscordHandler(Handler):
 
     async def handle(self, event: Event) -> None:
         sec = enabled_section(self.env, "discord", "workspace", self.workspace)
-        url = section_field(sec, "url", "")
-        if not url:
-            raise HandlerFailed("discord: no url configured")
+        url = required_url(sec, "discord")
         embed: dict[str, Any] = {
             "color": COLOR[event.state.level],
             "title": first(self.embed_title, section_field(sec, "embed_title", "")),
@@ -79,17 +82,13 @@ class DiscordHandler(Handler):
             self.env,
             url,
             json_body=body,
-            verify=not section_field(sec, "insecure_skip_verify", False),
+            verify=tls_verify(sec),
         )
 
 
 def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "workspace": props.get("workspace", ""),
-        "username": props.get("username", ""),
-        "avatar-url": props.get("avatarUrl", ""),
-        "embed-title": props.get("embedTitle", ""),
-    }
+    names = {"workspace": "workspace", "username": "username"}
+    return string_props(props, {**names, "avatarUrl": "avatar-url", "embedTitle": "embed-title"})
 
 
 register("discord", DiscordHandler, _from_tick)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,9 @@ from kapacitrio.alerting.handlers.base import (
     opt_str,
     section_field,
 )
+from kapacitrio.alerting.handlers.services_common import compile_template
 from kapacitrio.config import section
-from kapacitrio.tick.gotemplate import GoDuration, GoMap, GoStruct, GoTime, Template, TemplateError
+from kapacitrio.tick.gotemplate import GoDuration, GoMap, GoStruct, GoTime, Template
 
 
 @section("httppost", many=True)
@@ -85,33 +85,22 @@ class PostHandler(Handler):
             except OSError as exc:
                 raise HandlerOptionError(f"cannot read alert template file: {exc}") from None
         if text:
-            try:
-                self.template = Template(text, name="alert")
-            except TemplateError as exc:
-                raise HandlerOptionError(str(exc)) from None
+            self.template = compile_template(text, "alert")
 
     async def handle(self, event: Event) -> None:
         if self.template is not None:
             content = self.template.render(_template_data(event))
-            resp = await http.post(
-                self.env,
-                self.url,
-                content=content,
-                headers=self.headers,
-                timeout=self.timeout,
-                verify=self.verify,
-                auth=self.auth,
-            )
         else:
-            resp = await http.post(
-                self.env,
-                self.url,
-                content=event.alert_text(),
-                headers=self.headers,
-                timeout=self.timeout,
-                verify=self.verify,
-                auth=self.auth,
-            )
+            content = event.alert_text()
+        resp = await http.post(
+            self.env,
+            self.url,
+            content=content,
+            headers=self.headers,
+            timeout=self.timeout,
+            verify=self.verify,
+            auth=self.auth,
+        )
         if self.capture:
             self.env.log("info", "alert post response", url=self.url, body=resp.text[:4096])
 
@@ -145,10 +134,6 @@ def _template_data(event: Event) -> GoStruct:
         },
         type_name="alert.AlertData",
     )
-
-
-def basic_auth_header(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,19 @@
-"""Helpers for handler kinds backed by a configured service: sections, enabled checks, levels."""
+"""Helpers for handler kinds backed by a configured service: sections, auth, templates, options."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed, pick_section, section_field
+from kapacitrio.alerting import levels
+from kapacitrio.alerting.event import Event
+from kapacitrio.alerting.handlers.base import (
+    HandlerEnv,
+    HandlerFailed,
+    HandlerOptionError,
+    pick_section,
+    section_field,
+)
+from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
 
 
 def enabled_section(env: HandlerEnv, name: str, key_field: str = "", which: str = "") -> Any:
@@ -27,3 +36,48 @@ def first(*values: Any) -> Any:
         if v not in (None, "", [], {}):
             return v
     return values[-1] if values else None
+
+
+def required_url(section: Any, kind: str) -> str:
+    """The section's `url`; HandlerFailed when it is empty."""
+    url = section_field(section, "url", "")
+    if not url:
+        raise HandlerFailed(f"{kind}: no url configured")
+    return url
+
+
+def tls_verify(section: Any) -> bool:
+    """Whether to check the service's TLS certificate (`insecure-skip-verify` turns it off)."""
+    return not section_field(section, "insecure_skip_verify", False)
+
+
+def basic_auth(section: Any) -> tuple[str, str] | None:
+    """The section's username and password, or None when it names no user."""
+    user = section_field(section, "username", "")
+    return (user, section_field(section, "password", "")) if user else None
+
+
+def compile_template(text: str, name: str) -> Template:
+    """A handler option's Go template; HandlerOptionError when it does not parse."""
+    try:
+        return Template(text, name=name)
+    except TemplateError as exc:
+        raise HandlerOptionError(str(exc)) from None
+
+
+def event_template_data(event: Event, **extra: Any) -> dict[str, Any]:
+    """What handler option templates see: the event's identity, tags and level, plus `extra`."""
+    return {
+        "ID": event.state.id,
+        "Name": event.data.name,
+        "TaskName": event.data.task_name,
+        "Group": event.data.group,
+        "Tags": GoMap(event.data.tags, zero=""),
+        "Level": levels.name(event.state.level),
+        **extra,
+    }
+
+
+def string_props(props: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """Handler options from TICKscript properties: `names` maps a property to its option."""
+    return {option: props.get(prop, "") for prop, option in names.items()}

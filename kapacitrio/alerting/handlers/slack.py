@@ -11,11 +11,16 @@ from kapacitrio.alerting.handlers import http, register
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
-    HandlerFailed,
     opt_str,
     section_field,
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
+from kapacitrio.alerting.handlers.services_common import (
+    enabled_section,
+    first,
+    required_url,
+    string_props,
+    tls_verify,
+)
 from kapacitrio.config import section
 
 COLORS = {
@@ -79,9 +84,7 @@ class SlackHandler(Handler):
             first(self.username, section_field(sec, "username", "")),
             first(self.icon_emoji, section_field(sec, "icon_emoji", "")),
         )
-        url = section_field(sec, "url", "")
-        if not url:
-            raise HandlerFailed("slack: no url configured")
+        url = required_url(sec, "slack")
         headers = {}
         token = section_field(sec, "token", "")
         if token:
@@ -91,17 +94,13 @@ class SlackHandler(Handler):
             url,
             json_body=body,
             headers=headers,
-            verify=not section_field(sec, "insecure_skip_verify", False),
+            verify=tls_verify(sec),
         )
 
 
 def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "workspace": props.get("workspace", ""),
-        "channel": props.get("channel", ""),
-        "username": props.get("username", ""),
-        "icon-emoji": props.get("iconEmoji", ""),
-    }
+    names = {"workspace": "workspace", "channel": "channel", "username": "username"}
+    return string_props(props, {**names, "iconEmoji": "icon-emoji"})
 
 
 register("slack", SlackHandler, _from_tick)

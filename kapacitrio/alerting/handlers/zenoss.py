@@ -11,14 +11,19 @@ from kapacitrio.alerting.handlers import http, register
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
-    HandlerOptionError,
     opt_dict,
     opt_str,
     section_field,
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
+from kapacitrio.alerting.handlers.services_common import (
+    basic_auth,
+    compile_template,
+    enabled_section,
+    event_template_data,
+    first,
+    string_props,
+)
 from kapacitrio.config import section
-from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
 
 SEVERITY_KEYS = {
     levels.OK: "OK",
@@ -69,23 +74,12 @@ class ZenossHandler(Handler):
         self.method = opt_str(options, "method")
         self.type = opt_str(options, "type")
         self.tid = options.get("tid") or 0
-        try:
-            self.templates = {k: Template(opt_str(options, k), name=k) for k in TEMPLATED}
-        except TemplateError as exc:
-            raise HandlerOptionError(str(exc)) from None
+        self.templates = {k: compile_template(opt_str(options, k), k) for k in TEMPLATED}
         self.custom = opt_dict(options, "custom-fields")
 
     async def handle(self, event: Event) -> None:
         sec = enabled_section(self.env, "zenoss")
-        data = {
-            "ID": event.state.id,
-            "Message": event.state.message,
-            "Name": event.data.name,
-            "TaskName": event.data.task_name,
-            "Group": event.data.group,
-            "Tags": GoMap(event.data.tags, zero=""),
-            "Level": levels.name(event.state.level),
-        }
+        data = event_template_data(event, Message=event.state.message)
         r = {k: t.render(data) for k, t in self.templates.items()}
         severity_map = section_field(sec, "severity_map", None) or _default_severity_map()
         record = {
@@ -106,10 +100,8 @@ class ZenossHandler(Handler):
             "type": first(self.type, section_field(sec, "type", "rpc")),
             "tid": self.tid or section_field(sec, "tid", 1),
         }
-        auth = None
-        if section_field(sec, "username", ""):
-            auth = (section_field(sec, "username"), section_field(sec, "password", ""))
-        await http.post(self.env, section_field(sec, "url", ""), json_body=body, auth=auth)
+        url = section_field(sec, "url", "")
+        await http.post(self.env, url, json_body=body, auth=basic_auth(sec))
 
 
 def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +111,7 @@ def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
         "collector": "collector", "message": "message",
         "action": "action", "method": "method", "type": "type",
     }  # fmt: skip
-    opts: dict[str, Any] = {v: props.get(k, "") for k, v in names.items()}
+    opts = string_props(props, names)
     opts["tid"] = int(props.get("tid") or 0)
     opts["custom-fields"] = dict(props.get("customFields") or {})
     return opts
