@@ -13,8 +13,9 @@ from kapacitrio.configoverride.coerce import json_kind
 from kapacitrio.configoverride.merge import Override, OverrideError, apply, base_value
 from kapacitrio.logs import get_logger
 
-#: The store kind holding one document per overridden element, id `section/element`.
-KIND = "config_overrides"
+#: The store kind (Kapacitor's `overrides` store) holding one document per overridden element,
+#: id `section/element`.
+KIND = "overrides"
 
 _log = get_logger("config-override")
 
