@@ -1,0 +1,266 @@
+"""End-to-end with a real influxd: stream tasks fed by subscriptions, batch tasks querying on schedule."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.influxdb.influxd import running_influxd
+
+pytestmark = pytest.mark.influxdb
+
+TASKS = "/kapacitor/v1/tasks"
+
+
+@pytest.fixture(scope="module")
+def influxd_pushing() -> Iterator[str]:
+    """An influxd of this module's own whose subscriber service pushes writes to subscriptions."""
+    with running_influxd(subscriber=True) as url:
+        yield url
+
+
+def q(url: str, text: str) -> dict:
+    r = httpx.post(url + "/query", data={"q": text})
+    assert r.status_code == 200, r.text
+    return r.json()["results"][0]
+
+
+@pytest.fixture
+def influxd(influxd_pushing) -> Iterator[str]:
+    """The module's influxd with no databases (hence no subscriptions) left by an earlier test."""
+    url = influxd_pushing
+
+    def clear() -> None:
+        for row in (q(url, "SHOW DATABASES").get("series") or [{}])[0].get("values") or []:
+            q(url, f'DROP DATABASE "{row[0]}"')
+
+    clear()
+    yield url
+    clear()
+
+
+def subscriptions(url: str) -> list[tuple[str, str, str, str, list[str]]]:
+    out = []
+    for series in q(url, "SHOW SUBSCRIPTIONS").get("series") or []:
+        for rp, name, mode, dests in series["values"]:
+            out.append((series["name"], rp, name, mode, dests))
+    return sorted(out)
+
+
+def wait_for(fn, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def influx_config(url: str, **extra: str) -> str:
+    lines = [
+        "[[influxdb]]",
+        "enabled = true",
+        'name = "main"',
+        f'urls = ["{url}"]',
+        'subscription-protocol = "http"',
+        'kapacitor-hostname = "127.0.0.1"',
+    ]
+    lines += [f"{k.replace('_', '-')} = {v}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def enable(c: httpx.Client, task_id: str, kind: str, script: str, dbrps: list[dict]) -> None:
+    body = {"id": task_id, "type": kind, "dbrps": dbrps, "script": script, "status": "enabled"}
+    r = c.post(TASKS, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["executing"] is True, r.json()
+
+
+def write_influx(url: str, db: str, body: str, precision: str = "s") -> None:
+    r = httpx.post(url + "/write", params={"db": db, "precision": precision}, content=body)
+    assert r.status_code == 204, r.text
+
+
+def http_out(c: httpx.Client, task_id: str, endpoint: str) -> list[dict]:
+    r = c.get(f"{TASKS}/{task_id}/{endpoint}")
+    assert r.status_code == 200, r.text
+    return r.json().get("series") or []
+
+
+def node_stats(c: httpx.Client, task_id: str, prefix: str) -> dict:
+    stats = c.get(f"{TASKS}/{task_id}").json()["stats"]["node-stats"]
+    return next(v for k, v in stats.items() if k.startswith(prefix))
+
+
+# -- (1) stream tasks fed by InfluxDB subscriptions -------------------------------------------
+
+
+def test_stream_task_fed_through_a_subscription(server_factory, influxd):
+    q(influxd, "CREATE DATABASE telegraf")
+    q(influxd, "CREATE DATABASE other")
+    srv = server_factory(config=influx_config(influxd, subscriptions_sync_interval='"1s"'))
+    c = srv.client
+    cluster_id = c.get("/kapacitor/v1/debug/vars").json()["cluster_id"]
+    name = f"kapacitor-{cluster_id}"
+    dest = [f"http://127.0.0.1:{srv.port}"]
+    want = [
+        ("other", "autogen", name, "ANY", dest),
+        ("telegraf", "autogen", name, "ANY", dest),
+    ]
+    assert wait_for(lambda: subscriptions(influxd) == want, what="subscriptions")
+    assert c.get("/kapacitor/v1/debug/vars").json()["num_subscriptions"] == 2
+
+    enable(
+        c,
+        "cpu",
+        "stream",
+        "stream|from().measurement('cpu')|eval(lambda: \"value\" * 10.0).as('v10')|httpOut('out')",
+        [{"db": "telegraf", "rp": "autogen"}],
+    )
+    # Written to InfluxDB only: it reaches the task because InfluxDB pushes it to us.
+    write_influx(influxd, "telegraf", "cpu,host=a value=4.5 1700000000")
+    expect = [
+        {
+            "name": "cpu",
+            "tags": {"host": "a"},
+            "columns": ["time", "v10"],
+            "values": [["2023-11-14T22:13:20Z", 45.0]],
+        }
+    ]
+    assert wait_for(lambda: http_out(c, "cpu", "out") == expect, what="the pushed point")
+    # Another database's writes are pushed too, but not routed to this task's db/rp.
+    write_influx(influxd, "other", "cpu,host=z value=99 1700000001")
+    write_influx(influxd, "telegraf", "cpu,host=b value=1 1700000002")
+    assert wait_for(
+        lambda: http_out(c, "cpu", "out") and http_out(c, "cpu", "out")[0]["tags"] == {"host": "b"},
+        what="the second point",
+    )
+    assert node_stats(c, "cpu", "from")["emitted"] == 2
+
+    # A database made while the server runs is subscribed at the next sync.
+    q(influxd, "CREATE DATABASE later")
+    assert wait_for(
+        lambda: ("later", "autogen", name, "ANY", dest) in subscriptions(influxd),
+        what="the new database's subscription",
+    )
+
+
+def test_restart_keeps_one_subscription_and_repairs_a_stale_one(server_factory, influxd):
+    q(influxd, "CREATE DATABASE telegraf")
+    srv = server_factory(config=influx_config(influxd, subscriptions_sync_interval='"1s"'))
+    cluster_id = srv.client.get("/kapacitor/v1/debug/vars").json()["cluster_id"]
+    name = f"kapacitor-{cluster_id}"
+    want = [("telegraf", "autogen", name, "ANY", [f"http://127.0.0.1:{srv.port}"])]
+    assert wait_for(lambda: subscriptions(influxd) == want, what="subscription")
+
+    # Someone points our subscription elsewhere while we are down; the restart repairs it and
+    # the cluster id (hence the name) is the same, so there is still just one.
+    srv.stop()
+    q(influxd, f'DROP SUBSCRIPTION "{name}" ON telegraf.autogen')
+    q(influxd, f"CREATE SUBSCRIPTION \"{name}\" ON telegraf.autogen DESTINATIONS ALL 'http://x:1'")
+    srv.start()
+    assert srv.client.get("/kapacitor/v1/debug/vars").json()["cluster_id"] == cluster_id
+    assert wait_for(lambda: subscriptions(influxd) == want, what="the repaired subscription")
+    enable(
+        srv.client,
+        "t",
+        "stream",
+        "stream|from().measurement('m')|httpOut('out')",
+        [{"db": "telegraf", "rp": "autogen"}],
+    )
+    write_influx(influxd, "telegraf", "m value=1 1700000000")
+    assert wait_for(lambda: http_out(srv.client, "t", "out"), what="a pushed point")
+
+
+def test_excluded_and_disabled_subscriptions(server_factory, influxd):
+    q(influxd, "CREATE DATABASE keep")
+    q(influxd, "CREATE DATABASE skip")
+    q(influxd, 'CREATE RETENTION POLICY "long" ON keep DURATION 52w REPLICATION 1')
+    srv = server_factory(
+        config=influx_config(influxd)
+        + '[influxdb.excluded-subscriptions]\nskip = ["autogen"]\nkeep = ["long"]\n'
+    )
+    assert wait_for(lambda: subscriptions(influxd), what="subscriptions")
+    assert [s[:2] for s in subscriptions(influxd)] == [("keep", "autogen")]
+    srv.stop()
+
+    off = server_factory(config=influx_config(influxd, disable_subscriptions="true"))
+    q(influxd, "CREATE DATABASE fresh")
+    enable(
+        off.client,
+        "probe",
+        "stream",
+        "stream|from()|httpOut('x')",
+        [{"db": "fresh", "rp": "autogen"}],
+    )
+    # Nothing of ours appears for the new database (the old server's subscription stays).
+    assert [s[:2] for s in subscriptions(influxd)] == [("keep", "autogen")]
+
+
+def test_server_starts_and_retries_while_influxdb_is_down(server_factory):
+    srv = server_factory(config=influx_config("http://127.0.0.1:9"))
+    assert srv.client.get("/kapacitor/v1/ping").status_code == 204
+    wait_for(lambda: "failed to link subscriptions for cluster" in srv.logs(), what="the log")
+    wait_for(lambda: srv.logs().count("failed to link subscriptions") >= 2, what="a retry")
+    assert srv.running
+
+
+# -- (2) batch tasks querying InfluxDB on their schedule --------------------------------------
+
+
+def test_batch_task_queries_influxdb_every_tick(server_factory, influxd):
+    q(influxd, "CREATE DATABASE telegraf")
+    now = int(time.time())
+    write_influx(
+        influxd,
+        "telegraf",
+        f"cpu,host=a value=1 {now - 3}\ncpu,host=a value=3 {now - 2}\ncpu,host=b value=10 {now - 2}",
+    )
+    srv = server_factory(config=influx_config(influxd, disable_subscriptions="true"))
+    c = srv.client
+    script = """
+batch
+    |query('SELECT mean(value) AS m, count(value) AS n FROM "telegraf"."autogen"."cpu"')
+        .period(1h)
+        .every(300ms)
+        .groupBy('host')
+    |httpOut('out')
+"""
+    enable(c, "mean", "batch", script, [{"db": "telegraf", "rp": "autogen"}])
+
+    def by_host() -> dict[str, list]:
+        return {s["tags"]["host"]: s["values"][0][1:] for s in http_out(c, "mean", "out")}
+
+    assert wait_for(lambda: by_host() == {"a": [2, 2], "b": [10, 1]}, what="the first query")
+    series = http_out(c, "mean", "out")
+    assert [s["columns"] for s in series] == [["time", "m", "n"]] * 2
+    assert {s["name"] for s in series} == {"cpu"}
+    first = node_stats(c, "mean", "query")["batches_queried"]
+    assert first >= 2
+
+    # A later tick sees data written after the first one.
+    write_influx(influxd, "telegraf", f"cpu,host=a value=8 {now - 1}")
+    assert wait_for(lambda: by_host() == {"a": [4, 3], "b": [10, 1]}, what="a later query")
+    stats = node_stats(c, "mean", "query")
+    assert stats["batches_queried"] > first and stats["query_errors"] == 0
+    assert c.get(f"{TASKS}/mean").json()["executing"] is True
+
+
+def test_batch_query_errors_are_counted_and_the_task_keeps_running(server_factory, influxd):
+    srv = server_factory(config=influx_config(influxd, disable_subscriptions="true"))
+    c = srv.client
+    script = (
+        'batch|query(\'SELECT mean(value) FROM "nodb"."autogen"."cpu"\')'
+        ".period(1m).every(200ms)|httpOut('out')"
+    )
+    enable(c, "bad", "batch", script, [{"db": "nodb", "rp": "autogen"}])
+    assert wait_for(lambda: node_stats(c, "bad", "query")["query_errors"] >= 2, what="errors")
+    assert "database not found: nodb" in srv.logs()
+    task = c.get(f"{TASKS}/bad").json()
+    assert task["executing"] is True and task["error"] == ""
+    assert http_out(c, "bad", "out") == []
