@@ -174,21 +174,36 @@ def _flatten_drop(props: dict[str, Any], args: list[Any]) -> None:
     props["dropOriginalFieldName"] = args[0] if len(args) == 1 else True
 
 
-def _join_validate(n: NodeSpec) -> str | None:
-    names = n.props["as"]
+def _prefix_names_error(
+    kind: str, names: list[str], wanted: int, what: str, bad_name: Callable[[str], str | None]
+) -> str | None:
+    """Why the `.as()` prefixes of a join or combine node are invalid, or None."""
     if not names:
-        return "a call to join.as() is required to specify the output stream prefixes."
-    if len(names) != len(n.parents):
-        return "number of prefixes specified by join.as() must match the number of joined streams"
-    delim = n.props["delimiter"]
+        return f"a call to {kind}.as() is required to specify the output stream prefixes."
+    if len(names) != wanted:
+        return f"number of prefixes specified by {kind}.as() must match the number of {what}"
     for name in names:
         if name == "":
-            return "must provide a prefix name for the join node, see .as() property method"
-        if delim and delim in name:
-            return f"cannot use name {name} as field prefix, it contains the delimiter {_go_quote(delim)}\t"
+            return f"must provide a prefix name for the {kind} node, see .as() property method"
+        error = bad_name(name)
+        if error:
+            return error
     if len(set(names)) != len(names):
         return "cannot use the same prefix name see .as() property method"
-    return _same_edges(n)
+    return None
+
+
+def _join_validate(n: NodeSpec) -> str | None:
+    delim = n.props["delimiter"]
+
+    def bad_name(name: str) -> str | None:
+        if delim and delim in name:
+            return f"cannot use name {name} as field prefix, it contains the delimiter {_go_quote(delim)}\t"
+        return None
+
+    names = n.props["as"]
+    error = _prefix_names_error("join", names, len(n.parents), "joined streams", bad_name)
+    return error or _same_edges(n)
 
 
 def _go_quote(text: str) -> str:
@@ -196,20 +211,15 @@ def _go_quote(text: str) -> str:
 
 
 def _combine_validate(n: NodeSpec) -> str | None:
-    names = n.props["as"]
-    if not names:
-        return "a call to combine.as() is required to specify the output stream prefixes."
-    if len(names) != len(n.args):
-        return "number of prefixes specified by combine.as() must match the number of combine expressions"
     delim = n.props["delimiter"]
-    for name in names:
-        if name == "":
-            return "must provide a prefix name for the combine node, see .as() property method"
+
+    def bad_name(name: str) -> str | None:
         if delim in name:  # Go: every string contains the empty delimiter
             return f"cannot use name {name} as field prefix, it contains the delimiter character {delim}"
-    if len(set(names)) != len(names):
-        return "cannot use the same prefix name see .as() property method"
-    return None
+        return None
+
+    names, wanted = n.props["as"], len(n.args)
+    return _prefix_names_error("combine", names, wanted, "combine expressions", bad_name)
 
 
 def _derivative_init(n: NodeSpec) -> None:

@@ -383,6 +383,31 @@ def test_eval_keep_and_tags():
             "stream|from()|combine(lambda: TRUE, lambda: TRUE).as('a', 'b').delimiter('')",
             "cannot use name a as field prefix, it contains the delimiter character ",
         ),
+        (
+            "stream|from()|combine(lambda: TRUE, lambda: TRUE)",
+            "a call to combine.as() is required to specify the output stream prefixes.",
+        ),
+        (
+            "stream|from()|combine(lambda: TRUE, lambda: TRUE).as('a')",
+            "number of prefixes specified by combine.as() must match the number of combine "
+            "expressions",
+        ),
+        (
+            "stream|from()|combine(lambda: TRUE, lambda: TRUE).as('a', '')",
+            "must provide a prefix name for the combine node, see .as() property method",
+        ),
+        (
+            "stream|from()|combine(lambda: TRUE, lambda: TRUE).as('a', 'a')",
+            "cannot use the same prefix name see .as() property method",
+        ),
+        (
+            "var a = stream|from()\na|join(a|window().period(1s)).as('a', '')",
+            "must provide a prefix name for the join node, see .as() property method",
+        ),
+        (
+            "var a = stream|from()\na|join(a|window().period(1s)).as('a', 'a')",
+            "cannot use the same prefix name see .as() property method",
+        ),
         ("stream|from()|httpPost()", "must provide url or endpoint"),
         ("stream|from()|httpPost('a', 'b')", "httpPost expects 0 or 1 arguments, got 2"),
         (
