@@ -11,6 +11,7 @@ from kapacitrio.pipeline.gotypes import Duration
 from kapacitrio.pipeline.spec import STAR, Var
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
+from kapacitrio.tick.values import parse_duration
 
 API_TYPES = ("bool", "int", "float", "duration", "string", "regex", "lambda", "star", "list")
 
@@ -63,34 +64,6 @@ def zero_value(typ: str) -> Any:
         # Go's zero star is a typed nil `*ast.StarNode`, which still groups by `*`.
         "star": STAR,
     }.get(typ)
-
-
-_DUR_RE = re.compile(r"(\d+)(ns|u|µ|ms|s|m|h|d|w)")
-_UNITS = {
-    "ns": 1,
-    "u": 1_000,
-    "µ": 1_000,
-    "ms": 1_000_000,
-    "s": 10**9,
-    "m": 60 * 10**9,
-    "h": 3600 * 10**9,
-    "d": 86400 * 10**9,
-    "w": 7 * 86400 * 10**9,
-}
-
-
-def parse_duration(text: str) -> int:
-    """An InfluxQL duration string (`10s`, `1h30m`) in nanoseconds."""
-    pos, total = 0, 0
-    if not text:
-        raise ValueError(f"invalid duration {text!r}")
-    while pos < len(text):
-        m = _DUR_RE.match(text, pos)
-        if m is None:
-            raise ValueError(f"invalid duration {text!r}")
-        total += int(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    return total
 
 
 def _json_type(value: Any) -> str:
