@@ -16,7 +16,6 @@ e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
 
 ServerProcess = e2e.ServerProcess
-free_port = e2e.free_port
 server_factory = e2e.server_factory
 server = e2e.server
 

@@ -1,0 +1,141 @@
+"""`stats`, `vars`, `backup`, `service-tests`, `version`, `logs`, the server URL and a server that is down."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from cli_helpers import cli_env, free_port, spawn
+
+
+def test_stats_general_and_vars(kap, shared_server):
+    body = shared_server.client.get("/kapacitor/v1/debug/vars").json()
+    r = kap("stats", "general")
+    assert r.code == 0
+    stats = {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in r.out.splitlines())}
+    assert stats["ClusterID"] == body["cluster_id"]
+    assert stats["ServerID"] == body["server_id"]
+    assert stats["Tasks"] == str(body["num_tasks"])
+    assert stats["Version"] == body["version"]
+
+    r = kap("stats", "ingress")
+    assert r.code == 0
+    assert r.out.splitlines()[0].split() == [
+        "Database", "Retention", "Policy", "Measurement", "Points", "Received",
+    ]  # fmt: skip
+
+    r = kap("vars")
+    assert r.code == 0 and json.loads(r.out)["cluster_id"] == body["cluster_id"]
+
+
+def test_backup(kap, tmp_path):
+    target = tmp_path / "kapacitor.db"
+    assert kap("backup", str(target)).code == 0
+    assert target.read_bytes().startswith(b"SQLite format 3\x00")
+
+    r = kap("backup", str(target))
+    assert r.code == 1 and "already exists" in r.err
+    assert kap("backup", "-f", str(target)).code == 0
+    r = kap("backup", str(tmp_path / "no" / "dir" / "x.db"))
+    assert r.code == 1 and r.err.count("\n") == 1
+
+
+def test_service_tests(kap):
+    r = kap("list", "service-tests", "pagerduty*")
+    assert r.out.split() == ["Service", "Name", "pagerduty", "pagerduty2"]
+
+    r = kap("service-tests", "httppost", "pagerduty*")
+    assert r.code == 0
+    rows = [line.split()[:2] for line in r.out.splitlines()]
+    assert rows[0] == ["Service", "Success"]
+    assert [row[0] for row in rows[1:]] == ["httppost", "pagerduty", "pagerduty2"]
+    assert all(row[1] in ("true", "false") for row in rows[1:])
+
+    r = kap("service-tests", "nosuchservice")
+    assert r.code == 1 and "nosuchservice" in r.err and r.err.count("\n") == 1
+
+
+def test_version(kap, shared_server):
+    from kapacitrio import __version__
+
+    r = kap("version")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    assert lines[0] == f"kapacitrio {__version__}"
+    header = shared_server.client.get("/kapacitor/v1/ping").headers["X-Kapacitor-Version"]
+    assert lines[1] == f"server {shared_server.url}: Kapacitor {header}"
+
+
+def test_url_from_the_environment_and_the_flag(shared_server, tmp_path):
+    down = f"http://127.0.0.1:{free_port()}"
+    # $KAPACITOR_URL is used when there is no flag ...
+    proc = spawn("list", "tasks", env=cli_env(KAPACITOR_URL=shared_server.url))
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (0, "") and out.startswith("ID ")
+    # ... and -url (after the command) wins over it.
+    proc = spawn("list", "tasks", "-url", shared_server.url, env=cli_env(KAPACITOR_URL=down))
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, err) == (0, "")
+
+
+def test_server_down_is_one_line_and_exit_1(tmp_path):
+    down = f"http://127.0.0.1:{free_port()}"
+    script = tmp_path / "t.tick"
+    script.write_text("stream|from()\n")
+    for argv in (
+        ["list", "tasks"],
+        ["show", "x"],
+        ["define", "x", "-type", "stream", "-tick", str(script), "-dbrp", "a.b"],
+        ["logs"],
+        ["watch", "-n", "1", "sys"],
+        ["backup", str(tmp_path / "b.db")],
+        ["stats", "general"],
+    ):
+        proc = spawn("-url", down, *argv)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 1, argv
+        assert out == "" and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+        assert down.split("//")[1] in err, (argv, err)
+    assert not (tmp_path / "b.db").exists()
+
+
+def test_bad_url():
+    proc = spawn("-url", "localhost:9092", "list", "tasks")
+    _, err = proc.communicate(timeout=30)
+    assert (
+        proc.returncode == 1
+        and err.strip() == "invalid URL 'localhost:9092': it needs a scheme such as http://"
+    )
+
+
+def test_logs_follows_the_stream_until_interrupted(shared_server):
+    proc = spawn("logs", "service=http", env=cli_env(KAPACITOR_URL=shared_server.url))
+    assert proc.stdout is not None
+    try:
+        # Keep making requests until the follower has printed one of their log lines.
+        line = ""
+        deadline = time.monotonic() + 15
+        while "service=http" not in line:
+            assert time.monotonic() < deadline and proc.poll() is None, "no log line arrived"
+            shared_server.client.get("/kapacitor/v1/ping", params={"from": "cli-logs-test"})
+            line = _readline_soon(proc)
+        assert "lvl=" in line
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0 and err == ""
+    assert all("service=http" in ln for ln in out.splitlines())
+
+
+def _readline_soon(proc) -> str:
+    """A line from the child's stdout if one arrives within a short while, else ''."""
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if sel.select(timeout=0.2):
+            return proc.stdout.readline()
+    return ""
