@@ -86,9 +86,10 @@ async def record_stream(
     span = max(1, stop - start)
     progress.fn = lambda: min(1.0, max(0.0, (clock.now() - start) / span))
     tap = StreamTap(stop)
-    writer = await trio.to_thread.run_sync(StreamWriter, path)
-    tm.router.add(tap, dbrps, measurements)
+    tm.router.add(tap, dbrps, measurements)  # before any wait: nothing written from now is lost
+    writer: StreamWriter | None = None
     try:
+        writer = await trio.to_thread.run_sync(StreamWriter, path)
         async with trio.open_nursery() as nursery:
 
             async def timer() -> None:
@@ -107,8 +108,9 @@ async def record_stream(
     finally:
         tm.router.remove(tap)
         tap.finish()
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(writer.close)
+        if writer is not None:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(writer.close)
     progress.fn = None
     progress.value = 1.0
 
