@@ -31,6 +31,9 @@ COMMANDS = {
     "service-tests": "client.servicetests",
     "version": "client.version",
     "watch": "client.watch",
+    "record": "client.recording",
+    "replay": "client.recording",
+    "replay-live": "client.recording",
 }
 
 
