@@ -229,23 +229,48 @@ batch
         .period(1h)
         .every(300ms)
         .groupBy('host')
+    // Query results hold floats, as in Kapacitor: an integer count times a float is fine.
+    |eval(lambda: "n" * 2.0).as('n2').keep('m', 'n')
     |httpOut('out')
 """
     enable(c, "mean", "batch", script, [{"db": "telegraf", "rp": "autogen"}])
+    buckets = """
+batch
+    |query('SELECT max(value) AS mx FROM "telegraf"."autogen"."cpu"')
+        .period(1m)
+        .every(300ms)
+        .groupBy(time(1s))
+        .fill('null')
+    |httpOut('out')
+"""
+    enable(c, "buckets", "batch", buckets, [{"db": "telegraf", "rp": "autogen"}])
+
+    def bucket_values() -> list:
+        series = http_out(c, "buckets", "out")
+        return series[0]["values"] if series else []
 
     def by_host() -> dict[str, list]:
-        return {s["tags"]["host"]: s["values"][0][1:] for s in http_out(c, "mean", "out")}
+        series = http_out(c, "mean", "out")
+        return {s["tags"]["host"]: s["values"][0][1:] for s in series if s.get("values")}
 
     assert wait_for(lambda: by_host() == {"a": [2, 2], "b": [10, 1]}, what="the first query")
     series = http_out(c, "mean", "out")
     assert [s["columns"] for s in series] == [["time", "m", "n"]] * 2
     assert {s["name"] for s in series} == {"cpu"}
+    assert node_stats(c, "mean", "eval")["errors"] == 0
+    # Time buckets left null by fill(null) are dropped; the filled ones remain.
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    assert wait_for(
+        lambda: bucket_values() == [[iso(now - 3), 1], [iso(now - 2), 10]], what="buckets"
+    )
     first = node_stats(c, "mean", "query")["batches_queried"]
     assert first >= 2
 
     # A later tick sees data written after the first one.
     write_influx(influxd, "telegraf", f"cpu,host=a value=8 {now - 1}")
     assert wait_for(lambda: by_host() == {"a": [4, 3], "b": [10, 1]}, what="a later query")
+    assert wait_for(lambda: len(bucket_values()) == 3, what="the new bucket")
+    assert bucket_values()[-1] == [iso(now - 1), 8]
     stats = node_stats(c, "mean", "query")
     assert stats["batches_queried"] > first and stats["query_errors"] == 0
     assert c.get(f"{TASKS}/mean").json()["executing"] is True

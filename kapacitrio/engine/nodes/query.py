@@ -98,8 +98,13 @@ class QueryRuntime(NodeRuntime):
         """Query InfluxDB on the node's schedule when the server has a client for its cluster."""
         from kapacitrio.influxdb.clusters import lookup
 
-        client = lookup(self.ctx.services, str(self.spec.props.get("cluster") or ""))
+        cluster = str(self.spec.props.get("cluster") or "")
+        client = lookup(self.ctx.services, cluster)
         cron = str(self.spec.props.get("cron") or "")
+        if client is None and getattr(self.ctx.services, "influxdb", None) is not None:
+            # A server with an InfluxDB service but no such cluster: say so, as Kapacitor does.
+            err = f"no such InfluxDB config {cluster or 'default'}"
+            self.ctx.log("error", self.spec.name, "failed to get InfluxDB client", err=err)
         if client is None or not (self.every or cron):
             return
         clock = self.ctx.clock
@@ -125,30 +130,38 @@ class QueryRuntime(NodeRuntime):
             series = await client.series(text, epoch="ns")
         except Exception as exc:
             self.stats["query_errors"] += 1
-            self.ctx.log_error(self.spec.name, f"query failed: {exc}")
+            self.ctx.log("error", self.spec.name, "error executing query", err=str(exc))
             return
         for s in series:
-            b = self.series_batch(s, stop)
-            if b.points:
-                self.batch(b, 0)
+            self.batch(self.series_batch(s, stop), 0)
         await self.flush()
 
     def series_batch(self, series: dict[str, Any], stop: int) -> Batch:
-        """One InfluxDB result series as a batch ending at `stop` (null values are left out)."""
+        """One InfluxDB result series as a batch, as Kapacitor reads query results.
+
+        Numbers become floats, null values are left out and rows left with no field are dropped;
+        the batch time is its latest point's time, or `stop` when the query groups by time or
+        nothing is left.
+        """
         name = str(series.get("name") or "")
         tags = {str(k): str(v) for k, v in (series.get("tags") or {}).items()}
         columns = list(series.get("columns") or [])
         ti = columns.index("time") if "time" in columns else -1
         points = []
+        tmax = 0
         for row in series.get("values") or []:
-            t = int(row[ti]) if ti >= 0 else stop
+            t = int(row[ti]) if ti >= 0 else 0
             fields = {
-                c: v
+                c: _field_value(v)
                 for i, (c, v) in enumerate(zip(columns, row, strict=False))
                 if i != ti and v is not None
             }
-            points.append(BatchPoint(t, fields, tags))
-        return Batch(name, tags, stop, points, "", Dimensions(self.by_name, tuple(sorted(tags))))
+            if fields:
+                tmax = max(tmax, t)
+                points.append(BatchPoint(t, fields, tags))
+        if not tmax or self.time_dim is not None:
+            tmax = stop
+        return Batch(name, tags, tmax, points, "", Dimensions(self.by_name, tuple(sorted(tags))))
 
     def schedule(self, now: int) -> int:
         """The next query time at or after `now` (aligned to `every` when `align`)."""
@@ -185,6 +198,13 @@ class QueryRuntime(NodeRuntime):
         if fill is not None:
             stmt += f" fill({fill})"
         return stmt
+
+
+def _field_value(value: Any) -> Any:
+    """A query result value as Kapacitor holds it: every JSON number is a float."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def cron_next(expr: str, after_ns: int) -> int | None:
