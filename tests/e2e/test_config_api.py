@@ -79,6 +79,38 @@ def test_slack_url_set_through_the_api_takes_effect_live_and_persists(server_fac
         slack.httpd.shutdown()
 
 
+POST_TASK = """
+stream
+    |from().measurement('cpu')
+    |alert()
+        .crit(lambda: "value" > 90)
+        .post()
+        .endpoint('ops')
+"""
+
+
+def test_httppost_endpoint_changed_through_the_api_is_used_by_a_running_task(server_factory):
+    receiver = Receiver()
+    try:
+        config = f'[[httppost]]\nendpoint = "ops"\nurl = "{receiver.url}/old"\n'
+        server = server_factory(config=config)
+        c = server.client
+        define(c, "cpu_post", POST_TASK)
+        write(c, "cpu value=95 1\n")
+        assert len(receiver.wait(1)) == 1
+        r = c.post(f"{API}/httppost/ops", json={"set": {"url": f"{receiver.url}/new"}})
+        assert r.status_code == 204, r.text
+        write(c, "cpu value=96 2\n")
+        assert len(receiver.wait(2)) == 2, server.run_logs()
+        assert receiver.paths == ["/old", "/new"]
+        server.restart()
+        write(server.client, "cpu value=97 3\n")
+        assert len(receiver.wait(3)) == 3, server.run_logs()
+        assert receiver.paths[-1] == "/new"
+    finally:
+        receiver.httpd.shutdown()
+
+
 def test_influxdb_clusters_added_and_removed(server_factory):
     config = '[[influxdb]]\nname = "localhost"\nurls = ["http://127.0.0.1:1"]\n'
     server = server_factory(config=config)

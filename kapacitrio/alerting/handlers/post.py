@@ -62,6 +62,8 @@ class PostHandler(Handler):
             self.headers["Content-Type"] = "application/json"
         self.template: Template | None = None
         self.auth: tuple[str, str] | None = None
+        self._own = (self.url, dict(self.headers))  # before the endpoint's settings are merged
+        self._ep: Any = None
         if self.endpoint:
             ep = _endpoint(env, self.endpoint)
             if ep is None and not self.url:
@@ -70,6 +72,7 @@ class PostHandler(Handler):
                 self._from_endpoint(ep)
 
     def _from_endpoint(self, ep: Any) -> None:
+        self._ep = ep
         self.url = self.url or section_field(ep, "url", "")
         for k, v in (section_field(ep, "headers", {}) or {}).items():
             self.headers.setdefault(k, v)
@@ -87,7 +90,18 @@ class PostHandler(Handler):
         if text:
             self.template = compile_template(text, "alert")
 
+    def _follow_endpoint(self) -> None:
+        """Take the endpoint's settings again when a config override replaced its section."""
+        ep = _endpoint(self.env, self.endpoint)
+        if ep is None or ep is self._ep:
+            return
+        self.url, headers = self._own
+        self.headers, self.template, self.auth = dict(headers), None, None
+        self._from_endpoint(ep)
+
     async def handle(self, event: Event) -> None:
+        if self.endpoint:
+            self._follow_endpoint()
         if self.template is not None:
             content = self.template.render(_template_data(event))
         else:
