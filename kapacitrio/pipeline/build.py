@@ -8,13 +8,15 @@ from typing import Any
 from kapacitrio.pipeline import gotypes as g
 from kapacitrio.pipeline.alert import ALERT, HANDLERS, alert_fresh
 from kapacitrio.pipeline.gotypes import Duration, HandlerRef
-from kapacitrio.pipeline.literals import compile_regex, go_duration, literal
+from kapacitrio.pipeline.literals import literal
 from kapacitrio.pipeline.nodes import KINDS, SAME, NodeKind, chain_methods, fresh_props
 from kapacitrio.pipeline.props import Prop
 from kapacitrio.pipeline.spec import BATCH, STAR, STREAM, NodeSpec, Pipeline, TimeDimension, Var
 from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, zero_value
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
+from kapacitrio.tick.regex import compile_re2
+from kapacitrio.tick.values import go_duration
 
 VAR_TYPES = ("int", "float", "bool", "string", "regex", "duration", "lambda", "list", "star")
 
@@ -200,7 +202,7 @@ class _Builder:
         if given.type == "duration" and value is not None:
             return Duration(int(value))
         if given.type == "regex" and isinstance(value, str):
-            return compile_regex(value)
+            return compile_re2(value)
         if given.type == "lambda" and isinstance(value, str):
             from kapacitrio.tick.parser import parse_expression
 
@@ -230,7 +232,7 @@ class _Builder:
                 return node.value
             case ast.RegexNode():
                 try:
-                    return compile_regex(node.pattern)
+                    return compile_re2(node.pattern)
                 except ValueError as exc:  # tick.regex.RegexError, re.error
                     raise _err(node.pos, str(exc)) from None
             case ast.StarNode():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.pipeline.build import walk
-from kapacitrio.pipeline.literals import go_duration
 from kapacitrio.pipeline.spec import BATCH, NodeSpec, Pipeline
+from kapacitrio.tick.values import go_duration
 
 
 def _hidden(node: NodeSpec) -> bool:

@@ -11,6 +11,7 @@ from kapacitrio.pipeline.gotypes import Duration
 from kapacitrio.pipeline.spec import STAR, Var
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
+from kapacitrio.tick.regex import compile_re2
 from kapacitrio.tick.values import parse_duration
 
 API_TYPES = ("bool", "int", "float", "duration", "string", "regex", "lambda", "star", "list")
@@ -106,10 +107,8 @@ def _value_from_api(name: str, typ: str, value: Any) -> Any:
     if typ == "regex":
         if not isinstance(value, str):
             raise bad
-        from kapacitrio.pipeline.literals import compile_regex
-
         try:
-            return compile_regex(value)
+            return compile_re2(value)
         except (re.error, ValueError, TickError) as exc:
             raise ValueError(f"invalid var {name}: {exc}") from exc
     if typ == "lambda":

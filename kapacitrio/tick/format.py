@@ -13,18 +13,9 @@ from decimal import Decimal
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import ParseError
 from kapacitrio.tick.parser import parse
+from kapacitrio.tick.values import format_duration
 
 INDENT = "    "
-
-_UNITS = (
-    ("w", 604_800_000_000_000),
-    ("d", 86_400_000_000_000),
-    ("h", 3_600_000_000_000),
-    ("m", 60_000_000_000),
-    ("s", 1_000_000_000),
-    ("ms", 1_000_000),
-    ("u", 1_000),
-)
 
 
 #: Bound on re-formatting rounds; real scripts settle in one or two.
@@ -104,16 +95,6 @@ def format_node(node: ast.Node, indent: str = "", on_new_line: bool = True) -> s
     out: list[str] = []
     _node(out, node, indent, on_new_line)
     return "".join(out)
-
-
-def format_duration(ns: int) -> str:
-    """InfluxQL's duration text: one integer in the largest unit that divides `ns` exactly."""
-    if ns == 0:
-        return "0s"
-    for unit, size in _UNITS:
-        if ns % size == 0:
-            return f"{ns // size}{unit}"
-    return f"{ns}ns"
 
 
 def format_float(value: float) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kapacitrio.tick.errors import TickError
+from kapacitrio.tick.values import go_duration
 
 
 class TemplateError(TickError):
@@ -66,40 +67,6 @@ class GoDuration(int):
 
 
 # ---------------------------------------------------------------- value formatting
-
-
-def go_duration(ns: int) -> str:
-    """Go's `time.Duration.String()`: `1m30s`, `1.5s`, `100ms`, `0s`."""
-    if ns == 0:
-        return "0s"
-    neg = ns < 0
-    u = -ns if neg else ns
-    if u < 1_000_000_000:
-        if u < 1_000:
-            text = f"{u}ns"
-        elif u < 1_000_000:
-            text = _frac(u, 1_000) + "µs"
-        else:
-            text = _frac(u, 1_000_000) + "ms"
-    else:
-        h, rem = divmod(u, 3_600_000_000_000)
-        m, rem = divmod(rem, 60_000_000_000)
-        s = _frac(rem, 1_000_000_000) + "s"
-        if h:
-            text = f"{h}h{m}m{s}"
-        elif m:
-            text = f"{m}m{s}"
-        else:
-            text = s
-    return "-" + text if neg else text
-
-
-def _frac(value: int, unit: int) -> str:
-    whole, part = divmod(value, unit)
-    if not part:
-        return str(whole)
-    digits = len(str(unit)) - 1
-    return f"{whole}." + f"{part:0{digits}d}".rstrip("0")
 
 
 def go_time(ns: int) -> str:

@@ -20,6 +20,7 @@ from kapacitrio.tick.errors import ParseError
 from kapacitrio.tick.grammar import CODES, GRAMMAR, PRECEDENCE, Unexpected
 from kapacitrio.tick.lexer import COMMENT, DISPLAY, ERROR, Token, lex
 from kapacitrio.tick.regex import RegexError, compile_re2
+from kapacitrio.tick.values import NS_PER_UNIT
 
 #: Rule names whose parse nodes the builder looks at; all other rules are transparent.
 _MEANINGFUL = frozenset(
@@ -58,16 +59,6 @@ _MEANINGFUL = frozenset(
 _OPERATOR_TEXT = {code: DISPLAY[name] for name, code in CODES.items()}
 _MAX_INT = (1 << 63) - 1
 _TOO_DEEP = "parser: expression nested too deeply"
-_NS = {
-    "u": 1_000,
-    "µ": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-    "w": 604_800_000_000_000,
-}
 
 
 def parse(script: str) -> ast.ProgramNode:
@@ -86,16 +77,16 @@ def parse_expression(text: str) -> ast.Node:
         raise ParseError(_TOO_DEEP) from None
 
 
-def parse_duration(literal: str) -> int:
+def duration_literal_ns(literal: str) -> int:
     """The length in ns of a duration literal (`10s`, `5m`, `1µ`); as InfluxQL parses it."""
     digits = literal.rstrip("uµsmhdw")
     unit = literal[len(digits) :]
-    if not digits or not digits.isascii() or not digits.isdigit() or unit not in _NS:
+    if not digits or not digits.isascii() or not digits.isdigit() or unit not in NS_PER_UNIT:
         raise ParseError("parser: invalid duration")
     count = int(digits)
     if count > _MAX_INT:
         raise ParseError("parser: invalid duration")
-    ns = (count * _NS[unit]) & ((1 << 64) - 1)
+    ns = (count * NS_PER_UNIT[unit]) & ((1 << 64) - 1)
     if ns > _MAX_INT:  # Go's int64 product wrapped negative
         raise ParseError(f"parser: overflowed duration {literal}: choose a smaller duration or INF")
     return ns
@@ -191,7 +182,7 @@ class _Parser:
             if name == "TokenNumber":
                 _number_value(self.tokens[index].text)
             elif name == "TokenDuration":
-                parse_duration(self.tokens[index].text)
+                duration_literal_ns(self.tokens[index].text)
             elif name == "TokenRegex":
                 _regex_pattern(self.tokens[index].text[1:-1])
 
@@ -413,7 +404,9 @@ class _Parser:
                 return ast.StringNode(pos=pos, comment=comment, value=text[3:-3], triple=True)
             return ast.StringNode(pos=pos, comment=comment, value=text[1:-1].replace("\\'", "'"))
         if name == "TokenDuration":
-            return ast.DurationNode(pos=pos, comment=comment, ns=parse_duration(text), literal=text)
+            return ast.DurationNode(
+                pos=pos, comment=comment, ns=duration_literal_ns(text), literal=text
+            )
         if name == "TokenRegex":
             literal = text[1:-1]
             pattern = _regex_pattern(literal)

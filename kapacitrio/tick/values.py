@@ -14,9 +14,10 @@ __all__ = [
     "type_name",
     "name_of_type",
     "go_type_name",
+    "NS_PER_UNIT",
     "format_duration",
     "parse_duration",
-    "go_duration_string",
+    "go_duration",
     "format_float_f",
     "format_float_v",
     "go_quote",
@@ -114,7 +115,7 @@ def go_type_name(value: object) -> str:
 # ---------------------------------------------------------------------------------------------
 # Durations
 
-_NS = {
+NS_PER_UNIT = {
     "ns": 1,
     "u": 1_000,
     "µ": 1_000,
@@ -125,15 +126,7 @@ _NS = {
     "d": 86_400_000_000_000,
     "w": 604_800_000_000_000,
 }
-_FORMAT_UNITS = [
-    ("w", _NS["w"]),
-    ("d", _NS["d"]),
-    ("h", _NS["h"]),
-    ("m", _NS["m"]),
-    ("s", _NS["s"]),
-    ("ms", _NS["ms"]),
-    ("u", _NS["u"]),
-]
+_FORMAT_UNITS = [(unit, NS_PER_UNIT[unit]) for unit in ("w", "d", "h", "m", "s", "ms", "u")]
 _DURATION_PART = re.compile(r"(\d+)(ns|ms|u|µ|s|m|h|d|w)")
 
 
@@ -161,12 +154,12 @@ def parse_duration(text: str) -> int:
         m = _DURATION_PART.match(s, pos)
         if m is None:
             raise ValueError(f"invalid duration {text!r}")
-        total += int(m.group(1)) * _NS[m.group(2)]
+        total += int(m.group(1)) * NS_PER_UNIT[m.group(2)]
         pos = m.end()
     return sign * total
 
 
-def go_duration_string(ns: int) -> str:
+def go_duration(ns: int) -> str:
     """Go's `time.Duration.String()`: `1h0m0s`, `2.9999ms`, `15ns`, `0s`."""
     ns = int(ns)
     if ns == 0:

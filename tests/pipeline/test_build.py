@@ -5,7 +5,6 @@ import re
 import pytest
 
 from kapacitrio.pipeline.build import compile_task
-from kapacitrio.pipeline.literals import go_duration
 from kapacitrio.pipeline.spec import STAR, TimeDimension, Var
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
@@ -476,24 +475,6 @@ def test_regex_property_value_is_compiled():
     p = compile_task('var r = /^cpu[0-9]+$/\nstream|from().where(lambda: "cpu" =~ r)', "stream")
     assert isinstance(p.vars["r"].value, re.Pattern)
     assert p.vars["r"].value.search("cpu12")
-
-
-@pytest.mark.parametrize(
-    ("ns", "text"),
-    [
-        (0, "0s"),
-        (10**10, "10s"),
-        (60 * 10**9, "1m0s"),
-        (90 * 10**9, "1m30s"),
-        (1500 * 10**6, "1.5s"),
-        (3600 * 10**9, "1h0m0s"),
-        (5 * 10**6, "5ms"),
-        (1000, "1µs"),
-        (7, "7ns"),
-    ],
-)
-def test_go_duration(ns, text):
-    assert go_duration(ns) == text
 
 
 def test_script_expressions_use_functions_and_vars():

@@ -6,8 +6,9 @@ import pytest
 
 from kapacitrio.cli import main
 from kapacitrio.tick.errors import ParseError
-from kapacitrio.tick.format import format_duration, format_float, format_node, format_script
+from kapacitrio.tick.format import format_float, format_node, format_script
 from kapacitrio.tick.parser import parse_expression
+from kapacitrio.tick.values import format_duration
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from kapacitrio.tick.gotemplate import (
     GoTime,
     Template,
     TemplateError,
-    go_duration,
     go_json,
     go_sprintf,
 )
+from kapacitrio.tick.values import go_duration
 
 T0 = 31536010000000000  # 1971-01-01T00:00:10Z
 
@@ -131,10 +131,16 @@ def test_plain_text_is_returned_as_is():
     [
         (0, "0s"),
         (1, "1ns"),
+        (7, "7ns"),
+        (1000, "1µs"),
         (1500, "1.5µs"),
+        (5_000_000, "5ms"),
         (100_000_000, "100ms"),
         (1_500_000_000, "1.5s"),
+        (10_000_000_000, "10s"),
+        (60_000_000_000, "1m0s"),
         (61_000_000_000, "1m1s"),
+        (90_000_000_000, "1m30s"),
         (3_600_000_000_000, "1h0m0s"),
         (-2_000_000_000, "-2s"),
     ],
