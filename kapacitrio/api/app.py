@@ -18,6 +18,7 @@ from quart_trio import QuartTrio
 
 from kapacitrio import __version__
 from kapacitrio.api import errors
+from kapacitrio.api.bodydrain import settle_request_body
 from kapacitrio.logs import get_logger
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def create_app(server: Services) -> QuartTrio:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     errors.install(app)
+    app.after_request(settle_request_body)
     for module in _load_blueprint_modules():
         bp = module.bp
         if getattr(module, "ROOT_ONLY", False):  # mounted at / alone (the kkok API)

@@ -98,11 +98,13 @@ async def serve_kkok_api(
     from quart_trio import QuartTrio
 
     from kapacitrio.api import kkok as kkok_api
+    from kapacitrio.api.bodydrain import settle_request_body
 
     app = QuartTrio("kapacitrio-kkok")
     app.config["KAPACITRIO_SERVICES"] = services
     app.config["MAX_CONTENT_LENGTH"] = services.config.http.max_body_size or None
     app.register_blueprint(kkok_api.bp, url_prefix="")
+    app.after_request(settle_request_body)
     host, port = host_port(bind)
     hc = HypercornConfig()
     hc.bind = [f"[{host}]:{port}" if ":" in host else f"{host or '0.0.0.0'}:{port}"]
