@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from kapacitrio.config import SectionInfo
+from kapacitrio.config import SectionInfo, duration_ns
 from kapacitrio.configoverride import sections
 from kapacitrio.configoverride.coerce import CoerceError, coerce
 
@@ -113,9 +114,31 @@ def _set_options(info: SectionInfo, obj: Any, options: dict[str, Any], *, allow_
             raise OverrideError(f"cannot override element key {name}")
         field_name = names[name]
         try:
-            setattr(obj, field_name, coerce(value, types[field_name]))
+            converted = coerce(value, types[field_name])
+            _check_duration(info.cls, field_name, converted)
         except CoerceError as exc:
             raise OverrideError(f"cannot set option {name}: {exc}") from None
+        setattr(obj, field_name, converted)
+
+
+def _is_duration_field(cls: type, field_name: str) -> bool:
+    """A text field whose default is a Go duration (`timeout = "0s"`) holds a duration."""
+    default = next(f.default for f in dataclasses.fields(cls) if f.name == field_name)
+    if not isinstance(default, str) or not default:
+        return False
+    try:
+        duration_ns(default)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_duration(cls: type, field_name: str, value: Any) -> None:
+    if isinstance(value, str) and _is_duration_field(cls, field_name):
+        try:
+            duration_ns(value)
+        except ValueError:
+            raise CoerceError(f'time: invalid duration "{value}"') from None
 
 
 def _validate(obj: Any) -> None:

@@ -237,3 +237,16 @@ async def test_a_failing_listener_does_not_undo_an_update(harness) -> None:
     await harness.service.update(act("smtp", set={"host": "h5"}))
     assert harness.config.get("smtp").host == "h5"
     assert [d["options"] for d in await harness.service.store.list(KIND)] == [{"host": "h5"}]
+
+
+async def test_duration_options_must_be_durations(harness) -> None:
+    with pytest.raises(OverrideError) as info:
+        await harness.service.update(act("influxdb", "remote", set={"timeout": "soon"}))
+    assert info.value.message == (
+        "failed to override configuration influxdb/remote: "
+        'cannot set option timeout: time: invalid duration "soon"'
+    )
+    await harness.service.update(act("influxdb", "remote", set={"timeout": "1m30s"}))
+    assert harness.config.get("influxdb")[1].timeout == "1m30s"
+    # A text option whose default is not a duration takes any text.
+    await harness.service.update(act("influxdb", "remote", set={"username": "10s"}))
