@@ -136,13 +136,8 @@ class ReplayService:
         with job.scope:
             try:
                 result = await work(job)
-            except (SourceError, ReplayFailed, RecordingFileError, Invalid, NotFound) as exc:
-                error = str(exc)
-            except OSError as exc:
-                error = f"{exc.strerror or exc}"
             except Exception as exc:
-                _log.error("recording or replay failed", id=doc["id"], exc_info=exc)
-                error = f"{type(exc).__name__}: {exc}"
+                error = self._reason(doc["id"], exc)
         if self._jobs.get((kind, doc["id"])) is job:
             del self._jobs[(kind, doc["id"])]
         if job.deleted:
@@ -160,6 +155,18 @@ class ReplayService:
             doc["stats"] = {}
         with trio.CancelScope(shield=True):
             await self.store.put(kind, doc["id"], doc)
+
+    @staticmethod
+    def _reason(ident: str, exc: BaseException) -> str:
+        """The `error` text for a failed job (a lone exception in a group stands for it)."""
+        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]
+        if isinstance(exc, SourceError | ReplayFailed | RecordingFileError | Invalid | NotFound):
+            return str(exc)
+        if isinstance(exc, OSError):
+            return str(exc.strerror or exc)
+        _log.error("recording or replay failed", id=ident, exc_info=exc)
+        return f"{type(exc).__name__}: {exc}"
 
     # -- recordings: views
     def _recording_doc(self, rid: str, typ: str) -> dict[str, Any]:

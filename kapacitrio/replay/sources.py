@@ -136,6 +136,7 @@ def query_dbrp(query: str) -> tuple[str, str]:
 
 
 async def _query_series(services: Any, query: str, cluster: str) -> list[dict[str, Any]]:
+    query_dbrp(query)  # as Kapacitor, only fully qualified queries are recorded
     client = client_for(services, cluster, "query")
     try:
         results = await client.query(query, epoch="ns")

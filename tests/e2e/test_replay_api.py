@@ -204,3 +204,80 @@ def test_running_recording_fails_on_restart(server):
     assert r.status_code == 200
     assert r.json()["status"] == "failed"
     assert r.json()["error"] == "unexpected Kapacitor shutdown"
+
+
+def test_task_seen_through_a_running_replay_and_delete_stops_it(server):
+    c = server.client
+    define(c, "cpu", ALERT_SCRIPT)
+    base = time.time_ns() // S * S
+    stop = base + 7200 * S
+    r = c.post(
+        RECORDINGS + "/stream", json={"id": "slow", "task": "cpu", "stop": format_rfc3339(stop)}
+    )
+    assert r.status_code == 201
+    body = f"cpu value=90 {base}\ncpu value=10 {base + 3600 * S}\ncpu value=1 {stop + S}"
+    assert c.post("/kapacitor/v1/write?db=db&rp=rp", content=body).status_code == 204
+    assert wait_done(c, f"{RECORDINGS}/slow")["status"] == "finished"
+
+    # on the real clock the hour between the two points keeps the replay running
+    r = c.post(REPLAYS, json={"id": "live", "task": "cpu", "recording": "slow", "clock": "real"})
+    assert r.status_code == 201
+    deadline = time.monotonic() + 10
+    while True:
+        r = c.get(f"{TASKS}/cpu", params={"replay-id": "live"})
+        if r.status_code == 200 and r.json()["stats"]["node-stats"]["alert2"]["collected"] == 1:
+            break
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.05)
+    view = r.json()
+    assert view["id"] == "cpu" and view["executing"] is True
+    assert view["stats"]["node-stats"]["alert2"]["crits_triggered"] == 1
+    assert "digraph cpu" in view["dot"]
+    got = c.get(f"{REPLAYS}/live")
+    assert got.status_code == 202 and got.json()["status"] == "running"
+    assert 0 <= got.json()["progress"] < 1
+    # the live task is untouched by the replay
+    assert c.get(f"{TASKS}/cpu").json()["stats"]["node-stats"]["alert2"]["collected"] == 3
+
+    assert c.get(f"{TASKS}/cpu", params={"replay-id": "nope"}).status_code == 404
+    assert c.delete(f"{REPLAYS}/live").status_code == 204
+    assert c.get(f"{REPLAYS}/live").status_code == 404
+    assert c.get(f"{TASKS}/cpu", params={"replay-id": "live"}).status_code == 404
+    assert c.get(REPLAYS).json()["replays"] == []
+
+
+def test_recording_files_in_the_replay_dir_are_adopted_on_start(server):
+    c = server.client
+    define(c, "cpu", ALERT_SCRIPT)
+    record_cpu(c, "orig")
+    replay_dir = server.data_dir / "replay"
+    (replay_dir / "copy.srpl").write_bytes((replay_dir / "orig.srpl").read_bytes())
+    server.restart()
+    c = server.client
+    r = c.get(f"{RECORDINGS}/copy")
+    assert r.status_code == 200
+    assert r.json()["status"] == "finished" and r.json()["type"] == "stream"
+    assert c.post(REPLAYS, json={"id": "x", "task": "cpu", "recording": "copy"}).status_code == 201
+    replay = wait_done(c, f"{REPLAYS}/x")
+    assert replay["stats"]["node-stats"]["from1"]["emitted"] == 6
+    ids = [x["id"] for x in c.get(RECORDINGS, params={"pattern": "c*"}).json()["recordings"]]
+    assert ids == ["copy"]
+
+
+def test_query_recording_without_influxdb_fails_with_a_reason(server):
+    c = server.client
+    r = c.post(
+        RECORDINGS + "/query",
+        json={"id": "q", "type": "stream", "query": 'SELECT v FROM "db"."rp"."m"'},
+    )
+    assert r.status_code == 201
+    rec = wait_done(c, f"{RECORDINGS}/q")
+    assert rec["status"] == "failed"
+    assert rec["error"] == "InfluxDB not configured, cannot record query"
+    r = c.post(
+        RECORDINGS + "/query", json={"id": "q2", "type": "batch", "query": "SELECT v FROM m"}
+    )
+    rec = wait_done(c, f"{RECORDINGS}/q2")
+    assert rec["error"] == (
+        "could not determine database and retention policy. Is the query fully qualified?"
+    )
