@@ -74,7 +74,7 @@ def test_topic_handlers(kap, shared_server, tmp_path):
         "Topic: hsys",
         "Kind: log",
         "Match: ",
-        'Options: {"path": "/tmp/cli-alerts.log"}',
+        'Options: {"path":"/tmp/cli-alerts.log"}',
     ]
 
     # Defining it again replaces it (JSON this time).

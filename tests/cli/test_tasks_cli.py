@@ -110,7 +110,9 @@ def test_template_task_with_vars(kap, shared_server, tmp_path):
     shown = kap("show-template", "tp1").out
     assert shown.startswith("ID: tp1\nError: \nType: stream\n")
     assert table_row(shown, "crit") == ["crit", "int", "80"]
-    assert table_row(shown, "measurement") == ["measurement", "string", "the", "measurement"]
+    assert table_row(shown, "measurement") == [
+        "measurement", "string", "<required>", "the", "measurement",
+    ]  # fmt: skip
 
     var_file = tmp_path / "vars.json"
     var_file.write_text(json.dumps({"measurement": {"type": "string", "value": "cpu"}}))
@@ -118,7 +120,7 @@ def test_template_task_with_vars(kap, shared_server, tmp_path):
     assert (r.code, r.err) == (0, "")
     shown = kap("show", "fromtp").out
     assert "Template: tp1" in shown.splitlines()
-    assert table_row(shown, "measurement") == ["measurement", "string", "'cpu'"]
+    assert table_row(shown, "measurement") == ["measurement", "string", "cpu"]
 
     yaml_vars = tmp_path / "vars.yaml"
     yaml_vars.write_text(

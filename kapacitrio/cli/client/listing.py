@@ -10,6 +10,8 @@ from kapacitrio.cli.client import output
 from kapacitrio.cli.client.http import Client, add_url_flag, connect, guarded
 
 PAGE = 100
+#: Count columns, right-aligned.
+NUMERIC = ("Collected",)
 
 KINDS = ("tasks", "templates", "recordings", "replays", "topics", "topic-handlers", "service-tests")
 
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     patterns = args.patterns or ["*"]
     with connect(args) as client:
         headers, rows = LISTERS[args.kind](client, patterns)
-    output.table(headers, rows)
+    output.table(headers, rows, numeric=NUMERIC)
     return 0
 
 

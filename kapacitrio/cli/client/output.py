@@ -31,11 +31,17 @@ def console() -> Console:
     )
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print rows under headers in aligned columns, the way Kapacitor lists things."""
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[str] = ()
+) -> None:
+    """Print rows under headers in aligned columns, the way Kapacitor lists things.
+
+    Columns named in `numeric` are right-aligned.
+    """
     grid = Table(box=None, pad_edge=False, header_style="bold")
     for header in headers:
-        grid.add_column(header, no_wrap=True, overflow="ignore")
+        justify = "right" if header in numeric else "left"
+        grid.add_column(header, no_wrap=True, overflow="ignore", justify=justify)
     for row in rows:
         grid.add_row(*(Text(cell_text(v)) for v in row))
     con = console()

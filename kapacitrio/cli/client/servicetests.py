@@ -33,5 +33,5 @@ def run(args: argparse.Namespace) -> int:
             defaults = client.get(f"service-tests/{name}") or {}
             result = client.post(f"service-tests/{name}", defaults.get("options") or {}) or {}
             rows.append([name, bool(result.get("success")), result.get("message", "")])
-    output.table(["Service", "Success", "Messages"], rows)
+    output.table(["Service", "Success", "Message"], rows)
     return 0

@@ -65,4 +65,5 @@ def _ingress(body: dict[str, Any]) -> None:
             ]
         )
     rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[2])))
-    output.table(["Database", "Retention Policy", "Measurement", "Points Received"], rows)
+    headers = ["Database", "Retention Policy", "Measurement", "Points Received"]
+    output.table(headers, rows, numeric=["Points Received"])

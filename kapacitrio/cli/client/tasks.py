@@ -170,17 +170,17 @@ def print_task(task: dict[str, Any]) -> None:
     print((task.get("dot") or "").rstrip("\n"))
 
 
+#: What a template var without a default shows as its value.
+REQUIRED = "<required>"
+
+
 def var_value(var: dict[str, Any]) -> str:
-    """A var's value as TICKscript would spell it."""
+    """A var's value as the client shows it (`<required>` when it has none)."""
     typ, value = var.get("type"), var.get("value")
-    if value is None and typ != "star":
-        return ""
-    if typ == "list" and isinstance(value, list):
-        return "[" + ", ".join(var_value(v) for v in value if isinstance(v, dict)) + "]"
     if typ == "star":
         return "*"
-    if typ == "string":
-        return "'" + str(value) + "'"
-    if typ == "regex":
-        return f"/{value}/"
+    if value is None:
+        return REQUIRED
+    if typ == "list" and isinstance(value, list):
+        return "[" + ", ".join(var_value(v) for v in value if isinstance(v, dict)) + "]"
     return output.cell_text(value)

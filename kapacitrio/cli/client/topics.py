@@ -73,7 +73,10 @@ def run_show_handler(args: argparse.Namespace) -> int:
             ("Topic", args.topic),
             ("Kind", handler.get("kind")),
             ("Match", handler.get("match")),
-            ("Options", json.dumps(handler.get("options") or {}, sort_keys=True)),
+            (
+                "Options",
+                json.dumps(handler.get("options") or {}, sort_keys=True, separators=(",", ":")),
+            ),
         ]
     )
     return 0
