@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kapacitrio.alerting import levels
-from kapacitrio.models.timefmt import format_rfc3339, parse_rfc3339
+from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.tick.gotemplate import GoStruct, go_json
 from kapacitrio.tick.values import format_duration
 
@@ -107,18 +107,3 @@ class Event:
     def copy_to(self, topic: str) -> Event:
         """The same event addressed to another topic."""
         return Event(topic, self.state, self.data, self.previous_level, self.no_external)
-
-
-def event_from_alert_json(topic: str, body: dict[str, Any]) -> Event:
-    """Rebuild an event from an alert body (used by tests and loopback-style handlers)."""
-    state = EventState(
-        body["id"],
-        body.get("message", ""),
-        body.get("details", ""),
-        parse_rfc3339(body["time"]),
-        int(body.get("duration", 0)),
-        levels.parse(body.get("level", "OK")),
-    )
-    data = EventData(result=body.get("data") or {"series": None})
-    data.recoverable = bool(body.get("recoverable", True))
-    return Event(topic, state, data, levels.parse(body.get("previousLevel", "OK")))

@@ -105,12 +105,9 @@ async def start(services: Any, nursery: trio.Nursery) -> None:
     """Server plugin: attach the service as `services.influxdb` and its service test."""
     svc = InfluxDBService(services.config)
     services.influxdb = svc
-    try:
-        from kapacitrio.alerting.servicetests import register
-    except ImportError:  # the alerting package is optional to this service
-        register = None
-    if register is not None:
-        register("influxdb", {"cluster": ""}, _service_test)
+    from kapacitrio.alerting.servicetests import register
+
+    register("influxdb", {"cluster": ""}, _service_test)
     nursery.start_soon(svc.run)
     from kapacitrio.influxdb import subscriptions
 

@@ -9,6 +9,7 @@ from typing import Any
 from kapacitrio.kkok.alert import Alert
 from kapacitrio.kkok.errors import KkokError
 from kapacitrio.models.timefmt import format_rfc3339
+from kapacitrio.tick.gotemplate import Template
 
 
 def template_data(alert: Alert) -> dict[str, Any]:
@@ -55,10 +56,6 @@ class TextTemplate:
             text = Path(path).read_text()
         except OSError as exc:
             raise KkokError(f"cannot read template {path}: {exc.strerror}") from None
-        try:
-            from kapacitrio.tick.gotemplate import Template
-        except ImportError:  # pragma: no cover - the template engine is another package's
-            raise KkokError("templates are not available in this build") from None
         try:
             self._tpl = Template(text)
         except Exception as exc:

@@ -7,7 +7,7 @@ from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
 from kapacitrio.pipeline.alert import ALERT, HANDLERS, alert_fresh
-from kapacitrio.pipeline.gotypes import Duration, HandlerRef
+from kapacitrio.pipeline.gotypes import HandlerRef
 from kapacitrio.pipeline.literals import literal
 from kapacitrio.pipeline.nodes import KINDS, SAME, NodeKind, chain_methods, fresh_props
 from kapacitrio.pipeline.props import Prop
@@ -16,7 +16,7 @@ from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, zero_value
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
 from kapacitrio.tick.regex import compile_re2
-from kapacitrio.tick.values import go_duration
+from kapacitrio.tick.values import Duration, go_duration
 
 VAR_TYPES = ("int", "float", "bool", "string", "regex", "duration", "lambda", "list", "star")
 

@@ -7,16 +7,7 @@ from typing import Any
 
 from kapacitrio.pipeline.spec import STAR, NodeSpec, TimeDimension
 from kapacitrio.tick import ast
-
-try:  # the language engineer's runtime value types
-    from kapacitrio.tick.values import Duration
-except ImportError:  # pragma: no cover - only until tick.values lands
-
-    class Duration(int):  # type: ignore[no-redef]
-        """Nanoseconds, told apart from a plain int."""
-
-        __slots__ = ()
-
+from kapacitrio.tick.values import Duration
 
 # Go parameter type names used in the node tables.
 STRING = "string"
@@ -44,8 +35,8 @@ class HandlerRef:
 
 
 def is_duration(value: Any) -> bool:
-    """True for a duration value (an int subclass)."""
-    return isinstance(value, int) and type(value).__name__ == "Duration"
+    """True for a script duration value."""
+    return isinstance(value, Duration)
 
 
 def go_type(value: Any) -> str:

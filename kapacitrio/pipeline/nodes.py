@@ -43,6 +43,7 @@ from kapacitrio.pipeline.props import (
     setlist,
 )
 from kapacitrio.pipeline.spec import BATCH, NONE, STAR, STREAM, NodeSpec
+from kapacitrio.tick.values import Duration
 
 SAME = "same"
 
@@ -524,7 +525,7 @@ _reg(
         "derivative",
         params=(g.STRING,),
         props=(
-            fld("unit", g.DURATION, g.Duration(1_000_000_000)),
+            fld("unit", g.DURATION, Duration(1_000_000_000)),
             flag("nonNegative"),
             fld("as", g.STRING),
         ),
@@ -541,7 +542,7 @@ _reg(
         params=(g.LAMBDA,),
         props=(
             fld("as", g.STRING, "state_duration"),
-            fld("unit", g.DURATION, g.Duration(1_000_000_000)),
+            fld("unit", g.DURATION, Duration(1_000_000_000)),
         ),
     )
 )
@@ -619,7 +620,7 @@ _reg(
             fld("writeConsistency", g.STRING),
             fld("precision", g.STRING),
             fld("buffer", g.INT, 1000),
-            fld("flushInterval", g.DURATION, g.Duration(10_000_000_000)),
+            fld("flushInterval", g.DURATION, Duration(10_000_000_000)),
             flag("create"),
             keyvalue("tag", key="tags"),
         ),

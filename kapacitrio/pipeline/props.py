@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
+from kapacitrio.tick.values import Duration
 
 Apply = Callable[[dict[str, Any], list[Any]], "str | None"]
 
@@ -44,7 +45,7 @@ def fld(name: str, gotype: str, default: Any = None) -> Prop:
             g.STRING: "",
             g.INT: 0,
             g.FLOAT: 0.0,
-            g.DURATION: g.Duration(0),
+            g.DURATION: Duration(0),
             g.BOOL: False,
         }.get(gotype)
     return Prop(name, (gotype,), default, field=True)
@@ -77,15 +78,6 @@ def addlist(name: str, elem: str = g.STRING) -> Prop:
         props[name].extend(args)
 
     return Prop(name, ("..." + elem,), [], apply=apply)
-
-
-def addone(name: str, gotype: str = g.STRING) -> Prop:
-    """A one-argument property whose calls append to a list (`.field('a')` repeatable)."""
-
-    def apply(props: dict[str, Any], args: list[Any]) -> None:
-        props[name].append(args[0])
-
-    return Prop(name, (gotype,), [], apply=apply)
 
 
 def keyvalue(name: str, vtype: str = g.STRING, key: str | None = None) -> Prop:

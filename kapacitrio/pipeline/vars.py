@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
-from kapacitrio.pipeline.gotypes import Duration
 from kapacitrio.pipeline.spec import STAR, Var
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
-from kapacitrio.tick.regex import compile_re2
-from kapacitrio.tick.values import parse_duration
+from kapacitrio.tick.format import format_node
+from kapacitrio.tick.regex import compile_re2, source_of
+from kapacitrio.tick.values import Duration, parse_duration
 
 API_TYPES = ("bool", "int", "float", "duration", "string", "regex", "lambda", "star", "list")
 
@@ -183,7 +182,7 @@ def _value_to_api(typ: str, value: Any) -> Any:
     if typ == "regex":
         return regex_source(value)
     if typ == "lambda":
-        return expression_string(value.expr if isinstance(value, ast.LambdaNode) else value)
+        return format_node(value.expr if isinstance(value, ast.LambdaNode) else value)
     if typ == "star":
         return None
     if typ == "list":
@@ -197,10 +196,6 @@ def regex_source(value: Any) -> str:
     """The RE2 text of a compiled regex (what the user wrote)."""
     if not isinstance(value, re.Pattern):
         return str(value)
-    try:
-        from kapacitrio.tick.regex import source_of
-    except ImportError:  # pragma: no cover
-        return value.pattern
     return source_of(value)
 
 
@@ -214,66 +209,3 @@ def var_to_api(var: Var) -> dict[str, Any]:
 def vars_to_api(vars: dict[str, Var]) -> dict[str, Any]:
     """The JSON shape of a task's or template's vars."""
     return {name: var_to_api(v) for name, v in vars.items()}
-
-
-# ---------------------------------------------------------------------------------------------
-# expression text (a lambda var's API value)
-
-
-def _float_text(v: float) -> str:
-    if math.isinf(v) or math.isnan(v):
-        return repr(v)
-    text = repr(v)
-    if "e" in text or "E" in text:
-        text = format(v, "f")
-    if "." not in text:
-        text += ".0"
-    return text
-
-
-def expression_string(node: ast.Node) -> str:
-    """Text of a lambda body, as the canonical formatter writes it (a lambda var's API value)."""
-    try:
-        from kapacitrio.tick.format import format_node
-    except ImportError:  # pragma: no cover - until the formatter lands
-        return _expression_text(node)
-    return format_node(node)
-
-
-def _expression_text(node: ast.Node) -> str:
-    """A one-line fallback rendering of an expression."""
-    match node:
-        case ast.NumberNode():
-            if isinstance(node.value, float):
-                return _float_text(node.value)
-            return (
-                node.literal
-                if node.literal.startswith("0") and len(node.literal) > 1
-                else str(node.value)
-            )
-        case ast.StringNode():
-            return "'" + node.value.replace("'", "\\'") + "'"
-        case ast.DurationNode():
-            return node.literal
-        case ast.RegexNode():
-            return "/" + node.literal + "/"
-        case ast.BoolNode():
-            return "TRUE" if node.value else "FALSE"
-        case ast.StarNode():
-            return "*"
-        case ast.ReferenceNode():
-            return '"' + node.name.replace('"', '\\"') + '"'
-        case ast.IdentifierNode():
-            return node.name
-        case ast.UnaryNode():
-            return node.op + _expression_text(node.operand)
-        case ast.BinaryNode():
-            text = f"{_expression_text(node.left)} {node.op} {_expression_text(node.right)}"
-            return f"({text})" if node.parens else text
-        case ast.FunctionNode():
-            return node.name + "(" + ", ".join(_expression_text(a) for a in node.args) + ")"
-        case ast.LambdaNode():
-            return "lambda: " + _expression_text(node.expr)
-        case ast.ListNode():
-            return "[" + ", ".join(_expression_text(i) for i in node.items) + "]"
-    raise TickError(f"cannot format {type(node).__name__}")

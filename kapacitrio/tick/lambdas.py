@@ -658,7 +658,12 @@ class CompiledExpression:
     __slots__ = ("node", "references", "source", "_factory", "_shared", "_root_kind", "stateful")
 
     def __init__(
-        self, node: ast.Node, references: list[str], source: str, factory, stateful: bool
+        self,
+        node: ast.Node,
+        references: list[str],
+        source: str,
+        factory: Callable[[], object],
+        stateful: bool,
     ) -> None:
         self.node = node
         self.references = references

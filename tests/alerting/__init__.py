@@ -1,0 +1,1 @@
+"""Tests of the alert service, topics and handler kinds."""

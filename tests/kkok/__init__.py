@@ -1,0 +1,1 @@
+"""Tests of the kkok router: alerts, filters, transports, routes."""

@@ -1,0 +1,1 @@
+"""Tests of pipeline building: node kinds, properties, vars, DOT output."""

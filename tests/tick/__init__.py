@@ -1,0 +1,1 @@
+"""Tests of the TICKscript language: lexer, parser, formatter, lambdas, functions, Go templates."""

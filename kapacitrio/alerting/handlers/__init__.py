@@ -123,11 +123,7 @@ MODULES = (
 def load_all() -> None:
     """Import every handler module so it registers its kind (and its config section)."""
     for mod in MODULES:
-        try:
-            importlib.import_module(f"kapacitrio.alerting.handlers.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"kapacitrio.alerting.handlers.{mod}":
-                raise
+        importlib.import_module(f"kapacitrio.alerting.handlers.{mod}")
 
 
 __all__ = ["Handler", "HandlerEnv", "HandlerOptionError", "KINDS", "build", "build_from_tick"]

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 from kapacitrio.kkok.alert import Alert
 from kapacitrio.kkok.clock import Clock
-from kapacitrio.kkok.errors import KkokError
 from kapacitrio.kkok.js import JSEngine
 from kapacitrio.kkok.params import Params
 
@@ -71,9 +70,3 @@ def read_lines_file(path: str) -> list[str]:
     except OSError as exc:
         raise TransportError(f"cannot read {path}: {exc.strerror}") from None
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def check_positive(owner: str, name: str, value: int) -> int:
-    if value < 0:
-        raise KkokError(f"{owner}: {name} must not be negative")
-    return value

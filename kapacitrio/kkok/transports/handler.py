@@ -47,10 +47,8 @@ def handler_transport(
     kind: str, options: dict[str, Any], env: TransportEnv, *, owner: str
 ) -> Transport | None:
     """A transport wrapping the Kapacitor handler `kind`, or None when no such handler exists."""
-    try:
-        from kapacitrio.alerting import handlers as registry
-    except ImportError:  # pragma: no cover - the alerting package is another engineer's
-        return None
+    from kapacitrio.alerting import handlers as registry
+
     registry.load_all()
     if kind in EXCLUDED or kind not in registry.KINDS:
         return None
