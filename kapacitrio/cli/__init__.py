@@ -34,12 +34,16 @@ COMMANDS = {
     "record": "client.recording",
     "replay": "client.recording",
     "replay-live": "client.recording",
+    "help": "client.help",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kapacitrio", description=__doc__)
     parser.add_argument("-url", "--url", dest="global_url", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "-skipVerify", dest="global_skip_verify", action="store_true", help=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
         try:

@@ -79,7 +79,7 @@ def test_url_from_the_environment_and_the_flag(shared_server, tmp_path):
     assert (proc.returncode, err) == (0, "")
 
 
-def test_server_down_is_one_line_and_exit_1(tmp_path):
+def test_server_down_is_one_line_and_exit_1(kap, tmp_path):
     down = f"http://127.0.0.1:{free_port()}"
     script = tmp_path / "t.tick"
     script.write_text("stream|from()\n")
@@ -91,13 +91,18 @@ def test_server_down_is_one_line_and_exit_1(tmp_path):
         ["watch", "-n", "1", "sys"],
         ["backup", str(tmp_path / "b.db")],
         ["stats", "general"],
+        ["record", "stream", "-task", "x", "-duration", "1s"],
     ):
-        proc = spawn("-url", down, *argv)
-        out, err = proc.communicate(timeout=30)
-        assert proc.returncode == 1, argv
-        assert out == "" and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
-        assert down.split("//")[1] in err, (argv, err)
+        r = kap(*argv, url=down)
+        assert r.code == 1, argv
+        assert r.out == "" and r.err.count("\n") == 1, (argv, r.err)
+        assert down.split("//")[1] in r.err, (argv, r.err)
     assert not (tmp_path / "b.db").exists()
+    # The same from a real process: one line, no traceback.
+    proc = spawn("-url", down, "list", "tasks")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (1, "")
+    assert err.startswith(f"cannot connect to {down}: ") and err.count("\n") == 1
 
 
 def test_bad_url():
@@ -139,3 +144,31 @@ def _readline_soon(proc) -> str:
         if sel.select(timeout=0.2):
             return proc.stdout.readline()
     return ""
+
+
+def test_help(kap):
+    r = kap("help", "define")
+    assert r.code == 0 and r.out.startswith("usage: kapacitrio define ")
+    assert "-tick FILE" in r.out and "-dbrp db.rp" in r.out
+    r = kap("help")
+    assert r.code == 0 and "define-topic-handler" in r.out
+    r = kap("help", "nosuch")
+    assert (r.code, r.err) == (1, "unknown command 'nosuch': see `kapacitrio help`\n")
+
+
+def test_logs_filters_must_be_pairs(kap):
+    r = kap("logs", "service")
+    assert (r.code, r.err) == (1, "invalid filter 'service': expected key=value\n")
+
+
+def test_skip_verify(monkeypatch):
+    from argparse import Namespace
+
+    from kapacitrio.cli.client.http import verify_tls
+
+    monkeypatch.delenv("KAPACITOR_UNSAFE_SSL", raising=False)
+    assert verify_tls(Namespace()) is True
+    assert verify_tls(Namespace(skip_verify=True)) is False
+    assert verify_tls(Namespace(global_skip_verify=True)) is False
+    monkeypatch.setenv("KAPACITOR_UNSAFE_SSL", "true")
+    assert verify_tls(Namespace()) is False

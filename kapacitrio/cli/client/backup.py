@@ -6,17 +6,7 @@ import argparse
 import os
 import tempfile
 
-import httpx
-
-from kapacitrio.cli.client.http import (
-    BASE,
-    ClientError,
-    add_url_flag,
-    describe_transport,
-    error_text,
-    guarded,
-    server_url,
-)
+from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -32,28 +22,17 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if os.path.exists(args.path) and not args.force:
         raise ClientError(f"{args.path} already exists (use -f to overwrite it)")
-    url = server_url(args)
     directory = os.path.dirname(os.path.abspath(args.path))
     if not os.path.isdir(directory):
         raise ClientError(f"{directory}: no such directory")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".kapacitrio-backup")
     try:
-        with os.fdopen(fd, "wb") as out:
-            _download(url, out)
+        with os.fdopen(fd, "wb") as out, connect(args) as client:
+            with client.stream("storage/backup", timeout=60.0) as response:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
         os.replace(tmp, args.path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return 0
-
-
-def _download(url: str, out: object) -> None:
-    try:
-        with httpx.stream("GET", f"{url}{BASE}/storage/backup", timeout=60.0) as response:
-            if response.status_code != 200:
-                response.read()
-                raise ClientError(error_text(response))
-            for chunk in response.iter_bytes():
-                out.write(chunk)  # type: ignore[attr-defined]
-    except httpx.TransportError as exc:
-        raise ClientError(describe_transport(exc, url)) from None

@@ -14,6 +14,7 @@ import httpx
 
 DEFAULT_URL = "http://localhost:9092"
 URL_ENV = "KAPACITOR_URL"
+UNSAFE_SSL_ENV = "KAPACITOR_UNSAFE_SSL"
 BASE = "/kapacitor/v1"
 PREVIEW = "/kapacitor/v1preview"
 TIMEOUT = httpx.Timeout(30.0)
@@ -32,6 +33,13 @@ def add_url_flag(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"the server's URL (default: ${URL_ENV}, else {DEFAULT_URL})",
     )
+    parser.add_argument(
+        "-skipVerify",
+        "--skipVerify",
+        dest="skip_verify",
+        action="store_true",
+        help=f"do not verify the server's TLS certificate (or set ${UNSAFE_SSL_ENV}=true)",
+    )
 
 
 def server_url(args: argparse.Namespace) -> str:
@@ -41,6 +49,13 @@ def server_url(args: argparse.Namespace) -> str:
     if "://" not in url:
         raise ClientError(f"invalid URL {url!r}: it needs a scheme such as http://")
     return url.rstrip("/")
+
+
+def verify_tls(args: argparse.Namespace) -> bool:
+    """Whether to check the server's certificate (`-skipVerify` or $KAPACITOR_UNSAFE_SSL turn it off)."""
+    if getattr(args, "skip_verify", False) or getattr(args, "global_skip_verify", False):
+        return False
+    return os.environ.get(UNSAFE_SSL_ENV, "").strip().lower() not in ("1", "t", "true", "yes")
 
 
 def error_text(response: httpx.Response) -> str:
@@ -68,9 +83,10 @@ def describe_transport(exc: httpx.TransportError, url: str) -> str:
 class Client:
     """JSON calls against one server; every failure becomes a `ClientError`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, verify: bool = True) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=TIMEOUT)
+        self.verify = verify
+        self.http = httpx.Client(base_url=url, timeout=TIMEOUT, verify=verify)
 
     def close(self) -> None:
         self.http.close()
@@ -95,6 +111,23 @@ class Client:
         if response.status_code not in ok:
             raise ClientError(error_text(response))
         return response
+
+    @contextmanager
+    def stream(
+        self, path: str, params: Any = None, headers: Any = None, timeout: Any = TIMEOUT
+    ) -> Iterator[httpx.Response]:
+        """GET `path` as a stream (a 200 answer, else `ClientError`); transport errors too."""
+        full = path if path.startswith("/") else f"{BASE}/{path}"
+        try:
+            with self.http.stream(
+                "GET", full, params=params, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise ClientError(error_text(response))
+                yield response
+        except httpx.TransportError as exc:
+            raise ClientError(describe_transport(exc, self.url)) from None
 
     def get(self, path: str, **params: Any) -> Any:
         return _json(self.request("GET", path, params=params or None))
@@ -129,7 +162,7 @@ def _json(response: httpx.Response) -> Any:
 @contextmanager
 def connect(args: argparse.Namespace) -> Iterator[Client]:
     """A `Client` on the server the arguments name, closed afterwards."""
-    client = Client(server_url(args))
+    client = Client(server_url(args), verify=verify_tls(args))
     try:
         yield client
     finally:

@@ -7,15 +7,7 @@ import sys
 
 import httpx
 
-from kapacitrio.cli.client.http import (
-    PREVIEW,
-    ClientError,
-    add_url_flag,
-    describe_transport,
-    error_text,
-    guarded,
-    server_url,
-)
+from kapacitrio.cli.client.http import PREVIEW, ClientError, add_url_flag, connect, guarded
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -42,21 +34,16 @@ def parse_filters(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     filters = parse_filters(args.filters)
-    url = server_url(args)
     headers = {"Content-Type": "application/json"} if args.json else {}
     timeout = httpx.Timeout(30.0, read=None)
     try:
-        with httpx.stream(
-            "GET", f"{url}{PREVIEW}/logs", params=filters, headers=headers, timeout=timeout
-        ) as response:
-            if response.status_code != 200:
-                response.read()
-                raise ClientError(error_text(response))
+        with (
+            connect(args) as client,
+            client.stream(f"{PREVIEW}/logs", filters, headers, timeout) as response,
+        ):
             for line in response.iter_lines():
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
-    except httpx.TransportError as exc:
-        raise ClientError(describe_transport(exc, url)) from None
     except KeyboardInterrupt:
         return 0
     return 0

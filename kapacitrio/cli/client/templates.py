@@ -16,7 +16,9 @@ HELP = {
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
-    p = subparsers.add_parser(name, help=HELP[name], description=HELP[name].capitalize() + ".")
+    p = subparsers.add_parser(
+        name, help=HELP[name], description=HELP[name][0].upper() + HELP[name][1:] + "."
+    )
     add_url_flag(p)
     p.add_argument("template_id", metavar="ID")
     if name == "define-template":

@@ -18,7 +18,9 @@ HELP = {
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
-    p = subparsers.add_parser(name, help=HELP[name], description=HELP[name].capitalize() + ".")
+    p = subparsers.add_parser(
+        name, help=HELP[name], description=HELP[name][0].upper() + HELP[name][1:] + "."
+    )
     add_url_flag(p)
     if name == "show-topic":
         p.add_argument("topic", metavar="TOPIC")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import httpx
-
 from kapacitrio import __version__
-from kapacitrio.cli.client.http import BASE, add_url_flag, guarded, server_url
+from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -18,12 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     print(f"kapacitrio {__version__}")
-    url = server_url(args)
-    try:
-        response = httpx.get(f"{url}{BASE}/ping", timeout=2.0)
-    except httpx.HTTPError:
-        return 0
+    with connect(args) as client:
+        try:
+            response = client.request("GET", "ping")
+        except ClientError:
+            return 0  # no server to ask: the client's version is all there is
     server = response.headers.get("X-Kapacitor-Version")
     if server:
-        print(f"server {url}: Kapacitor {server}")
+        print(f"server {client.url}: Kapacitor {server}")
     return 0

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
-from kapacitrio.cli.client.http import PREVIEW, ClientError, add_url_flag, guarded, server_url
+from kapacitrio.cli.client.http import (
+    PREVIEW,
+    ClientError,
+    add_url_flag,
+    guarded,
+    server_url,
+    verify_tls,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -35,17 +43,27 @@ def feed_url(url: str, topic: str) -> str:
 def run(args: argparse.Namespace) -> int:
     target = feed_url(server_url(args), args.topic)
     try:
-        trio.run(follow, target, args.count)
+        trio.run(follow, target, args.count, _tls_context(target, verify_tls(args)))
     except KeyboardInterrupt:
         return 0
     return 0
 
 
-async def follow(target: str, count: int) -> None:
+def _tls_context(target: str, verify: bool) -> ssl.SSLContext | None:
+    if not target.startswith("wss://"):
+        return None
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def follow(target: str, count: int, tls: ssl.SSLContext | None = None) -> None:
     """Print messages from the feed at `target` (stop after `count` when positive)."""
     seen = 0
     try:
-        async with open_websocket_url(target) as ws:
+        async with open_websocket_url(target, ssl_context=tls) as ws:
             while not count or seen < count:
                 message = await ws.get_message()
                 text = message.decode() if isinstance(message, bytes) else message

@@ -1,0 +1,29 @@
+"""`help [COMMAND]`: the command list, or one command's usage, as Kapacitor's client offers."""
+
+from __future__ import annotations
+
+import argparse
+
+from kapacitrio.cli.client.http import ClientError, guarded
+
+
+def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
+    p = subparsers.add_parser(name, help="show the commands, or one command's usage")
+    p.add_argument("topic", nargs="?", metavar="COMMAND")
+    p.set_defaults(run=guarded(run))
+
+
+def run(args: argparse.Namespace) -> int:
+    from kapacitrio.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    if not args.topic:
+        parser.print_help()
+        return 0
+    if args.topic not in COMMANDS:
+        raise ClientError(f"unknown command {args.topic!r}: see `kapacitrio help`")
+    try:
+        parser.parse_args([args.topic, "--help"])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
