@@ -189,3 +189,18 @@ def test_disabled_override_service_is_forbidden(server_factory):
     ):
         assert r.status_code == 403
         assert r.json() == {"error": "config override service is not enabled"}
+
+
+def test_get_all_sections_of_a_running_server(server_factory):
+    server = server_factory(config='[kkok]\napi-token = "s3cr3t-kkok-token"\n')
+    r = server.client.get(API)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["link"] == {"rel": "self", "href": API}
+    sections = body["sections"]
+    assert {"influxdb", "kkok", "slack", "smtp", "httppost", "pagerduty2"} <= set(sections)
+    assert "http" not in sections and "s3cr3t-kkok-token" not in r.text
+    [kkok] = sections["kkok"]["elements"]
+    assert kkok["options"]["api-token"] is True and kkok["redacted"] == ["api-token"]
+    [pd] = sections["pagerduty2"]["elements"]
+    assert pd["redacted"] == ["routing-key"]
