@@ -1385,28 +1385,25 @@ def _seq(parts: list[_ListFn]) -> _ListFn:
 
 
 def _if_fn(pipe: _ValueFn, decls: Any, body: _ListFn, else_fn: _ListFn | None) -> _ListFn:
-    def f(dot: Any, vars: list, out: list) -> None:
-        mark = len(vars)
-        v = pipe(dot, vars)
-        if decls:
-            _declare(vars, decls, v)
-        if truth(v):
-            body(dot, vars, out)
-        elif else_fn is not None:
-            else_fn(dot, vars, out)
-        del vars[mark:]
-
-    return f
+    return _branch_fn(pipe, decls, body, else_fn, rebind_dot=False)
 
 
 def _with_fn(pipe: _ValueFn, decls: Any, body: _ListFn, else_fn: _ListFn | None) -> _ListFn:
+    return _branch_fn(pipe, decls, body, else_fn, rebind_dot=True)
+
+
+def _branch_fn(
+    pipe: _ValueFn, decls: Any, body: _ListFn, else_fn: _ListFn | None, *, rebind_dot: bool
+) -> _ListFn:
+    """`if` and `with`: run `body` when the pipeline's value is true (`with` makes it the dot)."""
+
     def f(dot: Any, vars: list, out: list) -> None:
         mark = len(vars)
         v = pipe(dot, vars)
         if decls:
             _declare(vars, decls, v)
         if truth(v):
-            body(v, vars, out)
+            body(v if rebind_dot else dot, vars, out)
         elif else_fn is not None:
             else_fn(dot, vars, out)
         del vars[mark:]

@@ -316,17 +316,7 @@ class _Scanner:
             first = False
 
     def lex_reference(self):
-        self.pos += 1
-        while self.pos < self.n:
-            ch = self.text[self.pos]
-            self.pos += 1
-            if ch == "\\" and self.peek() == '"':
-                self.pos += 1
-            elif ch == '"':
-                self.emit("TokenReference")
-                return self.lex_operator
-        self.error("unterminated field reference")
-        return None
+        return self.lex_delimited('"', "TokenReference", "unterminated field reference")
 
     def lex_string(self):
         text = self.text
@@ -358,16 +348,20 @@ class _Scanner:
         return None
 
     def lex_regex(self):
-        self.pos += 1  # the opening slash
+        return self.lex_delimited("/", "TokenRegex", "unterminated regex")
+
+    def lex_delimited(self, delimiter: str, kind: str, unterminated: str):
+        """A token from the opening `delimiter` to the next one not escaped with a backslash."""
+        self.pos += 1
         while self.pos < self.n:
             ch = self.text[self.pos]
             self.pos += 1
-            if ch == "\\" and self.peek() == "/":
+            if ch == "\\" and self.peek() == delimiter:
                 self.pos += 1
-            elif ch == "/":
-                self.emit("TokenRegex")
+            elif ch == delimiter:
+                self.emit(kind)
                 return self.lex_operator
-        self.error("unterminated regex")
+        self.error(unterminated)
         return None
 
     def lex_comment(self):

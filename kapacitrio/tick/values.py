@@ -194,25 +194,30 @@ def _frac(value: int, size: int) -> str:
 # Floats and strings as Go prints them
 
 
-def format_float_f(value: float) -> str:
-    """Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest digits, never an exponent."""
+def _special_float_text(value: float) -> str | None:
+    """Go's text of NaN, the infinities and the signed zeros; None for any other float."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
+    return None
+
+
+def format_float_f(value: float) -> str:
+    """Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest digits, never an exponent."""
+    special = _special_float_text(value)
+    if special is not None:
+        return special
     return format(Decimal(repr(value)).normalize(), "f")
 
 
 def format_float_v(value: float) -> str:
     """Go's `%v` of a float64: shortest digits, exponent form below 1e-4 or from 1e21."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    special = _special_float_text(value)
+    if special is not None:
+        return special
     dec = Decimal(repr(abs(value)))
     exp = dec.adjusted()
     if exp < -4 or exp >= 21:
