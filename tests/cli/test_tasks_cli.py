@@ -171,3 +171,38 @@ def test_tickscript_errors_come_from_the_server(kap, tmp_path):
     r = kap("define", "broken", "-type", "stream", "-tick", broken, "-dbrp", "a.b")
     assert r.code == 1 and r.err.count("\n") == 1 and "Traceback" not in r.err
     assert kap("show", "broken").code == 1
+
+
+def test_define_from_a_task_file(kap, shared_server, tmp_path):
+    template = tick(tmp_path, "var m string\nstream|from().measurement(m)|httpOut('o')\n", "f.tick")
+    assert kap("define-template", "ftp", "-type", "stream", "-tick", template).code == 0
+    spec = tmp_path / "task.yaml"
+    spec.write_text(
+        "template-id: ftp\ndbrps:\n  - db: fdb\n    rp: autogen\n"
+        "vars:\n  m:\n    type: string\n    value: disk\n"
+    )
+    r = kap("define", "fromfile", "-file", str(spec))
+    assert (r.code, r.err) == (0, "")
+    task = shared_server.client.get("/kapacitor/v1/tasks/fromfile").json()
+    assert task["template-id"] == "ftp"
+    assert task["dbrps"] == [{"db": "fdb", "rp": "autogen"}]
+    assert task["vars"]["m"] == {"type": "string", "value": "disk"}
+
+    # Updating the template changes the tasks made from it.
+    newer = tick(tmp_path, "var m string\nstream|from().measurement(m)|httpOut('new')\n", "g.tick")
+    assert kap("define-template", "ftp", "-tick", newer).code == 0
+    task = shared_server.client.get("/kapacitor/v1/tasks/fromfile").json()
+    assert "httpOut('new')" in task["script"]
+
+    r = kap("define", "fromfile")
+    assert r.code == 1 and r.err.startswith("nothing to update")
+    r = kap("define-template", "ftp")
+    assert r.code == 1 and r.err.startswith("nothing to update")
+
+
+def test_show_in_a_replay_that_does_not_exist(kap, tmp_path):
+    assert (
+        kap("define", "srp", "-type", "stream", "-tick", tick(tmp_path), "-dbrp", "a.b").code == 0
+    )
+    r = kap("show", "-replay", "nosuch", "srp")
+    assert (r.code, r.out, r.err) == (1, "", "replay nosuch does not exist\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -13,17 +12,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-#: Tables never wrap a cell: a piped listing must keep one row per line.
+#: Tables never wrap or shrink a cell (one row per line, as Kapacitor prints; terminals wrap).
 _WIDE = 100_000
 
 
 def console() -> Console:
-    """A console on the current stdout: plain text when piped, no markup read from data."""
-    out = sys.stdout
-    width = shutil.get_terminal_size((_WIDE, 24)).columns if out.isatty() else _WIDE
+    """A console on the current stdout: styled only on a terminal, no markup read from data."""
     return Console(
-        file=out,
-        width=max(width, 40),
+        file=sys.stdout,
+        width=_WIDE,
         markup=False,
         highlight=False,
         emoji=False,
