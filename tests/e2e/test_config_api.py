@@ -111,6 +111,30 @@ def test_httppost_endpoint_changed_through_the_api_is_used_by_a_running_task(ser
         receiver.httpd.shutdown()
 
 
+def test_httppost_node_follows_its_endpoint_when_overridden(server_factory):
+    receiver = Receiver()
+    try:
+        config = (
+            f'[[httppost]]\nendpoint = "rows"\nurl = "{receiver.url}/old"\n'
+            'headers = { X-Team = "a" }\n'
+        )
+        server = server_factory(config=config)
+        c = server.client
+        define(
+            c, "rows", "stream\n    |from().measurement('cpu')\n    |httpPost().endpoint('rows')\n"
+        )
+        write(c, "cpu value=1 1\n")
+        assert len(receiver.wait(1)) == 1
+        r = c.post(f"{API}/httppost/rows", json={"set": {"url": f"{receiver.url}/new"}})
+        assert r.status_code == 204, r.text
+        write(c, "cpu value=2 2\n")
+        assert len(receiver.wait(2)) == 2, server.run_logs()
+        assert receiver.paths == ["/old", "/new"]
+        assert receiver.bodies[1]["series"][0]["values"][0][1] == 2
+    finally:
+        receiver.httpd.shutdown()
+
+
 def test_influxdb_clusters_added_and_removed(server_factory):
     config = '[[influxdb]]\nname = "localhost"\nurls = ["http://127.0.0.1:1"]\n'
     server = server_factory(config=config)

@@ -70,9 +70,11 @@ class HTTPPostNode(NodeRuntime):
         self.auth: tuple[str, str] | None = None
         self.row_template: Template | None = None
         endpoint = p.get("endpoint") or ""
+        self._endpoint, self._ep, self._own_url = endpoint, None, url
         if endpoint:
             url = self._from_endpoint(endpoint, url)
-        self.headers.update({str(k): str(v) for k, v in (p.get("headers") or {}).items()})
+        self._own_headers = {str(k): str(v) for k, v in (p.get("headers") or {}).items()}
+        self.headers.update(self._own_headers)
         if not url:
             raise NodeError("httpPost: no URL to post to")
         try:
@@ -91,6 +93,7 @@ class HTTPPostNode(NodeRuntime):
         ep = endpoint_config(self.ctx.services, name)
         if ep is None:
             raise NodeError(f"endpoint '{name}' does not exist")
+        self._ep = ep
         url = url or _field(ep, "url", "")
         self.headers.update(_field(ep, "headers", {}) or {})
         auth = _field(ep, "basic_auth", {}) or {}
@@ -111,8 +114,27 @@ class HTTPPostNode(NodeRuntime):
                 raise NodeError(f"invalid row template: {exc}") from exc
         return url
 
+    def _follow_endpoint(self) -> None:
+        """Take the endpoint's settings again when a config override replaced its section."""
+        ep = endpoint_config(self.ctx.services, self._endpoint)
+        if ep is None or ep is self._ep:
+            return
+        before = (self.headers, self.auth, self.row_template, self.url)
+        self.headers, self.auth, self.row_template = {}, None, None
+        try:
+            url = self._from_endpoint(self._endpoint, self._own_url)
+            self.url = Template(url) if "{{" in url else url
+        except (NodeError, TemplateError) as exc:
+            self.headers, self.auth, self.row_template, self.url = before
+            self._ep = ep
+            self.error(f"endpoint '{self._endpoint}' changed but cannot be used: {exc}")
+            return
+        self.headers.update(self._own_headers)
+
     # -- hot path
     def _handle(self, msg: Point | Batch) -> None:
+        if self._endpoint:
+            self._follow_endpoint()
         row = to_row(msg)
         try:
             mapped = (
