@@ -10,7 +10,7 @@ stops the server: the failure is logged and the link is retried with a growing d
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ import trio
 
 from kapacitrio import logs
 from kapacitrio.influxdb.client import InfluxDBClient, InfluxDBError, quote_ident
+from kapacitrio.influxdb.udp import UDPListeners
 
 NS = 1_000_000_000
 PREFIX = "kapacitor-"
@@ -60,11 +61,17 @@ class Target:
     port: int
     include: frozenset[tuple[str, str]] = frozenset()
     exclude: frozenset[tuple[str, str]] = frozenset()
+    #: `udp` only: the address listeners bind and their socket read buffer.
+    udp_bind: str = ""
+    udp_read_buffer: int = 0
 
     @property
     def destination(self) -> str:
+        return self.destination_on(self.port)
+
+    def destination_on(self, port: int) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.protocol}://{host}:{self.port}"
+        return f"{self.protocol}://{host}:{port}"
 
     def wanted(self, db: str, rp: str) -> bool:
         """Whether db/rp should carry our subscription (`subscriptions`, `excluded-subscriptions`)."""
@@ -152,6 +159,8 @@ def target_for(section: Any, services: Any) -> Target:
         port=port,
         include=_pairs(_get(section, "subscriptions", None)),
         exclude=_pairs(excluded if excluded else DEFAULT_EXCLUDED),
+        udp_bind=str(_get(section, "udp_bind", "") or ""),
+        udp_read_buffer=int(_get(section, "udp_read_buffer", 0) or 0),
     )
 
 
@@ -247,16 +256,47 @@ async def list_subscriptions(client: InfluxDBClient) -> list[Subscription]:
     return out
 
 
-async def link(client: InfluxDBClient, target: Target) -> Plan:
-    """Bring the cluster's subscriptions in line with `target`; returns what was done."""
+async def link(client: InfluxDBClient, target: Target, udp: UDPListeners | None = None) -> Plan:
+    """Bring the cluster's subscriptions in line with `target`; returns what was done.
+
+    For `udp` targets, `udp` runs a listener per subscription: kept ones listen again on the
+    port their destination names, new ones on a free port that their destination then names.
+    """
     await client.ping()
     dbrps = await list_dbrps(client)
     todo = plan(target, dbrps, await list_subscriptions(client))
+    if target.protocol == "udp":
+        await _listen(todo, target, udp)
     for sub in todo.drop:
         await _drop(client, sub)
     for sub in todo.create:
         await client.series(create_statement(sub))
+    if udp is not None:
+        wanted = todo.keep + todo.create if target.protocol == "udp" else []
+        udp.keep_only({(s.db, s.rp) for s in wanted})
     return todo
+
+
+async def _listen(todo: Plan, target: Target, udp: UDPListeners | None) -> None:
+    if udp is None:
+        raise SubscriptionError("UDP subscriptions need the running subscription service")
+    bind, buf = target.udp_bind, target.udp_read_buffer
+    kept = []
+    for sub in todo.keep:
+        try:
+            await udp.ensure(sub.db, sub.rp, bind, urlsplit(sub.destinations[0]).port or 0, buf)
+        except (OSError, ValueError) as exc:  # the old port is taken: make a new subscription
+            _log.error("failed to start UDP listener", db=sub.db, rp=sub.rp, error=str(exc))
+            todo.drop.append(sub)
+            todo.create.append(sub)
+        else:
+            kept.append(sub)
+    todo.keep = kept
+    created = []
+    for sub in todo.create:
+        port = await udp.ensure(sub.db, sub.rp, bind, 0, buf)
+        created.append(replace(sub, mode=MODE, destinations=(target.destination_on(port),)))
+    todo.create = created
 
 
 async def unlink(client: InfluxDBClient, name: str) -> list[Subscription]:
@@ -291,6 +331,8 @@ class ClusterState:
     client: InfluxDBClient | None = None
     count: int = 0
     error: str = ""
+    #: Listeners of `udp` subscriptions.
+    udp: UDPListeners | None = None
     started: int = 0
     gave_up_warned: bool = False
 
@@ -305,6 +347,7 @@ class SubscriptionService:
         self._wake: trio.CancelScope | None = None
         self._lock = trio.Lock()
         self._pending = False
+        self._nursery: trio.Nursery | None = None
         self.rounds = 0
 
     # -- public
@@ -335,10 +378,13 @@ class SubscriptionService:
         """Link at once, then whenever a cluster is due, until cancelled."""
         subscribe = getattr(getattr(self.services, "config", None), "subscribe", None)
         unsubscribe = subscribe(self._config_changed) if callable(subscribe) else None
-        task_status.started()
         try:
-            await self._loop()
+            async with trio.open_nursery() as nursery:  # the UDP listeners live here
+                self._nursery = nursery
+                task_status.started()
+                await self._loop()
         finally:
+            self._nursery = None
             if callable(unsubscribe):
                 unsubscribe()
 
@@ -397,7 +443,9 @@ class SubscriptionService:
                 raise SubscriptionError("no URLs configured")
             if state.linked and state.linked != target.name:
                 await self._unlink(state, "subscription name changed")
-            done = await link(client, target)
+            if state.udp is None or state.udp.nursery is not self._nursery:
+                state.udp = UDPListeners(self.services, self._nursery)
+            done = await link(client, target, state.udp)
         except (InfluxDBError, SubscriptionError) as exc:
             self._failed(state, section, str(exc))
             return
@@ -447,6 +495,8 @@ class SubscriptionService:
                 )
 
     async def _unlink(self, state: ClusterState, why: str) -> None:
+        if state.udp is not None:
+            state.udp.close_all()
         if not state.linked or state.client is None:
             return
         try:

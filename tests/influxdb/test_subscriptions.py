@@ -169,7 +169,7 @@ def test_statements_quote_names_and_destinations():
 @pytest.fixture(scope="module")
 def influxd() -> Iterator[str]:
     """A private influxd: these tests create and drop subscriptions and databases freely."""
-    with running_influxd() as url:
+    with running_influxd(subscriber=True) as url:
         yield url
 
 
@@ -295,8 +295,8 @@ async def test_service_retries_until_influxdb_answers_then_resyncs(clean):
         # Disabling subscriptions drops ours; removing the cluster from the config too.
         section.disable_subscriptions = True
         svc.trigger()
-        await wait_until(lambda: show_subs(url) == set())
-        assert svc.num_subscriptions == 0
+        await wait_until(lambda: show_subs(url) == set() and svc.num_subscriptions == 0)
+        assert state().linked == ""
         section.disable_subscriptions = False
         svc.trigger()
         await wait_until(lambda: len(show_subs(url)) == 2)
@@ -334,3 +334,74 @@ async def test_start_registers_the_service_and_counts():
         assert services.extra["subscriptions"] is svc
         assert subs.num_subscriptions(services) == 0
         nursery.cancel_scope.cancel()
+
+
+class FakeTaskMaster:
+    """Records what reaches the engine."""
+
+    def __init__(self):
+        self.writes: list[tuple[str, str, str, bytes]] = []
+
+    async def write(self, db, rp, precision, body):
+        self.writes.append((db, rp, precision, bytes(body)))
+        return 1
+
+
+@pytest.mark.influxdb
+async def test_udp_subscriptions_listen_and_survive_a_restart(clean):
+    url = clean
+    q(url, "CREATE DATABASE a")
+    section = InfluxDBConfig(
+        enabled=True,
+        name="main",
+        urls=[url],
+        subscription_protocol="udp",
+        kapacitor_hostname="127.0.0.1",
+        udp_bind="127.0.0.1",
+    )
+    config = LiveConfig([section])
+    tm = FakeTaskMaster()
+    services = SimpleNamespace(
+        config=config,
+        cluster_id=CID,
+        server_id=SID,
+        extra={},
+        influxdb=InfluxDBService(config),
+        taskmaster=tm,
+    )
+
+    async def pushed(line: str) -> None:
+        async with httpx.AsyncClient() as http:
+            r = await http.post(url + "/write", params={"db": "a"}, content=line)
+            assert r.status_code == 204
+        await wait_until(lambda: any(line.encode() in w[3] for w in tm.writes))
+        db, rp, precision, _ = next(w for w in tm.writes if line.encode() in w[3])
+        assert (db, rp, precision) == ("a", "autogen", "n")
+
+    async with trio.open_nursery() as nursery:
+        svc = SubscriptionService(services, VirtualClock(0))
+        await nursery.start(svc.run)
+        await wait_until(lambda: svc.clusters.get("main") and svc.clusters["main"].linked)
+        listener = svc.clusters["main"].udp.by_dbrp[("a", "autogen")]
+        first = show_subs(url)
+        assert first == {("a", "autogen", NAME, f"udp://127.0.0.1:{listener.port}")}
+        await pushed("m value=1 1000000000")
+        svc_scope = nursery.cancel_scope
+        svc_scope.cancel()
+    assert listener._sock.fileno() == -1  # closed with the service
+
+    # A new run finds its subscription and listens on the same port again.
+    async with trio.open_nursery() as nursery:
+        svc = SubscriptionService(services, VirtualClock(0))
+        await nursery.start(svc.run)
+        await wait_until(lambda: svc.clusters.get("main") and svc.clusters["main"].linked)
+        assert show_subs(url) == first
+        assert svc.clusters["main"].udp.by_dbrp[("a", "autogen")].port == listener.port
+        await pushed("m value=2 2000000000")
+        # Back to HTTP: the listener closes and the subscription is replaced.
+        section.subscription_protocol = "http"
+        svc.trigger()
+        await wait_until(lambda: svc.clusters["main"].udp.by_dbrp == {})
+        assert show_subs(url) == {("a", "autogen", NAME, "http://127.0.0.1:9092")}
+        nursery.cancel_scope.cancel()
+    await services.influxdb.aclose()

@@ -1,0 +1,110 @@
+"""UDP listeners behind `udp` subscriptions: each datagram of line protocol goes to one db/rp."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import trio
+
+from kapacitrio import logs
+
+#: Largest datagram read (the UDP maximum).
+MAX_DATAGRAM = 65536
+
+_log = logs.get_logger("udp")
+
+
+class UDPListener:
+    """One bound UDP socket writing what it receives into `db`/`rp` through the TaskMaster."""
+
+    def __init__(self, services: Any, db: str, rp: str, read_buffer: int = 0) -> None:
+        self.services = services
+        self.db = db
+        self.rp = rp
+        self.read_buffer = read_buffer
+        self.port = 0
+        self.received = 0
+        self.errors = 0
+        self._sock: trio.socket.SocketType | None = None
+        self._scope: trio.CancelScope | None = None
+
+    async def bind(self, host: str, port: int) -> int:
+        """Bind `host:port` (port 0: any free one); returns the bound port. Raises `OSError`."""
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = trio.socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            if self.read_buffer:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.read_buffer)
+            await sock.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        return self.port
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Receive until `close()` (or cancellation), then close the socket."""
+        assert self._sock is not None, "bind() first"
+        with trio.CancelScope() as scope:
+            self._scope = scope
+            task_status.started()
+            try:
+                while True:
+                    data = await self._sock.recv(MAX_DATAGRAM)
+                    await self._write(data)
+            finally:
+                self._sock.close()
+
+    def close(self) -> None:
+        if self._scope is not None:
+            self._scope.cancel()
+        elif self._sock is not None:
+            self._sock.close()
+
+    async def _write(self, data: bytes) -> None:
+        from kapacitrio.models.lineprotocol import LineProtocolError
+
+        self.received += 1
+        tm = getattr(self.services, "taskmaster", None)
+        if tm is None or not data.strip():
+            return
+        try:
+            await tm.write(self.db, self.rp, "n", data)
+        except LineProtocolError as exc:
+            self.errors += 1
+            _log.error("failed to parse points", db=self.db, rp=self.rp, error=str(exc))
+
+
+class UDPListeners:
+    """The listeners of one cluster's `udp` subscriptions, by db/rp, run in a nursery."""
+
+    def __init__(self, services: Any, nursery: trio.Nursery | None) -> None:
+        self.services = services
+        self.nursery = nursery
+        self.by_dbrp: dict[tuple[str, str], UDPListener] = {}
+
+    async def ensure(self, db: str, rp: str, host: str, port: int, read_buffer: int = 0) -> int:
+        """A listener for db/rp on `port` (0: any, or the one already open); returns its port."""
+        current = self.by_dbrp.get((db, rp))
+        if current is not None and (port in (0, current.port)):
+            return current.port
+        if self.nursery is None:
+            raise OSError("UDP subscriptions need the running subscription service")
+        listener = UDPListener(self.services, db, rp, read_buffer)
+        bound = await listener.bind(host, port)
+        await self.nursery.start(listener.serve)
+        if current is not None:
+            current.close()
+        self.by_dbrp[(db, rp)] = listener
+        _log.info("started UDP listener", db=db, rp=rp, port=bound)
+        return bound
+
+    def keep_only(self, dbrps: set[tuple[str, str]]) -> None:
+        """Close the listeners of every other db/rp."""
+        for key in [k for k in self.by_dbrp if k not in dbrps]:
+            self.by_dbrp.pop(key).close()
+
+    def close_all(self) -> None:
+        self.keep_only(set())
