@@ -138,8 +138,12 @@ def test_other_functions():
     assert call("humanBytes", 82854982) == "83 MB"
     assert call("humanBytes", 1000.0) == "1.0 kB"
     assert call("humanBytes", 999) == "999 B"
-    assert 0 <= call("rand", 10) < 10
-    assert call("rand") >= 0
+    assert {call("rand", 3) for _ in range(200)} == {0, 1, 2}
+    draws = [call("rand") for _ in range(20)]
+    assert all(type(r) is int and 0 <= r < 2**63 for r in draws)
+    assert len(set(draws)) > 1
+    with pytest.raises(EvalError, match="invalid argument to Int63n"):
+        call("rand", 0)
 
 
 def test_sigma_and_spread_keep_running_state():

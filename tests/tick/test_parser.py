@@ -209,8 +209,11 @@ def test_chain_is_left_associative_with_its_operators() -> None:
 
 def test_global_function_may_start_a_chain() -> None:
     (statement,) = parse("stream()|window()").statements
-    assert isinstance(statement.expr, ast.ChainNode)
-    assert isinstance(statement.expr.left, ast.FunctionNode)
+    chain = statement.expr
+    assert isinstance(chain, ast.ChainNode)
+    assert (chain.op, chain.name) == ("|", "window")
+    assert isinstance(chain.left, ast.FunctionNode)
+    assert (chain.left.name, chain.left.args) == ("stream", [])
 
 
 def test_statements_may_follow_each_other_without_separators() -> None:
