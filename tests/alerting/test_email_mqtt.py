@@ -16,34 +16,13 @@ from kapacitrio.alerting import levels
 from kapacitrio.alerting.handlers.mqtt import MQTTConfig
 from kapacitrio.alerting.handlers.smtp import SMTPConfig
 from tests.alerting.conftest import make_event, settle
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
+from tests.smtpsink import free_port, running_smtp_sink
 
 
 @pytest.fixture
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, sink
-    finally:
-        controller.stop()
+    with running_smtp_sink() as server:
+        yield server
 
 
 async def test_email_subject_is_message_body_is_details(service, sections, smtp_server):
@@ -61,10 +40,10 @@ async def test_email_subject_is_message_body_is_details(service, sections, smtp_
     event.state.details = "<b>hot</b>"
     service.handle_event("t", event)
     await settle(service)
-    (mail_from, rcpts, content) = sink.messages[0]
-    assert mail_from == "kapacitor@example.com"
-    assert rcpts == ["ops@example.com", "dev@example.com"]
-    msg = message_from_bytes(content)
+    (mail,) = sink.envelopes
+    assert mail.mail_from == "kapacitor@example.com"
+    assert mail.rcpt_tos == ["ops@example.com", "dev@example.com"]
+    msg = message_from_bytes(mail.content)
     assert msg["Subject"] == "cpu is CRITICAL"
     assert msg.get_content_type() == "text/html"
     assert msg.get_payload(decode=True).decode().strip() == "<b>hot</b>"
@@ -82,7 +61,8 @@ async def test_email_falls_back_to_config_recipients(service, sections, smtp_ser
     await service.create_handler("sys", {"id": "mail", "kind": "smtp"})
     service.handle_event("sys", make_event())
     await settle(service)
-    assert sink.messages[0][1] == ["all@example.com"]
+    (mail,) = sink.envelopes
+    assert mail.rcpt_tos == ["all@example.com"]
 
 
 async def test_email_disabled_service_is_an_error(service, sections, smtp_server):
@@ -92,7 +72,7 @@ async def test_email_disabled_service_is_an_error(service, sections, smtp_server
     service.handle_event("t", make_event())
     await settle(service)
     assert runners[0].stats["errors"] == 1
-    assert sink.messages == []
+    assert sink.envelopes == []
 
 
 @pytest.fixture

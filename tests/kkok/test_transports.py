@@ -2,17 +2,16 @@
 
 import email
 import json
-import socket
 import sys
 from urllib.parse import parse_qs
 
 import pytest
 import trio
-from aiosmtpd.controller import Controller
 
 from kapacitrio.kkok.errors import KkokError
 from kapacitrio.kkok.js import JSEngine
 from kapacitrio.kkok.transports import TransportEnv, TransportError, make_transport
+from tests.smtpsink import running_smtp_sink
 
 from .conftest import START, make_alert
 from .receiver import start_receiver
@@ -68,27 +67,10 @@ def test_bad_transport_specs(tenv, spec, needle):
 # -- email
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    handler = Collect()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctl = Controller(handler, hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
-        yield ctl, handler
-    finally:
-        ctl.stop()
+    with running_smtp_sink() as server:
+        yield server
 
 
 async def test_email_delivered_over_smtp(smtp, tenv, tmp_path):
@@ -292,20 +274,10 @@ async def test_email_logs_in_with_user_and_password(tenv):
         seen.append((auth_data.login, ok))
         return AuthResult(success=ok, handled=False, message=None if ok else "535 5.7.8 refused")
 
-    handler = Collect()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ctl = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator,
-        auth_require_tls=False,
-        auth_required=True,
-    )
-    ctl.start()
-    try:
+    with running_smtp_sink(
+        authenticator=authenticator, auth_require_tls=False, auth_required=True
+    ) as (ctl, handler):
+        port = ctl.port
         spec = {"type": "email", "from": "k@x.org", "to": ["a@x.org"], "host": "127.0.0.1"}
         good = make_transport({**spec, "port": port, "user": "kk", "password": "pw"}, tenv)
         await good.deliver([make_alert()])
@@ -315,5 +287,3 @@ async def test_email_logs_in_with_user_and_password(tenv):
             await bad.deliver([make_alert()])
         assert seen[0] == (b"kk", True) and seen[1:] and all(not ok for _, ok in seen[1:])
         assert len(handler.envelopes) == 1
-    finally:
-        ctl.stop()
