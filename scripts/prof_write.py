@@ -1,4 +1,4 @@
-"""In-process profile of `TaskMaster.write`: KIND NTASKS [MEASUREMENT] [--time] [--points=N]."""
+"""In-process profile of `TaskMaster.write`: KIND NTASKS [MEASUREMENT] [--time] [--points=N] [--gc]."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bench_http import TASK_SCRIPTS, make_bodies  # noqa: E402
 
 from kapacitrio.engine.clock import WallClock  # noqa: E402
 from kapacitrio.engine.taskmaster import open_taskmaster  # noqa: E402
+from kapacitrio.gcpolicy import tune_for_server  # noqa: E402
 from kapacitrio.pipeline.build import compile_task  # noqa: E402
 
 
@@ -26,6 +27,8 @@ async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None
             p = compile_task(TASK_SCRIPTS[kind].format(m=meas), "stream")
             await tm.start_task(f"t{i}", p, [("bench", "autogen")])
         bodies = make_bodies(kind, points, 4, 31536000)
+        if "--gc" in sys.argv:  # the server's collector settings
+            tune_for_server()
         per_body = bodies[0].count(b"\n") + 1
         pr = cProfile.Profile()
         t0 = time.perf_counter()

@@ -112,8 +112,12 @@ class Task:
         feed = self._feeds.get(node_name)
         if feed is None:
             raise KeyError(f"node {node_name} takes no external input")
+        item = (-1 if self.nodes[node_name].spec.parents else 0, chunk)
         try:
-            await feed.send((-1 if self.nodes[node_name].spec.parents else 0, chunk))
+            try:  # without a scheduling round per task while there is room (many tasks)
+                feed.send_nowait(item)
+            except trio.WouldBlock:
+                await feed.send(item)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             pass
 
