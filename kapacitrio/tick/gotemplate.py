@@ -10,8 +10,9 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from kapacitrio.models.timefmt import format_rfc3339 as go_rfc3339
 from kapacitrio.tick.errors import TickError
-from kapacitrio.tick.values import go_duration
+from kapacitrio.tick.values import go_duration, go_float
 
 
 class TemplateError(TickError):
@@ -76,49 +77,6 @@ def go_time(ns: int) -> str:
     if frac:
         base += f".{frac:09d}".rstrip("0")
     return base + " +0000 UTC"
-
-
-def go_rfc3339(ns: int) -> str:
-    """RFC3339 with nanoseconds, trailing zeros dropped (Go's JSON for time.Time)."""
-    secs, frac = divmod(int(ns), 1_000_000_000)
-    base = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(secs))
-    if frac:
-        base += f".{frac:09d}".rstrip("0")
-    return base + "Z"
-
-
-def go_float(f: float, exp_limit: int = 6, exp_low: int = -4) -> str:
-    """Go's `%v` of a float64: shortest digits, `e` notation when exponent < -4 or >= exp_limit."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "-0" if math.copysign(1, f) < 0 else "0"
-    r = repr(f)
-    mant, _, exp_s = r.partition("e")
-    exp = int(exp_s) if exp_s else 0
-    neg = mant.startswith("-")
-    mant = mant.lstrip("-")
-    intpart, _, fracpart = mant.partition(".")
-    digits = (intpart + fracpart).lstrip("0")
-    # decimal point position relative to digits
-    if intpart.strip("0"):
-        dp = len(intpart.lstrip("0")) + exp
-    else:
-        dp = exp - (len(fracpart) - len(fracpart.lstrip("0")))
-    digits = digits.rstrip("0") or "0"
-    x = dp - 1
-    if x < exp_low or x >= exp_limit:
-        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        text = f"{m}e{'-' if x < 0 else '+'}{abs(x):02d}"
-    elif dp <= 0:
-        text = "0." + "0" * (-dp) + digits
-    elif dp >= len(digits):
-        text = digits + "0" * (dp - len(digits))
-    else:
-        text = digits[:dp] + "." + digits[dp:]
-    return "-" + text if neg else text
 
 
 def go_str(v: Any) -> str:

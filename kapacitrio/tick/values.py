@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 
 __all__ = [
     "MISSING",
@@ -18,6 +17,7 @@ __all__ = [
     "format_duration",
     "parse_duration",
     "go_duration",
+    "go_float",
     "format_float_f",
     "format_float_v",
     "go_quote",
@@ -194,40 +194,51 @@ def _frac(value: int, size: int) -> str:
 # Floats and strings as Go prints them
 
 
-def _special_float_text(value: float) -> str | None:
-    """Go's text of NaN, the infinities and the signed zeros; None for any other float."""
-    if math.isnan(value):
+_NO_EXPONENT = 400  # beyond any float64 exponent: plain digits only
+
+
+def go_float(f: float, exp_limit: int = 6, exp_low: int = -4) -> str:
+    """Go's shortest text of a float64, in `e` notation when the exponent is < exp_low or >= exp_limit."""
+    if math.isnan(f):
         return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    return None
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "-0" if math.copysign(1, f) < 0 else "0"
+    r = repr(f)
+    mant, _, exp_s = r.partition("e")
+    exp = int(exp_s) if exp_s else 0
+    neg = mant.startswith("-")
+    mant = mant.lstrip("-")
+    intpart, _, fracpart = mant.partition(".")
+    digits = (intpart + fracpart).lstrip("0")
+    # decimal point position relative to digits
+    if intpart.strip("0"):
+        dp = len(intpart.lstrip("0")) + exp
+    else:
+        dp = exp - (len(fracpart) - len(fracpart.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    x = dp - 1
+    if x < exp_low or x >= exp_limit:
+        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = f"{m}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    elif dp <= 0:
+        text = "0." + "0" * (-dp) + digits
+    elif dp >= len(digits):
+        text = digits + "0" * (dp - len(digits))
+    else:
+        text = digits[:dp] + "." + digits[dp:]
+    return "-" + text if neg else text
 
 
 def format_float_f(value: float) -> str:
     """Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest digits, never an exponent."""
-    special = _special_float_text(value)
-    if special is not None:
-        return special
-    return format(Decimal(repr(value)).normalize(), "f")
+    return go_float(value, _NO_EXPONENT, -_NO_EXPONENT)
 
 
 def format_float_v(value: float) -> str:
     """Go's `%v` of a float64: shortest digits, exponent form below 1e-4 or from 1e21."""
-    special = _special_float_text(value)
-    if special is not None:
-        return special
-    dec = Decimal(repr(abs(value)))
-    exp = dec.adjusted()
-    if exp < -4 or exp >= 21:
-        _, digits, _ = dec.normalize().as_tuple()
-        d = "".join(map(str, digits))
-        body = d[0] + ("." + d[1:] if len(d) > 1 else "")
-        text = f"{body}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
-    else:
-        text = format(dec.normalize(), "f")
-    return "-" + text if value < 0 else text
+    return go_float(value, 21)
 
 
 def go_quote(text: str) -> str:
