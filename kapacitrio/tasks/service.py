@@ -312,6 +312,8 @@ class TaskService:
         self._lock = trio.Lock()
         self._throughput = _Throughput()
         self._nursery: trio.Nursery | None = None
+        #: The engine task each id last started; a watcher only speaks for the current one.
+        self._current: dict[str, Any] = {}
 
     @property
     def tm(self) -> Any:
@@ -332,6 +334,7 @@ class TaskService:
         except TaskStartError as exc:
             raise Invalid(str(exc)) from None
         doc["error"] = ""
+        self._current[doc["id"]] = task
         _log.info("started task", task=doc["id"])
         if self._nursery is not None and hasattr(task, "finished"):
             self._nursery.start_soon(self._watch, doc["id"], task)
@@ -344,19 +347,26 @@ class TaskService:
             await trio.sleep_forever()
 
     async def _watch(self, task_id: str, task: Any) -> None:
-        """When a task stops on an error, keep the error on the stored task (`"error"`)."""
+        """When a task stops on an error, keep the error on the stored task (`"error"`).
+
+        Only while it is still the task's current run: a restart (or a delete) that got the lock
+        first has already stored a fresh document, which an old run's error must not overwrite.
+        """
         await task.finished.wait()
         error = getattr(task, "error", "")
         if not error:
             return
         _log.error("task finished with error", task=task_id, err=error)
         async with self._lock:
+            if self._current.get(task_id) is not task:
+                return
             doc = await self.store.get(TASKS, task_id)
             if doc is not None and doc.get("error") != error:
                 doc["error"] = error
                 await self.store.put(TASKS, task_id, doc)
 
     async def _stop(self, task_id: str) -> None:
+        self._current.pop(task_id, None)
         if self.tm is None:
             return
         result = self.tm.stop_task(task_id)
@@ -370,6 +380,10 @@ class TaskService:
 
     async def start_enabled(self) -> None:
         """Start every stored enabled task (at server start); failures are logged and recorded."""
+        async with self._lock:
+            await self._start_enabled()
+
+    async def _start_enabled(self) -> None:
         for doc in await self.store.list(TASKS):
             if doc.get("status") != "enabled":
                 continue

@@ -179,3 +179,27 @@ async def test_overlong_script_is_rejected(env):
         await env.tasks.create_task({"id": "x", "type": "stream", "dbrps": DBRPS, "script": script})
     with pytest.raises(Invalid, match="script is longer than"):
         await env.tasks.create_template({"id": "t", "type": "stream", "script": script})
+
+
+async def test_an_old_runs_error_never_lands_on_the_restarted_task(env):
+    svc = env.tasks
+    await svc.create_task(
+        {
+            "id": "x",
+            "type": "stream",
+            "dbrps": DBRPS,
+            "script": "stream|from()",
+            "status": "enabled",
+        }
+    )
+    old = env.taskmaster.tasks["x"]
+    # the old run fails while an update already restarts the task: the update holds the lock
+    # first, so the old run's watcher only gets it after the fresh document is stored
+    old.fail(old.nodes["from1"], "old trouble")
+    await svc.update_task("x", {"script": "stream|from().measurement('m')"})
+    assert old.finished.is_set() and old.error == "from1: old trouble"
+    # a second update queues behind that watcher (the lock is fair) and stores what it finds
+    await svc.update_task("x", {"status": "enabled"})
+    assert (await env.store.get("tasks", "x"))["error"] == ""
+    view = await svc.get_task("x")
+    assert view["executing"] is True and view["error"] == ""
