@@ -43,7 +43,7 @@ from kapacitrio.pipeline.props import (
     setlist,
 )
 from kapacitrio.pipeline.spec import BATCH, NONE, STAR, STREAM, NodeSpec
-from kapacitrio.tick.values import Duration
+from kapacitrio.tick.values import Duration, go_quote
 
 SAME = "same"
 
@@ -153,7 +153,7 @@ def _eval_validate(n: NodeSpec) -> str | None:
         )
     for t in p["tags"]:
         if t not in p["as"]:
-            return f"invalid tag name {_go_quote(t)}, name is not present is .as() names"
+            return f"invalid tag name {go_quote(t)}, name is not present is .as() names"
     return None
 
 
@@ -161,7 +161,7 @@ def _default_validate(n: NodeSpec) -> str | None:
     for name, value in n.props["fields"].items():
         if not isinstance(value, int | float | str | bool) or g.is_duration(value):
             return (
-                f"unsupported type {g.go_type(value)} for field {_go_quote(name)}, "
+                f"unsupported type {g.go_type(value)} for field {go_quote(name)}, "
                 "field default values must be float,int,string or bool"
             )
     return None
@@ -199,16 +199,12 @@ def _join_validate(n: NodeSpec) -> str | None:
 
     def bad_name(name: str) -> str | None:
         if delim and delim in name:
-            return f"cannot use name {name} as field prefix, it contains the delimiter {_go_quote(delim)}\t"
+            return f"cannot use name {name} as field prefix, it contains the delimiter {go_quote(delim)}\t"
         return None
 
     names = n.props["as"]
     error = _prefix_names_error("join", names, len(n.parents), "joined streams", bad_name)
     return error or _same_edges(n)
-
-
-def _go_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _combine_validate(n: NodeSpec) -> str | None:

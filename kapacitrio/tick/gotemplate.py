@@ -12,7 +12,7 @@ from typing import Any
 
 from kapacitrio.models.timefmt import format_rfc3339 as go_rfc3339
 from kapacitrio.tick.errors import TickError
-from kapacitrio.tick.values import go_duration, go_float
+from kapacitrio.tick.values import go_duration, go_float, go_quote
 
 
 class TemplateError(TickError):
@@ -508,27 +508,6 @@ def _fmt_float(f: float, verb: str, flags: str, prec: int | None) -> str:
     return text
 
 
-def _go_quote(s: str) -> str:
-    out = ['"']
-    for c in s:
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\":
-            out.append("\\\\")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif ord(c) < 0x20 or ord(c) == 0x7F:
-            out.append(f"\\x{ord(c):02x}")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
-
-
 def _format_one(verb: str, flags: str, width: int | None, prec: int | None, v: Any) -> str:
     numeric = False
     if verb == "v":
@@ -549,7 +528,7 @@ def _format_one(verb: str, flags: str, width: int | None, prec: int | None, v: A
             return _bad_verb(verb, v)
     elif verb == "q":
         if isinstance(v, str):
-            text = _go_quote(v)
+            text = go_quote(v)
         else:
             return _bad_verb(verb, v)
     elif verb == "t":
