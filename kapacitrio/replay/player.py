@@ -143,7 +143,11 @@ class Player:
             nonlocal block
             while block is not None:
                 points, progress = block
-                for chunk in self._chunks(points, shift):
+                before = self.progress
+                chunks = self._chunks(points, shift)
+                for k, chunk in enumerate(chunks):
+                    # the share done moves from chunk to chunk within the block
+                    self.progress = min(before + (progress - before) * k / len(chunks), 0.999)
                     await self._advance(clock, chunk[-1].time)
                     await self._route(tm, task, chunk)
                 self.progress = min(progress, 0.999)

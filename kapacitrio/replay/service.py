@@ -140,7 +140,10 @@ class ReplayService:
                 error = self._reason(doc["id"], exc)
         if self._jobs.get((kind, doc["id"])) is job:
             del self._jobs[(kind, doc["id"])]
-        if job.deleted:
+        if job.deleted:  # a file the job made after the delete removed it goes too
+            if kind == RECORDINGS and doc.get("file"):
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(_remove, self.dir / doc["file"])
             return
         if job.scope.cancelled_caught and not error:
             error = "cancelled"
