@@ -13,10 +13,11 @@ from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
     HandlerOptionError,
+    compile_template,
     opt_duration,
     opt_str,
 )
-from kapacitrio.tick.gotemplate import GoDuration, Template, TemplateError
+from kapacitrio.tick.gotemplate import GoDuration, TemplateError
 
 DEFAULT_MESSAGE = "Received {{ .Count }} events in the last {{.Interval}}."
 
@@ -35,10 +36,7 @@ class AggregateHandler(Handler):
             raise HandlerOptionError("aggregate handler requires a topic")
         if self.interval <= 0:
             raise HandlerOptionError("aggregate interval must be greater than 0")
-        try:
-            self.message = Template(opt_str(options, "message") or DEFAULT_MESSAGE, name="message")
-        except TemplateError as exc:
-            raise HandlerOptionError(str(exc)) from None
+        self.message = compile_template(opt_str(options, "message") or DEFAULT_MESSAGE, "message")
         self.events: list[Event] = []
 
     async def handle(self, event: Event) -> None:

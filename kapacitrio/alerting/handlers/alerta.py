@@ -11,6 +11,7 @@ from kapacitrio.alerting.handlers import http, register
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
+    compile_template,
     opt_dict,
     opt_duration,
     opt_list,
@@ -18,7 +19,6 @@ from kapacitrio.alerting.handlers.base import (
     section_field,
 )
 from kapacitrio.alerting.handlers.services_common import (
-    compile_template,
     enabled_section,
     event_template_data,
     first,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kapacitrio.alerting.event import Event
+from kapacitrio.tick.gotemplate import Template, TemplateError
 
 if TYPE_CHECKING:
     from kapacitrio.alerting.service import AlertService
@@ -117,6 +118,14 @@ def opt_duration(options: dict[str, Any], key: str, default: int = 0) -> int:
     if ns < 0:
         raise HandlerOptionError(f"option {key!r} must not be negative")
     return ns
+
+
+def compile_template(text: str, name: str) -> Template:
+    """A handler option's Go template; HandlerOptionError when it does not parse."""
+    try:
+        return Template(text, name=name)
+    except TemplateError as exc:
+        raise HandlerOptionError(str(exc)) from None
 
 
 def section_field(section: Any, name: str, default: Any = None) -> Any:

@@ -11,13 +11,13 @@ from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
     HandlerOptionError,
+    compile_template,
     opt_bool,
     opt_dict,
     opt_duration,
     opt_str,
     section_field,
 )
-from kapacitrio.alerting.handlers.services_common import compile_template
 from kapacitrio.config import section
 from kapacitrio.tick.gotemplate import GoDuration, GoMap, GoStruct, GoTime, Template
 

@@ -11,13 +11,13 @@ from kapacitrio.alerting.handlers import http, register
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
+    compile_template,
     opt_dict,
     opt_str,
     section_field,
 )
 from kapacitrio.alerting.handlers.services_common import (
     basic_auth,
-    compile_template,
     enabled_section,
     event_template_data,
     first,

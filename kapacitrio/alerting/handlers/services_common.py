@@ -9,11 +9,10 @@ from kapacitrio.alerting.event import Event
 from kapacitrio.alerting.handlers.base import (
     HandlerEnv,
     HandlerFailed,
-    HandlerOptionError,
     pick_section,
     section_field,
 )
-from kapacitrio.tick.gotemplate import GoMap, Template, TemplateError
+from kapacitrio.tick.gotemplate import GoMap
 
 
 def enabled_section(env: HandlerEnv, name: str, key_field: str = "", which: str = "") -> Any:
@@ -55,14 +54,6 @@ def basic_auth(section: Any) -> tuple[str, str] | None:
     """The section's username and password, or None when it names no user."""
     user = section_field(section, "username", "")
     return (user, section_field(section, "password", "")) if user else None
-
-
-def compile_template(text: str, name: str) -> Template:
-    """A handler option's Go template; HandlerOptionError when it does not parse."""
-    try:
-        return Template(text, name=name)
-    except TemplateError as exc:
-        raise HandlerOptionError(str(exc)) from None
 
 
 def event_template_data(event: Event, **extra: Any) -> dict[str, Any]:

@@ -17,12 +17,11 @@ from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
     HandlerFailed,
-    HandlerOptionError,
+    compile_template,
     opt_list,
 )
 from kapacitrio.alerting.handlers.services_common import enabled_section
 from kapacitrio.config import duration_ns, section
-from kapacitrio.tick.gotemplate import Template, TemplateError
 
 TIMEOUT = 30.0
 
@@ -93,10 +92,7 @@ class SMTPHandler(Handler):
     def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
         self.env = env
         self.to = opt_list(options, "to")
-        try:
-            self.to_templates = [Template(t, name="to") for t in opt_list(options, "to-templates")]
-        except TemplateError as exc:
-            raise HandlerOptionError(str(exc)) from None
+        self.to_templates = [compile_template(t, "to") for t in opt_list(options, "to-templates")]
 
     async def handle(self, event: Event) -> None:
         sec = enabled_section(self.env, "smtp")
