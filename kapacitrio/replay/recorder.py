@@ -16,10 +16,20 @@ from kapacitrio.engine.clock import Clock
 from kapacitrio.models.point import Point
 from kapacitrio.pipeline.spec import Pipeline
 from kapacitrio.replay import sources
+from kapacitrio.replay.errors import SourceError
 from kapacitrio.replay.files import BatchWriter, StreamWriter
 
 #: Points a stream tap holds before live writes wait for the file writer to catch up.
 TAP_BUFFER_POINTS = 200_000
+
+#: Most points (stream) or batch points one recording may hold.
+MAX_RECORDING_POINTS = 50_000_000
+
+
+def check_size(count: int) -> None:
+    """Refuse to grow a recording past `MAX_RECORDING_POINTS`."""
+    if count > MAX_RECORDING_POINTS:
+        raise SourceError(f"recording is too large: more than {MAX_RECORDING_POINTS} points")
 
 
 class Progress:
@@ -101,6 +111,7 @@ async def record_stream(
                 await tap.wake.wait()
                 points = tap.take()
                 if points:
+                    check_size(writer.count + len(points))
                     await trio.to_thread.run_sync(writer.write, points)
                 if tap.done.is_set() and not tap.buf:
                     break
@@ -129,8 +140,11 @@ async def record_batch(
     plans = sources.plan_batch_queries(task_id, pipeline, start, stop, now)
     total = sum(len(p.windows) for p in plans) or 1
     writer = await trio.to_thread.run_sync(BatchWriter, path)
+    size = 0
     try:
         async for index, done, batches in sources.run_batch_plans(services, plans):
+            size += sum(len(b.points) for b in batches)
+            check_size(size)
             await trio.to_thread.run_sync(writer.write, index, batches)
             progress.value = min(0.999, done / total)
     finally:
@@ -145,6 +159,7 @@ async def record_query(
     """Record a query's result as stream points or as one source of batches."""
     if typ == "stream":
         points = await sources.query_points(services, query, cluster)
+        check_size(len(points))
         progress.value = 0.5
         writer: Any = await trio.to_thread.run_sync(StreamWriter, path)
         try:
@@ -154,6 +169,7 @@ async def record_query(
                 await trio.to_thread.run_sync(writer.close)
     else:
         batches = await sources.query_batches(services, query, cluster)
+        check_size(sum(len(b.points) for b in batches))
         progress.value = 0.5
         writer = await trio.to_thread.run_sync(BatchWriter, path)
         try:

@@ -405,8 +405,9 @@ class ReplayService:
         try:
             from kapacitrio.pipeline.dot import dot
 
+            pipeline = self._pipeline(doc)  # as defined (the replay silences query schedules)
             out["dot"] = dot(
-                task_id, task.pipeline, stats, labels=view == "labels", edges=task.edge_stats()
+                task_id, pipeline, stats, labels=view == "labels", edges=task.edge_stats()
             )
         except Exception:  # the picture never fails a read
             _log.warning("rendering a replay's DOT failed", replay=replay_id, exc_info=True)

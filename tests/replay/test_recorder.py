@@ -61,3 +61,33 @@ async def test_a_point_past_stop_ends_the_recording(tmp_path) -> None:
             await trio.testing.wait_all_tasks_blocked()
             await tm.write("db", "any", "s", b"cpu v=1 1600000001\nmem v=2 1600007200")
     assert [p.name for p in read_all_points(path)] == ["cpu"]
+
+
+async def test_a_recording_past_the_size_limit_fails(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from kapacitrio.replay import recorder
+    from kapacitrio.replay.errors import SourceError
+
+    monkeypatch.setattr(recorder, "MAX_RECORDING_POINTS", 2)
+    clock = VirtualClock(T0)
+    async with open_taskmaster(clock) as tm:
+        with pytest.RaisesGroup(
+            pytest.RaisesExc(SourceError, match="too large"), flatten_subgroups=True
+        ):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(
+                    record_stream,
+                    tm,
+                    clock,
+                    tmp_path / "r.srpl",
+                    [("db", "rp")],
+                    {""},
+                    T0 + 3600 * S,
+                    Progress(),
+                )
+                await trio.testing.wait_all_tasks_blocked()
+                await tm.write(
+                    "db", "rp", "s", b"cpu v=1 1600000001\ncpu v=2 1600000002\ncpu v=3 1600000003"
+                )
+    assert tm.router.targets("db", "rp", "cpu") == []
