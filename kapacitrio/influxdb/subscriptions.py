@@ -333,6 +333,7 @@ class ClusterState:
     error: str = ""
     #: Listeners of `udp` subscriptions.
     udp: UDPListeners | None = None
+    disabled: bool = False
     started: int = 0
     gave_up_warned: bool = False
 
@@ -433,10 +434,14 @@ class SubscriptionService:
         try:
             every = interval_ns(section)
             if _get(section, "disable_subscriptions", False):
+                if not state.disabled:
+                    _log.info("subscriptions disabled", cluster=state.name)
+                state.disabled = True
                 await self._unlink(state, "subscriptions disabled")
                 state.next_due = self._now() + every if every else None
                 state.count = 0
                 return
+            state.disabled = False
             target = target_for(section, self.services)
             client = self.services.influxdb.get(state.name)
             if client is None:

@@ -97,6 +97,25 @@ def node_stats(c: httpx.Client, task_id: str, prefix: str) -> dict:
     return next(v for k, v in stats.items() if k.startswith(prefix))
 
 
+def ensure_pushing(c: httpx.Client, url: str, db: str) -> None:
+    """Wait until InfluxDB's subscriber pushes db's writes to the server.
+
+    InfluxDB starts a new subscription's writer a moment after `CREATE SUBSCRIPTION` returns; a
+    write before that is not pushed. A probe task sees probe points written until one arrives.
+    """
+    enable(c, "probe", "stream", "stream|from().measurement('probe')|httpOut('seen')",
+           [{"db": db, "rp": "autogen"}])  # fmt: skip
+
+    def seen() -> bool:
+        if http_out(c, "probe", "seen"):
+            return True
+        write_influx(url, db, "probe value=1")
+        return False
+
+    wait_for(seen, what="InfluxDB to push writes")
+    assert c.delete(f"{TASKS}/probe").status_code == 204
+
+
 # -- (1) stream tasks fed by InfluxDB subscriptions -------------------------------------------
 
 
@@ -115,6 +134,7 @@ def test_stream_task_fed_through_a_subscription(server_factory, influxd):
     assert wait_for(lambda: subscriptions(influxd) == want, what="subscriptions")
     assert c.get("/kapacitor/v1/debug/vars").json()["num_subscriptions"] == 2
 
+    ensure_pushing(c, influxd, "telegraf")
     enable(
         c,
         "cpu",
@@ -166,6 +186,7 @@ def test_restart_keeps_one_subscription_and_repairs_a_stale_one(server_factory, 
     srv.start()
     assert srv.client.get("/kapacitor/v1/debug/vars").json()["cluster_id"] == cluster_id
     assert wait_for(lambda: subscriptions(influxd) == want, what="the repaired subscription")
+    ensure_pushing(srv.client, influxd, "telegraf")
     enable(
         srv.client,
         "t",
@@ -177,6 +198,34 @@ def test_restart_keeps_one_subscription_and_repairs_a_stale_one(server_factory, 
     assert wait_for(lambda: http_out(srv.client, "t", "out"), what="a pushed point")
 
 
+def test_udp_subscription_feeds_a_stream_task(server_factory, influxd):
+    q(influxd, "CREATE DATABASE telegraf")
+    config = influx_config(influxd).replace('"http"', '"udp"') + 'udp-bind = "127.0.0.1"\n'
+    srv = server_factory(config=config)
+    c = srv.client
+    enable(
+        c,
+        "u",
+        "stream",
+        "stream|from().measurement('m')|httpOut('out')",
+        [{"db": "telegraf", "rp": "autogen"}],
+    )
+    subs = wait_for(lambda: subscriptions(influxd), what="the UDP subscription")
+    assert len(subs) == 1 and subs[0][4][0].startswith("udp://127.0.0.1:")
+    assert subs[0][4][0] != f"udp://127.0.0.1:{srv.port}"  # a listener of its own
+    ensure_pushing(c, influxd, "telegraf")
+    write_influx(influxd, "telegraf", "m,k=v value=3 1700000000")
+    expect = [
+        {
+            "name": "m",
+            "tags": {"k": "v"},
+            "columns": ["time", "value"],
+            "values": [["2023-11-14T22:13:20Z", 3.0]],
+        }
+    ]
+    assert wait_for(lambda: http_out(c, "u", "out") == expect, what="the point sent over UDP")
+
+
 def test_excluded_and_disabled_subscriptions(server_factory, influxd):
     q(influxd, "CREATE DATABASE keep")
     q(influxd, "CREATE DATABASE skip")
@@ -185,8 +234,8 @@ def test_excluded_and_disabled_subscriptions(server_factory, influxd):
         config=influx_config(influxd)
         + '[influxdb.excluded-subscriptions]\nskip = ["autogen"]\nkeep = ["long"]\n'
     )
-    assert wait_for(lambda: subscriptions(influxd), what="subscriptions")
-    assert [s[:2] for s in subscriptions(influxd)] == [("keep", "autogen")]
+    only_keep = lambda: [s[:2] for s in subscriptions(influxd)] == [("keep", "autogen")]  # noqa: E731
+    assert wait_for(only_keep, what="the one wanted subscription")
     srv.stop()
 
     off = server_factory(config=influx_config(influxd, disable_subscriptions="true"))
@@ -198,8 +247,9 @@ def test_excluded_and_disabled_subscriptions(server_factory, influxd):
         "stream|from()|httpOut('x')",
         [{"db": "fresh", "rp": "autogen"}],
     )
+    wait_for(lambda: "subscriptions disabled" in off.logs(), what="the service to look")
     # Nothing of ours appears for the new database (the old server's subscription stays).
-    assert [s[:2] for s in subscriptions(influxd)] == [("keep", "autogen")]
+    assert only_keep()
 
 
 def test_server_starts_and_retries_while_influxdb_is_down(server_factory):
