@@ -199,76 +199,65 @@ def parse_go_float(text: str) -> float:
     return value
 
 
-def _to_bool(*args: object) -> bool:
-    _arity("bool", args, 1)
-    a = args[0]
-    t = type(a)
-    if t is bool:
-        return a  # type: ignore[return-value]
-    if t is str:
-        try:
-            return _BOOL_TEXT[a]  # type: ignore[index]
-        except KeyError:
-            raise EvalError(f"strconv.ParseBool: parsing {go_quote(a)}: invalid syntax") from None  # type: ignore[arg-type]
-    if t is int or t is float:
-        if a == 0:
-            return False
-        if a == 1:
-            return True
-        shown = format_float_v(a) if t is float else str(a)  # type: ignore[arg-type]
-        raise EvalError(f"cannot convert {shown} to boolean")
-    raise EvalError(f"cannot convert {go_type_name(a)} to boolean")
+def _conversion(
+    name: str, target: str, rules: dict[type, Callable[[object], object]]
+) -> Callable[..., object]:
+    """A one-argument conversion built-in whose rule is picked by the argument's exact type."""
+
+    def convert(*args: object) -> object:
+        _arity(name, args, 1)
+        rule = rules.get(type(args[0]))
+        if rule is None:
+            raise EvalError(f"cannot convert {go_type_name(args[0])} to {target}")
+        return rule(args[0])
+
+    return convert
 
 
-def _to_int(*args: object) -> int:
-    _arity("int", args, 1)
-    a = args[0]
-    t = type(a)
-    if t is int:
-        return a  # type: ignore[return-value]
-    if t is float:
-        if math.isnan(a) or math.isinf(a):  # type: ignore[arg-type]
-            return -(2**63)
-        return int(a)  # type: ignore[arg-type]
-    if t is str:
-        return parse_go_int(a)  # type: ignore[arg-type]
-    if t is bool:
-        return 1 if a else 0
-    if t is Duration:
-        return int(a)  # type: ignore[arg-type]
-    raise EvalError(f"cannot convert {go_type_name(a)} to integer")
+def _unchanged(value: object) -> object:
+    return value
 
 
-def _to_float(*args: object) -> float:
-    _arity("float", args, 1)
-    a = args[0]
-    t = type(a)
-    if t is float:
-        return a  # type: ignore[return-value]
-    if t is int:
-        return float(a)  # type: ignore[arg-type]
-    if t is str:
-        return parse_go_float(a)  # type: ignore[arg-type]
-    if t is bool:
-        return 1.0 if a else 0.0
-    raise EvalError(f"cannot convert {go_type_name(a)} to float")
+def _text_to_bool(text: str) -> bool:
+    try:
+        return _BOOL_TEXT[text]
+    except KeyError:
+        raise EvalError(f"strconv.ParseBool: parsing {go_quote(text)}: invalid syntax") from None
 
 
-def _to_string(*args: object) -> str:
-    _arity("string", args, 1)
-    a = args[0]
-    t = type(a)
-    if t is str:
-        return a  # type: ignore[return-value]
-    if t is int:
-        return str(a)
-    if t is float:
-        return format_float_f(a)  # type: ignore[arg-type]
-    if t is bool:
-        return "true" if a else "false"
-    if t is Duration:
-        return format_duration(a)  # type: ignore[arg-type]
-    raise EvalError(f"cannot convert {go_type_name(a)} to string")
+def _number_to_bool(number: float) -> bool:
+    if number == 0:
+        return False
+    if number == 1:
+        return True
+    shown = format_float_v(number) if type(number) is float else str(number)
+    raise EvalError(f"cannot convert {shown} to boolean")
+
+
+def _float_to_int(value: float) -> int:
+    if math.isnan(value) or math.isinf(value):
+        return -(2**63)
+    return int(value)
+
+
+_to_bool = _conversion(
+    "bool", "boolean", {B: _unchanged, S: _text_to_bool, N: _number_to_bool, F: _number_to_bool}
+)
+_to_int = _conversion(
+    "int", "integer", {N: _unchanged, F: _float_to_int, S: parse_go_int, B: int, D: int}
+)
+_to_float = _conversion("float", "float", {F: _unchanged, N: float, S: parse_go_float, B: float})
+_to_string = _conversion(
+    "string",
+    "string",
+    {
+        S: _unchanged,
+        N: str,
+        F: format_float_f,
+        B: lambda flag: "true" if flag else "false",
+        D: format_duration,
+    },
+)
 
 
 def _to_duration(*args: object) -> Duration:

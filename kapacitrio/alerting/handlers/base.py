@@ -151,4 +151,4 @@ def pick_section(sections: Any, key_field: str, name: str) -> Any:
     for s in sections:
         if section_field(s, "default", False):
             return s
-    return sections[0] if len(sections) == 1 else (sections[0] if sections else None)
+    return sections[0] if sections else None
