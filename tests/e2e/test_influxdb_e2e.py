@@ -252,6 +252,23 @@ def test_excluded_and_disabled_subscriptions(server_factory, influxd):
     assert only_keep()
 
 
+def test_config_overrides_relink_at_once(server_factory, influxd):
+    q(influxd, "CREATE DATABASE telegraf")
+    srv = server_factory(config=influx_config(influxd))  # the next sync is a minute away
+    c = srv.client
+    dests = lambda: [s[4] for s in subscriptions(influxd)]  # noqa: E731
+    assert wait_for(lambda: dests() == [[f"http://127.0.0.1:{srv.port}"]], what="subscription")
+    url = "/kapacitor/v1/config/influxdb/main"
+    r = c.post(url, json={"set": {"disable-subscriptions": True}})
+    assert r.status_code == 204, r.text
+    assert wait_for(lambda: dests() == [], what="the subscription to be dropped")
+    r = c.post(
+        url, json={"set": {"disable-subscriptions": False, "kapacitor-hostname": "localhost"}}
+    )
+    assert r.status_code == 204, r.text
+    assert wait_for(lambda: dests() == [[f"http://localhost:{srv.port}"]], what="the new one")
+
+
 def test_server_starts_and_retries_while_influxdb_is_down(server_factory):
     srv = server_factory(config=influx_config("http://127.0.0.1:9"))
     assert srv.client.get("/kapacitor/v1/ping").status_code == 204
