@@ -183,6 +183,25 @@ class ConfigOverrideConfig:
     enabled: bool = True
 
 
+@section("deadman")
+@dataclass
+class DeadmanSection:
+    """`[deadman]`: defaults of every `deadman()`; `global = true` adds one to each task's sources."""
+
+    global_: bool = False
+    threshold: float = 0.0
+    interval: str = "10s"
+    id: str = "node 'NODE_NAME' in task '{{ .TaskName }}'"
+    message: str = (
+        '{{ .ID }} is {{ if eq .Level "OK" }}alive{{ else }}dead{{ end }}: '
+        '{{ index .Fields "emitted" | printf "%0.3f" }} points/INTERVAL.'
+    )
+
+    def validate(self) -> None:
+        if duration_ns(self.interval) <= 0:
+            raise ValueError("deadman interval must be positive")
+
+
 @section("influxdb", many=True)
 @dataclass
 class InfluxDBConfig:

@@ -257,11 +257,13 @@ class ReplayService:
         return doc
 
     def _pipeline(self, task: dict[str, Any]) -> Any:
+        from kapacitrio.tasks.compileopts import compile_options
         from kapacitrio.tasks.service import compile_doc
         from kapacitrio.tick.errors import TickError
 
+        opts = compile_options(self.services)
         try:
-            return compile_doc(task["script"], task["type"], task.get("vars") or {})
+            return compile_doc(task["script"], task["type"], task.get("vars") or {}, **opts)
         except TickError as exc:
             raise Invalid(f"invalid TICKscript: {exc}") from None
 

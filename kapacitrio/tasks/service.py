@@ -101,27 +101,32 @@ def parse_vars(obj: Any) -> dict[str, Any]:
         raise Invalid(str(exc)) from None
 
 
-def compile_doc(script: str, task_type: str, vars_json: dict[str, Any]) -> Pipeline:
-    """Compile a task's script with its vars; raises `TickError`."""
+def compile_doc(script: str, task_type: str, vars_json: dict[str, Any], **opts: Any) -> Pipeline:
+    """Compile a task's script with its vars; raises `TickError`.
+
+    `opts` are `compile_task`'s `deadman=` and `udfs=` (see `tasks.compileopts`).
+    """
     from kapacitrio.pipeline.build import compile_task
     from kapacitrio.pipeline.vars import vars_from_api
 
-    return compile_task(script, task_type, vars_from_api(vars_json or {}))
+    return compile_task(script, task_type, vars_from_api(vars_json or {}), **opts)
 
 
-def compile_template(script: str, task_type: str) -> Pipeline:
+def compile_template(script: str, task_type: str, **opts: Any) -> Pipeline:
     """Compile a template (missing typed vars get zero values); raises `TickError`."""
     from kapacitrio.pipeline.build import compile_task
 
-    return compile_task(script, task_type, None, template=True)
+    return compile_task(script, task_type, None, template=True, **opts)
 
 
-def infer_type(script: str, vars_json: dict[str, Any], *, template: bool = False) -> str:
+def infer_type(
+    script: str, vars_json: dict[str, Any], *, template: bool = False, **opts: Any
+) -> str:
     """The type of a script given without one: `batch` if it only compiles as batch, else `stream`."""
     compile_fn = (
-        (lambda t: compile_template(script, t))
+        (lambda t: compile_template(script, t, **opts))
         if template
-        else (lambda t: compile_doc(script, t, vars_json))
+        else (lambda t: compile_doc(script, t, vars_json, **opts))
     )
     try:
         compile_fn("stream")
@@ -315,6 +320,12 @@ class TaskService:
         #: The engine task each id last started; a watcher only speaks for the current one.
         self._current: dict[str, Any] = {}
 
+    def _opts(self) -> dict[str, Any]:
+        """`compile_task` keywords from the current config (`[deadman]`) and UDFs."""
+        from kapacitrio.tasks.compileopts import compile_options
+
+        return compile_options(self.services)
+
     @property
     def tm(self) -> Any:
         return self.services.taskmaster
@@ -389,7 +400,9 @@ class TaskService:
                 continue
             had_error = doc.get("error", "")
             try:
-                pipeline = compile_doc(doc["script"], doc["type"], doc.get("vars") or {})
+                pipeline = compile_doc(
+                    doc["script"], doc["type"], doc.get("vars") or {}, **self._opts()
+                )
                 await self._start(doc, pipeline)
             except (TickError, Invalid, Internal) as exc:
                 _log.error("error starting enabled task", task=doc["id"], err=str(exc))
@@ -494,7 +507,9 @@ class TaskService:
         pipeline = getattr(running, "pipeline", None) if info.get("executing") else None
         if pipeline is None:
             try:
-                pipeline = compile_doc(doc["script"], doc["type"], doc.get("vars") or {})
+                pipeline = compile_doc(
+                    doc["script"], doc["type"], doc.get("vars") or {}, **self._opts()
+                )
             except TickError:
                 return ""
         if info.get("executing"):
@@ -537,7 +552,7 @@ class TaskService:
         status = _opt_status(opts) or "disabled"
         vars_json = parse_vars(opts.get("vars"))
         if not typ:
-            typ = infer_type(script, vars_json)
+            typ = infer_type(script, vars_json, **self._opts())
         pipeline = self._compile(script, typ, vars_json)
         dbrps = _merge_dbrps(pipeline, dbrps)
         now = now_text()
@@ -556,10 +571,9 @@ class TaskService:
         }
         return doc, pipeline
 
-    @staticmethod
-    def _compile(script: str, typ: str, vars_json: dict[str, Any]) -> Pipeline:
+    def _compile(self, script: str, typ: str, vars_json: dict[str, Any]) -> Pipeline:
         try:
-            return compile_doc(script, typ, vars_json)
+            return compile_doc(script, typ, vars_json, **self._opts())
         except TickError as exc:
             raise Invalid(f"invalid TICKscript: {exc}") from None
 
@@ -653,7 +667,9 @@ class TaskService:
         if original["status"] != "enabled":
             return
         try:
-            pipeline = compile_doc(original["script"], original["type"], original.get("vars") or {})
+            pipeline = compile_doc(
+                original["script"], original["type"], original.get("vars") or {}, **self._opts()
+            )
             await self._start(original, pipeline)
         except (TickError, Invalid, Internal) as exc:
             _log.error("error restoring task", task=original["id"], err=str(exc))
@@ -699,7 +715,7 @@ class TaskService:
         error = doc.get("error", "")
         pipeline = None
         try:
-            pipeline = compile_template(doc["script"], doc["type"])
+            pipeline = compile_template(doc["script"], doc["type"], **self._opts())
         except TickError as exc:
             error = str(exc)
         out: dict[str, Any] = {}
@@ -733,8 +749,8 @@ class TaskService:
             if not script:
                 raise Invalid("must provide TICKscript")
             if not typ:
-                typ = infer_type(script, {}, template=True)
-            _validate_template(script, typ)
+                typ = infer_type(script, {}, template=True, **self._opts())
+            _validate_template(script, typ, self._opts())
             now = now_text()
             doc = {
                 "id": template_id,
@@ -766,7 +782,7 @@ class TaskService:
             script = _opt_script(opts)
             if script:
                 updated["script"] = script
-            _validate_template(updated["script"], updated["type"])
+            _validate_template(updated["script"], updated["type"], self._opts())
             updated["modified"] = now_text()
             await self._reload_associated(original, updated)
             _log.info("updated template", template=updated["id"])
@@ -786,7 +802,9 @@ class TaskService:
                 },
             )
             try:
-                pipeline = compile_doc(new["script"], new["type"], new.get("vars") or {})
+                pipeline = compile_doc(
+                    new["script"], new["type"], new.get("vars") or {}, **self._opts()
+                )
             except TickError as exc:
                 raise Invalid(f"error reloading associated task {task['id']}: {exc}") from None
             new_docs.append((task, new, pipeline))
@@ -820,9 +838,9 @@ class TaskService:
                 _log.info("deleted template", template=template_id)
 
 
-def _validate_template(script: str, typ: str) -> None:
+def _validate_template(script: str, typ: str, opts: dict[str, Any]) -> None:
     try:
-        compile_template(script, typ)
+        compile_template(script, typ, **opts)
     except TickError as exc:
         raise Invalid(f"invalid TICKscript: {exc}") from None
 
