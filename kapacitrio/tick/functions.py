@@ -301,6 +301,15 @@ register(FunctionSpec("duration", {(D,): D, (N, D): D, (F, D): D, (S, D): D}, ca
 # Stateful functions
 
 
+def _float_argument(name: str, args: Sequence[object]) -> float:
+    """The one float argument of a stateful statistic."""
+    _arity(name, args, 1)
+    x = args[0]
+    if type(x) is not float:
+        raise EvalError("value is not a float")
+    return x
+
+
 class _Count:
     __slots__ = ("n",)
 
@@ -329,10 +338,7 @@ class _Sigma:
         self.n = 0.0
 
     def call(self, *args: object) -> float:
-        _arity("sigma", args, 1)
-        x = args[0]
-        if type(x) is not float:
-            raise EvalError("value is not a float")
+        x = _float_argument("sigma", args)
         self.n += 1
         delta = x - self.mean
         self.mean += delta / self.n
@@ -356,10 +362,7 @@ class _Spread:
         self.hi = -math.inf
 
     def call(self, *args: object) -> float:
-        _arity("spread", args, 1)
-        x = args[0]
-        if type(x) is not float:
-            raise EvalError("value is not a float")
+        x = _float_argument("spread", args)
         if x < self.lo:
             self.lo = x
         if x > self.hi:

@@ -392,16 +392,20 @@ def _yn_pos(n: int, x: float) -> float:
     return cur
 
 
+def _positive_order(n: int) -> tuple[int, float]:
+    """|n| and the sign a Bessel function of order n takes from it: (-1)^n for negative n."""
+    if n < 0:
+        return -n, -1.0 if n % 2 else 1.0
+    return n, 1.0
+
+
 def jn(n: int, x: float) -> float:
     """Bessel function of the first kind of integer order n."""
     if math.isnan(x):
         return x
     if math.isinf(x):
         return 0.0
-    sign = 1.0
-    if n < 0:
-        n = -n
-        sign = -1.0 if n % 2 else 1.0
+    n, sign = _positive_order(n)
     if x < 0:
         x = -x
         if n % 2:
@@ -417,10 +421,7 @@ def yn(n: int, x: float) -> float:
         return NAN
     if math.isinf(x):
         return 0.0
-    sign = 1.0
-    if n < 0:
-        n = -n
-        sign = -1.0 if n % 2 else 1.0
+    n, sign = _positive_order(n)
     if x == 0:
         return -INF * sign
     return sign * _yn_pos(n, x)
