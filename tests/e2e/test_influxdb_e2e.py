@@ -356,3 +356,21 @@ def test_batch_query_errors_are_counted_and_the_task_keeps_running(server_factor
     task = c.get(f"{TASKS}/bad").json()
     assert task["executing"] is True and task["error"] == ""
     assert http_out(c, "bad", "out") == []
+
+
+def test_batch_queries_follow_influxdb_config_changes(server_factory, influxd):
+    q(influxd, "CREATE DATABASE telegraf")
+    write_influx(influxd, "telegraf", f"cpu value=5 {int(time.time()) - 1}")
+    config = influx_config("http://127.0.0.1:9", disable_subscriptions="true")
+    srv = server_factory(config=config)
+    c = srv.client
+    script = (
+        'batch|query(\'SELECT last(value) AS v FROM "telegraf"."autogen"."cpu"\')'
+        ".period(1h).every(200ms)|httpOut('out')"
+    )
+    enable(c, "follow", "batch", script, [{"db": "telegraf", "rp": "autogen"}])
+    assert wait_for(lambda: node_stats(c, "follow", "query")["query_errors"] >= 1, what="errors")
+    r = c.post("/kapacitor/v1/config/influxdb/main", json={"set": {"urls": [influxd]}})
+    assert r.status_code == 204, r.text
+    out = wait_for(lambda: http_out(c, "follow", "out"), what="a result from the new URL")
+    assert out[0]["values"][0][1] == 5

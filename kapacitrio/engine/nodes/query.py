@@ -111,7 +111,14 @@ class QueryRuntime(NodeRuntime):
         tick = self.next_tick(clock.now(), cron)
         while tick is not None:
             await clock.sleep_until(tick)
-            await self.query_once(client, tick)
+            # Looked up at each tick, so a changed `[[influxdb]]` config is followed.
+            current = lookup(self.ctx.services, cluster)
+            if current is None:
+                self.stats["query_errors"] += 1
+                err = f"no such InfluxDB config {cluster or 'default'}"
+                self.ctx.log("error", self.spec.name, "failed to get InfluxDB client", err=err)
+            else:
+                await self.query_once(current, tick)
             tick = self.next_tick(tick, cron)
 
     def next_tick(self, after: int, cron: str = "") -> int | None:
