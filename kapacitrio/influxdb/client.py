@@ -98,13 +98,7 @@ class InfluxDBClient:
         consistency: str = "",
     ) -> None:
         """Write line protocol to db/rp; raises InfluxDBError with the server's error text."""
-        params = {"db": db}
-        if rp:
-            params["rp"] = rp
-        if precision:
-            params["precision"] = precision
-        if consistency:
-            params["consistency"] = consistency
+        params = {"db": db, **_set_only(rp=rp, precision=precision, consistency=consistency)}
         data = body.encode() if isinstance(body, str) else body
         resp = await self._request("POST", "/write", params=params, content=data)
         if resp.status_code != 204:
@@ -114,13 +108,7 @@ class InfluxDBClient:
         self, q: str, db: str = "", rp: str = "", epoch: str = "", method: str = "POST"
     ) -> list[dict[str, Any]]:
         """Run InfluxQL; returns one result dict per statement (`series`, maybe `error`)."""
-        params = {"q": q}
-        if db:
-            params["db"] = db
-        if rp:
-            params["rp"] = rp
-        if epoch:
-            params["epoch"] = epoch
+        params = {"q": q, **_set_only(db=db, rp=rp, epoch=epoch)}
         if method == "GET":
             resp = await self._request("GET", "/query", params=params)
         else:
@@ -163,3 +151,8 @@ def _error_text(resp: httpx.Response) -> str:
     except ValueError:
         pass
     return f"{resp.status_code}: {resp.text.strip()[:200]}"
+
+
+def _set_only(**params: str) -> dict[str, str]:
+    """The request parameters that have a value."""
+    return {name: value for name, value in params.items() if value}
