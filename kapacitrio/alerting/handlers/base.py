@@ -57,6 +57,17 @@ class HandlerEnv:
             return None
 
 
+def tick_arg(args: list[Any], props: dict[str, Any], prop: str) -> Any:
+    """A handler's first TICKscript argument, unless a later property call replaced it.
+
+    `.tcp('a').address('b')` sends to `b`: the pipeline keeps the argument in `props[prop]`
+    and a property call of that name overwrites it, so the property is read first.
+    """
+    if prop in props and props[prop] is not None:
+        return props[prop]
+    return args[0] if args else ""
+
+
 def opt_str(options: dict[str, Any], key: str, default: str = "") -> str:
     value = options.get(key, default)
     if value is None:

@@ -20,6 +20,7 @@ from kapacitrio.alerting.handlers.base import (
     opt_int,
     opt_str,
     section_field,
+    tick_arg,
 )
 from kapacitrio.alerting.handlers.services_common import enabled_section
 from kapacitrio.config import section
@@ -108,7 +109,7 @@ class MQTTHandler(Handler):
 
 def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
     return {
-        "topic": args[0] if args else "",
+        "topic": tick_arg(args, props, "topic"),
         "broker-name": props.get("brokerName", ""),
         "qos": int(props.get("qos") or 0),
         "retained": bool(props.get("retained")),

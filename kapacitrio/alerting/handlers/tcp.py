@@ -14,6 +14,7 @@ from kapacitrio.alerting.handlers.base import (
     HandlerFailed,
     HandlerOptionError,
     opt_str,
+    tick_arg,
 )
 
 TIMEOUT = 10.0
@@ -46,4 +47,8 @@ class TCPHandler(Handler):
         await send_tcp(self.address, event.alert_text().encode())
 
 
-register("tcp", TCPHandler, lambda args, props: {"address": args[0] if args else ""})
+def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
+    return {"address": tick_arg(args, props, "address")}
+
+
+register("tcp", TCPHandler, _from_tick)
