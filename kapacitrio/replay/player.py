@@ -185,13 +185,18 @@ class Player:
 
     # -- batch data
     async def play_batches(self, sources: list[list[Batch]]) -> dict[str, Any]:
-        """Replay each source's batches to the task's batch sources, interleaved by data time."""
-        lanes = [[(_batch_time(b), i, b) for b in batches] for i, batches in enumerate(sources)]
+        """Replay each source's batches to the task's batch sources, interleaved by data time.
+
+        As Kapacitor replays batch recordings: empty batches are dropped, each source is shifted
+        on its own (its first point lands on `now`), and a batch's time becomes the later of its
+        recorded `tmax` and its last shifted point.
+        """
+        lanes = [
+            _lane(i, batches, self.recording_time, self.now()) for i, batches in enumerate(sources)
+        ]
         firsts = [lane[0][0] for lane in lanes if lane]
-        first = min(firsts) if firsts else self.now()
-        shift = self._shift(first)
         total = sum(len(lane) for lane in lanes) or 1
-        clock = self._clock(first + shift)
+        clock = self._clock(min(firsts) if firsts else self.now())
 
         async def feed(tm: TaskMaster, task: Task) -> None:
             have = len(batch_sources(task))
@@ -201,22 +206,26 @@ class Player:
                     f"task {self.task_id} has {have}"
                 )
             for n, (t, i, b) in enumerate(heapq.merge(*lanes, key=lambda x: (x[0], x[1])), 1):
-                await self._advance(clock, t + shift)
-                await feed_query(task, i, [_shifted(b, shift)])
+                await self._advance(clock, t)
+                await feed_query(task, i, [b])
                 self.progress = min(n / total, 0.999)
 
         return await self._session(clock, feed)
 
 
-def _batch_time(b: Batch) -> int:
-    return b.points[-1].time if b.points else b.tmax
-
-
-def _shifted(b: Batch, shift: int) -> Batch:
-    if not shift:
-        return b
-    points = [BatchPoint(p.time + shift, p.fields, p.tags) for p in b.points]
-    return b.copy_with(tmax=b.tmax + shift, points=points)
+def _lane(index: int, batches: list[Batch], recording_time: bool, now: int) -> list[Any]:
+    """(delivery time, source index, shifted batch) for one source's non-empty batches."""
+    full = [b for b in batches if b.points]
+    if not full:
+        return []
+    shift = 0 if recording_time else now - full[0].points[0].time
+    out = []
+    for b in full:
+        if shift:
+            points = [BatchPoint(p.time + shift, p.fields, p.tags) for p in b.points]
+            b = b.copy_with(points=points, tmax=max(b.tmax, points[-1].time))
+        out.append((b.points[-1].time, index, b))
+    return out
 
 
 class BlockSource(Protocol):

@@ -155,3 +155,32 @@ async def test_batch_replay_on_real_clock_waits_between_batches(autojump_clock) 
     start = trio.current_time()
     await p.play_batches([[batch(T0 + 60 * S, 1), batch(T0 + 360 * S, 2)]])
     assert trio.current_time() - start == pytest.approx(300.0)
+
+
+JOIN = """var a = batch|query('SELECT v FROM db.rp.a').period(1m).every(1m)
+var b = batch|query('SELECT v FROM db.rp.b').period(1m).every(1m)
+a|httpOut('a')
+b|httpOut('b')
+"""
+
+
+async def test_each_batch_source_is_shifted_on_its_own_and_empty_batches_drop() -> None:
+    p = player(JOIN, "batch")
+    empty = Batch("a", {}, T0, [], "", Dimensions())
+    late_tmax = Batch(
+        "b", {}, T0 + 10_000 * S, [BatchPoint(T0 + 500 * S, {"v": 2.0}, {})], "", Dimensions()
+    )
+    stats = await p.play_batches([[empty, batch(T0 + 60 * S, 1)], [late_tmax]])
+    nodes = stats["node-stats"]
+    # the empty batch never came: one batch reached each source
+    assert nodes["query1"]["batches_queried"] == nodes["query2"]["batches_queried"] == 1
+
+    from kapacitrio.models.timefmt import format_rfc3339
+
+    def out(name):
+        (series,) = p.task.ctx.http_out[name].result()["series"]
+        return series["values"][0][0]
+
+    # both sources start at now, although b's data is 441s later than a's
+    assert out("a") == format_rfc3339(NOW)
+    assert out("b") == format_rfc3339(NOW)

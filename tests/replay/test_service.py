@@ -104,6 +104,8 @@ async def test_replay_id_view_only_while_running(env, autojump_clock):
     body = "\n".join(f"cpu v={v} {now + i * 3600 * S}" for i, v in enumerate([9, 1] * 5))
     await env.taskmaster.write("db", "rp", "n", body.encode())
     await wait_status(svc.get_recording, "rec")
+    # while looking, the mock clock jumps only after real idle time, not while a store thread runs
+    autojump_clock.autojump_threshold = 0.2
     await svc.replay_recording({"id": "r", "task": "off", "recording": "rec", "clock": "real"})
     view = await until(lambda: svc.task_for_replay("r", "off"))
     # the disabled task executes only in the replay, which is still between its points
@@ -112,6 +114,7 @@ async def test_replay_id_view_only_while_running(env, autojump_clock):
     assert "digraph off" in view["dot"]
     assert await svc.task_for_replay("r", "other") is None
     assert await svc.task_for_replay("nope", "off") is None
+    autojump_clock.autojump_threshold = 0
     done = await wait_status(svc.get_replay, "r")
     assert done["stats"]["node-stats"]["alert2"]["collected"] == 10
     assert await svc.task_for_replay("r", "off") is None
