@@ -6,6 +6,7 @@ import json
 import signal
 import time
 
+import pytest
 from cli_helpers import cli_env, free_port, spawn
 
 
@@ -172,3 +173,30 @@ def test_skip_verify(monkeypatch):
     assert verify_tls(Namespace(global_skip_verify=True)) is False
     monkeypatch.setenv("KAPACITOR_UNSAFE_SSL", "true")
     assert verify_tls(Namespace()) is False
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://:abc", "invalid URL 'http://:abc': Invalid port: 'abc'"),
+        ("ftp://x", "invalid URL 'ftp://x': the scheme must be http or https"),
+        ("http://", "invalid URL 'http://': no host"),
+    ],
+)
+def test_invalid_urls(kap, url, message):
+    r = kap("list", "tasks", url=url)
+    assert (r.code, r.out, r.err) == (1, "", message + "\n")
+
+
+def test_ids_are_escaped_in_paths(kap, shared_server):
+    # An ID with '/' or '?' must not reach another route (a task's httpOut, a query string).
+    for argv in (["show", "a b?c"], ["show-template", "x?y=1"], ["delete", "tasks", "a#b"]):
+        r = kap(*argv)
+        assert r.code == (0 if argv[0] == "delete" else 1)
+        assert r.err in ("", "no task exists\n", "no template exists\n"), (argv, r.err)
+    from kapacitrio.cli.client.watch import feed_url
+
+    assert (
+        feed_url("http://h:1", "a/b?c")
+        == "ws://h:1/kapacitor/v1preview/alerts/topics/a%2Fb%3Fc/feed"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded
+from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q
 from kapacitrio.cli.client.select import is_pattern, list_ids
 
 PATHS = {
@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
                 raise ClientError("usage: delete topic-handlers TOPIC HANDLER...")
             topic, handlers = args.ids[0], args.ids[1:]
             for handler in handlers:
-                client.delete(f"alerts/topics/{topic}/handlers/{handler}")
+                client.delete(f"alerts/topics/{q(topic)}/handlers/{q(handler)}")
             return 0
         for arg in args.ids:
             ids = list_ids(client, args.kind, arg) if is_pattern(arg) else [arg]
             for one in ids:
-                client.delete(f"{PATHS[args.kind]}/{one}")
+                client.delete(f"{PATHS[args.kind]}/{q(one)}")
     return 0

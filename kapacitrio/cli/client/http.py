@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,7 +49,20 @@ def server_url(args: argparse.Namespace) -> str:
     url = url or os.environ.get(URL_ENV) or DEFAULT_URL
     if "://" not in url:
         raise ClientError(f"invalid URL {url!r}: it needs a scheme such as http://")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ClientError(f"invalid URL {url!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ClientError(f"invalid URL {url!r}: the scheme must be http or https")
+    if not parsed.host:
+        raise ClientError(f"invalid URL {url!r}: no host")
     return url.rstrip("/")
+
+
+def q(segment: str) -> str:
+    """One ID as a URL path segment (every reserved character escaped)."""
+    return urllib.parse.quote(segment, safe="")
 
 
 def verify_tls(args: argparse.Namespace) -> bool:

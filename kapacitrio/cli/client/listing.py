@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kapacitrio.cli.client import output
-from kapacitrio.cli.client.http import Client, add_url_flag, connect, guarded
+from kapacitrio.cli.client.http import Client, add_url_flag, connect, guarded, q
 
 PAGE = 100
 #: Count columns, right-aligned.
@@ -124,7 +124,7 @@ def list_topic_handlers(client: Client, patterns: list[str]) -> tuple[list[str],
             client,
             patterns,
             lambda p, topic=topic: _simple(
-                client, f"alerts/topics/{topic}/handlers", "handlers", p
+                client, f"alerts/topics/{q(topic)}/handlers", "handlers", p
             ),
         )
         rows.extend([topic, h["id"], h.get("kind")] for h in found)

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kapacitrio.cli.client.http import Client, ClientError, add_url_flag, connect, guarded
+from kapacitrio.cli.client.http import Client, ClientError, add_url_flag, connect, guarded, q
 
 _UNITS = {
     "ns": 1e-9,
@@ -150,7 +150,7 @@ def run_record(args: argparse.Namespace) -> int:
     with connect(args) as client:
         rec = client.post(f"recordings/{args.kind}", body)
         if not args.no_wait:
-            rec = wait(client, f"recordings/{rec['id']}")
+            rec = wait(client, f"recordings/{q(rec['id'])}")
             _check(rec, "recording")
     print(rec["id"])
     return 0
@@ -185,7 +185,7 @@ def _start_replay(args: argparse.Namespace, path: str, body: dict[str, Any]) -> 
     with connect(args) as client:
         replay = client.post(path, body)
         if not args.no_wait:
-            replay = wait(client, f"replays/{replay['id']}")
+            replay = wait(client, f"replays/{q(replay['id'])}")
             _check(replay, "replay")
     print(replay["id"])
     return 0

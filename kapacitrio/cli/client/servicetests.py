@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kapacitrio.cli.client import output
-from kapacitrio.cli.client.http import add_url_flag, connect, guarded
+from kapacitrio.cli.client.http import add_url_flag, connect, guarded, q
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -27,11 +27,11 @@ def run(args: argparse.Namespace) -> int:
             listed = client.get("service-tests", pattern=pattern) or {}
             found = [str(s["name"]) for s in listed.get("services") or [] if "name" in s]
             if not found:
-                client.get(f"service-tests/{pattern}")  # an unknown name: the server's 404 text
+                client.get(f"service-tests/{q(pattern)}")  # an unknown name: the server's 404 text
             names.extend(n for n in found if n not in names)
         for name in names:
-            defaults = client.get(f"service-tests/{name}") or {}
-            result = client.post(f"service-tests/{name}", defaults.get("options") or {}) or {}
+            defaults = client.get(f"service-tests/{q(name)}") or {}
+            result = client.post(f"service-tests/{q(name)}", defaults.get("options") or {}) or {}
             rows.append([name, bool(result.get("success")), result.get("message", "")])
     output.table(["Service", "Success", "Message"], rows)
     return 0

@@ -13,6 +13,7 @@ from kapacitrio.cli.client.http import (
     add_url_flag,
     connect,
     guarded,
+    q,
     read_text,
 )
 from kapacitrio.cli.client.select import matching_ids
@@ -101,7 +102,7 @@ def _task_file(path: str) -> dict[str, Any]:
 def run_define(args: argparse.Namespace) -> int:
     body = task_body(args)
     with connect(args) as client:
-        path = f"tasks/{args.task_id}"
+        path = f"tasks/{q(args.task_id)}"
         if client.exists(path):
             if not body:
                 raise ClientError("nothing to update: give -tick, -type, -dbrp, -template or -vars")
@@ -116,8 +117,8 @@ def run_define(args: argparse.Namespace) -> int:
 
 
 def _reload(client: Client, task_id: str) -> None:
-    client.patch(f"tasks/{task_id}", {"status": "disabled"})
-    client.patch(f"tasks/{task_id}", {"status": "enabled"})
+    client.patch(f"tasks/{q(task_id)}", {"status": "disabled"})
+    client.patch(f"tasks/{q(task_id)}", {"status": "enabled"})
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -127,14 +128,14 @@ def run_status(args: argparse.Namespace) -> int:
             if args.action == "reload":
                 _reload(client, task_id)
             else:
-                client.patch(f"tasks/{task_id}", {"status": f"{args.action}d"})
+                client.patch(f"tasks/{q(task_id)}", {"status": f"{args.action}d"})
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
     with connect(args) as client:
         params = {"replay-id": args.replay} if args.replay else {}
-        task = client.get(f"tasks/{args.task_id}", **params)
+        task = client.get(f"tasks/{q(args.task_id)}", **params)
     print_task(task)
     return 0
 

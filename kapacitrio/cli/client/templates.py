@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from kapacitrio.cli.client import output
-from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, read_text
+from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q, read_text
 from kapacitrio.cli.client.tasks import var_value
 
 HELP = {
@@ -42,7 +42,7 @@ def run_define(args: argparse.Namespace) -> int:
     if args.tick:
         body["script"] = read_text(args.tick)
     with connect(args) as client:
-        path = f"templates/{args.template_id}"
+        path = f"templates/{q(args.template_id)}"
         if client.exists(path):
             if not body:
                 raise ClientError("nothing to update: give -tick or -type")
@@ -56,7 +56,7 @@ def run_define(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     with connect(args) as client:
-        tmpl = client.get(f"templates/{args.template_id}")
+        tmpl = client.get(f"templates/{q(args.template_id)}")
     output.fields(
         [
             ("ID", tmpl.get("id")),

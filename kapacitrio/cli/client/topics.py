@@ -8,7 +8,7 @@ from typing import Any
 
 from kapacitrio.cli.client import output
 from kapacitrio.cli.client.defs import load_mapping
-from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded
+from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q
 
 HELP = {
     "show-topic": "show a topic's level, handlers and events",
@@ -36,9 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
 
 def run_show_topic(args: argparse.Namespace) -> int:
     with connect(args) as client:
-        topic = client.get(f"alerts/topics/{args.topic}")
-        handlers = client.get(f"alerts/topics/{args.topic}/handlers") or {}
-        events = client.get(f"alerts/topics/{args.topic}/events") or {}
+        topic = client.get(f"alerts/topics/{q(args.topic)}")
+        handlers = client.get(f"alerts/topics/{q(args.topic)}/handlers") or {}
+        events = client.get(f"alerts/topics/{q(args.topic)}/events") or {}
     names = [str(h.get("id")) for h in handlers.get("handlers") or []]
     output.fields(
         [
@@ -68,7 +68,7 @@ def _event_row(event: dict[str, Any]) -> list[Any]:
 
 def run_show_handler(args: argparse.Namespace) -> int:
     with connect(args) as client:
-        handler = client.get(f"alerts/topics/{args.topic}/handlers/{args.handler}")
+        handler = client.get(f"alerts/topics/{q(args.topic)}/handlers/{q(args.handler)}")
     output.fields(
         [
             ("ID", handler.get("id")),
@@ -94,9 +94,9 @@ def run_define_handler(args: argparse.Namespace) -> int:
     if not spec.get("kind"):
         raise ClientError(f"{args.path}: the handler file must give the handler a kind")
     with connect(args) as client:
-        base = f"alerts/topics/{topic}/handlers"
-        if client.exists(f"{base}/{handler_id}"):
-            client.put(f"{base}/{handler_id}", spec)
+        base = f"alerts/topics/{q(topic)}/handlers"
+        if client.exists(f"{base}/{q(handler_id)}"):
+            client.put(f"{base}/{q(handler_id)}", spec)
         else:
             client.post(base, spec)
     return 0

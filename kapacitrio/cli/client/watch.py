@@ -8,13 +8,19 @@ import ssl
 import sys
 
 import trio
-from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    HandshakeError,
+    open_websocket_url,
+)
 
 from kapacitrio.cli.client.http import (
     PREVIEW,
     ClientError,
     add_url_flag,
     guarded,
+    q,
     server_url,
     verify_tls,
 )
@@ -37,7 +43,7 @@ def feed_url(url: str, topic: str) -> str:
     ws = {"http": "ws", "https": "wss"}.get(scheme.lower())
     if ws is None:
         raise ClientError(f"invalid URL {url!r}: expected http:// or https://")
-    return f"{ws}://{rest}{PREVIEW}/alerts/topics/{topic}/feed"
+    return f"{ws}://{rest}{PREVIEW}/alerts/topics/{q(topic)}/feed"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +76,8 @@ async def follow(target: str, count: int, tls: ssl.SSLContext | None = None) -> 
                 sys.stdout.write(_one_line(text) + "\n")
                 sys.stdout.flush()
                 seen += 1
+    except ConnectionRejected as exc:
+        raise ClientError(f"cannot open the feed {target}: {_rejection(exc)}") from None
     except HandshakeError as exc:
         raise ClientError(f"cannot open the feed {target}: {exc}") from None
     except ConnectionClosed as exc:
@@ -80,6 +88,15 @@ async def follow(target: str, count: int, tls: ssl.SSLContext | None = None) -> 
         raise ClientError(f"the feed closed: {detail}") from None
     except OSError as exc:
         raise ClientError(f"cannot connect to {target}: {exc.strerror or exc}") from None
+
+
+def _rejection(exc: ConnectionRejected) -> str:
+    """The server's reason for refusing the WebSocket: its JSON error, else the status."""
+    try:
+        error = json.loads(exc.body or b"{}").get("error")
+    except (ValueError, AttributeError):
+        error = None
+    return f"{exc.status_code} {error}" if error else f"HTTP {exc.status_code}"
 
 
 def _one_line(text: str) -> str:
