@@ -1,8 +1,8 @@
 """The conformance corpus replayed through the replay player: the same httpOut results as live.
 
-Each stream or batch case whose expectation is an httpOut result is replayed with its recorded
-times (`recording-time`) on the fast clock, exactly as a recording of that data would be, and its
-endpoint compared with the expected result.
+Each stream or batch case whose expectation is an httpOut result is written to a recording file,
+replayed from it with its recorded times (`recording-time`) on the fast clock, and its endpoint
+compared with the expected result.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from kapacitrio.engine.casecompare import diff_result
 from kapacitrio.engine.casefile import _json_roundtrip, decode_batch
 from kapacitrio.models.lineprotocol import parse_line
 from kapacitrio.pipeline.build import compile_task
-from kapacitrio.replay.player import MemoryBlocks, Player
+from kapacitrio.replay.files import BatchWriter, StreamWriter, read_batch_sources
+from kapacitrio.replay.player import Player
+from kapacitrio.replay.service import FileBlocks
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 if not CORPUS.is_dir():
@@ -59,22 +61,25 @@ PARAMS = [
 
 @pytest.mark.skipif(not CASES, reason="conformance corpus not found")
 @pytest.mark.parametrize("case", PARAMS)
-async def test_replayed_case_matches(case: dict) -> None:
+async def test_replayed_case_matches(case: dict, tmp_path: Path) -> None:
+    """The case's data goes through a recording file, then into the replay."""
     kind = case["kind"]
     dbrps = [(d["db"], d["rp"]) for d in case.get("dbrps") or []]
-    p = Player(
-        case["name"],
-        compile_task(case["script"], kind),
-        dbrps,
-        None,
-        recording_time=True,
-        now=lambda: 0,
-    )
+    pipeline = compile_task(case["script"], kind)
+    p = Player(case["name"], pipeline, dbrps, None, recording_time=True, now=lambda: 0)
     if kind == "batch":
-        await p.play_batches([[decode_batch(b) for b in src] for src in case.get("batches") or []])
+        path = tmp_path / "r.brpl"
+        writer = BatchWriter(path)
+        for i, src in enumerate(case.get("batches") or []):
+            writer.write(i, [decode_batch(b) for b in src])
+        writer.close()
+        await p.play_batches(read_batch_sources(path))
     else:
-        points = [parse_line(d["line"], 1, 0, d["db"], d["rp"]) for d in case.get("data") or []]
-        await p.play_stream(MemoryBlocks(points))
+        path = tmp_path / "r.srpl"
+        stream = StreamWriter(path)
+        stream.write(parse_line(d["line"], 1, 0, d["db"], d["rp"]) for d in case.get("data") or [])
+        stream.close()
+        await p.play_stream(FileBlocks(path))
     exp = case["expect"]["httpOut"]
     source = p.task.ctx.http_out[exp["endpoint"]]
     diff = diff_result(
