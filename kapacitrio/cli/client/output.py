@@ -37,8 +37,8 @@ def table(
     """
     grid = Table(box=None, pad_edge=False, header_style="bold")
     for header in headers:
-        justify = "right" if header in numeric else "left"
-        grid.add_column(header, no_wrap=True, overflow="ignore", justify=justify)
+        align = "right" if header in numeric else "left"
+        grid.add_column(header, no_wrap=True, justify=align)
     for row in rows:
         grid.add_row(*(Text(cell_text(v)) for v in row))
     con = console()

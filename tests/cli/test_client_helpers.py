@@ -1,0 +1,81 @@
+"""The client's pure helpers: dbrp flags, durations, sizes, var values, dates and tables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kapacitrio.cli.client.defs import parse_dbrp
+from kapacitrio.cli.client.http import ClientError
+from kapacitrio.cli.client.listing import human_bytes
+from kapacitrio.cli.client.output import dbrps_text, table, when
+from kapacitrio.cli.client.recording import parse_duration
+from kapacitrio.cli.client.tasks import var_value
+
+
+@pytest.mark.parametrize(
+    ("text", "db", "rp"),
+    [
+        ("telegraf.autogen", "telegraf", "autogen"),
+        ('"telegraf"."autogen"', "telegraf", "autogen"),
+        ('"my.db"."rp"', "my.db", "rp"),
+        ("db.rp.with.dots", "db", "rp.with.dots"),
+    ],
+)
+def test_parse_dbrp(text, db, rp):
+    assert parse_dbrp(text) == {"db": db, "rp": rp}
+
+
+@pytest.mark.parametrize("text", ["nodot", ".rp", "db.", '"db"rp', '"db'])
+def test_parse_dbrp_rejects(text):
+    with pytest.raises(ClientError, match="expected db.rp"):
+        parse_dbrp(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("1h30m", 5400), ("2d", 172800), ("500ms", 0.5), ("1w", 604800), ("1.5m", 90)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "10", "1x", "m", "1h 2m", "-1s"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(ClientError, match="invalid duration"):
+        parse_duration(text)
+
+
+def test_human_bytes():
+    assert [human_bytes(n) for n in (0, 999, 1000, 3200, 2_500_000)] == [
+        "0 B", "999 B", "1.0 kB", "3.2 kB", "2.5 MB",
+    ]  # fmt: skip
+    assert human_bytes(None) == ""
+
+
+def test_var_values():
+    assert var_value({"type": "string", "value": "cpu"}) == "cpu"
+    assert var_value({"type": "lambda", "value": None}) == "<required>"
+    assert var_value({"type": "star", "value": None}) == "*"
+    assert var_value({"type": "bool", "value": False}) == "false"
+    listed = {"type": "list", "value": [{"type": "star"}, {"type": "string", "value": "host"}]}
+    assert var_value(listed) == "[*, host]"
+
+
+def test_dates_and_dbrps():
+    assert when("2017-11-13T13:34:00Z") == "13 Nov 17 13:34 UTC"
+    assert when("0001-01-01T00:00:00Z") == ""
+    assert when("") == "" and when("not a date") == "not a date"
+    assert dbrps_text([{"db": "a", "rp": "b"}, {"db": "c", "rp": "d"}]) == '["a"."b", "c"."d"]'
+    assert dbrps_text(None) == "[]"
+
+
+def test_table_layout(capsys):
+    table(["ID", "Level", "Collected"], [["a", "OK", 5], ["[bold]long_id", "CRITICAL", 1234]],
+          numeric=["Collected"])  # fmt: skip
+    assert capsys.readouterr().out.splitlines() == [
+        "ID             Level     Collected",
+        "a              OK                5",
+        "[bold]long_id  CRITICAL       1234",
+    ]
