@@ -138,13 +138,19 @@ class ReplayService:
                 result = await work(job)
             except Exception as exc:
                 error = self._reason(doc["id"], exc)
-        if self._jobs.get((kind, doc["id"])) is job:
-            del self._jobs[(kind, doc["id"])]
-        if job.deleted:  # a file the job made after the delete removed it goes too
-            if kind == RECORDINGS and doc.get("file"):
-                with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(_remove, self.dir / doc["file"])
-            return
+        with trio.CancelScope(shield=True):
+            async with self._lock:  # a delete either comes before this, or finds the final doc
+                if self._jobs.get((kind, doc["id"])) is job:
+                    del self._jobs[(kind, doc["id"])]
+                if not job.deleted:
+                    await self._store_result(kind, doc, job, result, error)
+            if job.deleted and kind == RECORDINGS and doc.get("file"):
+                # a file the job made after the delete removed it goes too
+                await trio.to_thread.run_sync(_remove, self.dir / doc["file"])
+
+    async def _store_result(
+        self, kind: str, doc: dict[str, Any], job: Job, result: dict[str, Any], error: str
+    ) -> None:
         if job.scope.cancelled_caught and not error:
             error = "cancelled"
         doc.update(result)
@@ -156,8 +162,7 @@ class ReplayService:
         )
         if error and kind == REPLAYS:
             doc["stats"] = {}
-        with trio.CancelScope(shield=True):
-            await self.store.put(kind, doc["id"], doc)
+        await self.store.put(kind, doc["id"], doc)
 
     @staticmethod
     def _reason(ident: str, exc: BaseException) -> str:
