@@ -115,6 +115,10 @@ def test_watch_prints_current_then_live_events(kap, shared_server, tmp_path):
     first = json.loads(r.out)
     assert (first["topic"], first["id"], first["state"]["level"]) == ("cli_watch", "a", "CRITICAL")
 
+    # With no topic it follows every topic.
+    r = kap("watch", "-n", "1")
+    assert r.code == 0 and json.loads(r.out)["topic"] in ("cli_sys", "cli_watch")
+
     # Then it follows new ones (a separate process, fed while it runs).
     proc = spawn("watch", "-n", "3", "cli_watch", env=cli_env(KAPACITOR_URL=shared_server.url))
     try:

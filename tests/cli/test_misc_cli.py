@@ -9,6 +9,8 @@ import time
 import pytest
 from cli_helpers import cli_env, free_port, spawn
 
+from kapacitrio.cli.client.backup import _umask
+
 
 def test_stats_general_and_vars(kap, shared_server):
     body = shared_server.client.get("/kapacitor/v1/debug/vars").json()
@@ -34,6 +36,7 @@ def test_backup(kap, tmp_path):
     target = tmp_path / "kapacitor.db"
     assert kap("backup", str(target)).code == 0
     assert target.read_bytes().startswith(b"SQLite format 3\x00")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
     r = kap("backup", str(target))
     assert r.code == 1 and "already exists" in r.err

@@ -31,8 +31,15 @@ def run(args: argparse.Namespace) -> int:
             with client.stream("storage/backup", timeout=60.0) as response:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, args.path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return 0
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

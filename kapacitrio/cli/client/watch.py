@@ -1,4 +1,4 @@
-"""`watch TOPIC`: print a topic's alert events as they happen, from the server's WebSocket feed."""
+"""`watch [TOPIC]`: print alert events as they happen, from the server's WebSocket feed."""
 
 from __future__ import annotations
 
@@ -34,16 +34,18 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     )
     add_url_flag(p)
     p.add_argument("-n", dest="count", type=int, default=0, help="stop after N events")
-    p.add_argument("topic", metavar="TOPIC")
+    p.add_argument("topic", nargs="?", default=None, metavar="TOPIC", help="default: every topic")
     p.set_defaults(run=guarded(run))
 
 
-def feed_url(url: str, topic: str) -> str:
+def feed_url(url: str, topic: str | None) -> str:
+    """The WebSocket URL of one topic's feed, or of every topic's when `topic` is None."""
     scheme, rest = url.split("://", 1)
     ws = {"http": "ws", "https": "wss"}.get(scheme.lower())
     if ws is None:
         raise ClientError(f"invalid URL {url!r}: expected http:// or https://")
-    return f"{ws}://{rest}{PREVIEW}/alerts/topics/{q(topic)}/feed"
+    where = f"{q(topic)}/feed" if topic is not None else "feed"
+    return f"{ws}://{rest}{PREVIEW}/alerts/topics/{where}"
 
 
 def run(args: argparse.Namespace) -> int:
