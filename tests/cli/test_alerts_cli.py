@@ -85,6 +85,12 @@ def test_topic_handlers(kap, shared_server, tmp_path):
     handler = shared_server.client.get("/kapacitor/v1/alerts/topics/hsys/handlers/tolog").json()
     assert handler["options"] == {"path": "/tmp/other.log"}
 
+    spec.write_text("topic: hsys\nid: other\nkind: log\noptions:\n  path: /tmp/o.log\n")
+    assert kap("define-topic-handler", str(spec)).code == 0
+    listed = [line.split() for line in kap("list", "topic-handlers", "oth*").out.splitlines()]
+    assert ["hsys", "other", "log"] in listed and ["hsys", "tolog", "log"] not in listed
+    assert kap("delete", "handlers", "hsys", "other").code == 0
+
     assert kap("delete", "topic-handlers", "hsys", "tolog").code == 0
     r = kap("show-topic-handler", "hsys", "tolog")
     assert r.code == 1 and r.err.count("\n") == 1

@@ -26,7 +26,7 @@ class ClientError(Exception):
 
 
 def add_url_flag(parser: argparse.ArgumentParser) -> None:
-    """Give a client sub-command Kapacitor's `-url` flag."""
+    """Give a client sub-command Kapacitor's `-url` and `-skipVerify` flags."""
     parser.add_argument(
         "-url",
         "--url",
