@@ -18,7 +18,7 @@ from kapacitrio.engine.clock import VirtualClock
 from kapacitrio.engine.context import TaskContext
 from kapacitrio.engine.node import NodeError
 from kapacitrio.engine.taskmaster import topological
-from kapacitrio.models.point import Batch, Dimensions, Point
+from kapacitrio.models.point import Batch, BatchPoint, Dimensions, Point
 from kapacitrio.pipeline.spec import Pipeline
 from kapacitrio.replay.errors import SourceError
 
@@ -107,8 +107,25 @@ async def run_batch_plans(
             except Exception as exc:
                 raise SourceError(f"{plan.node}: {exc}") from None
             done += 1
-            batches = [rt.series_batch(s, qstop) for s in series]
+            batches = [_recorded(rt, rt.series_batch(s, qstop), qstop) for s in series]
             yield i, done, [b for b in batches if b.points]
+
+
+def _recorded(rt: Any, b: Batch, stop: int) -> Batch:
+    """A queried batch as Kapacitor records it: numbers as floats; timed by its latest point
+    when the query groups by time, else by the query's stop."""
+    points = [BatchPoint(p.time, _floats(p.fields), p.tags) for p in b.points]
+    by_time = rt.time_dim is not None
+    tmax = max((p.time for p in points), default=stop) if by_time else stop
+    return b.copy_with(points=points, tmax=tmax)
+
+
+def _floats(fields: dict[str, Any]) -> dict[str, Any]:
+    """Numbers become floats, as InfluxDB results decode in Kapacitor; other values stay."""
+    return {
+        k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in fields.items()
+    }
 
 
 # -- explicit queries
@@ -156,7 +173,7 @@ def _rows(series: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     out = []
     for row in series.get("values") or []:
         fields = {c: v for i, (c, v) in enumerate(zip(columns, row, strict=False)) if i != ti}
-        fields = {k: v for k, v in fields.items() if v is not None}
+        fields = _floats({k: v for k, v in fields.items() if v is not None})
         if fields:
             out.append((int(row[ti]) if ti >= 0 else 0, fields))
     return out
@@ -175,8 +192,6 @@ async def query_points(services: Any, query: str, cluster: str = "") -> list[Poi
 
 async def query_batches(services: Any, query: str, cluster: str = "") -> list[Batch]:
     """Each series of a query as one batch (grouped by its tags), timed by its last row."""
-    from kapacitrio.models.point import BatchPoint
-
     out = []
     for s in await _query_series(services, query, cluster):
         name = str(s.get("name") or "")
@@ -186,5 +201,5 @@ async def query_batches(services: Any, query: str, cluster: str = "") -> list[Ba
             continue
         points = [BatchPoint(t, f, tags) for t, f in rows]
         dims = Dimensions(False, tuple(sorted(tags)))
-        out.append(Batch(name, tags, rows[-1][0], points, "", dims))
+        out.append(Batch(name, tags, max(t for t, _ in rows), points, "", dims))
     return out
