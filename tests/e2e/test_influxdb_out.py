@@ -58,8 +58,14 @@ def test_influxdb_out_writes_to_influxd(server_factory, influxd_url):  # noqa: F
         return series and series[0]["values"]
 
     assert wait_for(rows) == [[31536000, 1, "a", "kapacitrio"], [31536001, 2, "b", "kapacitrio"]]
-    stats = c.get(TASKS + "/out").json()["stats"]["node-stats"]
-    node = next(v for k, v in stats.items() if k.startswith("influxdb_out"))
+
+    def out_stats():
+        stats = c.get(TASKS + "/out").json()["stats"]["node-stats"]
+        node = next(v for k, v in stats.items() if k.startswith("influxdb_out"))
+        # the node counts a write once influxd answered it, a moment after the rows show
+        return node if node["points_written"] or node["write_errors"] else None
+
+    node = wait_for(out_stats)
     assert node["points_written"] == 2 and node["write_errors"] == 0
 
 
