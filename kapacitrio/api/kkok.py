@@ -105,6 +105,8 @@ async def json_body() -> Any:
         return json.loads(data)
     except ValueError as exc:
         raise KkokError(f"invalid JSON body: {exc}") from None
+    except RecursionError:
+        raise KkokError("invalid JSON body: nested too deeply") from None
 
 
 class _MediaType(KkokError):
