@@ -119,7 +119,15 @@ class QueryRuntime(NodeRuntime):
                 self.ctx.log("error", self.spec.name, "failed to get InfluxDB client", err=err)
             else:
                 await self.query_once(current, tick)
-            tick = self.next_tick(tick, cron)
+            tick = self.skip_missed(self.next_tick(tick, cron), clock.now(), cron)
+
+    def skip_missed(self, tick: int | None, now: int, cron: str = "") -> int | None:
+        """The first tick at or after `now`: ticks a slow query overran are dropped, not queued."""
+        if tick is None or tick >= now:
+            return tick
+        if cron:
+            return cron_next(cron, now - 1)
+        return tick + -(-(now - tick) // self.every) * self.every
 
     def next_tick(self, after: int, cron: str = "") -> int | None:
         """The next scheduled query time after `after` (every, aligned every, or cron)."""
