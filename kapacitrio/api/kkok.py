@@ -85,6 +85,8 @@ def endpoint(
         except KkokError as exc:
             return text(exc.status, str(exc))
         except HTTPException as exc:
+            if exc.code == 413:
+                return text(413, "request body too large")
             return text(exc.code or 500, exc.description or exc.name)
 
     return wrapper
