@@ -341,8 +341,10 @@ class ClusterState:
 class SubscriptionService:
     """Links subscriptions for every enabled cluster, now and every sync interval."""
 
-    def __init__(self, services: Any, clock: Any = None) -> None:
+    def __init__(self, services: Any, clock: Any = None, *, wait_for_http: float = 0.0) -> None:
         self.services = services
+        #: Seconds to wait, before the first link, for our own HTTP listener to accept.
+        self.wait_for_http = wait_for_http
         self.clock = clock or _server_clock(services)
         self.clusters: dict[str, ClusterState] = {}
         self._wake: trio.CancelScope | None = None
@@ -383,6 +385,7 @@ class SubscriptionService:
             async with trio.open_nursery() as nursery:  # the UDP listeners live here
                 self._nursery = nursery
                 task_status.started()
+                await self._http_listening()
                 await self._loop()
         finally:
             self._nursery = None
@@ -403,6 +406,29 @@ class SubscriptionService:
                 else:
                     await trio.sleep_forever()
             self._wake = None
+
+    async def _http_listening(self) -> None:
+        """Wait (bounded) until the API accepts connections, so no early push is refused."""
+        from kapacitrio.config import host_port
+
+        if not self.wait_for_http:
+            return
+        try:
+            host, port = host_port(self.services.config.http.bind_address)
+        except (AttributeError, ValueError):
+            return
+        if not port:
+            return
+        host = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
+        with trio.move_on_after(self.wait_for_http):
+            while True:
+                try:
+                    stream = await trio.open_tcp_stream(host, port)
+                except OSError:
+                    await trio.sleep(0.05)
+                    continue
+                await stream.aclose()
+                return
 
     # -- one pass over the clusters
     def _sections(self) -> tuple[list[Any], set[str]]:
@@ -543,7 +569,7 @@ def num_subscriptions(services: Any) -> int:
 
 async def start(services: Any, nursery: trio.Nursery) -> SubscriptionService:
     """Start linking in the server's nursery; the service is `services.extra["subscriptions"]`."""
-    svc = SubscriptionService(services)
+    svc = SubscriptionService(services, wait_for_http=10.0)
     extra = getattr(services, "extra", None)
     if isinstance(extra, dict):
         extra["subscriptions"] = svc

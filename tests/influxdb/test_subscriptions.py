@@ -405,3 +405,28 @@ async def test_udp_subscriptions_listen_and_survive_a_restart(clean):
         assert show_subs(url) == {("a", "autogen", NAME, "http://127.0.0.1:9092")}
         nursery.cancel_scope.cancel()
     await services.influxdb.aclose()
+
+
+@pytest.mark.influxdb
+async def test_first_link_waits_until_our_http_listener_accepts(clean):
+    from tests.influxdb.influxd import free_port
+
+    q(clean, "CREATE DATABASE a")
+    port = free_port()
+    config = LiveConfig([InfluxDBConfig(enabled=True, name="main", urls=[clean])])
+    config.http = SimpleNamespace(bind_address=f"127.0.0.1:{port}")
+    services = SimpleNamespace(
+        config=config, cluster_id=CID, server_id=SID, extra={}, influxdb=InfluxDBService(config)
+    )
+    svc = SubscriptionService(services, VirtualClock(0), wait_for_http=10.0)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(svc.run)
+        await trio.sleep(0.3)  # nothing listens yet: no link may happen meanwhile
+        assert svc.rounds == 0 and show_subs(clean) == set()
+        listeners = await trio.open_tcp_listeners(port, host="127.0.0.1")
+        await wait_until(lambda: svc.rounds == 1 and len(show_subs(clean)) == 1)
+        assert show_subs(clean) == {("a", "autogen", NAME, f"http://kap:{port}")}
+        for listener in listeners:
+            await listener.aclose()
+        nursery.cancel_scope.cancel()
+    await services.influxdb.aclose()
