@@ -433,7 +433,8 @@ class SubscriptionService:
     # -- one pass over the clusters
     def _sections(self) -> tuple[list[Any], set[str]]:
         registry = getattr(self.services, "influxdb", None)
-        sections = registry.sections() if registry is not None else []
+        listed = getattr(registry, "sections", None)
+        sections = listed() if callable(listed) else []
         return sections, {str(_get(s, "name", "")) for s in sections}
 
     async def _round(self, force: bool = False) -> list[ClusterState]:
@@ -532,7 +533,7 @@ class SubscriptionService:
             return
         try:
             dropped = await unlink(state.client, state.linked)
-        except InfluxDBError as exc:
+        except Exception as exc:  # logged, never fatal: the next link tries again
             _log.error("failed to unlink subscriptions", cluster=state.name, error=str(exc))
             return
         _log.info("unlinked subscriptions", cluster=state.name, reason=why, dropped=len(dropped))
