@@ -252,4 +252,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--points", default="500,5000,50000")
     p.add_argument("--seconds", type=float, default=2.0, help="time per cell")
     p.add_argument("--bodies", type=int, default=4, help="distinct bodies per cell")
-    p.set_defaults(func=run_matrix)
+    p.set_defaults(run=run_matrix)
