@@ -46,6 +46,7 @@ BLUEPRINTS = [
     "kkok",
     "feeds",
     "sideload",
+    "subscriptions",
 ]
 
 _log = get_logger("http")

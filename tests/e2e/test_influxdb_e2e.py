@@ -267,6 +267,12 @@ def test_config_overrides_relink_at_once(server_factory, influxd):
     )
     assert r.status_code == 204, r.text
     assert wait_for(lambda: dests() == [[f"http://localhost:{srv.port}"]], what="the new one")
+    # Dropped behind our back: POST /subscriptions links again at once.
+    cid = c.get("/kapacitor/v1/debug/vars").json()["cluster_id"]
+    q(influxd, f'DROP SUBSCRIPTION "kapacitor-{cid}" ON telegraf.autogen')
+    r = c.post("/kapacitor/v1/subscriptions")
+    assert r.status_code == 204, r.text
+    assert dests() == [[f"http://localhost:{srv.port}"]]
 
 
 def test_server_starts_and_retries_while_influxdb_is_down(server_factory):
@@ -275,6 +281,11 @@ def test_server_starts_and_retries_while_influxdb_is_down(server_factory):
     wait_for(lambda: "failed to link subscriptions for cluster" in srv.logs(), what="the log")
     wait_for(lambda: srv.logs().count("failed to link subscriptions") >= 2, what="a retry")
     assert srv.running
+    r = srv.client.post("/kapacitor/v1/subscriptions")
+    assert r.status_code == 500
+    error = r.json()["error"]
+    assert error.startswith("failed to link subscriptions: linking cluster main: ")
+    assert "127.0.0.1:9" in error
 
 
 # -- (2) batch tasks querying InfluxDB on their schedule --------------------------------------
