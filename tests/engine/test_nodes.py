@@ -251,9 +251,19 @@ def test_http_out_keeps_last_per_group_in_first_seen_order() -> None:
     res = n.result()
     assert [s["tags"]["h"] for s in res["series"]] == ["b", "a"]
     assert res["series"][0]["values"] == [["1971-01-01T00:00:01Z", 2]]
-    n.delete_group(DeleteGroup("h=b"), 0)
-    assert [s["tags"]["h"] for s in n.result()["series"]] == ["a"]
     assert rt("httpOut", ["x"]).result() == {"series": None}
+
+
+def test_http_out_keeps_named_groups_on_delete_but_forgets_the_nil_group() -> None:
+    n = rt("httpOut", ["ep"])
+    n.point(pt(0, {"v": 1}, {"h": "b"}, dims=("h",)), 0)
+    n.delete_group(DeleteGroup("h=b"), 0)
+    assert [s["tags"]["h"] for s in n.result()["series"]] == ["b"]
+    assert isinstance(take(n)[-1], DeleteGroup)
+    nil = rt("httpOut", ["ep"])
+    nil.point(pt(0, {"v": 1}), 0)
+    nil.delete_group(DeleteGroup(""), 0)
+    assert nil.result() == {"series": None}
 
 
 def test_window_every_zero_barrier_emits_and_drops_old_points() -> None:

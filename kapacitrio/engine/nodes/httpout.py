@@ -28,7 +28,10 @@ class HTTPOutRuntime(NodeRuntime):
         self.out.append(b)
 
     def delete_group(self, d: DeleteGroup, parent: int) -> None:
-        self.latest.pop(d.group, None)
+        # Kapacitor's httpOut only forgets the nil group's row: rows of named groups stay visible
+        # after a barrier deletes their group, which is what `barrier().delete(TRUE)` users see.
+        if d.group == "":
+            self.latest.pop(d.group, None)
         self.out.append(d)
 
     def result(self) -> dict[str, Any]:
