@@ -409,3 +409,16 @@ def test_query_align_group_offsets_time_buckets_to_the_window_start() -> None:
         groupBy=[TimeDimension(4 * S)],
     )
     assert n.query_text(T0 + 3 * S, T0 + 13 * S).endswith("GROUP BY time(4s, 3s)")
+
+
+def test_query_batch_time_is_the_stop_unless_grouped_by_time() -> None:
+    from kapacitrio.pipeline.spec import TimeDimension
+
+    series = {"name": "m", "columns": ["time", "v"], "values": [[T0 + S, 1], [T0 + 2 * S, 2]]}
+    stop = T0 + 10 * S
+    plain = rt("query", ["SELECT v FROM m"], groupBy=[], period=10 * S, every=10 * S)
+    assert plain.series_batch(series, stop).tmax == stop
+    by_time = rt("query", ["SELECT mean(v) FROM m"], groupBy=[TimeDimension(5 * S)], period=10 * S)
+    assert by_time.series_batch(series, stop).tmax == T0 + 2 * S
+    empty = {"name": "m", "columns": ["time", "v"], "values": [[T0 + S, None]]}
+    assert by_time.series_batch(empty, stop).tmax == stop

@@ -155,8 +155,8 @@ class QueryRuntime(NodeRuntime):
         """One InfluxDB result series as a batch, as Kapacitor reads query results.
 
         Numbers become floats, null values are left out and rows left with no field are dropped;
-        the batch time is its latest point's time, or `stop` when the query groups by time or
-        nothing is left.
+        the batch time is the query's `stop` unless the query groups by time, in which case it is
+        the latest point's time (or `stop` when nothing is left).
         """
         name = str(series.get("name") or "")
         tags = {str(k): str(v) for k, v in (series.get("tags") or {}).items()}
@@ -174,7 +174,7 @@ class QueryRuntime(NodeRuntime):
             if fields:
                 tmax = max(tmax, t)
                 points.append(BatchPoint(t, fields, tags))
-        if not tmax or self.time_dim is not None:
+        if not tmax or self.time_dim is None:
             tmax = stop
         return Batch(name, tags, tmax, points, "", Dimensions(self.by_name, tuple(sorted(tags))))
 
