@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from kapacitrio.engine.casefile import run_case
+from tests.corpus_location import CONFORMANCE
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
-if not CORPUS.is_dir():
-    CORPUS = Path(os.environ.get("KAPACITRIO_CONFORMANCE", "/work/shared/conformance"))
+CORPUS = CONFORMANCE
 KNOWN = Path(__file__).with_name("conformance_known_failures.txt")
 
 #: Issue targets: share of cases that must pass.

@@ -7,8 +7,9 @@ import os
 import pytest
 
 from kapacitrio.pipeline.build import compile_task
+from tests.corpus_location import CONFORMANCE
 
-ROOT = "/work/shared/conformance"
+ROOT = str(CONFORMANCE)
 FILES = sorted(glob.glob(f"{ROOT}/stream/*.json") + glob.glob(f"{ROOT}/batch/*.json"))
 
 

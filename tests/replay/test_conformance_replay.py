@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,9 @@ from kapacitrio.pipeline.build import compile_task
 from kapacitrio.replay.files import BatchWriter, StreamWriter, read_batch_sources
 from kapacitrio.replay.player import Player
 from kapacitrio.replay.service import FileBlocks
+from tests.corpus_location import CONFORMANCE
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-if not CORPUS.is_dir():
-    CORPUS = Path(os.environ.get("KAPACITRIO_CONFORMANCE", "/work/shared/conformance"))
+CORPUS = CONFORMANCE
 
 
 def _cases() -> list[dict]:

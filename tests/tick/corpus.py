@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-CORPUS_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "tick"
+from tests.corpus_location import CONFORMANCE
+
+CORPUS_DIR = CONFORMANCE / "tick"
 
 
 def load_cases(name: str) -> list:
