@@ -19,7 +19,7 @@ class _TimeWindow:
         self.tags = p.dimensions.group_tags(p.tags)
         self.dims = p.dimensions
         self.group = p.group
-        self.buf: deque[BatchPoint] = deque()
+        self.buf: deque[BatchPoint | Point] = deque()
         self.next_emit: int | None = None
 
 
@@ -33,7 +33,7 @@ class _CountWindow:
         self.tags = p.dimensions.group_tags(p.tags)
         self.dims = p.dimensions
         self.group = p.group
-        self.buf: deque[tuple[BatchPoint, str]] = deque(maxlen=size)
+        self.buf: deque[BatchPoint | Point] = deque(maxlen=size)
         self.count = 0
         self.next_emit = first_emit
 
@@ -106,9 +106,10 @@ class WindowRuntime(NodeRuntime):
         w = self.groups.get(p.group)
         if w is None:
             w = self.groups[p.group] = _TimeWindow(p)
-        bp = BatchPoint(p.time, p.fields, p.tags)
+        # The point itself joins the window: it has a batch point's time, fields and tags, and
+        # messages are never changed once sent, so no copy per point and task is needed.
         if self.every == 0:
-            w.buf.append(bp)
+            w.buf.append(p)
             if w.next_emit is None:
                 w.next_emit = self._init_next(p.time)
             if p.time >= w.next_emit:
@@ -118,7 +119,7 @@ class WindowRuntime(NodeRuntime):
         nxt = w.next_emit
         if nxt is None or p.time >= nxt:
             self._advance(w, p.time)
-        w.buf.append(bp)
+        w.buf.append(p)
 
     # -- count windows
     def _count_point(self, p: Point) -> None:
@@ -126,7 +127,7 @@ class WindowRuntime(NodeRuntime):
         if w is None:
             first = self.period_count if self.fill_period else self.every_count
             w = self.groups[p.group] = _CountWindow(p, self.period_count, first)
-        w.buf.append(BatchPoint(p.time, p.fields, p.tags))
+        w.buf.append(p)
         w.count += 1
         if w.count == w.next_emit:
             w.next_emit += self.every_count
