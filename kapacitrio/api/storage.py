@@ -6,7 +6,7 @@ from quart import Blueprint, Response, current_app, request
 
 from kapacitrio.api.app import no_content, services
 from kapacitrio.api.errors import ApiError, json_object
-from kapacitrio.tasks.errors import go_quote
+from kapacitrio.tick.values import go_quote
 
 bp = Blueprint("storage", __name__)
 

@@ -6,6 +6,8 @@ import types
 import typing
 from typing import Any
 
+from kapacitrio.tick.values import go_quote
+
 
 class CoerceError(ValueError):
     """A JSON value cannot be stored in an option of the field's type."""
@@ -77,7 +79,7 @@ def _number(value: Any, typ: type) -> int | float:
         try:
             return typ(value.strip())
         except ValueError:
-            raise CoerceError(f"cannot convert string {_go_quote(value)} into {kind}") from None
+            raise CoerceError(f"cannot convert string {go_quote(value)} into {kind}") from None
     if typ is int and isinstance(value, float):
         if not value.is_integer():
             raise CoerceError(f"cannot convert float64 {value} into int")
@@ -110,8 +112,3 @@ def _dict(value: Any, typ: Any) -> dict[str, Any]:
         except CoerceError as exc:
             raise CoerceError(f"failed to copy map value: {exc}") from None
     return out
-
-
-def _go_quote(text: str) -> str:
-    """A string quoted as Go's %q does for printable text."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

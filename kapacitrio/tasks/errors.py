@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 
 class TaskServiceError(Exception):
     """Base: `str(err)` is Kapacitor's message; `http_status` the API status."""
@@ -31,8 +29,3 @@ class Internal(TaskServiceError):
     """The server failed; nothing was changed."""
 
     http_status = 500
-
-
-def go_quote(text: str) -> str:
-    """`text` quoted the way Go's `%q` shows it."""
-    return json.dumps(text, ensure_ascii=False)

@@ -18,8 +18,9 @@ import trio
 
 from kapacitrio.logs import get_logger
 from kapacitrio.models.timefmt import format_rfc3339
-from kapacitrio.tasks.errors import Internal, Invalid, NotFound, go_quote
+from kapacitrio.tasks.errors import Internal, Invalid, NotFound
 from kapacitrio.tick.errors import TickError
+from kapacitrio.tick.values import go_quote
 
 if TYPE_CHECKING:
     from kapacitrio.pipeline.spec import Pipeline

@@ -12,7 +12,7 @@ from kapacitrio.logs import HUB
 from kapacitrio.services import Services
 from kapacitrio.storage.db import open_store
 from kapacitrio.tasks.errors import Invalid, NotFound
-from kapacitrio.tasks.service import TaskService, valid_id
+from kapacitrio.tasks.service import TaskService, check_id, valid_id
 
 DBRPS = [{"db": "db", "rp": "rp"}]
 TEMPLATE = "var m string\nstream|from().measurement(m)|count('value')|httpOut('out')"
@@ -56,6 +56,12 @@ def test_id_rule():
     assert valid_id("a-b.c_d9") and valid_id("日本") and valid_id("ÄÖ")
     assert not valid_id("") and not valid_id("a b") and not valid_id("a/b") and not valid_id("٣")
     assert valid_id("x" * 255) and not valid_id("x" * 256)
+
+
+def test_bad_id_is_quoted_as_go_quotes_it():
+    with pytest.raises(Invalid) as err:
+        check_id("task", 'a\x01b\u00a0"')
+    assert str(err.value).endswith('. "a\\x01b\\u00a0\\""')
 
 
 async def test_overlong_id_is_rejected(env):
