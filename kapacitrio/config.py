@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kapacitrio.tick.values import parse_decimal_duration
+
 T = TypeVar("T")
 
 ENV_PREFIXES = ("KAPACITOR_", "KAPACITRIO_")
@@ -77,21 +79,6 @@ def norm_key(key: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|u|ms|s|m|h|d|w)")
-_UNIT_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "u": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-    "w": 604_800_000_000_000,
-}
-
-
 def duration_ns(value: str | int) -> int:
     """Parse a config duration (`"10s"`, `"1h30m"`, or an int of nanoseconds) into nanoseconds."""
     if isinstance(value, bool):
@@ -101,15 +88,10 @@ def duration_ns(value: str | int) -> int:
     text = value.strip()
     if text in ("0", ""):
         return 0
-    pos, total = 0, 0
-    for m in _DURATION_RE.finditer(text):
-        if m.start() != pos:
-            break
-        total += int(float(m.group(1)) * _UNIT_NS[m.group(2)])
-        pos = m.end()
-    if pos != len(text) or pos == 0:
-        raise ValueError(f"invalid duration {value!r}")
-    return total
+    try:
+        return parse_decimal_duration(text)
+    except ValueError:
+        raise ValueError(f"invalid duration {value!r}") from None
 
 
 # -- built-in sections -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ __all__ = [
     "NS_PER_UNIT",
     "format_duration",
     "parse_duration",
+    "parse_decimal_duration",
     "go_duration",
     "go_float",
     "format_float_f",
@@ -157,6 +158,27 @@ def parse_duration(text: str) -> int:
         total += int(m.group(1)) * NS_PER_UNIT[m.group(2)]
         pos = m.end()
     return sign * total
+
+
+# Go's `time.ParseDuration` units (`us`, `µs`) beside InfluxQL's, as config files and the CLI accept them.
+_DECIMAL_UNITS = {**NS_PER_UNIT, "us": 1_000, "µs": 1_000}
+_DECIMAL_PART = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|u|ms|s|m|h|d|w)")
+
+
+def parse_decimal_duration(text: str) -> int:
+    """Parse an unsigned duration whose parts may be decimal (`1.5s`, `1h30m`, `2d`) into nanoseconds.
+
+    Each part is truncated to whole nanoseconds; `ValueError` when `text` is empty or not a duration.
+    """
+    pos, total = 0, 0
+    for m in _DECIMAL_PART.finditer(text):
+        if m.start() != pos:
+            break
+        total += int(float(m.group(1)) * _DECIMAL_UNITS[m.group(2)])
+        pos = m.end()
+    if pos != len(text) or pos == 0:
+        raise ValueError(f"invalid duration {text!r}")
+    return total
 
 
 def go_duration(ns: int) -> str:

@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kapacitrio.cli.client.http import Client, ClientError, add_url_flag, connect, guarded, q
+from kapacitrio.tick.values import parse_decimal_duration
 
-_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "u": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-}
-_PART = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|u|ms|s|m|h|d|w)")
 POLL_MAX = 0.5
 
 
 def parse_duration(text: str) -> timedelta:
     """`90s`, `1h30m`, `2d` as a timedelta (a bare number is not a duration)."""
-    pos, seconds = 0, 0.0
-    for match in _PART.finditer(text):
-        if match.start() != pos:
-            break
-        seconds += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if not text or pos != len(text):
-        raise ClientError(f"invalid duration {text!r}")
-    return timedelta(seconds=seconds)
+    try:
+        ns = parse_decimal_duration(text)
+    except ValueError:
+        raise ClientError(f"invalid duration {text!r}") from None
+    return timedelta(microseconds=ns / 1_000)
 
 
 def rfc3339(moment: datetime) -> str:
