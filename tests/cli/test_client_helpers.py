@@ -48,8 +48,8 @@ def test_parse_duration_rejects(text):
 
 
 def test_human_bytes():
-    assert [human_bytes(n) for n in (0, 999, 1000, 3200, 2_500_000)] == [
-        "0 B", "999 B", "1.0 kB", "3.2 kB", "2.5 MB",
+    assert [human_bytes(n) for n in (0, 999, 1000, 3200, 2_500_000, 12_345)] == [
+        "0 B", "999 B", "1.0 kB", "3.2 kB", "2.5 MB", "12 kB",
     ]  # fmt: skip
     assert human_bytes(None) == ""
 

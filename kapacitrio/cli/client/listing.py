@@ -8,6 +8,7 @@ from typing import Any
 
 from kapacitrio.cli.client import output
 from kapacitrio.cli.client.http import Client, add_url_flag, connect, guarded, q
+from kapacitrio.tick.functions_other import human_bytes as go_human_bytes
 
 PAGE = 100
 #: Count columns, right-aligned.
@@ -145,15 +146,10 @@ def _simple(client: Client, path: str, key: str, pattern: str) -> list[Any]:
 
 
 def human_bytes(size: Any) -> str:
-    """A byte count the way people read it (`1.2 kB`)."""
-    if not isinstance(size, int | float):
+    """A recording's size as Kapacitor's client shows it (go-humanize `Bytes` of the uint64); `""` if absent."""
+    if isinstance(size, bool) or not isinstance(size, int | float):
         return ""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return str(size)
+    return go_human_bytes(int(size) & (2**64 - 1))
 
 
 LISTERS: dict[str, Callable[[Client, list[str]], tuple[list[str], list[list[Any]]]]] = {
