@@ -7,6 +7,7 @@ from typing import Any
 
 from kapacitrio.models.timefmt import parse_rfc3339
 from kapacitrio.replay.errors import Invalid
+from kapacitrio.tick.values import go_quote
 
 #: Longest id accepted (a bound keeps keys, file names and URLs sane).
 MAX_ID_LENGTH = 255
@@ -18,12 +19,6 @@ def _go_type(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return _GO_TYPES.get(type(value), "value")
-
-
-def quote(text: str) -> str:
-    import json
-
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _type_error(struct: str, key: str, value: Any, want: str) -> Invalid:
@@ -63,7 +58,7 @@ def opt_time(opts: dict[str, Any], key: str, struct: str) -> int | None:
         return parse_rfc3339(value)
     except ValueError:
         raise Invalid(
-            f"invalid {key} time {quote(value)}: want an RFC3339Nano time "
+            f"invalid {key} time {go_quote(value)}: want an RFC3339Nano time "
             "like 2006-01-02T15:04:05.999999999Z07:00"
         ) from None
 
@@ -83,7 +78,7 @@ def opt_id(opts: dict[str, Any], what: str, struct: str) -> str:
         raise Invalid(f"{what} ID must be at most {MAX_ID_LENGTH} characters long")
     if not valid_id(ident):
         raise Invalid(
-            f"{what} ID must contain only letters, numbers, '-', '.' and '_'. {quote(ident)}"
+            f"{what} ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(ident)}"
         )
     return ident
 

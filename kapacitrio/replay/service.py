@@ -24,6 +24,7 @@ from kapacitrio.replay.errors import Invalid, NotFound, SourceError
 from kapacitrio.replay.files import BATCH_EXT, STREAM_EXT, RecordingFileError, StreamReader
 from kapacitrio.replay.player import MemoryBlocks, Player, ReplayFailed
 from kapacitrio.replay.recorder import Progress, record_batch, record_query, record_stream
+from kapacitrio.tick.values import go_quote
 
 RECORDINGS = "recordings"
 REPLAYS = "replays"
@@ -340,7 +341,7 @@ class ReplayService:
         if not query:
             raise Invalid("must provide query")
         if typ not in ("stream", "batch"):
-            raise Invalid(f"invalid recording type {o.quote(typ)}: must be stream or batch")
+            raise Invalid(f"invalid recording type {go_quote(typ)}: must be stream or batch")
         async with self._lock:
             doc = await self._new_recording(rid, typ)
             path = self.dir / doc["file"]
@@ -586,9 +587,9 @@ def _duration(text: str) -> int:
     try:
         ns = duration_ns(text)
     except ValueError:
-        raise Invalid(f"invalid duration {o.quote(text)}") from None
+        raise Invalid(f"invalid duration {go_quote(text)}") from None
     if ns <= 0:
-        raise Invalid(f"invalid duration {o.quote(text)}: must be positive")
+        raise Invalid(f"invalid duration {go_quote(text)}: must be positive")
     return ns
 
 
