@@ -18,6 +18,10 @@ MULTI = ("distinct", "top", "bottom")
 _GO_TYPES = {"float": "float64", "integer": "int64", "string": "string", "boolean": "bool"}
 
 
+#: InfluxQL type names of the field value types (as `influxql_funcs.kind_of` names them).
+_KINDS = {float: "float", int: "integer", str: "string", bool: "boolean"}
+
+
 def _missing(field: str) -> str:
     return f'field "{field}" missing from point'
 
@@ -122,6 +126,9 @@ class InfluxQLNode(NodeRuntime):
 
     # -- batch input
     def batch(self, b: Batch, parent: int) -> None:
+        if self.func == "count":
+            self._count_batch(b)
+            return
         records = _Records()
         for bp in b.points:
             err = records.add(self.field, bp.time, bp.fields, bp.tags)
@@ -130,6 +137,29 @@ class InfluxQLNode(NodeRuntime):
         if not records.recs and self.func not in ("count", "sum"):
             return
         self._reduce(records, b.name, b.tags, b.tmax, b.group, b.dimensions, b.db, b.rp)
+
+    def _count_batch(self, b: Batch) -> None:
+        """`count` over a batch: the same checks as gathering records, without keeping them."""
+        field = self.field
+        kind: str | None = None
+        n = 0
+        for bp in b.points:
+            fields = bp.fields
+            if field not in fields:
+                self.error(_missing(field))
+                continue
+            value = fields[field]
+            got = _KINDS.get(type(value))
+            if got is None:
+                self.error(f"unsupported field type {type(value).__name__}")
+                continue
+            if kind is None:
+                kind = got
+            elif got != kind:
+                self.error(_wrong_type(field, got, kind))
+                continue
+            n += 1
+        self.emit(Point(b.name, b.tags, {self.as_: n}, b.tmax, b.db, b.rp, b.group, b.dimensions))
 
     # -- computing
     def _reduce(

@@ -121,6 +121,39 @@ class WindowRuntime(NodeRuntime):
             self._advance(w, p.time)
         w.buf.append(p)
 
+    def point_chunk(self, chunk: list[Any], parent: int) -> int:
+        """A time window with `every`: a whole chunk in one loop; -1 hands it back one by one."""
+        if self.period_count or not self.every:
+            return -1
+        groups = self.groups
+        advance = self._advance
+        n = 0
+        gid: str | None = None  # the group of the previous point, whose window is `w`
+        w: Any = None
+        for m in chunk:
+            if type(m) is not Point:
+                gid = None  # a barrier or a delete may change the windows
+                if type(m) is Batch:
+                    n += 1
+                    self.batch(m, parent)
+                elif type(m) is Barrier:
+                    self.barrier(m, parent)
+                elif type(m) is DeleteGroup:
+                    self.delete_group(m, parent)
+                continue
+            n += 1
+            if m.group is not gid:
+                gid = m.group
+                w = groups.get(gid)
+                if w is None:
+                    w = groups[gid] = _TimeWindow(m)
+            t = m.time
+            nxt = w.next_emit
+            if nxt is None or t >= nxt:
+                advance(w, t)
+            w.buf.append(m)
+        return n
+
     # -- count windows
     def _count_point(self, p: Point) -> None:
         w = self.groups.get(p.group)
