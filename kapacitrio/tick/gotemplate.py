@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from kapacitrio.models.timefmt import format_rfc3339 as go_rfc3339
+from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.tick.errors import TickError
 from kapacitrio.tick.values import go_duration, go_float, go_quote
 
@@ -275,7 +275,7 @@ def _plain(v: Any) -> Any:
     if v is NO_VALUE:
         return None
     if t is GoTime:
-        return go_rfc3339(v)
+        return format_rfc3339(v)
     if isinstance(v, dict):
         out = {}
         for k in v if t is GoStruct else sorted(v):
@@ -343,7 +343,7 @@ def _json_into(v: Any, out: list[str]) -> None:
     elif isinstance(v, str):
         out.append(_json_str(v))
     elif isinstance(v, GoTime):
-        out.append('"' + go_rfc3339(v) + '"')
+        out.append('"' + format_rfc3339(v) + '"')
     elif isinstance(v, int):
         out.append(str(int(v)))
     elif isinstance(v, float):

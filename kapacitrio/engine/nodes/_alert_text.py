@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kapacitrio.tick.gotemplate import GoMap, GoStruct, go_json, go_rfc3339, html_escape
+from kapacitrio.models.timefmt import format_rfc3339
+from kapacitrio.tick.gotemplate import GoMap, GoStruct, go_json, html_escape
 
 DEFAULT_MESSAGE = "{{ .ID }} is {{ .Level }}"
 DEFAULT_DETAILS = "{{ json . }}"
@@ -58,7 +59,7 @@ class DefaultDetails:
             message_json = go_json(message)
         rest = (
             f'"Fields":{go_json(fields)},"Level":"{level_name}",'
-            f'"Time":"{go_rfc3339(t)}","Duration":{int(duration)},"Message":{message_json}}}\n'
+            f'"Time":"{format_rfc3339(t)}","Duration":{int(duration)},"Message":{message_json}}}\n'
         )  # the template's json function ends with a newline, like Go's json.Encoder
         return head + html_escape(rest)
 
