@@ -5,17 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-_PRECISION_NS = {
-    "": 1,
-    "n": 1,
-    "ns": 1,
-    "u": 1_000,
-    "µ": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
+from kapacitrio.models.lineprotocol import PRECISIONS
+
+#: The write precisions InfluxDB 1.x's `/write` takes: the shared table less `us`, which it refuses.
+_OUT_PRECISIONS = frozenset(PRECISIONS) - {"us"}
 
 
 class EncodeError(ValueError):
@@ -24,10 +17,9 @@ class EncodeError(ValueError):
 
 def precision_ns(precision: str) -> int:
     """Nanoseconds per unit of a write precision (`""`, `ns`, `u`, `ms`, `s`, `m`, `h`)."""
-    try:
-        return _PRECISION_NS[precision]
-    except KeyError:
-        raise EncodeError(f"invalid precision {precision!r}") from None
+    if precision not in _OUT_PRECISIONS:
+        raise EncodeError(f"invalid precision {precision!r}")
+    return PRECISIONS[precision]
 
 
 def _escape(text: str, chars: str) -> str:

@@ -23,6 +23,9 @@ def test_encode_escapes_sorts_and_types():
         encode("m", {}, {"v": None}, T)
     with pytest.raises(EncodeError):
         encode("m", {}, {"v": 1}, T, "weeks")
+    assert encode("m", {}, {"v": 1.0}, T + 1_999, "u").endswith(f" {T // 1_000 + 1}")
+    with pytest.raises(EncodeError, match="precision 'us'"):
+        encode("m", {}, {"v": 1.0}, T, "us")  # InfluxDB 1.x's /write refuses it
 
 
 def test_quote_ident():
