@@ -13,12 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_alerts_api import Receiver, define, write
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.smtpsink import free_port, running_smtp_sink
 
 
 def wait_until(fn, timeout: float = 10.0):
@@ -30,32 +25,19 @@ def wait_until(fn, timeout: float = 10.0):
     return True
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 def test_email_and_slack_from_config(server_factory):
-    from aiosmtpd.controller import Controller
-
-    sink = Sink()
-    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
-    smtp.start()
     slack = Receiver()
     try:
-        config = (
-            f'[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = {smtp.port}\n'
-            'from = "kapacitor@example.com"\n\n'
-            f'[[slack]]\nenabled = true\ndefault = true\nurl = "{slack.url}/slack"\n'
-            'channel = "#alerts"\nglobal = true\n'
-        )
-        server = server_factory(config=config)
-        c = server.client
-        script = """
+        with running_smtp_sink() as (smtp, sink):
+            config = (
+                f'[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = {smtp.port}\n'
+                'from = "kapacitor@example.com"\n\n'
+                f'[[slack]]\nenabled = true\ndefault = true\nurl = "{slack.url}/slack"\n'
+                'channel = "#alerts"\nglobal = true\n'
+            )
+            server = server_factory(config=config)
+            c = server.client
+            script = """
 stream
     |from().measurement('cpu')
     |alert()
@@ -64,21 +46,20 @@ stream
         .details('<b>{{ .Level }}</b>')
         .email('ops@example.com')
 """
-        define(c, "mail", script)
-        write(c, "cpu value=95 1\n")
-        assert wait_until(lambda: sink.messages)
-        env = sink.messages[0]
-        assert env.mail_from == "kapacitor@example.com"
-        assert env.rcpt_tos == ["ops@example.com"]
-        msg = message_from_bytes(env.content)
-        assert msg["Subject"] == "cpu:nil is CRITICAL value=95"
-        assert "<b>CRITICAL</b>" in msg.get_payload(decode=True).decode()
-        # slack is global: the task gets a slack handler without asking for one
-        bodies = slack.wait(1)
-        assert bodies[0]["channel"] == "#alerts"
-        assert bodies[0]["attachments"][0]["text"] == "cpu:nil is CRITICAL value=95"
+            define(c, "mail", script)
+            write(c, "cpu value=95 1\n")
+            assert wait_until(lambda: sink.envelopes)
+            env = sink.envelopes[0]
+            assert env.mail_from == "kapacitor@example.com"
+            assert env.rcpt_tos == ["ops@example.com"]
+            msg = message_from_bytes(env.content)
+            assert msg["Subject"] == "cpu:nil is CRITICAL value=95"
+            assert "<b>CRITICAL</b>" in msg.get_payload(decode=True).decode()
+            # slack is global: the task gets a slack handler without asking for one
+            bodies = slack.wait(1)
+            assert bodies[0]["channel"] == "#alerts"
+            assert bodies[0]["attachments"][0]["text"] == "cpu:nil is CRITICAL value=95"
     finally:
-        smtp.stop()
         slack.httpd.shutdown()
 
 

@@ -10,35 +10,16 @@ from email import message_from_bytes
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
+
+from tests.smtpsink import free_port, running_smtp_sink
 
 JSON = {"Content-Type": "application/json"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    handler = Collect()
-    ctl = Controller(handler, hostname="127.0.0.1", port=free_port())
-    ctl.start()
-    try:
-        yield ctl, handler
-    finally:
-        ctl.stop()
+    with running_smtp_sink() as running:
+        yield running
 
 
 def wait_for(predicate, timeout: float = 15.0):
