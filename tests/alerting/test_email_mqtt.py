@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from email import message_from_bytes
 from pathlib import Path
 
@@ -16,7 +12,8 @@ from kapacitrio.alerting import levels
 from kapacitrio.alerting.handlers.mqtt import MQTTConfig
 from kapacitrio.alerting.handlers.smtp import SMTPConfig
 from tests.alerting.conftest import make_event, settle
-from tests.smtpsink import free_port, running_smtp_sink
+from tests.mosquitto import running_mosquitto
+from tests.smtpsink import running_smtp_sink
 
 
 @pytest.fixture
@@ -77,30 +74,8 @@ async def test_email_disabled_service_is_an_error(service, sections, smtp_server
 
 @pytest.fixture
 def mosquitto(tmp_path: Path):
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(exe).exists():
-        pytest.skip("mosquitto is not installed")
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen(
-        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("mosquitto did not start")
-            time.sleep(0.05)
-    try:
+    with running_mosquitto(tmp_path) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 def subscribe(port: int, topic: str):

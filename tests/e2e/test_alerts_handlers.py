@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from email import message_from_bytes
@@ -13,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_alerts_api import Receiver, define, write
-from tests.smtpsink import free_port, running_smtp_sink
+from tests.mosquitto import running_mosquitto
+from tests.smtpsink import running_smtp_sink
 
 
 def wait_until(fn, timeout: float = 10.0):
@@ -65,29 +63,8 @@ stream
 
 @pytest.fixture
 def mosquitto(tmp_path: Path):
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(exe).exists():
-        pytest.skip("mosquitto is not installed")
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen(
-        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-    def up() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            return False
-
-    assert wait_until(up)
-    try:
+    with running_mosquitto(tmp_path) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 def test_mqtt_topic_handler_from_api(server_factory, mosquitto):
