@@ -7,10 +7,8 @@ from typing import Any
 
 from kapacitrio.models.timefmt import parse_rfc3339
 from kapacitrio.replay.errors import Invalid
+from kapacitrio.tasks.service import MAX_ID_LENGTH, valid_id
 from kapacitrio.tick.values import go_quote
-
-#: Longest id accepted (a bound keeps keys, file names and URLs sane).
-MAX_ID_LENGTH = 255
 
 _GO_TYPES = {str: "string", bool: "bool", int: "number", float: "number", list: "array"}
 
@@ -81,10 +79,3 @@ def opt_id(opts: dict[str, Any], what: str, struct: str) -> str:
             f"{what} ID must contain only letters, numbers, '-', '.' and '_'. {go_quote(ident)}"
         )
     return ident
-
-
-def valid_id(text: str) -> bool:
-    """`^[-\\._\\p{L}0-9]+$`: letters of any script, ASCII digits, `-`, `.`, `_`."""
-    return 0 < len(text) <= MAX_ID_LENGTH and all(
-        c.isalpha() or c in "-._" or "0" <= c <= "9" for c in text
-    )
