@@ -11,6 +11,7 @@ from email import message_from_bytes
 import httpx
 import pytest
 
+from tests.e2e.test_kkok_kapacitor import wait_for
 from tests.smtpsink import free_port, running_smtp_sink
 
 JSON = {"Content-Type": "application/json"}
@@ -20,16 +21,6 @@ JSON = {"Content-Type": "application/json"}
 def smtp():
     with running_smtp_sink() as running:
         yield running
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_email_route_delivers_to_smtp(server_factory, smtp):
