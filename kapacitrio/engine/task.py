@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import trio
@@ -20,6 +21,11 @@ CHANNEL_CHUNKS = 64
 
 #: Scheduling rounds a node with several parents waits for sibling chunks before merging them.
 MERGE_ROUNDS = 4
+
+#: A large chunk is handled in slices of this many messages; between slices a node that has
+#: worked longer than `YIELD_NS` lets the others run (and a cancellation reach it).
+SLICE = 64
+YIELD_NS = 2_000_000
 
 Chunk = list[Any]
 Envelope = tuple[int, Chunk]
@@ -209,17 +215,16 @@ class Task:
                         rt.out = chunk
                     await self._flush(node)
                     continue
-                t0 = perf()
                 if merge:
                     pairs = await _merged(parent, chunk, node.recv)
-                    t0 = perf()
-                    n = sum(_dispatch(rt, p, [msg]) for p, msg in pairs)
+                    n = await _sliced(node, pairs, _dispatch_pairs(rt))
                 else:
+                    t0 = perf()
                     n = -1 if point_chunk is None else point_chunk(chunk, parent)
+                    node.exec_ns += perf() - t0
                     if n < 0:  # the runtime handed the chunk back: one message at a time
-                        n = _dispatch(rt, parent, chunk)
+                        n = await _sliced(node, chunk, partial(_dispatch, rt, parent))
                 node.collected += n
-                node.exec_ns += perf() - t0
                 if rt.out:
                     await self._flush(node)
 
@@ -267,6 +272,36 @@ class Task:
 
     def runtimes(self, kind: str) -> Iterable[NodeRuntime]:
         return (n.rt for n in self.nodes.values() if n.spec.kind == kind)
+
+
+async def _sliced(node: _Node, items: list[Any], handle: Callable[[list[Any]], int]) -> int:
+    """Handle a chunk in slices of `SLICE`; once the node has worked longer than `YIELD_NS`,
+    let the other tasks run between slices. Returns the count `handle` reports; adds the time
+    spent handling (not waiting) to the node's `exec_ns`."""
+    perf = time.perf_counter_ns
+    t0 = perf()
+    if len(items) <= SLICE:
+        n = handle(items)
+        node.exec_ns += perf() - t0
+        return n
+    n = 0
+    for start in range(0, len(items), SLICE):
+        if start and perf() - t0 > YIELD_NS:
+            node.exec_ns += perf() - t0
+            await trio.lowlevel.checkpoint()
+            t0 = perf()
+        n += handle(items[start : start + SLICE])
+    node.exec_ns += perf() - t0
+    return n
+
+
+def _dispatch_pairs(rt: NodeRuntime) -> Callable[[list[tuple[int, Any]]], int]:
+    """A handler of merged `(parent, message)` pairs for `_sliced`."""
+
+    def handle(pairs: list[tuple[int, Any]]) -> int:
+        return sum(_dispatch(rt, p, [msg]) for p, msg in pairs)
+
+    return handle
 
 
 def _dispatch(rt: NodeRuntime, parent: int, chunk: Chunk) -> int:
