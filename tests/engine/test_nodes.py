@@ -422,3 +422,37 @@ def test_query_batch_time_is_the_stop_unless_grouped_by_time() -> None:
     assert by_time.series_batch(series, stop).tmax == T0 + 2 * S
     empty = {"name": "m", "columns": ["time", "v"], "values": [[T0 + S, None]]}
     assert by_time.series_batch(empty, stop).tmax == stop
+
+
+def _shape(msgs: list[Any]) -> list[Any]:
+    """What a window emitted, comparable across runs: kind, group, time and point times."""
+    out: list[Any] = []
+    for m in msgs:
+        if isinstance(m, Batch):
+            out.append(("batch", m.group, m.tmax, [p.time for p in m.points]))
+        else:
+            out.append((type(m).__name__, getattr(m, "group", None), getattr(m, "time", None)))
+    return out
+
+
+@pytest.mark.parametrize("every", [2 * S, 5 * S])
+def test_window_chunk_path_matches_one_message_at_a_time(every: int) -> None:
+    msgs: list[Any] = []
+    for t in range(30):
+        host = "a" if t % 3 else "b"
+        msgs.append(pt(t, {"v": t}, {"h": host}, dims=("h",)))
+        if t == 11:
+            msgs.append(Barrier("h=a", T0 + 13 * S))
+        if t == 20:
+            msgs.append(DeleteGroup("h=b"))
+    chunked, single = window(period=6 * S, every=every), window(period=6 * S, every=every)
+    assert chunked.point_chunk(msgs, 0) == sum(1 for m in msgs if isinstance(m, Point))
+    for m in msgs:
+        if isinstance(m, Point):
+            single.point(m, 0)
+        elif isinstance(m, Barrier):
+            single.barrier(m, 0)
+        else:
+            single.delete_group(m, 0)
+    assert _shape(take(chunked)) == _shape(take(single))
+    assert window(periodCount=3, everyCount=1).point_chunk(msgs, 0) == -1

@@ -167,3 +167,19 @@ async def test_query_start_error_text() -> None:
         with pytest.raises(TaskStartError) as exc:
             await tm.start_task("b", c.pipeline(), [("db", "rp")])
         assert str(exc.value) == "query must be a single select statement, got 2 statements"
+
+
+async def test_large_chunks_pass_whole_through_a_one_message_node() -> None:
+    async with open_taskmaster(VirtualClock(T0)) as tm:
+        c = Chain()
+        c.add("from", measurement="cpu")
+        c.add("testBoom", desc="boom")
+        c.add("httpOut", args=["out"], desc="http_out")
+        task = await tm.start_task("t", c.pipeline(), [("db", "rp")])
+        body = lines(*[(f"cpu,host=h{i % 7} value={i}", i) for i in range(1000)])
+        assert await tm.write("db", "rp", "n", body) == 1000
+        await settle()
+        stats = task.node_stats()
+        assert stats["boom2"]["collected"] == stats["boom2"]["emitted"] == 1000
+        [series] = tm.http_out("t", "out")["series"]
+        assert series["values"][0][1] == 999.0

@@ -340,3 +340,10 @@ async def test_large_holt_winters_batches_are_forecast_off_the_event_loop(monkey
         await trio.sleep(0.01)
     assert isinstance(got[0], Batch) and isinstance(got[1], Barrier)
     assert [secs(bp.time) for bp in got[0].points] == [4, 5]
+
+
+def test_count_over_a_batch_skips_and_counts_bad_points():
+    b = bt(10, [(0, {"value": 1.0}), (1, {"other": 1.0}), (2, {"value": "x"}), (3, {"value": 2.0})])
+    n, out = run("count", ["value"], b)
+    assert [p.fields for p in out] == [{"count": 2}]
+    assert n.stats["errors"] == 2
