@@ -18,6 +18,21 @@ DEFAULT_DETAILS = "{{ json . }}"
 #: Distinct (ID, group, name, tags) heads kept before the cache starts over.
 HEAD_CACHE_SIZE = 10_000
 
+#: Distinct event times whose RFC3339 text is kept (the alert nodes of many tasks see the same times).
+TIME_CACHE_SIZE = 4096
+
+_time_texts: dict[int, str] = {}
+
+
+def time_text(t: int) -> str:
+    """`format_rfc3339(t)`, remembered for recent times."""
+    text = _time_texts.get(t)
+    if text is None:
+        if len(_time_texts) >= TIME_CACHE_SIZE:
+            _time_texts.clear()
+        text = _time_texts[t] = format_rfc3339(t)
+    return text
+
 
 def default_message(event_id: str, level_name: str) -> str:
     """The default message template's text."""
@@ -52,22 +67,24 @@ class DefaultDetails:
             if len(self._heads) >= HEAD_CACHE_SIZE:
                 self._heads.clear()
             self._heads[key] = cached
-        head, id_json = cached
+        head, id_prefix = cached
         if message == f"{event_id} is {level_name}":  # the default message: extend the ID's JSON
-            message_json = f'{id_json[:-1]} is {level_name}"'
+            message_json = f"{id_prefix} is {level_name}&#34;"
         else:
-            message_json = go_json(message)
-        rest = (
-            f'"Fields":{go_json(fields)},"Level":"{level_name}",'
-            f'"Time":"{format_rfc3339(t)}","Duration":{int(duration)},"Message":{message_json}}}\n'
+            message_json = html_escape(go_json(message))
+        # Only the fields and the message can hold characters to escape: the level name, the time
+        # and the duration cannot, and the keys are written here already escaped.
+        return (
+            f"{head}&#34;Fields&#34;:{html_escape(go_json(fields))},"
+            f"&#34;Level&#34;:&#34;{level_name}&#34;,&#34;Time&#34;:&#34;{time_text(t)}&#34;,"
+            f"&#34;Duration&#34;:{int(duration)},&#34;Message&#34;:{message_json}}}\n"
         )  # the template's json function ends with a newline, like Go's json.Encoder
-        return head + html_escape(rest)
 
     def _head(self, event_id: str, name: str, group: str, tags: dict[str, str]) -> tuple[str, str]:
-        """(escaped JSON up to the fields, JSON of the ID) for one group and tag set."""
+        """(escaped JSON up to the fields, escaped JSON of the ID without its closing quote)."""
         id_json = go_json(event_id)
         text = (
             f'{{"Name":{go_json(name)}{self._mid}"Group":{go_json(group or "nil")},'
             f'"Tags":{go_json(GoMap(tags, zero=""))}{self._server_info}{id_json},'
         )
-        return html_escape(text), id_json
+        return html_escape(text), html_escape(id_json[:-1])

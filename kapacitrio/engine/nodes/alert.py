@@ -304,8 +304,12 @@ class AlertNode(NodeRuntime):
         exprs = st.exprs
         for lvl in range(levels.CRITICAL, max(cur - 1, levels.OK), -1):
             inst = exprs[lvl]
-            if inst is not None and self._eval(inst, lvl, t, fields, tags, False):
-                return lvl
+            if inst is not None:
+                try:  # inlined rather than through _eval: this runs for every point
+                    if inst.eval_bool(t, fields, tags):
+                        return lvl
+                except TickError as exc:
+                    self._level_error(lvl, exc)
         reset = st.resets[cur]
         if reset is not None:
             passed = self._eval(reset, cur, t, fields, tags, True)
@@ -313,9 +317,16 @@ class AlertNode(NodeRuntime):
                 return cur
         for lvl in range(cur, levels.OK, -1):
             inst = exprs[lvl]
-            if inst is not None and self._eval(inst, lvl, t, fields, tags, False):
-                return lvl
+            if inst is not None:
+                try:
+                    if inst.eval_bool(t, fields, tags):
+                        return lvl
+                except TickError as exc:
+                    self._level_error(lvl, exc)
         return levels.OK
+
+    def _level_error(self, lvl: int, exc: TickError) -> None:
+        self.error(f"error evaluating expression for level {levels.name(lvl)}: {exc}")
 
     # ------------------------------------------------------------------ templates
     def _id_data(self, name: str, group: str, tags: dict) -> GoStruct:
@@ -413,10 +424,10 @@ class AlertNode(NodeRuntime):
         """The event's message and details; default templates skip the template engine."""
         fast = self._fast_details
         if self._fast_message:
-            message = default_message(event_id, levels.name(level))
+            lvl = levels.name(level)
+            message = default_message(event_id, lvl)
             if fast is not None:
                 try:
-                    lvl = levels.name(level)
                     return message, fast.render(
                         event_id, name, group, tags, fields, lvl, t, duration, message
                     )
