@@ -1,34 +1,8 @@
-"""Errors of the recording and replay service, each with the HTTP status the API answers with."""
+"""Errors of the recording and replay service: the shared service errors, and query failures."""
 
-from __future__ import annotations
+from kapacitrio.serviceerrors import Internal, Invalid, NotFound, ServiceError
 
-
-class ReplayServiceError(Exception):
-    """Base: `str(err)` is the message; `http_status` the API status."""
-
-    http_status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Invalid(ReplayServiceError):
-    """Bad input: nothing was started."""
-
-    http_status = 400
-
-
-class NotFound(ReplayServiceError):
-    """No such task, recording or replay."""
-
-    http_status = 404
-
-
-class Internal(ReplayServiceError):
-    """The server failed."""
-
-    http_status = 500
+__all__ = ["Internal", "Invalid", "NotFound", "ServiceError", "SourceError"]
 
 
 class SourceError(Exception):
