@@ -101,13 +101,23 @@ def _receiver_delay(case: dict[str, Any]) -> float:
     return 0.1 if "sleeps 100" in notes else 0.0
 
 
-# -- stream cases
-async def _run_stream(case: dict[str, Any], services: ServicesFactory, timeout: float) -> str:
+async def _run_in_nursery(
+    body: Callable[..., Awaitable[str]],
+    case: dict[str, Any],
+    services: ServicesFactory,
+    timeout: float,
+) -> str:
+    """Run one case body in its own nursery, cancelling its helpers once it has its verdict."""
     async with trio.open_nursery() as nursery:
         try:
-            return await _stream_body(case, services, nursery, timeout)
+            return await body(case, services, nursery, timeout)
         finally:
             nursery.cancel_scope.cancel()
+
+
+# -- stream cases
+async def _run_stream(case: dict[str, Any], services: ServicesFactory, timeout: float) -> str:
+    return await _run_in_nursery(_stream_body, case, services, timeout)
 
 
 async def _stream_body(
@@ -165,11 +175,7 @@ async def _write_stream_data(
 
 # -- batch cases
 async def _run_batch(case: dict[str, Any], services: ServicesFactory, timeout: float) -> str:
-    async with trio.open_nursery() as nursery:
-        try:
-            return await _batch_body(case, services, nursery, timeout)
-        finally:
-            nursery.cancel_scope.cancel()
+    return await _run_in_nursery(_batch_body, case, services, timeout)
 
 
 async def _batch_body(

@@ -536,9 +536,7 @@ class TaskService:
 
     async def _new_task_doc(self, opts: dict[str, Any]) -> tuple[dict[str, Any], Pipeline]:
         task_id = _opt_str(opts, "id") or str(uuid.uuid4())
-        check_id("task", task_id)
-        if await self.store.get(TASKS, task_id) is not None:
-            raise Invalid(f"task {task_id} already exists")
+        await self._check_free_id(TASKS, "task", task_id)
         template_id = _opt_str(opts, "template-id")
         typ = _opt_type(opts)
         script = _opt_script(opts)
@@ -580,16 +578,7 @@ class TaskService:
 
     async def update_task(self, task_id: str, opts: dict[str, Any]) -> dict[str, Any]:
         async with self._lock:
-            original = await self.store.get(TASKS, task_id)
-            if original is None:
-                raise NotFound("task does not exist, cannot update")
-            updated = copy.deepcopy(original)
-            new_id = _opt_str(opts, "id")
-            if new_id and new_id != task_id:
-                check_id("task", new_id)
-                if await self.store.get(TASKS, new_id) is not None:
-                    raise Invalid(f"task {new_id} already exists")
-                updated["id"] = new_id
+            original, updated = await self._copy_for_update(TASKS, "task", task_id, opts)
             await self._apply_script_opts(updated, opts)
             if opts.get("dbrps"):
                 updated["dbrps"] = dbrps_from_api(opts["dbrps"])
@@ -608,6 +597,26 @@ class TaskService:
             await self._apply_task_change(original, updated, pipeline)
             _log.info("updated task", task=updated["id"], status=updated["status"])
             return self.task_view(updated)
+
+    async def _copy_for_update(
+        self, collection: str, kind: str, doc_id: str, opts: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Load a stored task or template and a copy carrying the rename in `opts` (lock held)."""
+        original = await self.store.get(collection, doc_id)
+        if original is None:
+            raise NotFound(f"{kind} does not exist, cannot update")
+        updated = copy.deepcopy(original)
+        new_id = _opt_str(opts, "id")
+        if new_id and new_id != doc_id:
+            await self._check_free_id(collection, kind, new_id)
+            updated["id"] = new_id
+        return original, updated
+
+    async def _check_free_id(self, collection: str, kind: str, doc_id: str) -> None:
+        """Refuse an id that is malformed or already taken by another task or template."""
+        check_id(kind, doc_id)
+        if await self.store.get(collection, doc_id) is not None:
+            raise Invalid(f"{kind} {doc_id} already exists")
 
     async def _apply_script_opts(self, updated: dict[str, Any], opts: dict[str, Any]) -> None:
         asked = _opt_str(opts, "template-id")
@@ -742,9 +751,7 @@ class TaskService:
     async def create_template(self, opts: dict[str, Any]) -> dict[str, Any]:
         async with self._lock:
             template_id = _opt_str(opts, "id") or str(uuid.uuid4())
-            check_id("template", template_id)
-            if await self.store.get(TEMPLATES, template_id) is not None:
-                raise Invalid(f"template {template_id} already exists")
+            await self._check_free_id(TEMPLATES, "template", template_id)
             typ = _opt_type(opts)
             script = _opt_script(opts)
             if not script:
@@ -767,16 +774,9 @@ class TaskService:
 
     async def update_template(self, template_id: str, opts: dict[str, Any]) -> dict[str, Any]:
         async with self._lock:
-            original = await self.store.get(TEMPLATES, template_id)
-            if original is None:
-                raise NotFound("template does not exist, cannot update")
-            updated = copy.deepcopy(original)
-            new_id = _opt_str(opts, "id")
-            if new_id and new_id != template_id:
-                check_id("template", new_id)
-                if await self.store.get(TEMPLATES, new_id) is not None:
-                    raise Invalid(f"template {new_id} already exists")
-                updated["id"] = new_id
+            original, updated = await self._copy_for_update(
+                TEMPLATES, "template", template_id, opts
+            )
             typ = _opt_type(opts)
             if typ:
                 updated["type"] = typ
