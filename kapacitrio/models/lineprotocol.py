@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from itertools import repeat
+from collections.abc import Iterable, Iterator
+from itertools import groupby, repeat
 from typing import Any
 
 from kapacitrio.models.chunk import PointChunk
@@ -466,8 +466,10 @@ def parse_routed(
     if found is None:
         return _route_mixed(_lines_slow(text), mult, default_time, db, rp, by_name, default)
     runs = _route_columns(found, mult, db, rp, by_name, default)
-    if runs is None:
-        runs = _route_plain(found, mult, default_time, db, rp, by_name, default)
+    if runs is None:  # line by line
+        routed = _Runs()
+        _add_plain(routed, found, mult, default_time, db, rp, by_name, default, {})
+        runs = routed.runs
     return runs
 
 
@@ -482,7 +484,7 @@ def _route_columns(
 ) -> list[tuple[Any, list[Point]]] | None:
     """The common body, a column at a time: every line timestamped and routed to the same tasks.
 
-    None when the body is not like that (`_route_plain` then takes it line by line).
+    None when the body is not like that (`_add_plain` then takes it line by line).
     """
     names, tagtexts, fkeys, ffloats, fothers, rests, stamps = zip(*found, strict=True)
     wanted = {id(t): t for t in (by_name.get(name, default) for name in set(names))}
@@ -510,22 +512,22 @@ def _route_columns(
     return [(targets, points)]
 
 
-def _route_plain(
-    found: list[Groups],
+def _add_plain(
+    runs: _Runs,
+    found: Iterable[Groups],
     mult: int,
     default_time: int,
     db: str,
     rp: str,
     by_name: dict[str, Any],
     default: Any,
-) -> list[tuple[Any, list[Point]]]:
-    """`parse_routed` for a body whose every line the fast regex accepted, line by line."""
-    runs = _Runs()
+    tag_cache: dict[str, dict[str, str]],
+) -> None:
+    """Route lines the fast regex accepted onto `runs`; equal tags share one dict via `tag_cache`."""
     cur = runs.cur
-    cur_targets = None
+    cur_targets = runs.targets
     tmin, tmax, safe_len = _time_check(mult)
     get = by_name.get
-    tag_cache: dict[str, dict[str, str]] = {}  # points of one body share equal tag dicts
     tags: dict[str, str]
     for g in found:
         name, tagtext, fkey, ffloat, fother, rest, ts = g
@@ -549,7 +551,10 @@ def _route_plain(
             cur = runs.start(targets)
             cur_targets = targets
         cur.append(Point(name, tags, _plain_fields(fkey, ffloat, fother, rest), t, db, rp))
-    return runs.runs
+
+
+def _is_text(item: Groups | str) -> bool:
+    return type(item) is str
 
 
 def _route_mixed(
@@ -563,26 +568,19 @@ def _route_mixed(
 ) -> list[tuple[Any, list[Point]]]:
     """`parse_routed` line by line: plain lines as regex groups, others as text."""
     runs = _Runs()
-    tmin, tmax, _ = _time_check(mult)
-    for item in items:
-        if type(item) is str:  # a line for the careful parser
-            targets = by_name.get(measurement_of(item), default)
-            p = parse_line(item, mult, default_time, db, rp)  # validates every line
-            if not targets:
-                continue
-        else:
-            name, tagtext, fkey, ffloat, fother, rest, ts = item
-            t = int(ts) if ts else default_time
-            if ts and (t > tmax or t < tmin):
-                parse_line(_join(item), mult)  # raises its error
-            targets = by_name.get(name, default)
-            if not targets:
-                continue
-            fields = _plain_fields(fkey, ffloat, fother, rest)
-            p = Point(name, _tag_dict(tagtext), fields, t * mult if ts else t, db, rp)
-        if targets is not runs.targets:
-            runs.start(targets)
-        runs.cur.append(p)
+    tag_cache: dict[str, dict[str, str]] = {}
+    for is_text, group in groupby(items, _is_text):
+        if not is_text:  # a stretch of plain lines
+            plain: Iterator[Groups] = group  # type: ignore[assignment]
+            _add_plain(runs, plain, mult, default_time, db, rp, by_name, default, tag_cache)
+            continue
+        for line in group:  # lines for the careful parser
+            targets = by_name.get(measurement_of(line), default)  # type: ignore[arg-type]
+            p = parse_line(line, mult, default_time, db, rp)  # type: ignore[arg-type]
+            if targets:
+                if targets is not runs.targets:
+                    runs.start(targets)
+                runs.cur.append(p)
     return runs.runs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -493,23 +494,33 @@ class AlertNode(NodeRuntime):
             return
         if level == levels.OK and not st.changed:
             return
-        st.triggered(p.time)
-        if opts.no_recoveries and level == levels.OK:
-            return
+        state = self._fire(st, event_id, p, p.fields, level, p.time, point_to_row)
+        if state is not None:
+            self.emit(self._augment_point(p, state))
+
+    def _fire(
+        self,
+        st: _GroupState,
+        event_id: str,
+        src: Point | Batch,
+        fields: dict,
+        level: int,
+        t: int,
+        to_row: Callable[[Any], dict],
+    ) -> EventState | None:
+        """Trigger the group, build and handle the event; the state when it should be emitted.
+
+        ``to_row(src)`` is only called once the event is really made.
+        """
+        st.triggered(t)
+        if self.opts.no_recoveries and level == levels.OK:
+            return None
         event = self._make_event(
-            event_id,
-            p.name,
-            p.group,
-            p.tags,
-            p.fields,
-            level,
-            p.time,
-            st.duration,
-            point_to_row(p),
+            event_id, src.name, src.group, src.tags, fields, level, t, st.duration, to_row(src)
         )
         if event is None or not self._handle_event(st, event):
-            return
-        self.emit(self._augment_point(p, event.state))
+            return None
+        return event.state
 
     def _augment_point(self, p: Point, state: EventState) -> Point:
         opts = self.opts
@@ -574,23 +585,9 @@ class AlertNode(NodeRuntime):
         )
         if not send:
             return
-        st.triggered(t)
-        if opts.no_recoveries and level == levels.OK:
-            return
-        event = self._make_event(
-            event_id,
-            b.name,
-            b.group,
-            b.tags,
-            highest_point.fields,
-            level,
-            t,
-            st.duration,
-            batch_to_row(b),
-        )
-        if event is None or not self._handle_event(st, event):
-            return
-        self.emit(self._augment_batch(b, event.state))
+        state = self._fire(st, event_id, b, highest_point.fields, level, t, batch_to_row)
+        if state is not None:
+            self.emit(self._augment_batch(b, state))
 
     def _augment_batch(self, b: Batch, state: EventState) -> Batch:
         opts = self.opts
