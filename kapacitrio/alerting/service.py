@@ -83,6 +83,8 @@ class AlertService:
         self._progress = trio.Event()
         self._dirty: dict[tuple[str, str], int] = {}
         self._wake = trio.Event()
+        #: Serialises handler changes: each checks, stores and installs without another in between.
+        self._handler_lock = trio.Lock()
         self.stats = {"collected": 0, "dropped": 0, "handler_errors": 0}
         #: ServerInfo for alert templates.
         self.hostname = "localhost"
@@ -333,40 +335,71 @@ class AlertService:
 
     async def create_handler(self, topic_id: str, spec: Any) -> dict[str, Any]:
         doc, handler, match = self._validate_spec(topic_id, spec)
-        t = self.topics.get(topic_id)
-        if t is not None and doc["id"] in t.handlers:
-            raise AlertServiceError(f"cannot create handler {doc['id']!r}: handler already exists")
-        await self._save_handler(topic_id, doc)
-        self._install(topic_id, doc, handler, match)
+        async with self._handler_lock:
+            self._check_free(topic_id, doc["id"])
+            await self._save_handler(topic_id, doc)
+            self._install(topic_id, doc, handler, match)
         return doc
 
     async def replace_handler(self, topic_id: str, handler_id: str, spec: Any) -> dict[str, Any]:
+        async with self._handler_lock:
+            return await self._replace(topic_id, handler_id, spec)
+
+    async def _replace(self, topic_id: str, handler_id: str, spec: Any) -> dict[str, Any]:
         self.get_handler(topic_id, handler_id)
         doc, handler, match = self._validate_spec(topic_id, spec)
-        if doc["id"] != handler_id:
-            await self.delete_handler(topic_id, handler_id)
-        await self._save_handler(topic_id, doc)
+        if doc["id"] == handler_id:
+            await self._save_handler(topic_id, doc)
+        else:
+            self._check_free(topic_id, doc["id"])
+            await self._rename_stored(topic_id, handler_id, doc)
+            self.topics[topic_id].handlers.pop(handler_id).close()
         self._install(topic_id, doc, handler, match)
         return doc
 
     async def patch_handler(self, topic_id: str, handler_id: str, patch: Any) -> dict[str, Any]:
         import jsonpatch
 
-        current = self.get_handler(topic_id, handler_id)
-        base = {k: v for k, v in current.items() if k != "topic"}
-        try:
-            new = jsonpatch.apply_patch(base, patch)
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError) as exc:
-            raise AlertServiceError(f"failed to apply patch: {exc}") from None
-        return await self.replace_handler(topic_id, handler_id, new)
+        if not isinstance(patch, list):
+            raise AlertServiceError("failed to apply patch: a JSON patch must be a JSON array")
+        async with self._handler_lock:
+            current = self.get_handler(topic_id, handler_id)
+            base = {k: v for k, v in current.items() if k != "topic"}
+            try:
+                new = jsonpatch.apply_patch(base, patch)
+            except (
+                jsonpatch.JsonPatchException,
+                jsonpatch.JsonPointerException,
+                TypeError,
+                AttributeError,
+                KeyError,
+                IndexError,
+                ValueError,
+            ) as exc:
+                raise AlertServiceError(f"failed to apply patch: {exc}") from None
+            return await self._replace(topic_id, handler_id, new)
 
     async def delete_handler(self, topic_id: str, handler_id: str) -> None:
+        async with self._handler_lock:
+            t = self.topics.get(topic_id)
+            if t is None or handler_id not in t.handlers:
+                raise NotFound(f"handler {handler_id!r} does not exist for topic {topic_id!r}")
+            if self.store is not None:
+                await self.store.delete(HANDLERS_KIND, f"{topic_id}/{handler_id}")
+            t.handlers.pop(handler_id).close()
+
+    def _check_free(self, topic_id: str, handler_id: str) -> None:
         t = self.topics.get(topic_id)
-        if t is None or handler_id not in t.handlers:
-            raise NotFound(f"handler {handler_id!r} does not exist for topic {topic_id!r}")
-        t.handlers.pop(handler_id).close()
-        if self.store is not None:
-            await self.store.delete(HANDLERS_KIND, f"{topic_id}/{handler_id}")
+        if t is not None and handler_id in t.handlers:
+            raise AlertServiceError(f"cannot create handler {handler_id!r}: handler already exists")
+
+    async def _rename_stored(self, topic_id: str, old_id: str, doc: dict[str, Any]) -> None:
+        """Delete the old handler document and store the new one in one transaction."""
+        if self.store is None:
+            return
+        async with self.store.transaction() as tx:
+            await tx.delete(HANDLERS_KIND, f"{topic_id}/{old_id}")
+            await tx.put(HANDLERS_KIND, f"{topic_id}/{doc['id']}", doc)
 
     def get_handler(self, topic_id: str, handler_id: str) -> dict[str, Any]:
         t = self.topics.get(topic_id)

@@ -266,14 +266,21 @@ class Store:
         await self._read(work)
 
     async def backup_bytes(self) -> bytes:
-        """A consistent copy of the database as bytes (a complete SQLite file)."""
-        tmp = self.path.with_name(f".{self.path.name}.backup-{id(self)}")
-        try:
-            await self.backup(tmp)
-            return await trio.Path(tmp).read_bytes()
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        """A consistent copy of the database as bytes (a complete SQLite file).
+
+        The copy is made into an in-memory database and serialized, so concurrent backups share no
+        temporary file and leave nothing behind in the data directory.
+        """
+
+        def work() -> bytes:
+            target = sqlite3.connect(":memory:")
+            try:
+                self._conn.backup(target)
+                return target.serialize()
+            finally:
+                target.close()
+
+        return await self._read(work)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

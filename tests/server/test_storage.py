@@ -110,6 +110,34 @@ async def test_backup_is_a_consistent_database(tmp_path):
     assert not list(tmp_path.glob(".k.db.backup-*"))
 
 
+async def test_concurrent_backups_are_whole_and_leave_nothing_behind(tmp_path):
+    data_dir = tmp_path / "data"
+    results: list[bytes] = []
+    async with open_store(data_dir / "k.db") as store:
+        for i in range(50):
+            await store.put("tasks", f"t{i}", {"id": f"t{i}", "pad": "x" * 2000})
+
+        async def one() -> None:
+            results.append(await store.backup_bytes())
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(30):
+                nursery.start_soon(one)
+        left = sorted(p.name for p in data_dir.iterdir())
+    assert left == ["k.db", "k.db-shm", "k.db-wal"]
+    assert len(results) == 30
+    for i, data in enumerate(results):
+        copy = tmp_path / f"copy{i}.db"
+        copy.write_bytes(data)
+        conn = sqlite3.connect(str(copy))
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            conn.close()
+        async with open_store(copy) as restored:
+            assert await restored.count("tasks") == 50
+
+
 async def test_closed_store_and_bad_path(tmp_path):
     store = await Store.open(tmp_path / "k.db")
     await store.close()
