@@ -46,6 +46,18 @@ class NodeRuntime:
         """Queue a message for every child; sent when the current chunk is done."""
         self.out.append(msg)
 
+    def emit_chunk(self, chunk: Any) -> None:
+        """Queue a whole chunk (e.g. a `ColumnChunk`) as the last act of a whole-chunk handler.
+
+        With nothing queued yet the chunk itself is sent on (it is read-only); else its rows are.
+        """
+        if not chunk:
+            return
+        if self.out:
+            self.out.extend(chunk)
+        else:
+            self.out = chunk
+
     def error(self, message: str) -> None:
         """Count and log a per-message error; the message being handled is dropped by the caller."""
         self.stats["errors"] += 1

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from kapacitrio.models.columns import ColumnChunk
+
 Key = tuple[str, str]
 
 #: The measurement key of a task input that takes every measurement.
@@ -73,3 +77,33 @@ class Router:
             full = sorted(lst + wild, key=lambda t: order[id(t)])
             by_meas[m] = shared.setdefault(tuple(map(id, full)), full)
         return by_meas, wild
+
+
+def split_chunk(
+    chunk: ColumnChunk, by_meas: dict[str, list[Any]], wild: list[Any]
+) -> tuple[list[tuple[list[Any], ColumnChunk]], int]:
+    """The rows of a parsed body each task wants, and how many rows at least one task wants.
+
+    Returns `[(targets, rows), ...]`: tasks that want the same series share one chunk, whose rows
+    keep the body's order. Commonly the whole chunk goes to one list of targets.
+    """
+    if not chunk:
+        return [], 0
+    s_targets = [by_meas.get(name, wild) for name in chunk.series.names]
+    distinct = {id(t): t for t in s_targets}
+    if len(distinct) == 1:
+        [targets] = distinct.values()
+        return ([(targets, chunk)], len(chunk)) if targets else ([], 0)
+    wants: dict[Any, list[int]] = {}
+    for code, targets in enumerate(s_targets):
+        for target in targets:
+            wants.setdefault(target, []).append(code)
+    by_codes: dict[tuple[int, ...], list[Any]] = {}
+    for target, codes in wants.items():
+        by_codes.setdefault(tuple(codes), []).append(target)
+    parts = [
+        (targets, chunk.take(np.isin(chunk.series_codes, codes)))
+        for codes, targets in by_codes.items()
+    ]
+    routed_series = [code for code, targets in enumerate(s_targets) if targets]
+    return parts, int(np.count_nonzero(np.isin(chunk.series_codes, routed_series)))

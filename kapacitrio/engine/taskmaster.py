@@ -10,10 +10,10 @@ import trio
 
 from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
-from kapacitrio.engine.router import ANY, Router
+from kapacitrio.engine.router import ANY, Router, split_chunk
 from kapacitrio.engine.task import Task, TaskStartError
-from kapacitrio.models.chunk import PointChunk
-from kapacitrio.models.lineprotocol import parse_routed, precision_multiplier
+from kapacitrio.models.lineprotocol import precision_multiplier
+from kapacitrio.models.lpcolumns import parse_chunk
 from kapacitrio.models.point import Batch
 from kapacitrio.pipeline.spec import STREAM, Pipeline
 
@@ -84,24 +84,13 @@ class TaskMaster:
         now = self.clock.now()
         default_time = now - now % mult
         by_meas, wild = self.router.table(db, rp)
-        runs = parse_routed(body, mult, default_time, db, rp, by_meas, wild)
-        if len(runs) == 1:  # the common case: every routed point goes to the same tasks
-            targets, points = runs[0]
-            for task in targets:  # one list for all: a chunk is never changed once sent
-                await task.write_points(points)
-            return len(points)
-        chunks: dict[Task, list[Any]] = {}
-        routed = 0
-        for targets, points in runs:
-            routed += len(points)
-            for task in targets:
-                lst = chunks.get(task)
-                if lst is None:
-                    chunks[task] = PointChunk(points)
-                else:
-                    lst.extend(points)
-        for task, pts in chunks.items():
-            await task.write_points(pts)
+        chunk = parse_chunk(
+            body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild))
+        )
+        parts, routed = split_chunk(chunk, by_meas, wild)
+        for targets, part in parts:
+            for task in targets:  # one chunk for all: a chunk is never changed once sent
+                await task.write_points(part)
         return routed
 
     async def write_points(self, db: str, rp: str, points: list[Any]) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._common import dims_from, group_id_fn
 from kapacitrio.models.chunk import PointChunk
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import NO_DIMENSIONS, Point
 from kapacitrio.tick.errors import EvalError
 
@@ -62,6 +65,8 @@ class FromRuntime(NodeRuntime):
 
         Only for settings where no point can fail (no where, truncate or round, fixed dimensions).
         """
+        if type(chunk) is ColumnChunk:
+            return self._columns(chunk)
         if self.where is not None or self.truncate or self.round or callable(self.dims):
             return -1
         m, db, rp = self.measurement, self.db, self.rp
@@ -95,6 +100,47 @@ class FromRuntime(NodeRuntime):
             ]
         self.out.extend(kept)
         return len(chunk)
+
+    def _columns(self, c: ColumnChunk) -> int:
+        """A columnar chunk: filter, retime and regroup without building rows."""
+        if self.where is not None:
+            return -1
+        n = len(c)
+        if (self.db and c.db != self.db) or (self.rp and c.rp != self.rp):
+            return n
+        m = self.measurement
+        if m:
+            names = c.names()
+            if m not in names:
+                return n
+            if len(names) > 1:
+                c = c.take(c.name_mask(m))
+        t = c.time
+        if self.truncate:
+            t = t - t % self.truncate
+        if self.round:
+            d = self.round
+            r = t % d
+            t = t - r + np.where(r + r >= d, d, 0)
+        if t is not c.time:
+            c = c.derive(time=t)
+        self.emit_chunk(self._regroup(c))
+        return n
+
+    def _regroup(self, c: ColumnChunk) -> ColumnChunk:
+        """The chunk with this node's groups (per series: a group ID and dimensions)."""
+        dims, s = self.dims, c.series
+        if dims is None:
+            return c if c.fresh else c.derive(series=s.regrouped(None, None))
+        if callable(dims):
+            per = [dims(tags) for tags in s.tags]
+            groups = [
+                d.group_id(nm, tags) for d, nm, tags in zip(per, s.names, s.tags, strict=True)
+            ]
+            return c.derive(series=s.regrouped(groups, per))
+        group_of = self.group_of
+        groups = [group_of(nm, tags) for nm, tags in zip(s.names, s.tags, strict=True)]
+        return c.derive(series=s.regrouped(groups, [dims] * len(groups)))
 
     def _fresh_chunk(self, chunk: PointChunk) -> None:
         """Fresh points (no group yet) filtered by measurement only: often the chunk as it is."""

@@ -1,0 +1,173 @@
+"""Line protocol into a `ColumnChunk`: the whole body validated, then parsed a column at a time.
+
+Plain bodies (every line accepted by the fast regex of `models.lineprotocol`) go straight to
+columns; any other body is parsed line by line into points by the careful parser (which words
+the errors), and those points become the chunk's rows. Either way the first bad line rejects
+the whole body with the very `LineProtocolError` the per-point parser raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from kapacitrio.models import lineprotocol as lp
+from kapacitrio.models.columns import (
+    Column,
+    ColumnChunk,
+    Series,
+    column_from_values,
+    empty_chunk,
+    from_points,
+)
+
+#: A marker target: keep every line (the per-line router keeps lines with truthy targets).
+_ALL = (True,)
+
+
+def parse_chunk(
+    body: bytes | str,
+    mult: int,
+    default_time: int,
+    db: str = "",
+    rp: str = "",
+    wanted: Callable[[str], bool] | None = None,
+) -> ColumnChunk:
+    """Validate and parse a whole body; raises `LineProtocolError` naming the first bad line.
+
+    When `wanted` is given and no measurement of a valid body is wanted, the result is empty
+    (the body is still validated).
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    found = lp._scan(text)
+    if found is None:
+        return _careful(lp._lines_slow(text), mult, default_time, db, rp, wanted)
+    if not found:
+        return empty_chunk(db, rp)
+    chunk = _plain_columns(found, mult, default_time, db, rp, wanted)
+    if chunk is None:  # a line holds a field key twice: the per-line parser settles it
+        return _careful(found, mult, default_time, db, rp, wanted)
+    return chunk
+
+
+def _careful(
+    items: list[Any], mult: int, default_time: int, db: str, rp: str, wanted: Any
+) -> ColumnChunk:
+    runs = lp._route_mixed(items, mult, default_time, db, rp, {}, _ALL)
+    points = [p for _, pts in runs for p in pts]
+    if wanted is not None and not any(wanted(n) for n in {p.name for p in points}):
+        return empty_chunk(db, rp)
+    return from_points(points, db, rp)
+
+
+def _times(stamps: tuple[str, ...], found: list[Any], mult: int, default_time: int) -> np.ndarray:
+    """The time column; a timestamp out of range raises the careful parser's error."""
+    tmin, tmax, _ = lp._time_check(mult)
+    if "" not in stamps:
+        ints = list(map(int, stamps))
+        if min(ints) < tmin or max(ints) > tmax:
+            _raise_first(ints, found, mult, tmin, tmax)
+        arr = np.array(ints, dtype=np.int64)
+        return arr * mult if mult != 1 else arr
+    ints = [int(ts) if ts else None for ts in stamps]
+    given = [t for t in ints if t is not None]
+    if given and (min(given) < tmin or max(given) > tmax):
+        _raise_first(ints, found, mult, tmin, tmax)
+    return np.array([default_time if t is None else t * mult for t in ints], dtype=np.int64)
+
+
+def _raise_first(ints: list[Any], found: list[Any], mult: int, tmin: int, tmax: int) -> None:
+    for i, t in enumerate(ints):
+        if t is not None and (t < tmin or t > tmax):
+            lp.parse_line(lp._join(found[i]), mult)  # raises its error
+    raise AssertionError("a timestamp was out of range")  # pragma: no cover
+
+
+def _plain_columns(
+    found: list[Any], mult: int, default_time: int, db: str, rp: str, wanted: Any
+) -> ColumnChunk | None:
+    names, tagtexts, fkeys, ffloats, fothers, rests, stamps = zip(*found, strict=True)
+    times = _times(stamps, found, mult, default_time)
+    if wanted is not None and not any(wanted(n) for n in set(names)):
+        return empty_chunk(db, rp)
+    index: dict[str, int] = {}
+    codes = [index.setdefault(k, len(index)) for k in map(str.__add__, names, tagtexts)]
+    s_names: list[str] = []
+    s_tags: list[dict[str, str]] = []
+    for key in index:
+        name, _, tagtext = key.partition(",")
+        s_names.append(name)
+        s_tags.append(dict(kv.split("=") for kv in tagtext.split(",")) if tagtext else {})
+    n = len(found)
+    fields = _fields(n, fkeys, ffloats, fothers, rests)
+    if fields is None:
+        return None
+    columns, layout_codes, layouts = fields
+    return ColumnChunk(
+        times,
+        np.array(codes, dtype=np.int32),
+        Series(s_names, s_tags),
+        columns,
+        layout_codes,
+        layouts,
+        db,
+        rp,
+    )
+
+
+_Fields = tuple[dict[str, Column], np.ndarray | None, list[tuple[str, ...]]]
+
+
+def _fields(
+    n: int,
+    fkeys: tuple[str, ...],
+    ffloats: tuple[str, ...],
+    fothers: tuple[str, ...],
+    rests: tuple[str, ...],
+) -> _Fields | None:
+    """Field columns of plain lines, or None when a line repeats a field key."""
+    one_key = fkeys.count(fkeys[0]) == n
+    if one_key and rests.count("") == n and fothers.count("") == n:  # one float field per line
+        values = np.array(list(map(float, ffloats)), dtype=np.float64)
+        return {fkeys[0]: Column(values)}, None, [(fkeys[0],)]
+    layout_index: dict[tuple[str, ...], int] = {}
+    lcodes: list[int] = []
+    per_key: dict[str, tuple[list[int], list[Any]]] = {}
+    value = lp._plain_value
+    for i, (fk, ff, fo, rest) in enumerate(zip(fkeys, ffloats, fothers, rests, strict=True)):
+        keys = [fk]
+        vals = [float(ff) if ff else value(fo)]
+        if rest:
+            for kv in rest[1:].split(","):
+                k, _, v = kv.partition("=")
+                keys.append(k)
+                vals.append(value(v))
+            if len(set(keys)) != len(keys):
+                return None
+        layout = tuple(keys)
+        lc = layout_index.get(layout)
+        if lc is None:
+            lc = layout_index[layout] = len(layout_index)
+        lcodes.append(lc)
+        for k, v in zip(keys, vals, strict=True):
+            slot = per_key.get(k)
+            if slot is None:
+                slot = per_key[k] = ([], [])
+            slot[0].append(i)
+            slot[1].append(v)
+    columns: dict[str, Column] = {}
+    for k, (rows, vals) in per_key.items():
+        if len(rows) == n:
+            columns[k] = column_from_values(vals)
+            continue
+        dense: list[Any] = [None] * n
+        for r, v in zip(rows, vals, strict=True):
+            dense[r] = v
+        present = np.zeros(n, dtype=np.bool_)
+        present[rows] = True
+        columns[k] = column_from_values(dense, present)
+    layouts = list(layout_index)
+    codes = None if len(layouts) == 1 else np.array(lcodes, dtype=np.int32)
+    return columns, codes, layouts
