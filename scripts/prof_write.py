@@ -13,7 +13,7 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_http import TASK_SCRIPTS, make_bodies  # noqa: E402
+from bench_workload import SCRIPTS, BodyMaker  # noqa: E402
 
 from kapacitrio.engine.clock import WallClock  # noqa: E402
 from kapacitrio.engine.taskmaster import open_taskmaster  # noqa: E402
@@ -24,9 +24,9 @@ from kapacitrio.pipeline.build import compile_task  # noqa: E402
 async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None:
     async with open_taskmaster(WallClock()) as tm:
         for i in range(n):
-            p = compile_task(TASK_SCRIPTS[kind].format(m=meas), "stream")
+            p = compile_task(SCRIPTS[kind].format(m=meas, host="server000"), "stream")
             await tm.start_task(f"t{i}", p, [("bench", "autogen")])
-        bodies = make_bodies(kind, points, 4, 31536000)
+        bodies, _ = BodyMaker(join=kind == "Join").bodies(4, points)
         if "--gc" in sys.argv:  # the server's collector settings
             tune_for_server()
         per_body = bodies[0].count(b"\n") + 1
@@ -37,7 +37,7 @@ async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None
             pr.enable()
         sent = 0
         for b in bodies * max(3, 15000 // points):
-            await tm.write("bench", "autogen", "s", b)
+            await tm.write("bench", "autogen", "ns", b)
             sent += per_body
             await trio.sleep(0)
         for t in tm.tasks.values():  # drain: wait until every node has seen every point

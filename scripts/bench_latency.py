@@ -1,0 +1,252 @@
+"""Alert latency: from the start of a probe's `/write` to the alert's arrival at a local HTTP receiver.
+
+One probe task raises a critical alert for every `probe` point and posts it to a receiver in this
+process (h11 on Trio). The probes run twice: alone (low load), and beside a background writer that
+posts 5000-point bodies to load tasks at about half of the maximum drained rate measured for those
+tasks on the same server just before. Every probe carries a sequence number, so a lost or repeated
+alert is counted, not guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import h11
+import httpx
+import trio
+from bench_drained import WRITE_PARAMS, Drain, define_tasks, kapacitrio_round
+from bench_procs import free_port, kapacitrio_server
+from bench_workload import BodyMaker, TaskDef
+
+PROBE_SCRIPT = (
+    "stream\n    |from()\n        .measurement('probe')\n    |alert()\n"
+    "        .id('probe')\n        .crit(lambda: TRUE)\n        .post('{url}')\n"
+)
+
+
+@dataclass
+class Arrivals:
+    """Arrival time of each probe's alert, by sequence number (repeats counted)."""
+
+    at: dict[int, float] = field(default_factory=dict)
+    repeats: int = 0
+    other: int = 0
+
+    def record(self, body: bytes) -> None:
+        now = time.perf_counter()
+        try:
+            series = json.loads(body)["data"]["series"][0]
+            seq = int(series["values"][0][series["columns"].index("seq")])
+        except (ValueError, KeyError, IndexError, TypeError):
+            self.other += 1
+            return
+        if seq in self.at:
+            self.repeats += 1
+        else:
+            self.at[seq] = now
+
+
+async def serve_receiver(
+    port: int, arrivals: Arrivals, task_status: Any = trio.TASK_STATUS_IGNORED
+) -> None:
+    """An HTTP/1.1 receiver on 127.0.0.1:`port` answering 200 to every request."""
+
+    async def connection(stream: trio.SocketStream) -> None:
+        conn = h11.Connection(h11.SERVER)
+        body = b""
+        try:
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    data = await stream.receive_some(65536)
+                    conn.receive_data(data)
+                    if not data and conn.their_state is not h11.DONE:
+                        return
+                elif isinstance(event, h11.Data):
+                    body += bytes(event.data)
+                elif isinstance(event, h11.EndOfMessage):
+                    arrivals.record(body)
+                    body = b""
+                    resp = h11.Response(status_code=200, headers=[("Content-Length", "0")])
+                    await stream.send_all(conn.send(resp) + conn.send(h11.EndOfMessage()))
+                    if conn.our_state is h11.MUST_CLOSE:
+                        return
+                    conn.start_next_cycle()
+                elif isinstance(event, h11.ConnectionClosed):
+                    return
+        except (h11.RemoteProtocolError, trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            await stream.aclose()
+
+    listeners = await trio.open_tcp_listeners(port, host="127.0.0.1")
+    task_status.started()
+    await trio.serve_listeners(connection, listeners)
+
+
+@dataclass
+class LatencyResult:
+    label: str
+    probes: int
+    received: int
+    repeats: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    load_rate: float = 0.0
+
+    def row(self) -> str:
+        load = f"{self.load_rate:,.0f} p/s" if self.load_rate else "none"
+        lost = self.probes - self.received
+        return (
+            f"| {self.label} | {load} | {self.probes} | {lost} | {self.p50_ms:.1f} | "
+            f"{self.p99_ms:.1f} | {self.max_ms:.1f} |"
+        )
+
+
+HEADER = (
+    "| alert latency | background load | probes | lost | p50 ms | p99 ms | max ms |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+async def probe_run(
+    client: httpx.AsyncClient, url: str, arrivals: Arrivals, first_seq: int, n: int, gap_s: float
+) -> dict[int, float]:
+    """Send `n` probes about `gap_s` apart (jittered); returns their send times by sequence."""
+    sent: dict[int, float] = {}
+    rng = random.Random(first_seq)
+    for seq in range(first_seq, first_seq + n):
+        body = f"probe,host=p seq={seq}i {time.time_ns()}".encode()
+        sent[seq] = time.perf_counter()
+        r = await client.post(f"{url}/write", params=WRITE_PARAMS, content=body)
+        if r.status_code != 204:
+            raise RuntimeError(f"probe write: {r.status_code} {r.text}")
+        await trio.sleep(gap_s * rng.uniform(0.5, 1.5))
+    with trio.move_on_after(10):  # the stragglers
+        while not all(s in arrivals.at for s in sent):
+            await trio.sleep(0.01)
+    return sent
+
+
+def summarise(
+    label: str, sent: dict[int, float], arrivals: Arrivals, load_rate: float
+) -> LatencyResult:
+    lat = [(arrivals.at[s] - t) * 1000 for s, t in sent.items() if s in arrivals.at]
+    if not lat:
+        raise RuntimeError(f"{label}: no alert arrived")
+    return LatencyResult(
+        label,
+        len(sent),
+        len(lat),
+        arrivals.repeats,
+        statistics.median(lat),
+        percentile(lat, 0.99),
+        max(lat),
+        load_rate,
+    )
+
+
+async def background(
+    client: httpx.AsyncClient,
+    url: str,
+    bodies: list[bytes],
+    rate: float,
+    points: int,
+    done: trio.Event,
+) -> float:
+    """Post bodies paced to `rate` points/s until `done`; returns the rate achieved."""
+    interval = points / rate
+    t0 = time.perf_counter()
+    sent = 0
+    for i, body in enumerate(bodies):
+        if done.is_set():
+            break
+        await trio.sleep(max(0.0, t0 + i * interval - time.perf_counter()))
+        r = await client.post(f"{url}/write", params=WRITE_PARAMS, content=body)
+        if r.status_code != 204:
+            raise RuntimeError(f"load write: {r.status_code} {r.text[:200]}")
+        sent += points
+    return sent / (time.perf_counter() - t0)
+
+
+async def _measure(
+    url: str, port: int, probes: int, load: list[bytes], half_rate: float, points: int
+) -> list[LatencyResult]:
+    arrivals = Arrivals()
+    results = []
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve_receiver, port, arrivals)
+        async with (
+            httpx.AsyncClient(timeout=120) as probe_client,
+            httpx.AsyncClient(timeout=120) as load_client,
+        ):
+            await probe_run(probe_client, url, arrivals, 0, 5, 0.02)  # warm-up
+            sent = await probe_run(probe_client, url, arrivals, 1000, probes, 0.02)
+            results.append(summarise("low load", sent, arrivals, 0.0))
+            done = trio.Event()
+            achieved: list[float] = []
+
+            async def load_main() -> None:
+                achieved.append(await background(load_client, url, load, half_rate, points, done))
+
+            nursery.start_soon(load_main)
+            await trio.sleep(0.5)  # let the load settle
+            sent = await probe_run(probe_client, url, arrivals, 100_000, probes, 0.03)
+            done.set()
+        while not achieved:
+            await trio.sleep(0.01)
+        results.append(summarise("half of max rate", sent, arrivals, achieved[0]))
+        nursery.cancel_scope.cancel()
+    return results
+
+
+def run_latency(
+    probes: int, points: int, target_s: float, load_kind: str, log: Any
+) -> tuple[float, list[LatencyResult]]:
+    """Measure the load's maximum drained rate, then latency at low load and at half of it."""
+    port = free_port()
+    load_task = TaskDef("load_0", load_kind)
+    maker = BodyMaker()
+    with kapacitrio_server() as kap, httpx.Client(timeout=600) as client:
+        define_tasks(client, kap, [load_task])
+        r = client.post(
+            f"{kap.url}/kapacitor/v1/tasks",
+            json={
+                "id": "probe",
+                "type": "stream",
+                "dbrps": [{"db": "bench", "rp": "autogen"}],
+                "script": PROBE_SCRIPT.format(url=f"http://127.0.0.1:{port}/alert"),
+                "status": "enabled",
+            },
+        )
+        r.raise_for_status()
+        drain = Drain(kap, [load_task])
+        bodies, counts = maker.bodies(2, points)
+        warm = kapacitrio_round(client, drain, bodies, counts)
+        n = max(2, min(100, round(target_s * warm / points)))
+        rates = []
+        for _ in range(2):
+            bodies, counts = maker.bodies(n, points)
+            rates.append(kapacitrio_round(client, drain, bodies, counts))
+        max_rate = max(rates)
+        half = max_rate / 2
+        load_s = probes * 0.03 + 2.0
+        load, _ = maker.bodies(math.ceil(load_s * half / points) + 2, points)
+        log(
+            f"  latency: {load_kind} x1 drained maximum {max_rate:,.0f} p/s; load at {half:,.0f} p/s"
+        )
+        results = trio.run(_measure, kap.url, port, probes, load, half, points)
+        drain.stats(client)  # the load task is still running
+    return max_rate, results

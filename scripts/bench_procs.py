@@ -1,0 +1,136 @@
+"""The processes a benchmark measures: a fresh `kapacitrio serve` and Debian's `influxd` on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+INFLUXD_CONFIG = """reporting-disabled = true
+bind-address = "127.0.0.1:{rpc}"
+[meta]
+  dir = "{root}/meta"
+[data]
+  dir = "{root}/data"
+  wal-dir = "{root}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{http}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+[subscriber]
+  enabled = false
+"""
+
+
+@dataclass
+class Server:
+    """A started server: its base URL and process id (for its memory)."""
+
+    url: str
+    pid: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, deadline_s: float = 60.0) -> None:
+    """Poll `url` until it answers with a 2xx status; fail if the process exits first."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).is_success:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def kapacitrio_server() -> Iterator[Server]:
+    """Start `kapacitrio serve` on a free port with a temporary data dir."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = dict(
+            os.environ,
+            KAPACITOR_HTTP_BIND_ADDRESS=f"127.0.0.1:{port}",
+            KAPACITOR_DATA_DIR=data_dir,
+            KAPACITOR_LOGGING_LEVEL="ERROR",
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kapacitrio", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{base}/kapacitor/v1/ping", proc)
+            yield Server(base, proc.pid)
+        finally:
+            _stop(proc)
+
+
+def influxd_path() -> str | None:
+    return shutil.which("influxd") or (
+        "/usr/bin/influxd" if os.path.exists("/usr/bin/influxd") else None
+    )
+
+
+@contextlib.contextmanager
+def influxdb_server(database: str = "bench") -> Iterator[Server]:
+    """Start Debian's influxd on loopback with a throwaway data dir and `database` created."""
+    influxd = influxd_path()
+    if influxd is None:
+        raise RuntimeError("influxd is not installed (Debian package `influxdb`)")
+    http_port = free_port()
+    with tempfile.TemporaryDirectory() as root:
+        conf = os.path.join(root, "influxdb.conf")
+        with open(conf, "w") as f:
+            f.write(INFLUXD_CONFIG.format(rpc=free_port(), root=root, http=http_port))
+        proc = subprocess.Popen(
+            [influxd, "-config", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{http_port}"
+        try:
+            wait_http(f"{base}/ping", proc)
+            httpx.post(
+                f"{base}/query", params={"q": f"CREATE DATABASE {database}"}
+            ).raise_for_status()
+            yield Server(base, proc.pid)
+        finally:
+            _stop(proc)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process, from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
