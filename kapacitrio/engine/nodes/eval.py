@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._columnar import columnar_lambda, used_groups
 from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.models.columns import Column, ColumnChunk
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
+from kapacitrio.tick.columnar import Vec
 from kapacitrio.tick.errors import EvalError
 from kapacitrio.tick.values import MISSING
+
+_VALUE_KINDS = (int, float, bool, str)
 
 
 class _Skip(Exception):
@@ -28,6 +33,48 @@ class EvalRuntime(NodeRuntime):
         self.tag_names = set(spec.props.get("tags") or [])
         self.keep = bool(spec.props.get("keep"))
         self.keep_list: list[str] | None = spec.props.get("keepList")
+        self.columnar = None
+        if not self.tag_names and not any(lam.compiled.stateful for lam in self.exprs):
+            forms = [columnar_lambda(lam) for lam in spec.args[: len(self.names)]]
+            if all(f is not None for f in forms):
+                self.columnar = forms
+
+    def point_chunk(self, chunk: Any, parent: int) -> int:
+        """A columnar chunk evaluated by columns; any row the columns cannot settle (an error, a
+        missing value) sends the whole chunk point by point, so output and errors stay exact."""
+        if self.columnar is None or type(chunk) is not ColumnChunk:
+            return -1
+        n = len(chunk)
+        results: dict[str, Vec] = {}
+        for form, name in zip(self.columnar, self.names, strict=False):
+            res = form.evaluate(chunk, results)
+            if res is None or res[1].any() or res[0].kind not in _VALUE_KINDS:
+                return -1
+            results[name] = res[0]
+        out = self._output(chunk, {k: v.column(n) for k, v in results.items()})
+        if out is None:
+            return -1
+        for group in used_groups(chunk):
+            for lam in self.exprs:
+                lam.get(group)
+        self.emit_chunk(out)
+        return n
+
+    def _output(self, chunk: ColumnChunk, results: dict[str, Column]) -> ColumnChunk | None:
+        """The chunk with the fields `keep`/`keepList` ask for (None: decide point by point)."""
+        if not self.keep:
+            return chunk.derive(fields=results, layout_codes=None, layouts=[tuple(results)])
+        if self.keep_list is None:
+            fields = {**chunk.fields, **results}
+            layouts = [lay + tuple(k for k in results if k not in lay) for lay in chunk.layouts]
+            return chunk.derive(fields=fields, layouts=layouts)
+        fields = {}
+        for name in self.keep_list:
+            col = results.get(name) or chunk.fields.get(name)
+            if col is None or col.present is not None:
+                return None  # a field some rows lack: the per-point errors say so
+            fields[name] = col
+        return chunk.derive(fields=fields, layout_codes=None, layouts=[tuple(fields)])
 
     def _fail(self, message: str) -> None:
         self.stats["eval_errors"] += 1

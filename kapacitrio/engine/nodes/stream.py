@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._columnar import columnar_lambda, predicate_mask
 from kapacitrio.engine.nodes._common import dims_from, group_id_fn
 from kapacitrio.models.chunk import PointChunk
 from kapacitrio.models.columns import ColumnChunk
@@ -51,10 +52,14 @@ class FromRuntime(NodeRuntime):
         self.round = int(props.get("round") or 0)
         where = props.get("where")
         self.where = None
+        self.where_columns = None
         if where is not None:
             from kapacitrio.tick.lambdas import compile_expression
 
-            self.where = compile_expression(where).instance()
+            compiled = compile_expression(where)
+            self.where = compiled.instance()
+            if not compiled.stateful:
+                self.where_columns = columnar_lambda(where)
         group_by = props.get("groupBy") or []
         by_name = bool(props.get("groupByMeasurement"))
         self.dims = dims_from(group_by, by_name) if (group_by or by_name) else None
@@ -103,7 +108,7 @@ class FromRuntime(NodeRuntime):
 
     def _columns(self, c: ColumnChunk) -> int:
         """A columnar chunk: filter, retime and regroup without building rows."""
-        if self.where is not None:
+        if self.where is not None and self.where_columns is None:
             return -1
         n = len(c)
         if (self.db and c.db != self.db) or (self.rp and c.rp != self.rp):
@@ -115,6 +120,11 @@ class FromRuntime(NodeRuntime):
                 return n
             if len(names) > 1:
                 c = c.take(c.name_mask(m))
+        if self.where_columns is not None:
+            keep = predicate_mask(self.where_columns, c, self._where_point, self.error)
+            if keep is None:
+                return -1
+            c = c.take(keep)
         t = c.time
         if self.truncate:
             t = t - t % self.truncate
@@ -126,6 +136,9 @@ class FromRuntime(NodeRuntime):
             c = c.derive(time=t)
         self.emit_chunk(self._regroup(c))
         return n
+
+    def _where_point(self, p: Point) -> bool:
+        return self.where.eval_bool(p.time, p.fields, p.tags)  # type: ignore[union-attr]
 
     def _regroup(self, c: ColumnChunk) -> ColumnChunk:
         """The chunk with this node's groups (per series: a group ID and dimensions)."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._columnar import columnar_lambda, predicate_mask, used_groups
 from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Batch, DeleteGroup, Point
 from kapacitrio.tick.errors import EvalError
 
@@ -17,6 +19,22 @@ class WhereRuntime(NodeRuntime):
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.expr = PerGroup(compile_lambda(spec.args[0]))
+        self.columnar = None if self.expr.compiled.stateful else columnar_lambda(spec.args[0])
+
+    def point_chunk(self, chunk: Any, parent: int) -> int:
+        """A columnar chunk filtered by columns (rows the columns cannot settle: per point)."""
+        if self.columnar is None or type(chunk) is not ColumnChunk:
+            return -1
+        keep = predicate_mask(self.columnar, chunk, self._keep, self.error)
+        if keep is None:
+            return -1
+        for group in used_groups(chunk):  # one instance per group, as point by point
+            self.expr.get(group)
+        self.emit_chunk(chunk.take(keep))
+        return len(chunk)
+
+    def _keep(self, p: Point) -> bool:
+        return self.expr.get(p.group).eval_bool(p.time, p.fields, p.tags)
 
     def point(self, p: Point, parent: int) -> None:
         try:
