@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
 from typing import Any
 
 import trio
@@ -10,6 +11,7 @@ import trio
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes import influxql_funcs as fn
 from kapacitrio.engine.nodes.holtwinters import forecast
+from kapacitrio.models.colbatch import ColumnPoints
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
 
 MULTI = ("distinct", "top", "bottom")
@@ -33,7 +35,7 @@ def _wrong_type(field: str, got: str, want: str) -> str:
 class _Records:
     """The records of one group gathered so far, with the type fixed by the first one."""
 
-    __slots__ = ("recs", "kind")
+    __slots__ = ("recs", "kind", "points")
 
     def __init__(self) -> None:
         self.recs: list[fn.Record] = []
@@ -54,6 +56,17 @@ class _Records:
             return _wrong_type(field, kind, self.kind)
         self.recs.append((time, value, fields, tags))
         return None
+
+
+def column_records(points: ColumnPoints, field: str, values: Any) -> _Records:
+    """Records of a columnar batch (no per-point checks needed): (time, value, None, None),
+    the chosen row of a selector is built from `points` on demand."""
+    recs = _Records()
+    vals = values.tolist()
+    recs.kind = fn.kind_of(vals[0]) if vals else None
+    recs.recs = list(zip(points.time.tolist(), vals, repeat(None), repeat(None), strict=False))
+    recs.points = points  # type: ignore[attr-defined]
+    return recs
 
 
 class _StreamGroup:
@@ -126,17 +139,45 @@ class InfluxQLNode(NodeRuntime):
 
     # -- batch input
     def batch(self, b: Batch, parent: int) -> None:
+        column = self._clean_column(b)
         if self.func == "count":
+            if column is not None:  # every point has the field, of one type: nothing to check
+                self.emit(
+                    Point(
+                        b.name,
+                        b.tags,
+                        {self.as_: len(column)},
+                        b.tmax,
+                        b.db,
+                        b.rp,
+                        b.group,
+                        b.dimensions,
+                    )
+                )
+                return
             self._count_batch(b)
             return
-        records = _Records()
-        for bp in b.points:
-            err = records.add(self.field, bp.time, bp.fields, bp.tags)
-            if err:
-                self.error(err)
+        if column is not None and self.func not in MULTI:
+            records = column_records(b.points, self.field, column)
+        else:
+            records = _Records()
+            for bp in b.points:
+                err = records.add(self.field, bp.time, bp.fields, bp.tags)
+                if err:
+                    self.error(err)
         if not records.recs and self.func not in ("count", "sum"):
             return
         self._reduce(records, b.name, b.tags, b.tmax, b.group, b.dimensions, b.db, b.rp)
+
+    def _clean_column(self, b: Batch) -> Any:
+        """The field's values when the batch holds columns that every point has, typed; else None."""
+        points = b.points
+        if type(points) is not ColumnPoints:
+            return None
+        values = points.values(self.field)
+        if values is None or values.dtype.kind not in "fib":
+            return None
+        return values
 
     def _count_batch(self, b: Batch) -> None:
         """`count` over a batch: the same checks as gathering records, without keeping them."""
@@ -188,7 +229,11 @@ class InfluxQLNode(NodeRuntime):
                 idx = fn.SELECTORS[self.func](recs, kind, self.arg)
                 if idx is None:
                     return
-                self.emit(self._selected(recs[idx], name, tmax, group, dims, db, rp))
+                rec = recs[idx]
+                if rec[2] is None:  # a columnar record: the chosen row is built now
+                    bp = records.points[idx]  # type: ignore[attr-defined]
+                    rec = (rec[0], rec[1], bp.fields, bp.tags)
+                self.emit(self._selected(rec, name, tmax, group, dims, db, rp))
             else:
                 self._multi(recs, kind, name, tags, tmax, group, dims, db, rp)
         except fn.ReduceError as exc:

@@ -6,6 +6,8 @@ from collections import deque
 from typing import Any
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.engine.nodes.window_columns import ColumnBuffer, TagTable, accepts, feed
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Point
 
 
@@ -56,6 +58,43 @@ class WindowRuntime(NodeRuntime):
                 "window node must have either a non zero period or non zero period count"
             )
         self.groups: dict[str, Any] = {}
+        # Columnar mode (time windows with `every`): `groups` holds `ColumnBuffer`s until a chunk
+        # or message the buffers cannot hold turns them into row windows for good.
+        self.col_mode = self.period_count == 0 and self.every > 0
+        self.tag_table = TagTable()
+        self.col_sig: tuple | None = None  # (field keys, dtypes) every buffer holds
+
+    @property
+    def col_groups(self) -> dict[str, Any]:
+        return self.groups
+
+    def _demote(self) -> None:
+        """From column buffers to row windows, for good (the buffered rows keep their order)."""
+        if not self.col_mode:
+            return
+        self.col_mode = False
+        table = self.tag_table.table
+        rows: dict[str, Any] = {}
+        for gid, cb in self.groups.items():
+            w = _TimeWindow.__new__(_TimeWindow)
+            w.name, w.tags, w.dims, w.group = cb.name, cb.tags, cb.dims, cb.group
+            w.buf = deque(cb.rows(table))
+            w.next_emit = cb.next_emit
+            rows[gid] = w
+        self.groups = rows
+
+    def _columns(self, chunk: ColumnChunk) -> int:
+        """A columnar chunk into the column buffers; -1 when they cannot take it."""
+        if not self.col_mode or not accepts(chunk):
+            return -1
+        sig = (chunk.layouts[0], tuple(c.values.dtype for c in chunk.fields.values()))
+        if self.col_sig is None:
+            self.col_sig = sig
+        elif sig != self.col_sig:
+            return -1
+        for _, batch in feed(self, chunk):
+            self.out.append(batch)
+        return len(chunk)
 
     # -- time windows
     def _init_next(self, t0: int) -> int:
@@ -74,6 +113,11 @@ class WindowRuntime(NodeRuntime):
 
     def _emit_time(self, w: _TimeWindow, tmax: int) -> None:
         low = tmax - self.period
+        if type(w) is ColumnBuffer:
+            w.drop_before(low)
+            points = w.points(self.tag_table.table)
+            self.emit(Batch(w.name, w.tags, tmax, points, w.group, w.dims))
+            return
         buf = w.buf
         if self.every == 0:
             while buf and buf[0].time <= low:
@@ -100,6 +144,7 @@ class WindowRuntime(NodeRuntime):
         w.next_emit = nxt
 
     def point(self, p: Point, parent: int) -> None:
+        self._demote()
         if self.period_count:
             self._count_point(p)
             return
@@ -125,6 +170,12 @@ class WindowRuntime(NodeRuntime):
         """A time window with `every`: a whole chunk in one loop; -1 hands it back one by one."""
         if self.period_count or not self.every:
             return -1
+        if type(chunk) is ColumnChunk:
+            n = self._columns(chunk)
+            if n >= 0:
+                return n
+        if self.col_mode and (type(chunk) is ColumnChunk or any(type(m) is Point for m in chunk)):
+            self._demote()
         groups = self.groups
         advance = self._advance
         n = 0
