@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kapacitrio.alerting import levels
@@ -10,17 +11,86 @@ from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.tick.gotemplate import GoStruct, go_json
 from kapacitrio.tick.values import format_duration
 
+#: Renders an event's (message, details) when first read; it must not fail.
+TextRenderer = Callable[[], tuple[str, str]]
 
-@dataclass(slots=True)
+
 class EventState:
-    """What a topic remembers of one alert ID."""
+    """What a topic remembers of one alert ID.
 
-    id: str
-    message: str = ""
-    details: str = ""
-    time: int = 0
-    duration: int = 0
-    level: int = levels.OK
+    The message and details may be given as a `texts` callable instead: they are rendered on the
+    first read of either (a handler, the topics API, the feed or the store), once, and nobody
+    notices the difference. Alert nodes pass a renderer only where rendering cannot fail.
+    """
+
+    __slots__ = ("id", "_message", "_details", "time", "duration", "level", "_texts")
+
+    def __init__(
+        self,
+        id: str,
+        message: str = "",
+        details: str = "",
+        time: int = 0,
+        duration: int = 0,
+        level: int = levels.OK,
+        *,
+        texts: TextRenderer | None = None,
+    ) -> None:
+        self.id = id
+        self._message = message
+        self._details = details
+        self.time = time
+        self.duration = duration
+        self.level = level
+        self._texts = texts
+
+    def _render(self) -> None:
+        texts, self._texts = self._texts, None
+        if texts is not None:
+            self._message, self._details = texts()
+
+    @property
+    def message(self) -> str:
+        if self._texts is not None:
+            self._render()
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._render()
+        self._message = value
+
+    @property
+    def details(self) -> str:
+        if self._texts is not None:
+            self._render()
+        return self._details
+
+    @details.setter
+    def details(self, value: str) -> None:
+        self._render()
+        self._details = value
+
+    @property
+    def rendered(self) -> bool:
+        """True once the message and details exist as text."""
+        return self._texts is None
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.id, self.message, self.details, self.time, self.duration, self.level)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventState):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"EventState(id={self.id!r}, message={self.message!r}, details={self.details!r}, "
+            f"time={self.time!r}, duration={self.duration!r}, level={self.level!r})"
+        )
 
     def to_doc(self) -> dict[str, Any]:
         """Storage form."""
@@ -55,18 +125,85 @@ class EventState:
         }
 
 
-@dataclass(slots=True)
 class EventData:
-    """The data an alert node attaches to an event."""
+    """The data an alert node attaches to an event.
 
-    name: str = ""
-    task_name: str = ""
-    category: str = ""
-    group: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    fields: dict[str, Any] = field(default_factory=dict)
-    recoverable: bool = True
-    result: dict[str, Any] = field(default_factory=lambda: {"series": None})
+    `result_of`, when given, builds `result` on its first read (alert nodes pass one, so an event
+    nobody sends never builds its rows).
+    """
+
+    __slots__ = (
+        "name",
+        "task_name",
+        "category",
+        "group",
+        "tags",
+        "fields",
+        "recoverable",
+        "_result",
+        "result_of",
+    )
+
+    def __init__(
+        self,
+        name: str = "",
+        task_name: str = "",
+        category: str = "",
+        group: str = "",
+        tags: dict[str, str] | None = None,
+        fields: dict[str, Any] | None = None,
+        recoverable: bool = True,
+        result: dict[str, Any] | None = None,
+        result_of: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self.task_name = task_name
+        self.category = category
+        self.group = group
+        self.tags = {} if tags is None else tags
+        self.fields = {} if fields is None else fields
+        self.recoverable = recoverable
+        self._result = result if result is not None or result_of is not None else {"series": None}
+        self.result_of = result_of
+
+    @property
+    def result(self) -> dict[str, Any]:
+        if self.result_of is not None:
+            self._result, self.result_of = self.result_of(), None
+        return self._result  # type: ignore[return-value]
+
+    @result.setter
+    def result(self, value: dict[str, Any]) -> None:
+        self._result, self.result_of = value, None
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            self.task_name,
+            self.category,
+            self.group,
+            self.tags,
+            self.fields,
+            self.recoverable,
+            self.result,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventData):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            "EventData("
+            + ", ".join(f"{k}={v!r}" for k, v in zip(_DATA_NAMES, self._key(), strict=True))
+            + ")"
+        )
+
+
+_DATA_NAMES = ("name", "task_name", "category", "group", "tags", "fields", "recoverable", "result")
 
 
 @dataclass(slots=True)

@@ -1,0 +1,84 @@
+"""The alert state of one group: level history, flapping, and when it was first and last triggered."""
+
+from __future__ import annotations
+
+from kapacitrio.alerting import levels
+from kapacitrio.alerting.topic import Inhibitor
+from kapacitrio.engine.nodes._alert_options import AlertOptions
+
+# Weights of the flapping measure: from 0.8 (oldest change) up to 1.2 (newest).
+_MAX_WEIGHT = 1.2
+_MIN_WEIGHT = _MAX_WEIGHT / 1.5
+
+
+class GroupState:
+    """The alert state of one group: level history, flapping and trigger times."""
+
+    __slots__ = (
+        "history",
+        "idx",
+        "flapping",
+        "changed",
+        "expired",
+        "first_triggered",
+        "last_triggered",
+        "exprs",
+        "resets",
+        "inhibitor",
+    )
+
+    def __init__(self, opts: AlertOptions) -> None:
+        self.history = [levels.OK] * opts.history
+        self.idx = 0
+        self.flapping = False
+        self.changed = False
+        self.expired = False
+        self.first_triggered = 0
+        self.last_triggered = 0
+        self.exprs = [e.instance() if e is not None else None for e in opts.exprs]
+        self.resets = [e.instance() if e is not None else None for e in opts.resets]
+        self.inhibitor: list[Inhibitor] = []
+
+    @property
+    def current(self) -> int:
+        return self.history[self.idx]
+
+    def add_event(self, t: int, level: int, opts: AlertOptions) -> None:
+        self.changed = self.history[self.idx] != level
+        self.idx = (self.idx + 1) % len(self.history)
+        self.history[self.idx] = level
+        if opts.flapping:
+            p = self.percent_change()
+            if self.flapping and p < opts.flap_low:
+                self.flapping = False
+            elif not self.flapping and p > opts.flap_high:
+                self.flapping = True
+        self.expired = (
+            not self.changed
+            and opts.sco_interval != 0
+            and t - self.last_triggered >= opts.sco_interval
+        )
+
+    def percent_change(self) -> float:
+        n = len(self.history)
+        changes = 0.0
+        weight = _MIN_WEIGHT
+        step = (_MAX_WEIGHT - weight) / (n - 1)
+        h = self.history
+        for i in range(n - 1):
+            c = (i + self.idx) % n
+            p = c - 1 if c else n - 1
+            if h[c] != h[p]:
+                changes += weight
+            weight += step
+        return changes / (n - 1)
+
+    def triggered(self, t: int) -> None:
+        self.last_triggered = t
+        prev = self.idx - 1 if self.idx else len(self.history) - 1
+        if self.history[prev] == levels.OK:
+            self.first_triggered = t
+
+    @property
+    def duration(self) -> int:
+        return self.last_triggered - self.first_triggered
