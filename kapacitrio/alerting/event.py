@@ -128,8 +128,8 @@ class EventState:
 class EventData:
     """The data an alert node attaches to an event.
 
-    `result_of`, when given, builds `result` on its first read (alert nodes pass one, so an event
-    nobody sends never builds its rows).
+    `result_of` and `fields_of`, when given, build `result` and `fields` on their first read
+    (alert nodes pass them, so an event nobody sends never builds its rows).
     """
 
     __slots__ = (
@@ -138,7 +138,8 @@ class EventData:
         "category",
         "group",
         "tags",
-        "fields",
+        "_fields",
+        "fields_of",
         "recoverable",
         "_result",
         "result_of",
@@ -155,13 +156,15 @@ class EventData:
         recoverable: bool = True,
         result: dict[str, Any] | None = None,
         result_of: Callable[[], dict[str, Any]] | None = None,
+        fields_of: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.name = name
         self.task_name = task_name
         self.category = category
         self.group = group
         self.tags = {} if tags is None else tags
-        self.fields = {} if fields is None else fields
+        self._fields = {} if fields is None else fields
+        self.fields_of = fields_of
         self.recoverable = recoverable
         self._result = result if result is not None or result_of is not None else {"series": None}
         self.result_of = result_of
@@ -171,6 +174,16 @@ class EventData:
         if self.result_of is not None:
             self._result, self.result_of = self.result_of(), None
         return self._result  # type: ignore[return-value]
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        if self.fields_of is not None:
+            self._fields, self.fields_of = self.fields_of(), None
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: dict[str, Any]) -> None:
+        self._fields, self.fields_of = value, None
 
     @result.setter
     def result(self, value: dict[str, Any]) -> None:

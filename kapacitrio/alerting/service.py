@@ -189,6 +189,25 @@ class AlertService:
                 )
         return ok
 
+    def needs_every_event(self, topic_id: str) -> bool:
+        """True when a handler or a feed would see each event of this topic (not just its last
+        state per ID); else `collect_last` may stand in for a run of `handle_event` calls."""
+        t = self.topics.get(topic_id)
+        if t is not None and (t.anon or t.handlers):
+            return True
+        return any(want is None or want == topic_id for want, _ in self.feeds)
+
+    def collect_last(self, topic_id: str, last: list[Event], count: int) -> None:
+        """What `count` events given to `handle_event` in turn leave behind, when nobody but the
+        topic sees them (`needs_every_event` is False): `last` holds each ID's last event, in the
+        order the IDs first appeared."""
+        t = self.topic(topic_id)
+        for event in last:
+            t.events[event.state.id] = event.state
+            self._mark_dirty(topic_id, event.state.id)
+        t.collected += count
+        self.stats["collected"] += count
+
     def list_topics(self, min_level: int = levels.OK, pattern: str = "*") -> list[Topic]:
         out = [
             t

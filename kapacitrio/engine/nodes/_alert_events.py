@@ -77,8 +77,13 @@ class EventMaker:
             type_name="alert.idInfo",
         )
 
-    def render_id(self, name: str, group: str, tags: dict) -> str | None:
-        """The event ID, or None (error counted) when the ID template fails."""
+    @property
+    def groups_only(self) -> bool:
+        """True when the ID depends only on the measurement and the group."""
+        return self._id_cache is not None
+
+    def render_id(self, name: str, group: str, tags: dict, count_errors: bool = True) -> str | None:
+        """The event ID, or None (error counted unless told not to) when the ID template fails."""
         cache = self._id_cache
         if cache is not None:
             event_id = cache.get((name, group))
@@ -87,7 +92,8 @@ class EventMaker:
         try:
             event_id = self.opts.id_tmpl.render(self._id_data(name, group, tags))
         except TickError as exc:
-            self.error(str(exc))
+            if count_errors:
+                self.error(str(exc))
             return None
         if cache is not None:
             if len(cache) > ID_CACHE_SIZE:
@@ -138,40 +144,47 @@ class EventMaker:
         name: str,
         group: str,
         tags: dict,
-        fields: dict,
+        fields: dict | Callable[[], dict],
         level: int,
         t: int,
         duration: int,
         result_of: Callable[[], dict],
+        encodable_fields: bool | None = None,
     ) -> Event | None:
         """The event, or None (error counted) when its texts cannot be rendered.
 
-        `result_of()` gives the event's data row; it is called only when someone reads it.
+        `fields` is the fields dict or a callable giving it; `result_of()` gives the event's data
+        row; both are called only when someone reads them. `encodable_fields=True` vouches that
+        the fields hold no non-finite float (a columnar caller checks a whole chunk at once).
         """
         opts = self.opts
-        if self.lazy and encodable(fields):
-
-            def render() -> tuple[str, str]:
-                return self.texts(event_id, name, group, tags, fields, level, t, duration)
-
-            state = EventState(event_id, time=t, duration=duration, level=level, texts=render)
-        else:
-            try:
-                message, details = self.texts(
-                    event_id, name, group, tags, fields, level, t, duration
-                )
-            except TickError as exc:
-                self.error(str(exc))
-                return None
-            state = EventState(event_id, message, details, t, duration, level)
+        fields_of = fields if callable(fields) else None
         edata = EventData(
             name=name,
             task_name=self.task_id,
             category=opts.category,
             group=group,
             tags=tags,
-            fields=fields,
+            fields=None if fields_of is not None else fields,
             recoverable=not opts.no_recoveries,
             result_of=lambda: {"series": [result_of()]},
+            fields_of=fields_of,
         )
+        if self.lazy and (
+            encodable_fields or (encodable_fields is None and encodable(edata.fields))
+        ):
+
+            def render() -> tuple[str, str]:
+                return self.texts(event_id, name, group, tags, edata.fields, level, t, duration)
+
+            state = EventState(event_id, time=t, duration=duration, level=level, texts=render)
+        else:
+            try:
+                message, details = self.texts(
+                    event_id, name, group, tags, edata.fields, level, t, duration
+                )
+            except TickError as exc:
+                self.error(str(exc))
+                return None
+            state = EventState(event_id, message, details, t, duration, level)
         return Event(topic, state, edata)

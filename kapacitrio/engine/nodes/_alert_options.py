@@ -35,10 +35,12 @@ class AlertOptions:
             DEFAULT_DETAILS if get("details") is None else get("details"), html=True, name="details"
         )
         self.exprs: list[Any] = [None, None, None, None]
+        self.level_nodes: list[Any] = [None, None, None, None]
         self.resets: list[Any] = [None, None, None, None]
         for lvl, key in LEVEL_PROPS:
             if get(key) is not None:
                 self.exprs[lvl] = _compile(get(key))
+                self.level_nodes[lvl] = get(key)
                 if get(key + "Reset") is not None:
                     self.resets[lvl] = _compile(get(key + "Reset"))
         self.history = max(2, int(get("history") or 21))

@@ -59,6 +59,13 @@ class GroupState:
             and t - self.last_triggered >= opts.sco_interval
         )
 
+    def push_levels(self, recent: list[int]) -> None:
+        """Put levels into the history without the per-event bookkeeping (no flapping in use)."""
+        n = len(self.history)
+        for level in recent:
+            self.idx = (self.idx + 1) % n
+            self.history[self.idx] = level
+
     def percent_change(self) -> float:
         n = len(self.history)
         changes = 0.0

@@ -6,15 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import trio
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event, EventState
 from kapacitrio.alerting.topic import Inhibitor
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.engine.nodes._alert_chunk import (
+    chunk_levels,
+    columnar_levels,
+    encodable_chunk,
+    group_rows,
+    walk_group,
+)
 from kapacitrio.engine.nodes._alert_events import EventMaker
 from kapacitrio.engine.nodes._alert_options import AlertOptions
 from kapacitrio.engine.nodes._alert_state import GroupState
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.models.result import batch_to_row, point_to_row
 from kapacitrio.tick.errors import TickError
@@ -58,6 +67,7 @@ class AlertNode(NodeRuntime):
             type_name="alert.serverInfo",
         )
         self.events = EventMaker(self.opts, ctx.task_id, self.server_info, self.error)
+        self._columnar = columnar_levels(self.opts)
         if self.service is not None:
             self._attach_handlers(spec.props.get("handlers") or [])
 
@@ -206,6 +216,153 @@ class AlertNode(NodeRuntime):
                 self.service.add_inhibitor(inh)
         for inh in st.inhibitor:
             inh.active = event.state.level != levels.OK
+
+    # ------------------------------------------------------------------ columnar chunks
+    def point_chunk(self, chunk: Any, parent: int) -> int:
+        """A columnar chunk: levels by columns, each group's state machine over its levels, then
+        the events in row order. -1 (point by point) wherever that could change a result."""
+        if self._columnar is None or type(chunk) is not ColumnChunk:
+            return -1
+        if not chunk:
+            return 0
+        if len(chunk.names()) > 1 or not self.events.groups_only:
+            return -1
+        level = chunk_levels(self._columnar, chunk)
+        if level is None:
+            return -1
+        fired = self._walk_groups(chunk, level)
+        if fired is None:
+            return -1
+        rows, lvls, durs, states = fired
+        if self.opts.no_recoveries:  # triggered, but no event: as `_fire`
+            keep = lvls != levels.OK
+            rows, lvls, durs = rows[keep], lvls[keep], durs[keep]
+            states = [st for st, k in zip(states, keep.tolist(), strict=True) if k]
+        sent = self._send_chunk_events(chunk, rows, lvls, durs, states)
+        if sent:
+            if self.opts.augment_tags or self.opts.augment_fields:
+                points = chunk.rows()
+                for i, state in sent:
+                    self.emit(self._augment_point(points[i], state))  # type: ignore[arg-type]
+            else:
+                self.emit_chunk(chunk.take(np.array([i for i, _ in sent], dtype=np.int64)))
+        return len(chunk)
+
+    def _walk_groups(
+        self, chunk: ColumnChunk, level: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[GroupState, str]]] | None:
+        """The rows that trigger events (in row order), their levels, durations and
+        (group state, event ID); None when a group's ID fails or two groups share an ID."""
+        codes, group_ids = chunk.group_codes()
+        names, scodes, time = chunk.series.names, chunk.series_codes, chunk.time
+        parts = group_rows(codes)
+        ids = []
+        for g, grows in parts:
+            first = int(grows[0])
+            s = int(scodes[first])
+            event_id = self.events.render_id(
+                names[s], group_ids[g], chunk.series.tags[s], count_errors=False
+            )
+            if event_id is None:
+                return None  # point by point counts the ID error per point
+            ids.append(event_id)
+        if len(set(ids)) < len(ids):
+            return None  # a restored state could depend on another group's events
+        out_rows, out_lvls, out_durs, out_states = [], [], [], []
+        for (g, grows), event_id in zip(parts, ids, strict=True):
+            st = self._state(group_ids[g], event_id, int(time[grows[0]]))
+            lv = level[grows]
+            pos, dur = walk_group(st, self.opts, lv, time[grows])
+            if len(pos):
+                out_rows.append(grows[pos])
+                out_lvls.append(lv[pos])
+                out_durs.append(dur)
+                out_states.extend([(st, event_id)] * len(pos))
+        if not out_rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64), []
+        rows = np.concatenate(out_rows)
+        order = np.argsort(rows, kind="stable")
+        return (
+            rows[order],
+            np.concatenate(out_lvls)[order],
+            np.concatenate(out_durs)[order],
+            [out_states[i] for i in order.tolist()],
+        )
+
+    def _send_chunk_events(
+        self,
+        chunk: ColumnChunk,
+        rows: np.ndarray,
+        lvls: np.ndarray,
+        durs: np.ndarray,
+        states: list[tuple[GroupState, str]],
+    ) -> list[tuple[int, EventState | None]]:
+        """Make and hand on the events of these rows; returns (row, state) of those sent (the
+        state is None where the node does not augment what it sends)."""
+        if not len(rows):
+            return []
+        svc = self.service
+        if self._handlers and not self._runners:
+            self._attach()
+        topics = [t for t in (self.anon_topic, self.opts.topic) if t]
+        safe = encodable_chunk(chunk)
+        bulk = (
+            self.events.lazy
+            and safe
+            and not (self.opts.augment_tags or self.opts.augment_fields)
+            and not self.opts.inhibits
+            and (
+                svc is None or (not svc.inhibitors and not any(map(svc.needs_every_event, topics)))
+            )
+        )
+        make = self._chunk_event_maker(chunk, safe)
+        row_list, lvl_list, dur_list = rows.tolist(), lvls.tolist(), durs.tolist()
+        if not bulk:
+            sent = []
+            for i, lvl, dur, (st, event_id) in zip(
+                row_list, lvl_list, dur_list, states, strict=True
+            ):
+                event = make(i, lvl, dur, event_id)
+                if event is not None and self._handle_event(st, event):
+                    sent.append((i, event.state))
+            return sent
+        # Nobody sees each event: count them all, keep each ID's last one.
+        counts = np.bincount(lvls, minlength=4).tolist()
+        self.stats["alerts_triggered"] += len(row_list)
+        for lvl, name in enumerate(_STAT_BY_LEVEL):
+            self.stats[name] += counts[lvl]
+        last: dict[str, int] = {}
+        for j, (_, event_id) in enumerate(states):
+            last[event_id] = j
+        events = [make(row_list[j], lvl_list[j], dur_list[j], states[j][1]) for j in last.values()]
+        if svc is not None:
+            for topic in topics:
+                svc.collect_last(topic, events, len(row_list))  # type: ignore[arg-type]
+        return [(i, None) for i in row_list]  # no augmenting here: nobody needs the states
+
+    def _chunk_event_maker(self, chunk: ColumnChunk, safe: bool | None) -> Any:
+        names, tags, scodes = chunk.series.names, chunk.series.tags, chunk.series_codes
+        codes, group_ids = chunk.group_codes()
+        topic = self.anon_topic or self.opts.topic
+        make = self.events.make
+
+        def event_at(i: int, lvl: int, dur: int, event_id: str) -> Event | None:
+            s = int(scodes[i])
+            return make(
+                topic,
+                event_id,
+                names[s],
+                group_ids[int(codes[i])],
+                tags[s],
+                lambda: chunk[i].fields,
+                lvl,
+                int(chunk.time[i]),
+                dur,
+                lambda: point_to_row(chunk[i]),
+                safe,
+            )
+
+        return event_at
 
     # ------------------------------------------------------------------ stream
     def point(self, p: Point, parent: int) -> None:

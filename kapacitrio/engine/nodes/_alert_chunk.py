@@ -1,0 +1,122 @@
+"""The alert node's columnar pieces: a chunk's levels as one array, and each group's state machine
+walked over that array (with numpy where no flapping or stateChangesOnly interval needs a walk)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kapacitrio.alerting import levels
+from kapacitrio.engine.nodes._alert_options import AlertOptions
+from kapacitrio.engine.nodes._alert_state import GroupState
+from kapacitrio.engine.nodes._columnar import columnar_lambda
+from kapacitrio.models.columns import ColumnChunk
+from kapacitrio.tick.columnar import ColumnarExpression
+
+
+def columnar_levels(opts: AlertOptions) -> list[ColumnarExpression | None] | None:
+    """The level lambdas in columnar form (index = level), or None when a chunk must go point by
+    point: a reset lambda (the level then depends on the group's current level), or a lambda
+    that is stateful or has no columnar form."""
+    if any(r is not None for r in opts.resets):
+        return None
+    out: list[ColumnarExpression | None] = [None, None, None, None]
+    for lvl, node in enumerate(opts.level_nodes):
+        if node is None:
+            continue
+        if opts.exprs[lvl].stateful:
+            return None
+        col = columnar_lambda(node)
+        if col is None:
+            return None
+        out[lvl] = col
+    return out
+
+
+def chunk_levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.ndarray | None:
+    """Each row's level (the highest whose lambda holds), or None when some row needs the
+    per-point code (a value the columns cannot vouch for: the per-point path counts its errors)."""
+    level = np.zeros(len(chunk), dtype=np.int8)
+    for lvl in (levels.INFO, levels.WARNING, levels.CRITICAL):  # higher levels overwrite
+        expr = exprs[lvl]
+        if expr is None:
+            continue
+        res = expr.evaluate_bool(chunk)
+        if res is None:
+            return None
+        holds, fallback = res
+        if fallback.any():
+            return None
+        level[np.asarray(holds, dtype=np.bool_)] = lvl
+    return level
+
+
+def walk_group(
+    st: GroupState, opts: AlertOptions, lv: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run one group's rows (levels `lv` at times `t`) through its state machine.
+
+    Returns the positions (into `lv`) of the rows that trigger an event and each one's duration;
+    the group's state afterwards is what point-by-point handling leaves.
+    """
+    if opts.flapping or opts.sco_interval:
+        return _walk_sequential(st, opts, lv.tolist(), t.tolist())
+    prev = np.empty_like(lv)
+    prev[0] = st.current
+    prev[1:] = lv[:-1]
+    changed = lv != prev
+    fire = changed if opts.state_changes_only else (lv != levels.OK) | changed
+    st.push_levels(lv[-len(st.history) :].tolist())
+    pos = np.flatnonzero(fire)
+    if not len(pos):
+        return pos, pos
+    ft = t[pos]
+    # A trigger after an OK level starts a new alert: durations count from the latest such start.
+    starts = np.where(prev[pos] == levels.OK, np.arange(len(pos)), -1)
+    latest = np.maximum.accumulate(starts)
+    first = np.where(latest >= 0, ft[np.maximum(latest, 0)], st.first_triggered)
+    st.first_triggered = int(first[-1])
+    st.last_triggered = int(ft[-1])
+    return pos, ft - first
+
+
+def _walk_sequential(
+    st: GroupState, opts: AlertOptions, lv: list[int], t: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The walk with flapping or a stateChangesOnly interval: one step per row, as per point."""
+    pos: list[int] = []
+    dur: list[int] = []
+    flapping, sco = opts.flapping, opts.state_changes_only
+    for j, (level, tt) in enumerate(zip(lv, t, strict=True)):
+        st.add_event(tt, level, opts)
+        if (flapping and st.flapping) or (sco and not st.changed and not st.expired):
+            continue
+        if level == levels.OK and not st.changed:
+            continue
+        st.triggered(tt)
+        pos.append(j)
+        dur.append(st.duration)
+    return np.array(pos, dtype=np.int64), np.array(dur, dtype=np.int64)
+
+
+def group_rows(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(group code, its row indices in order) for every group, in order of first appearance."""
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    bounds = np.flatnonzero(np.diff(sorted_codes)) + 1
+    parts = np.split(order, bounds)
+    parts.sort(key=lambda rows: rows[0])
+    return [(int(codes[rows[0]]), rows) for rows in parts]
+
+
+def encodable_chunk(chunk: ColumnChunk) -> bool | None:
+    """True when no float field of the chunk is NaN or infinite; None when a column of mixed
+    values leaves it to each event."""
+    for col in chunk.fields.values():
+        kind = col.values.dtype.kind
+        if kind == "O":
+            return None
+        if kind == "f":
+            vals = col.values if col.present is None else col.values[col.present]
+            if not np.isfinite(vals).all():
+                return None
+    return True
