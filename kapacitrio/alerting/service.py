@@ -34,9 +34,6 @@ FLUSH_BATCH = 500
 HANDLERS_KIND = "alert_handlers"
 DEFAULT_BUFFER = 5000
 
-#: Config section of a handler kind, where the names differ.
-_SECTION_OF = {"post": "httppost"}
-
 
 class AlertServiceError(ValueError):
     """A request to the alert service is invalid (bad ID, unknown handler, ...)."""
@@ -291,7 +288,10 @@ class AlertService:
         handlers: list[Handler] = []
         force_sco = False
         for kind in sorted(registry.KINDS):
-            sec = pick_section(self.env.section(_SECTION_OF.get(kind, kind)), "", "")
+            name = registry.section_of(kind)
+            if name is None:
+                continue
+            sec = pick_section(self.env.section(name), "", "")
             if sec is None or not section_field(sec, "global_", False):
                 continue
             if not section_field(sec, "enabled", False):

@@ -84,7 +84,9 @@ class HandlerRunner:
                 "error",
                 "alert handler failed",
                 handler=self.id,
-                kind=type(self.handler).__name__,
+                kind=getattr(
+                    getattr(self.handler, "kind", None), "name", type(self.handler).__name__
+                ),
                 event_id=event.state.id,
                 error=str(exc) or type(exc).__name__,
             )

@@ -7,7 +7,7 @@ from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
 from kapacitrio.pipeline.nodes import KINDS, NodeKind, _reg
-from kapacitrio.pipeline.props import Prop, addlist, flag, fld, keyvalue, method, setlist
+from kapacitrio.pipeline.props import Prop, flag, fld, method
 from kapacitrio.pipeline.spec import HandlerSpec, NodeSpec
 
 DEFAULT_ID = "{{ .Name }}:{{ .Group }}"
@@ -41,150 +41,27 @@ class HandlerKind:
 
 HANDLERS: dict[str, HandlerKind] = {}
 
-
-def _h(
-    name: str, go: str, params: tuple[str, ...] = (), *props: Prop, arg_props: tuple[str, ...] = ()
-) -> None:
-    HANDLERS[name] = HandlerKind(name, go, params, tuple(props), arg_props)
+_GO = {"string": g.STRING, "int": g.INT, "float": g.FLOAT, "duration": g.DURATION}
+_GO.update({"bool": g.BOOL, "any": g.ANY})
 
 
-def _s(*names: str) -> tuple[Prop, ...]:
-    return tuple(fld(n, g.STRING) for n in names)
+def _go(param: str) -> str:
+    dots = "..." if param.startswith("...") else ""
+    return dots + _GO[param.removeprefix("...")]
 
 
-def _pd2_link(props: dict[str, Any], args: list[Any]) -> str | None:
-    if len(args) > 2 or not args:
-        return "link expects one or two arguments: href and text"
-    props["links"].append({"href": args[0], "text": args[1] if len(args) > 1 else ""})
-    return None
+def _load_handlers() -> None:
+    """Each handler's TICKscript method and properties, derived from its kind's option table."""
+    from kapacitrio.alerting.handlers import tick_methods
 
-
-def _snmp_data(props: dict[str, Any], args: list[Any]) -> None:
-    props["data"].append({"oid": args[0], "type": args[1], "value": args[2]})
-
-
-_h(
-    "post",
-    "AlertHTTPPostHandler",
-    ("..." + g.STRING,),
-    fld("endpoint", g.STRING),
-    keyvalue("header", key="headers"),
-    flag("captureResponse"),
-    fld("timeout", g.DURATION),
-    flag("skipSSLVerification"),
-)
-_h("tcp", "TcpHandler", (g.STRING,), fld("address", g.STRING), arg_props=("address",))
-_h("log", "LogHandler", (g.STRING,), fld("mode", g.INT, 0o600))
-_h("exec", "ExecHandler", ("..." + g.STRING,))
-_h(
-    "email",
-    "EmailHandler",
-    ("..." + g.STRING,),
-    addlist("to"),
-    addlist("toTemplates"),
-    arg_props=(),
-)
-_h(
-    "snmpTrap",
-    "SNMPTrapHandler",
-    (g.STRING,),
-    method("data", (g.STRING, g.STRING, g.STRING), [], _snmp_data),
-)
-_h("slack", "SlackHandler", (), *_s("workspace", "channel", "username", "iconEmoji"))
-_h("pagerDuty", "PagerDutyHandler", (), *_s("serviceKey"))
-_h(
-    "pagerDuty2",
-    "PagerDuty2Handler",
-    (),
-    *_s("routingKey"),
-    method("link", ("..." + g.STRING,), [], _pd2_link, key="links"),
-    fld("serviceKey", g.STRING),
-)
-_h("opsGenie", "OpsGenieHandler", (), setlist("teams"), setlist("recipients"))
-_h(
-    "opsGenie2",
-    "OpsGenie2Handler",
-    (),
-    setlist("teams"),
-    setlist("recipients"),
-    fld("recoveryAction", g.STRING),
-)
-_h("victorOps", "VictorOpsHandler", (), *_s("routingKey"))
-_h("pushover", "PushoverHandler", (), *_s("userKey", "device", "title", "uRL", "uRLTitle", "sound"))
-_h(
-    "sensu",
-    "SensuHandler",
-    (),
-    fld("source", g.STRING),
-    setlist("handlers"),
-    keyvalue("metadata", g.ANY),
-)
-_h(
-    "telegram",
-    "TelegramHandler",
-    (),
-    *_s("chatId", "parseMode"),
-    flag("disableWebPagePreview"),
-    flag("disableNotification"),
-)
-_h("hipChat", "HipChatHandler", (), *_s("room", "token"))
-_h(
-    "alerta",
-    "AlertaHandler",
-    (),
-    *_s("token", "resource", "event", "environment", "group", "value", "origin"),
-    setlist("services"),
-    setlist("correlated"),
-    keyvalue("attribute", g.ANY, key="attributes"),
-    fld("timeout", g.DURATION),
-)
-_h(
-    "mqtt",
-    "MQTTHandler",
-    (g.STRING,),
-    fld("topic", g.STRING),
-    fld("brokerName", g.STRING),
-    fld("qos", g.INT),
-    fld("retained", g.BOOL),
-    arg_props=("topic",),
-)
-_h(
-    "kafka",
-    "KafkaHandler",
-    (),
-    *_s("cluster", "kafkaTopic", "template", "partitionHashAlgorithm"),
-    flag("disablePartitionById"),
-)
-_h("talk", "TalkHandler", ())
-_h("teams", "TeamsHandler", (), *_s("channelURL"))
-_h("discord", "DiscordHandler", (), *_s("workspace", "username", "avatarUrl", "embedTitle"))
-_h(
-    "serviceNow",
-    "ServiceNowHandler",
-    (),
-    *_s("source", "node", "type", "resource", "metricName", "messageKey"),
-    keyvalue("additionalInfo", g.ANY),
-)
-_h(
-    "bigPanda",
-    "BigPandaHandler",
-    (),
-    *_s("appKey", "host", "primaryProperty", "secondaryProperty"),
-    keyvalue("attribute", g.ANY, key="attributes"),
-)
-_h(
-    "zenoss",
-    "ZenossHandler",
-    (),
-    *_s("action", "method", "type", "summary", "device", "component", "eventClassKey"),
-    *_s("eventClass", "collector", "message"),
-    fld("tid", g.INT, 1),
-    keyvalue("customField", g.ANY, key="customFields"),
-)
-
-
-# kapacitrio's own: hand events to the kkok router (`.kkok().routes('r1').from('app')`).
-_h("kkok", "KkokHandler", (), setlist("routes"), fld("from", g.STRING))
+    for m in tick_methods():
+        props = tuple(
+            Prop(p.name, tuple(_go(t) for t in p.params), p.default, p.field, p.apply, p.key)
+            for p in m.props
+        )
+        HANDLERS[m.method] = HandlerKind(
+            m.method, m.go, tuple(_go(t) for t in m.params), props, m.arg_props
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +89,8 @@ def _history(props: dict[str, Any], args: list[Any]) -> None:
 
 
 def _alert_validate(n: NodeSpec) -> str | None:
+    from kapacitrio.alerting.handlers import validate_tick
+
     for h in n.props["handlers"]:
         if h.kind == "post":
             for k in h.props["headers"]:
@@ -221,9 +100,12 @@ def _alert_validate(n: NodeSpec) -> str | None:
             oid = h.args[0]
             if oid == "":
                 return f'invalid SNMP trap "{oid}": you must supply a trap Oid'
-            for d in h.props["data"]:
+            for d in h.props["data-list"]:
                 if d["type"] not in ("c", "i", "n", "s", "t"):
                     return f'invalid SNMP trap "{oid}": unsupported data type "{d["type"]}" for data entry "{d["oid"]}"'
+        err = validate_tick(h.kind, h.args, h.props)
+        if err:
+            return err
     return None
 
 
@@ -263,6 +145,7 @@ _reg(
     )
 )
 ALERT: NodeKind = KINDS["alert"]
+_load_handlers()
 
 
 def alert_fresh(props: dict[str, Any]) -> None:

@@ -153,12 +153,16 @@ async def test_api_handler_crud_and_match(service, receiver):
         ([1, 2], "expected a JSON object"),
         (
             {"id": "a", "kind": "post", "options": {"url": "u", "headers": [1, 2]}},
-            "must be an object",
+            "'headers' expected a map, got 'slice'",
         ),
-        ({"id": "a", "kind": "post", "options": {"url": 5}}, "option 'url' must be a string"),
+        (
+            {"id": "a", "kind": "post", "options": {"url": 5}},
+            "failed to decode options into \\*httppost.HandlerConfig: 1 error\\(s\\) decoding:\n\n"
+            "\\* 'url' expected type 'string', got unconvertible type 'float64', value: '5'",
+        ),
         (
             {"id": "a", "kind": "post", "options": {"url": "u", "timeout": "abc"}},
-            "must be a duration",
+            "error decoding 'timeout': time: invalid duration \"abc\"",
         ),
         ({"id": "a", "kind": "post", "options": [1]}, "options must be an object"),
         (
@@ -167,7 +171,7 @@ async def test_api_handler_crud_and_match(service, receiver):
         ),
         (
             {"id": "a", "kind": "slack", "options": {"chanel": "#x"}},
-            'invalid options for handler kind "slack": unknown option\\(s\\) "chanel"',
+            "\\* '' has invalid keys: chanel",
         ),
     ],
 )

@@ -122,7 +122,7 @@ def test_service_tests_api(server_factory):
         assert (body["channel"], body["attachments"][0]["text"]) == ("#t", "hello")
         assert body["attachments"][0]["color"] == "good"
         r = c.post("/kapacitor/v1/service-tests/pagerduty2", json={})
-        assert r.json() == {"success": False, "message": "pagerduty2 service is not enabled"}
+        assert r.json() == {"success": False, "message": "service is not enabled"}
         assert c.post("/kapacitor/v1/service-tests/nope", json={}).status_code == 404
     finally:
         slack.httpd.shutdown()

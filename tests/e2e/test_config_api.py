@@ -35,7 +35,7 @@ def test_slack_url_set_through_the_api_takes_effect_live_and_persists(server_fac
 
         # Not configured yet: the handler fails (logged), nothing arrives.
         write(c, "cpu value=95 1\n")
-        assert wait_for(lambda: "slack service is not" in server.run_logs())
+        assert wait_for(lambda: "service is not enabled" in server.run_logs())
         assert slack.bodies == []
 
         r = c.post(f"{API}/slack/", json={"set": {"enabled": True, "url": f"{slack.url}/hook"}})
@@ -65,7 +65,7 @@ def test_slack_url_set_through_the_api_takes_effect_live_and_persists(server_fac
         server.restart()
         c = server.client
         write(c, "cpu value=98 4\n")
-        assert wait_for(lambda: "slack service is not" in server.run_logs())
+        assert wait_for(lambda: "service is not enabled" in server.run_logs())
         assert len(slack.bodies) == 2
 
         # Deleting the override brings back the file's (empty) value, live.

@@ -62,7 +62,7 @@ async def test_kkok_handler_pools_into_the_running_router(router):
 
 def test_kkok_handler_options():
     registry.load_all()
-    with pytest.raises(HandlerOptionError, match="unknown kkok handler option"):
+    with pytest.raises(HandlerOptionError, match="has invalid keys: route"):
         registry.build("kkok", {"route": ["x"]}, HandlerEnv())
     with pytest.raises(HandlerOptionError, match="routes"):
         registry.build("kkok", {"routes": 5}, HandlerEnv())

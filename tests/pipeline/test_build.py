@@ -186,7 +186,7 @@ stream
     post = hs[0]
     assert post.args == ["http://a"]
     assert post.props["headers"] == {"k": "v"}
-    assert post.props["timeout"] == 2 * 10**9 and post.props["captureResponse"] is True
+    assert post.props["timeout"] == 2 * 10**9 and post.props["capture-response"] is True
     assert hs[2].props["mode"] == 0o644
     assert hs[3].props["channel"] == "#c"
     assert hs[4].args == ["a@b", "c@d"] and hs[4].props["to"] == ["e@f"]

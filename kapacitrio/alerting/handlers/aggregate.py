@@ -8,35 +8,69 @@ import trio
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event, EventData, EventState
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerOptionError,
-    compile_template,
-    opt_duration,
-    opt_str,
-)
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, TableHandler
+from kapacitrio.alerting.handlers.options import DURATION, Opt, Table, Values
 from kapacitrio.tick.gotemplate import GoDuration, TemplateError
 
 DEFAULT_MESSAGE = "Received {{ .Count }} events in the last {{.Interval}}."
 
 
-class AggregateHandler(Handler):
-    external = False
+def _required(what: str) -> Any:
+    def check(value: str) -> str:
+        if not value:
+            raise ValueError(f"aggregate handler requires {what}")
+        return value
 
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.id = opt_str(options, "id")
-        self.topic = opt_str(options, "topic")
-        self.interval = opt_duration(options, "interval")
-        if not self.id:
-            raise HandlerOptionError("aggregate handler requires an id")
-        if not self.topic:
-            raise HandlerOptionError("aggregate handler requires a topic")
-        if self.interval <= 0:
-            raise HandlerOptionError("aggregate interval must be greater than 0")
-        self.message = compile_template(opt_str(options, "message") or DEFAULT_MESSAGE, "message")
+    return check
+
+
+def _interval(value: int) -> int:
+    if value <= 0:
+        raise ValueError("aggregate interval must be greater than 0")
+    return value
+
+
+TABLE = Table(
+    "*alert.AggregateHandlerConfig",
+    (
+        Opt("id", convert=_required("an id")),
+        Opt("topic", convert=_required("a topic")),
+        Opt("interval", DURATION, convert=_interval),
+        Opt("message", default=DEFAULT_MESSAGE, templated=True),
+    ),
+)
+
+
+def summary(o: Values, events: list[Event]) -> Event:
+    """The one event published for what was collected: Kapacitor marks it not recoverable."""
+    message = o.templates["message"].render(
+        {"Count": len(events), "Interval": GoDuration(o["interval"])}
+    )
+    series: list[Any] = []
+    for e in events:
+        series.extend((e.data.result or {}).get("series") or [])
+    state = EventState(
+        o["id"],
+        message,
+        "\n".join(e.state.message for e in events),
+        max(e.state.time for e in events),
+        max(e.state.duration for e in events),
+        max((e.state.level for e in events), default=levels.OK),
+    )
+    data = EventData(result={"series": series or None}, recoverable=False)
+    return Event(o["topic"], state, data)
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> None:
+    return None  # events are collected by the handler and published by its timer
+
+
+class AggregateHandler(TableHandler):
+    """Collects events; every interval publishes their summary to the topic."""
+
+    def __init__(self, kind: Kind, values: Values, env: Any) -> None:
+        super().__init__(kind, values, env)
         self.events: list[Event] = []
 
     async def handle(self, event: Event) -> None:
@@ -44,7 +78,7 @@ class AggregateHandler(Handler):
 
     async def run(self) -> None:
         while True:
-            await trio.sleep(self.interval / 1e9)
+            await trio.sleep(self.values["interval"] / 1e9)
             self.flush()
 
     def flush(self) -> None:
@@ -53,25 +87,11 @@ class AggregateHandler(Handler):
             return
         events, self.events = self.events, []
         try:
-            message = self.message.render(
-                {"Count": len(events), "Interval": GoDuration(self.interval)}
-            )
+            event = summary(self.values, events)
         except TemplateError as exc:
             self.env.log("error", "aggregate message failed", error=str(exc))
             return
-        series: list[Any] = []
-        for e in events:
-            series.extend((e.data.result or {}).get("series") or [])
-        state = EventState(
-            self.id,
-            message,
-            "\n".join(e.state.message for e in events),
-            max(e.state.time for e in events),
-            max(e.state.duration for e in events),
-            max((e.state.level for e in events), default=levels.OK),
-        )
-        data = EventData(result={"series": series or None})
-        self.env.service.handle_event(self.topic, Event(self.topic, state, data))
+        self.env.service.handle_event(event.topic, event)
 
 
-register("aggregate", AggregateHandler, lambda args, props: dict(props))
+define(Kind("aggregate", TABLE, request, external=False, handler=AggregateHandler))

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import posixpath
+import urllib.parse
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    compile_template,
-    opt_dict,
-    opt_duration,
-    opt_list,
-    opt_str,
-    section_field,
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerFailed
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import (
+    DURATION,
+    MAP,
+    STRINGS,
+    Opt,
+    Table,
+    Values,
 )
-from kapacitrio.alerting.handlers.services_common import (
-    enabled_section,
-    event_template_data,
-    first,
-    required_url,
-    tls_verify,
-)
-from kapacitrio.config import duration_ns, section
-from kapacitrio.tick.gotemplate import GoMap, GoTime
+from kapacitrio.alerting.handlers.services_common import first, template_data, tls_verify
 
 SEVERITY = {
     levels.OK: "ok",
@@ -34,86 +28,94 @@ SEVERITY = {
     levels.WARNING: "warning",
     levels.CRITICAL: "critical",
 }
-TEMPLATED = ("resource", "event", "environment", "group", "value", "origin")
+DAY = 24 * 3600 * 1_000_000_000
+SECOND = 1_000_000_000
+
+AlertaConfig = config_section(
+    "alerta",
+    "AlertaConfig",
+    "`[alerta]`: an Alerta server.",
+    {
+        "enabled": False,
+        "url": "",
+        "token": "",
+        "token_prefix": "Bearer",
+        "environment": "",
+        "origin": "kapacitor",
+        "insecure_skip_verify": False,
+        "timeout": "0s",
+    },
+    secrets=("token",),
+)
+
+TABLE = Table(
+    "*alerta.HandlerConfig",
+    (
+        Opt("token"),
+        Opt("token-prefix"),
+        Opt("resource", default="{{ .Name }}", templated=True),
+        Opt("event", default="{{ .ID }}", templated=True),
+        Opt("environment", templated=True),
+        Opt("group", default="{{ .Group }}", templated=True),
+        Opt("value", templated=True),
+        Opt("origin", templated=True),
+        Opt("service", STRINGS, templated=True, tick="services"),
+        Opt("correlate", STRINGS, templated=True, tick="correlated"),
+        Opt("timeout", DURATION, default=DAY),
+        Opt("attributes", MAP, templated=True, tick="attribute"),
+    ),
+)
 
 
-@section("alerta")
-@dataclass
-class AlertaConfig:
-    """`[alerta]`: an Alerta server."""
-
-    enabled: bool = False
-    url: str = ""
-    token: str = ""
-    token_prefix: str = "Bearer"
-    environment: str = ""
-    origin: str = "kapacitor"
-    insecure_skip_verify: bool = False
-    timeout: str = "0s"
-
-    SECRETS = ("token",)
+def _tick_defaults(opts: dict[str, Any], args: list[Any], props: dict[str, Any]) -> None:
+    # an empty TICKscript template (or a zero timeout) means Kapacitor's default
+    for name in ("resource", "event", "group"):
+        if not opts.get(name):
+            opts.pop(name, None)
+    if not opts.get("timeout"):
+        opts.pop("timeout", None)
 
 
-class AlertaHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.token = opt_str(options, "token")
-        texts = {k: opt_str(options, k) for k in TEMPLATED}
-        texts["resource"] = texts["resource"] or "{{ .Name }}"
-        texts["event"] = texts["event"] or "{{ .ID }}"
-        self.templates = {k: compile_template(text, k) for k, text in texts.items()}
-        self.services = opt_list(options, "service")
-        self.correlate = opt_list(options, "correlate")
-        self.attributes = opt_dict(options, "attributes")
-        self.timeout = opt_duration(options, "timeout")
-
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "alerta")
-        url = required_url(sec, "alerta")
-        data = event_template_data(
-            event,
-            Fields=GoMap(event.data.fields),
-            Time=GoTime(event.state.time),
-            Message=event.state.message,
-        )
-        rendered = {k: t.render(data) for k, t in self.templates.items()}
-        timeout = self.timeout or duration_ns(section_field(sec, "timeout", "0s") or "0s")
-        body: dict[str, Any] = {
-            "resource": rendered["resource"],
-            "event": rendered["event"],
-            "environment": first(rendered["environment"], section_field(sec, "environment", "")),
-            "severity": SEVERITY[event.state.level],
-            "group": rendered["group"],
-            "value": rendered["value"],
-            "text": event.state.message,
-            "origin": first(rendered["origin"], section_field(sec, "origin", "")),
-            "service": self.services or [event.data.name],
-            "correlate": self.correlate,
-            "attributes": self.attributes,
-            "timeout": timeout // 1_000_000_000,
-        }
-        if event.state.details:
-            body["rawData"] = event.state.details
-        token = first(self.token, section_field(sec, "token", ""))
-        headers = {}
-        if token:
-            headers["Authorization"] = f"{section_field(sec, 'token_prefix', 'Bearer')} {token}"
-        await http.post(
-            self.env,
-            url.rstrip("/") + "/alert",
-            json_body=body,
-            headers=headers,
-            verify=tls_verify(sec),
-        )
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    data = template_data(event)
+    resource, event_name = o.render("resource", data), o.render("event", data)
+    if not resource or not event_name:
+        raise HandlerFailed("Resource and Event are required to send an alert")
+    body: dict[str, Any] = {
+        "resource": resource,
+        "event": event_name,
+        "environment": first(o.render("environment", data), ctx.cfg("environment", "")),
+        "severity": SEVERITY[event.state.level],
+        "group": o.render("group", data),
+        "value": o.render("value", data),
+        "text": event.state.message,
+        "origin": first(o.render("origin", data), ctx.cfg("origin", "")),
+        "rawData": event.data.result,
+        "service": o.render("service", data) or [event.data.name],
+        "correlate": o.render("correlate", data) or [event.data.name],
+        "timeout": o["timeout"] // SECOND,
+        "tags": [f"{k}={v}" for k, v in event.data.tags.items()],
+        "attributes": o.render("attributes", data),
+    }
+    token = first(o["token"], ctx.cfg("token", ""))
+    prefix = first(o["token-prefix"], ctx.cfg("token_prefix", ""), "Bearer")
+    u = urllib.parse.urlsplit(ctx.cfg("url", ""))
+    url = urllib.parse.urlunsplit(u._replace(path=posixpath.join(u.path or "/", "alert")))
+    return HTTPRequest(
+        url,
+        json=body,
+        headers={"Authorization": f"{prefix} {token}"},
+        verify=tls_verify(ctx.section),
+    )
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    opts = {k: props.get(k, "") for k in ("token", *TEMPLATED)}
-    opts["service"] = list(props.get("services") or [])
-    opts["correlate"] = list(props.get("correlated") or [])
-    opts["attributes"] = dict(props.get("attributes") or {})
-    opts["timeout"] = int(props.get("timeout") or 0)
-    return opts
-
-
-register("alerta", AlertaHandler, _from_tick)
+define(
+    Kind(
+        "alerta",
+        TABLE,
+        request,
+        Tick("alerta", "AlertaHandler"),
+        section="alerta",
+        fix_tick=_tick_defaults,
+    )
+)

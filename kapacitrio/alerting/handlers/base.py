@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.tick.gotemplate import Template, TemplateError
 
-if TYPE_CHECKING:
-    from kapacitrio.alerting.service import AlertService
+
+class EventSink(Protocol):
+    """Where the publish and aggregate handlers put events back (the alert service).
+
+    Declared here so handlers need not import the service, which imports the handler registry.
+    """
+
+    def handle_event(self, topic_id: str, event: Event) -> bool: ...
 
 
 class HandlerOptionError(ValueError):
@@ -41,7 +46,7 @@ class Handler:
 class HandlerEnv:
     """What handlers may use: the service (publish, aggregate), config sections, HTTP and logging."""
 
-    service: AlertService | None = None
+    service: EventSink | None = None
     config: Callable[[str], Any] | None = None
     log: Callable[..., None] = field(default=lambda *a, **k: None)
     server_url: str = "http://localhost:9092"
@@ -55,88 +60,6 @@ class HandlerEnv:
             return self.config(name)
         except KeyError:
             return None
-
-
-def tick_arg(args: list[Any], props: dict[str, Any], prop: str) -> Any:
-    """A handler's first TICKscript argument, unless a later property call replaced it.
-
-    `.tcp('a').address('b')` sends to `b`: the pipeline keeps the argument in `props[prop]`
-    and a property call of that name overwrites it, so the property is read first.
-    """
-    if prop in props and props[prop] is not None:
-        return props[prop]
-    return args[0] if args else ""
-
-
-def opt_str(options: dict[str, Any], key: str, default: str = "") -> str:
-    value = options.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise HandlerOptionError(f"option {key!r} must be a string")
-    return value
-
-
-def opt_bool(options: dict[str, Any], key: str, default: bool = False) -> bool:
-    value = options.get(key, default)
-    if not isinstance(value, bool):
-        raise HandlerOptionError(f"option {key!r} must be a boolean")
-    return value
-
-
-def opt_list(options: dict[str, Any], key: str) -> list[str]:
-    value = options.get(key) or []
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise HandlerOptionError(f"option {key!r} must be a list of strings")
-    return list(value)
-
-
-def opt_dict(options: dict[str, Any], key: str) -> dict[str, Any]:
-    value = options.get(key) or {}
-    if isinstance(value, list):  # [(k, v), ...] from repeated TICKscript calls
-        if not all(isinstance(p, list | tuple) and len(p) == 2 for p in value):
-            raise HandlerOptionError(f"option {key!r} must be an object")
-        value = dict(value)
-    if not isinstance(value, dict):
-        raise HandlerOptionError(f"option {key!r} must be an object")
-    return dict(value)
-
-
-def opt_int(options: dict[str, Any], key: str, default: int = 0) -> int:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise HandlerOptionError(f"option {key!r} must be a number")
-    return int(value)
-
-
-def opt_duration(options: dict[str, Any], key: str, default: int = 0) -> int:
-    """A duration option given as ns (int) or Go text (`10s`); never negative."""
-    from kapacitrio.config import duration_ns
-
-    value = options.get(key, default)
-    if value is None:
-        return default
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise HandlerOptionError(f"option {key!r} must be a duration")
-    try:
-        ns = duration_ns(value)
-    except ValueError:
-        raise HandlerOptionError(f"option {key!r} must be a duration") from None
-    if ns < 0:
-        raise HandlerOptionError(f"option {key!r} must not be negative")
-    return ns
-
-
-def compile_template(text: str, name: str) -> Template:
-    """A handler option's Go template; HandlerOptionError when it does not parse."""
-    try:
-        return Template(text, name=name)
-    except TemplateError as exc:
-        raise HandlerOptionError(str(exc)) from None
 
 
 def section_field(section: Any, name: str, default: Any = None) -> Any:

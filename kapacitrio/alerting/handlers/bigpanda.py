@@ -1,23 +1,18 @@
-"""The `bigpanda` handler: an alert for BigPanda's alerts API (bearer token)."""
+"""The `bigpanda` handler: an alert for BigPanda's alerts API."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import html
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    opt_dict,
-    opt_str,
-    section_field,
-)
-from kapacitrio.alerting.handlers.services_common import enabled_section, first, tls_verify
-from kapacitrio.config import section
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerFailed
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import SERVICE_KEYS, Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import MAP, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import first, template_data, tls_verify
 
 STATUS = {
     levels.OK: "ok",
@@ -26,78 +21,69 @@ STATUS = {
     levels.CRITICAL: "critical",
 }
 
+BigPandaConfig = config_section(
+    "bigpanda",
+    "BigPandaConfig",
+    "`[bigpanda]`: a BigPanda integration.",
+    {
+        "enabled": False,
+        "url": "https://api.bigpanda.io/data/v2/alerts",
+        "app_key": "",
+        "token": "",
+        "auto_attributes": "tags,fields",
+        **{k: v for k, v in SERVICE_KEYS.items() if k != "enabled"},
+        "insecure_skip_verify": False,
+    },
+    secrets=("token",),
+)
 
-@section("bigpanda")
-@dataclass
-class BigPandaConfig:
-    """`[bigpanda]`: a BigPanda integration."""
-
-    enabled: bool = False
-    url: str = "https://api.bigpanda.io/data/v2/alerts"
-    app_key: str = ""
-    token: str = ""
-    auto_attributes: str = "tags,fields"
-    global_: bool = False
-    state_changes_only: bool = False
-    insecure_skip_verify: bool = False
-
-    SECRETS = ("token",)
-
-
-class BigPandaHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.app_key = opt_str(options, "app-key")
-        self.host = opt_str(options, "host")
-        self.primary = opt_str(options, "primary-property")
-        self.secondary = opt_str(options, "secondary-property")
-        self.attributes = opt_dict(options, "attributes")
-
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "bigpanda")
-        app_key = first(self.app_key, section_field(sec, "app_key", ""))
-        token = section_field(sec, "token", "")
-        if not app_key or not token:
-            raise HandlerFailed("bigpanda: app-key and token are required")
-        body: dict[str, Any] = {}
-        auto = {a.strip() for a in str(section_field(sec, "auto_attributes", "")).split(",")}
-        if "tags" in auto:
-            body.update({k: str(v) for k, v in event.data.tags.items()})
-        if "fields" in auto:
-            body.update({k: v for k, v in event.data.fields.items()})
-        body.update(self.attributes)
-        body.update(
-            {
-                "app_key": app_key,
-                "status": STATUS[event.state.level],
-                "host": first(self.host, event.data.tags.get("host", ""), event.state.id),
-                "check": event.state.id,
-                "description": event.state.message,
-                "timestamp": event.state.time // 1_000_000_000,
-                "task": f"{event.data.task_name}:{event.data.name}",
-            }
-        )
-        if self.primary:
-            body["primary_property"] = self.primary
-        if self.secondary:
-            body["secondary_property"] = self.secondary
-        await http.post(
-            self.env,
-            section_field(sec, "url", ""),
-            json_body=body,
-            headers={"Authorization": f"Bearer {token}"},
-            verify=tls_verify(sec),
-        )
+TABLE = Table(
+    "*bigpanda.HandlerConfig",
+    (
+        Opt("app-key"),
+        Opt("primary-property"),
+        Opt("secondary-property"),
+        Opt("host", templated=True),
+        Opt("attributes", MAP, templated=True, tick="attribute"),
+    ),
+)
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "app-key": props.get("appKey", ""),
-        "host": props.get("host", ""),
-        "primary-property": props.get("primaryProperty", ""),
-        "secondary-property": props.get("secondaryProperty", ""),
-        "attributes": dict(props.get("attributes") or {}),
-    }
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    app_key = first(o["app-key"], ctx.cfg("app_key", ""))
+    token = ctx.cfg("token", "")
+    if not app_key or not token:
+        raise HandlerFailed("bigpanda: app-key and token are required")
+    data = template_data(event)
+    body: dict[str, Any] = {}
+    if event.state.message:
+        body["description"] = event.state.message
+    details = html.unescape(event.state.details)
+    if details and not details.startswith("{"):  # the default details are the event's JSON
+        body["details"] = details
+    if event.state.id:
+        body["check"] = event.state.id
+    body["task"] = f"{event.data.task_name}:{event.data.name}"
+    body["timestamp"] = event.state.time // 1_000_000_000
+    body["status"] = STATUS[event.state.level]
+    body["app_key"] = app_key
+    if o["primary-property"]:
+        body["primary_property"] = o["primary-property"]
+    if o["secondary-property"]:
+        body["secondary_property"] = o["secondary-property"]
+    host = o.render("host", data)
+    if host:
+        body["host"] = host
+    auto = {a.strip() for a in str(ctx.cfg("auto_attributes", "") or "").split(",")}
+    if "tags" in auto:
+        body.update({k: str(v) for k, v in event.data.tags.items()})
+    if "fields" in auto:
+        body.update(event.data.fields)
+    body.update(o.render("attributes", data))
+    headers = {"Authorization": f"Bearer {token}"}
+    return HTTPRequest(
+        ctx.cfg("url", ""), json=body, headers=headers, verify=tls_verify(ctx.section)
+    )
 
 
-register("bigpanda", BigPandaHandler, _from_tick, "bigPanda")
+define(Kind("bigpanda", TABLE, request, Tick("bigPanda", "BigPandaHandler"), section="bigpanda"))

@@ -2,93 +2,90 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    opt_str,
-    section_field,
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import (
+    TLS_KEYS,
+    Ctx,
+    Kind,
+    Tick,
+    config_section,
 )
-from kapacitrio.alerting.handlers.services_common import (
-    enabled_section,
-    first,
-    required_url,
-    string_props,
-    tls_verify,
-)
-from kapacitrio.config import section
+from kapacitrio.alerting.handlers.options import BOOL, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import tls_verify
 from kapacitrio.models.timefmt import format_rfc3339
 
-COLOR = {
-    levels.OK: 0x00CC00,
-    levels.INFO: 0x0099FF,
-    levels.WARNING: 0xFFA500,
-    levels.CRITICAL: 0xCC0000,
-}
+COLOR = {levels.CRITICAL: 0xF95F53, levels.WARNING: 0xF48D38}
+OTHER_COLOR = 0x7A65F2
+
+DiscordConfig = config_section(
+    "discord",
+    "DiscordConfig",
+    "`[[discord]]`: one Discord webhook.",
+    {
+        "enabled": False,
+        "default": False,
+        "workspace": "",
+        "url": "",
+        "timestamp": False,
+        "username": "",
+        "avatar_url": "",
+        "embed_title": "",
+        "global_": False,
+        "state_changes_only": False,
+        **TLS_KEYS,
+    },
+    many=True,
+    secrets=("url",),
+    element_key="workspace",
+)
+
+TABLE = Table(
+    "*discord.HandlerConfig",
+    (
+        Opt("workspace"),
+        Opt("timestamp", BOOL),
+        Opt("timestamp-str", tick=""),
+        Opt("username"),
+        Opt("avatar-url", tick="avatarUrl"),
+        Opt("embed-title"),
+    ),
+)
 
 
-@section("discord", many=True)
-@dataclass
-class DiscordConfig:
-    """`[[discord]]`: one Discord webhook."""
-
-    enabled: bool = False
-    default: bool = False
-    workspace: str = ""
-    url: str = ""
-    timestamp: bool = False
-    username: str = "Kapacitor"
-    avatar_url: str = ""
-    embed_title: str = ""
-    global_: bool = False
-    state_changes_only: bool = False
-    ssl_ca: str = ""
-    ssl_cert: str = ""
-    ssl_key: str = ""
-    insecure_skip_verify: bool = False
-
-    SECRETS = ("url",)
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    embed = {
+        "color": COLOR.get(event.state.level, OTHER_COLOR),
+        "title": o["embed-title"],
+        "description": event.state.message,
+        "timestamp": _timestamp(o["timestamp"], event.state.time),
+    }
+    body: dict[str, Any] = {}
+    if o["username"]:
+        body["username"] = o["username"]
+    if o["avatar-url"]:
+        body["avatar_url"] = o["avatar-url"]
+    body["embeds"] = [embed]
+    return HTTPRequest(ctx.cfg("url", ""), json=body, verify=tls_verify(ctx.section))
 
 
-class DiscordHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.workspace = opt_str(options, "workspace")
-        self.username = opt_str(options, "username")
-        self.avatar_url = opt_str(options, "avatar-url")
-        self.embed_title = opt_str(options, "embed-title")
-
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "discord", "workspace", self.workspace)
-        url = required_url(sec, "discord")
-        embed: dict[str, Any] = {
-            "color": COLOR[event.state.level],
-            "title": first(self.embed_title, section_field(sec, "embed_title", "")),
-            "description": event.state.message,
-        }
-        if section_field(sec, "timestamp", False):
-            embed["timestamp"] = format_rfc3339(event.state.time)
-        body = {
-            "username": first(self.username, section_field(sec, "username", "")),
-            "avatar_url": first(self.avatar_url, section_field(sec, "avatar_url", "")),
-            "embeds": [embed],
-        }
-        await http.post(
-            self.env,
-            url,
-            json_body=body,
-            verify=tls_verify(sec),
-        )
+def _timestamp(on: bool, ns: int) -> str:
+    """Go's time.RFC3339 layout: whole seconds."""
+    return format_rfc3339(ns - ns % 1_000_000_000) if on else ""
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    names = {"workspace": "workspace", "username": "username"}
-    return string_props(props, {**names, "avatarUrl": "avatar-url", "embedTitle": "embed-title"})
-
-
-register("discord", DiscordHandler, _from_tick)
+define(
+    Kind(
+        "discord",
+        TABLE,
+        request,
+        Tick("discord", "DiscordHandler"),
+        section="discord",
+        section_key="workspace",
+        select="workspace",
+    )
+)

@@ -1,54 +1,65 @@
-"""The `exec` handler: runs a program with the alert JSON on its stdin."""
+"""The `exec` handler: runs a program with the alert JSON on its standard input."""
 
 from __future__ import annotations
 
-import subprocess
-from typing import Any
+from dataclasses import dataclass
 
 import trio
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
-    opt_list,
-    opt_str,
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick
+from kapacitrio.alerting.handlers.options import STRINGS, Opt, Table, Values
+
+TIMEOUT = 30.0
+
+
+def _prog(value: str) -> str:
+    if not value:
+        raise ValueError("exec handler requires a program")
+    return value
+
+
+TABLE = Table(
+    "*alert.ExecHandlerConfig",
+    (Opt("prog", convert=_prog, tick=""), Opt("args", STRINGS, tick="")),
 )
 
-TIMEOUT = 60.0
 
+@dataclass
+class Run:
+    """One run of the program, fed `stdin`."""
 
-class ExecHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.prog = opt_str(options, "prog")
-        self.args = opt_list(options, "args")
-        if not self.prog:
-            raise HandlerOptionError("exec handler requires a program")
+    argv: list[str]
+    stdin: bytes
 
-    async def handle(self, event: Event) -> None:
-        stdin = event.alert_text().encode()
+    async def send(self, env: HandlerEnv) -> None:
         try:
             with trio.fail_after(TIMEOUT):
                 result = await trio.run_process(
-                    [self.prog, *self.args],
-                    stdin=stdin,
+                    self.argv,
+                    stdin=self.stdin,
                     capture_stdout=True,
                     capture_stderr=True,
                     check=False,
                 )
         except (OSError, trio.TooSlowError) as exc:
-            raise HandlerFailed(f"failed to run {self.prog}: {exc or 'timeout'}") from None
+            raise HandlerFailed(f"failed to run {self.argv[0]}: {exc or 'timeout'}") from None
         if result.returncode != 0:
             err = result.stderr.decode(errors="replace").strip()[:512]
-            raise HandlerFailed(f"{self.prog} exited with status {result.returncode}: {err}")
+            raise HandlerFailed(f"{self.argv[0]} exited with status {result.returncode}: {err}")
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {"prog": args[0] if args else "", "args": [str(a) for a in args[1:]]}
+def request(o: Values, event: Event, ctx: Ctx) -> Run:
+    return Run([o["prog"], *o["args"]], event.alert_text().encode())
 
 
-_ = subprocess
-register("exec", ExecHandler, _from_tick)
+define(
+    Kind(
+        "exec",
+        TABLE,
+        request,
+        Tick("exec", "ExecHandler", ("...string",), ("prog", "*args")),
+    )
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ async def post(
     verify: bool = True,
     auth: tuple[str, str] | None = None,
     method: str = "POST",
+    ok: tuple[int, ...] = (),
 ) -> httpx.Response:
     """Send one request; raise HandlerFailed on transport errors or a non-2xx status."""
     hdrs = dict(headers or {})
@@ -50,7 +52,43 @@ async def post(
                 )
     except httpx.HTTPError as exc:
         raise HandlerFailed(f"failed to POST to {url}: {exc or type(exc).__name__}") from None
-    if resp.status_code // 100 != 2:
+    if (resp.status_code not in ok) if ok else (resp.status_code // 100 != 2):
         text = resp.text[:512]
         raise HandlerFailed(f"{url} returned status {resp.status_code}: {text}")
     return resp
+
+
+@dataclass
+class HTTPRequest:
+    """One HTTP request of a handler kind, exactly as it goes on the wire (see `send`).
+
+    `json` is serialised compactly (Go's encoding/json shape) with `Content-Type:
+    application/json`; `ok` lists the statuses that count as delivered (default: any 2xx).
+    """
+
+    url: str
+    method: str = "POST"
+    json: Any = None
+    content: bytes | str | None = None
+    form: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    verify: bool = True
+    timeout: float | None = None
+    ok: tuple[int, ...] = ()
+
+    async def send(self, env: HandlerEnv) -> httpx.Response:
+        resp = await post(
+            env,
+            self.url,
+            json_body=self.json,
+            content=self.content,
+            data=self.form,
+            headers=self.headers,
+            timeout=self.timeout,
+            verify=self.verify,
+            auth=self.auth,
+            method=self.method,
+            ok=self.ok,
+        )
+        return resp

@@ -1,32 +1,30 @@
-"""The `kafka` handler kind: accepted in scripts and the API, but there is no Kafka client here."""
+"""The `kafka` handler: the alert (or a rendered template) written to a Kafka topic."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import Handler, HandlerEnv, HandlerFailed, opt_str
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed
+from kapacitrio.alerting.handlers.kind import Call, Ctx, Kind, Tick
+from kapacitrio.alerting.handlers.options import BOOL, Opt, Table, Values
+
+TABLE = Table(
+    "*kafka.HandlerConfig",
+    (
+        Opt("cluster"),
+        Opt("topic", templated=True, tick="kafkaTopic"),
+        Opt("template", templated=True),
+        Opt("disablePartitionById", BOOL),
+        Opt("partition-algorithm", tick="partitionHashAlgorithm"),
+    ),
+)
 
 
-class KafkaHandler(Handler):
-    """Every event fails with a clear error (logged and counted) instead of being lost silently."""
-
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.cluster = opt_str(options, "cluster")
-        self.topic = opt_str(options, "topic")
-        self.template = opt_str(options, "template")
-
-    async def handle(self, event: Event) -> None:
+def request(o: Values, event: Event, ctx: Ctx) -> Call:
+    async def fail(env: HandlerEnv) -> None:
         raise HandlerFailed("kafka: not supported by this server (no Kafka client available)")
 
-
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "cluster": props.get("cluster", ""),
-        "topic": props.get("kafkaTopic", ""),
-        "template": props.get("template", ""),
-    }
+    return Call(fail)
 
 
-register("kafka", KafkaHandler, _from_tick)
+define(Kind("kafka", TABLE, request, Tick("kafka", "KafkaHandler")))

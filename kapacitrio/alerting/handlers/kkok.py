@@ -2,54 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
-    opt_list,
-    opt_str,
-)
-
-OPTIONS = {"routes", "from"}
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed
+from kapacitrio.alerting.handlers.kind import Call, Ctx, Kind, Tick
+from kapacitrio.alerting.handlers.options import STRINGS, Opt, Table, Values
 
 
-class KkokHandler(Handler):
-    """Pools a kkok alert per event (From `kapacitor/<task>`, optional preset `routes`)."""
+def _from(value: str) -> str:
+    if len(value) > 100 or "\n" in value:
+        raise ValueError("kkok handler option 'from' must be one line of at most 100 characters")
+    return value
 
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        unknown = sorted(set(options) - OPTIONS)
-        if unknown:
-            raise HandlerOptionError(f"unknown kkok handler option {unknown[0]!r}")
-        self.routes = opt_list(options, "routes")
-        self.from_ = opt_str(options, "from")
-        if len(self.from_) > 100 or "\n" in self.from_:
-            raise HandlerOptionError(
-                "kkok handler option 'from' must be one line of at most 100 characters"
-            )
-        self.env = env
 
-    async def handle(self, event: Event) -> None:
+TABLE = Table("*kkok.HandlerConfig", (Opt("routes", STRINGS), Opt("from", convert=_from)))
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> Call:
+    async def pool(env: HandlerEnv) -> None:
         from kapacitrio.kkok.service import current_router
         from kapacitrio.kkok.sources.kapacitor import alert_from_event
 
         router = current_router()
         if router is None:
             raise HandlerFailed("the kkok router is not running")
-        await router.add_alert(alert_from_event(event, routes=self.routes, from_=self.from_))
+        await router.add_alert(alert_from_event(event, routes=o["routes"], from_=o["from"]))
+
+    return Call(pool)
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    if props.get("routes"):
-        options["routes"] = list(props["routes"])
-    if props.get("from"):
-        options["from"] = props["from"]
-    return options
-
-
-register("kkok", KkokHandler, _from_tick)
+define(Kind("kkok", TABLE, request, Tick("kkok", "KkokHandler")))

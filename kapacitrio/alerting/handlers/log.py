@@ -1,47 +1,61 @@
-"""The `log` handler: appends one alert JSON object per line to a file."""
+"""The `log` handler: appends the alert JSON as one line to a file."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass
 
 import trio
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import Handler, HandlerEnv, HandlerOptionError, opt_str
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick
+from kapacitrio.alerting.handlers.options import INT, Opt, Table, Values
 
 
-class LogHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.path = opt_str(options, "path")
-        if not self.path:
-            raise HandlerOptionError("log handler requires a path")
-        if not os.path.isabs(self.path):
-            raise HandlerOptionError(f"log path must be absolute: {self.path!r}")
-        mode = options.get("mode", 0o600)
-        if isinstance(mode, str):
-            try:
-                mode = int(mode, 8)
-            except ValueError:
-                raise HandlerOptionError(f"invalid file mode {mode!r}") from None
-        if isinstance(mode, bool) or not isinstance(mode, int) or mode == 0:
-            mode = 0o600
-        if mode & 0o200 == 0:
-            raise HandlerOptionError(f"log file mode {oct(mode)} must be writable by the user")
-        self.mode = mode
+def _path(value: str) -> str:
+    if not value:
+        raise ValueError("log handler requires a path")
+    if not os.path.isabs(value):
+        raise ValueError(f"log path must be absolute: {value!r}")
+    return value
 
-    async def handle(self, event: Event) -> None:
-        await trio.to_thread.run_sync(self._append, event.alert_text())
 
-    def _append(self, line: str) -> None:
+def _mode(value: int) -> int:
+    mode = value or 0o600
+    if not 0 < mode <= 0o7777:
+        raise ValueError(f"invalid file mode {oct(mode)}")
+    if mode & 0o200 == 0:
+        raise ValueError(f"log file mode {oct(mode)} must be writable by the user")
+    return mode
+
+
+TABLE = Table(
+    "*alert.LogHandlerConfig",
+    (Opt("path", convert=_path, tick=""), Opt("mode", INT, default=0o600, convert=_mode)),
+)
+
+
+@dataclass
+class LogLine:
+    """One line appended to the log file (created with `mode`)."""
+
+    path: str
+    mode: int
+    line: str
+
+    async def send(self, env: HandlerEnv) -> None:
+        await trio.to_thread.run_sync(self._append)
+
+    def _append(self) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, self.mode)
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fh.write(line)
+            fh.write(self.line)
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {"path": args[0] if args else "", "mode": int(props.get("mode") or 0o600)}
+def request(o: Values, event: Event, ctx: Ctx) -> LogLine:
+    return LogLine(o["path"], o["mode"], event.alert_text())
 
 
-register("log", LogHandler, _from_tick)
+define(Kind("log", TABLE, request, Tick("log", "LogHandler", ("string",), ("path",))))

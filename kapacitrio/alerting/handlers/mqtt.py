@@ -1,4 +1,4 @@
-"""The `mqtt` handler: publishes the alert message to an MQTT topic on a configured broker."""
+"""The `mqtt` handler: the alert message published to a topic of a configured broker."""
 
 from __future__ import annotations
 
@@ -10,42 +10,61 @@ from typing import Any
 import trio
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
-    opt_bool,
-    opt_int,
-    opt_str,
-    section_field,
-    tick_arg,
-)
-from kapacitrio.alerting.handlers.services_common import enabled_section
-from kapacitrio.config import section
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed, section_field
+from kapacitrio.alerting.handlers.kind import TLS_KEYS, Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import ANY, BOOL, DecodeError, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import template_data
 
 TIMEOUT = 10.0
+QOS_NAMES = {"at-most-once": 0, "at-least-once": 1, "exactly-once": 2}
+
+MQTTConfig = config_section(
+    "mqtt",
+    "MQTTConfig",
+    "`[[mqtt]]`: one MQTT broker.",
+    {
+        "enabled": False,
+        "name": "",
+        "default": False,
+        "url": "tcp://localhost:1883",
+        **TLS_KEYS,
+        "client_id": "",
+        "username": "",
+        "password": "",
+    },
+    many=True,
+    secrets=("password",),
+)
 
 
-@section("mqtt", many=True)
-@dataclass
-class MQTTConfig:
-    """`[[mqtt]]`: one MQTT broker."""
+def _qos(value: Any) -> int:
+    """A QoS level by number (0-2) or by Kapacitor's name (`at-least-once`)."""
+    if isinstance(value, str):
+        level = QOS_NAMES.get(value.lower())
+        if level is None:
+            raise DecodeError(f"error decoding 'qos': unknown QoS level \"{value}\"")
+        return level
+    if isinstance(value, bool) or not isinstance(value, int | float) or value not in (0, 1, 2):
+        raise ValueError(f"invalid QoS level {value}: must be 0, 1 or 2")
+    return int(value)
 
-    enabled: bool = False
-    name: str = ""
-    default: bool = False
-    url: str = "tcp://localhost:1883"
-    ssl_ca: str = ""
-    ssl_cert: str = ""
-    ssl_key: str = ""
-    insecure_skip_verify: bool = False
-    client_id: str = ""
-    username: str = ""
-    password: str = ""
 
-    SECRETS = ("password",)
+def _topic(value: str) -> str:
+    if not value:
+        raise ValueError("mqtt handler requires a topic")
+    return value
+
+
+TABLE = Table(
+    "*mqtt.HandlerConfig",
+    (
+        Opt("broker-name", tick="brokerName"),
+        Opt("topic", templated=True, convert=_topic),
+        Opt("qos", ANY, default=0, convert=_qos, tick_as="field", tick_params=("int",)),
+        Opt("retained", BOOL, tick_as="field"),
+    ),
+)
 
 
 def publish(sec: Any, topic: str, payload: bytes, qos: int, retained: bool) -> None:
@@ -79,26 +98,23 @@ def publish(sec: Any, topic: str, payload: bytes, qos: int, retained: bool) -> N
         client.loop_stop()
 
 
-class MQTTHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.broker = opt_str(options, "broker-name")
-        self.topic = opt_str(options, "topic")
-        self.qos = opt_int(options, "qos", 0)
-        self.retained = opt_bool(options, "retained")
-        if not self.topic:
-            raise HandlerOptionError("mqtt handler requires a topic")
-        if self.qos not in (0, 1, 2):
-            raise HandlerOptionError(f"invalid QoS level {self.qos}: must be 0, 1 or 2")
+@dataclass
+class Publish:
+    """One message for one broker."""
 
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "mqtt", "name", self.broker)
+    section: Any
+    topic: str
+    payload: bytes
+    qos: int
+    retained: bool
+
+    async def send(self, env: HandlerEnv) -> None:
         try:
             await trio.to_thread.run_sync(
                 publish,
-                sec,
+                self.section,
                 self.topic,
-                event.state.message.encode(),
+                self.payload,
                 self.qos,
                 self.retained,
                 abandon_on_cancel=True,
@@ -107,13 +123,20 @@ class MQTTHandler(Handler):
             raise HandlerFailed(f"mqtt: {exc}") from None
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "topic": tick_arg(args, props, "topic"),
-        "broker-name": props.get("brokerName", ""),
-        "qos": int(props.get("qos") or 0),
-        "retained": bool(props.get("retained")),
-    }
+def request(o: Values, event: Event, ctx: Ctx) -> Publish:
+    topic = o.render("topic", template_data(event))
+    return Publish(ctx.section, topic, event.state.message.encode(), o["qos"], o["retained"])
 
 
-register("mqtt", MQTTHandler, _from_tick)
+define(
+    Kind(
+        "mqtt",
+        TABLE,
+        request,
+        Tick("mqtt", "MQTTHandler", ("string",), ("topic",)),
+        section="mqtt",
+        section_key="name",
+        select="broker-name",
+        unknown='unknown MQTT broker "{which}"',
+    )
+)

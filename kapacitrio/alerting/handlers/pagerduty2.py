@@ -1,91 +1,108 @@
-"""The `pagerduty2` handler: PagerDuty Events API v2 (trigger on alerts, resolve on recovery)."""
+"""The `pagerduty2` handler: PagerDuty's Events API v2."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
-    opt_str,
-    section_field,
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import LIST, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import (
+    client_url,
+    first,
+    rfc3339_nano_fixed,
+    template_data,
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
-from kapacitrio.config import section
-from kapacitrio.models.timefmt import format_rfc3339
+from kapacitrio.tick.gotemplate import Template, TemplateError
 
-SEVERITY = {
-    levels.OK: "info",
-    levels.INFO: "info",
-    levels.WARNING: "warning",
-    levels.CRITICAL: "critical",
-}
+SEVERITY = {levels.CRITICAL: "critical", levels.WARNING: "warning"}
 
-
-@section("pagerduty2")
-@dataclass
-class PagerDuty2Config:
-    """`[pagerduty2]`: PagerDuty's Events API v2."""
-
-    enabled: bool = False
-    routing_key: str = ""
-    url: str = "https://events.pagerduty.com/v2/enqueue"
-    global_: bool = False
-
-    SECRETS = ("routing_key",)
+PagerDuty2Config = config_section(
+    "pagerduty2",
+    "PagerDuty2Config",
+    "`[pagerduty2]`: PagerDuty's Events API v2.",
+    {
+        "enabled": False,
+        "routing_key": "",
+        "url": "https://events.pagerduty.com/v2/enqueue",
+        "global_": False,
+    },
+    secrets=("routing_key",),
+)
 
 
-def pagerduty2_payload(
-    event: Event, routing_key: str, links: list[dict], client_url: str
-) -> dict[str, Any]:
+def _link(props: dict[str, Any], args: list[Any]) -> str | None:
+    if not 1 <= len(args) <= 2:
+        return "link expects one or two arguments: href and text"
+    props["links"].append({"href": args[0], "text": args[1] if len(args) > 1 else args[0]})
+    return None
+
+
+def _links(value: list[dict[str, Any]]) -> list[tuple[Template, Template]]:
+    out = []
+    for i, link in enumerate(value):
+        href, text = link.get("href", ""), link.get("text", "")
+        if not isinstance(href, str) or not isinstance(text, str) or set(link) - {"href", "text"}:
+            raise ValueError(f"invalid link {i}: a link has a string href and text")
+        try:
+            out.append((Template(href, name="href"), Template(text or href, name="text")))
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+    return out
+
+
+def _service_key(opts: dict[str, Any], args: list[Any], props: dict[str, Any]) -> None:
+    # TICKscript's deprecated .serviceKey() is the routing key when it is set.
+    key = opts.pop("service-key", None)
+    if key:
+        opts["routing-key"] = key
+
+
+TABLE = Table(
+    "*pagerduty2.HandlerConfig",
+    (
+        Opt("routing-key"),
+        Opt(
+            "links", LIST, convert=_links, tick_params=("...string",), tick_apply=_link, tick="link"
+        ),
+        Opt("service-key", topic=False),
+    ),
+)
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    data = template_data(event)
+    level = event.state.level
     body: dict[str, Any] = {
-        "routing_key": routing_key,
-        "event_action": "resolve" if event.state.level == levels.OK else "trigger",
+        "client": "kapacitor",
+        "client_url": client_url(ctx.env),
+        "event_action": "resolve" if level == levels.OK else "trigger",
         "dedup_key": event.state.id,
         "payload": {
             "summary": event.state.message,
             "source": event.data.tags.get("host") or "unknown",
-            "severity": SEVERITY[event.state.level],
-            "timestamp": format_rfc3339(event.state.time),
+            "severity": SEVERITY.get(level, "info"),
+            "timestamp": rfc3339_nano_fixed(event.state.time),
             "class": event.data.task_name,
             "custom_details": {"result": event.data.result},
         },
+        "routing_key": first(o["routing-key"], ctx.cfg("routing_key", "")),
     }
-    if links:
-        body["links"] = links
-    body["client"] = "kapacitor"
-    body["client_url"] = client_url
-    return body
+    if o["links"]:
+        body["links"] = [{"href": h.render(data), "text": t.render(data)} for h, t in o["links"]]
+    return HTTPRequest(ctx.cfg("url", ""), json=body)
 
 
-class PagerDuty2Handler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.routing_key = opt_str(options, "routing-key")
-        links = options.get("links") or []
-        if not isinstance(links, list) or not all(isinstance(x, dict) for x in links):
-            raise HandlerOptionError("option 'links' must be a list of {href, text} objects")
-        self.links = [
-            {"href": str(x.get("href", "")), "text": str(x.get("text", ""))} for x in links
-        ]
-
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "pagerduty2")
-        key = first(self.routing_key, section_field(sec, "routing_key", ""))
-        if not key:
-            raise HandlerFailed("pagerduty2: no routing key")
-        body = pagerduty2_payload(event, key, self.links, self.env.server_url)
-        await http.post(self.env, section_field(sec, "url", ""), json_body=body)
-
-
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {"routing-key": props.get("routingKey", ""), "links": list(props.get("links") or [])}
-
-
-register("pagerduty2", PagerDuty2Handler, _from_tick, "pagerDuty2")
+define(
+    Kind(
+        "pagerduty2",
+        TABLE,
+        request,
+        Tick("pagerDuty2", "PagerDuty2Handler"),
+        section="pagerduty2",
+        fix_tick=_service_key,
+    )
+)

@@ -2,121 +2,131 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
 from typing import Any
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerOptionError,
-    compile_template,
-    opt_bool,
-    opt_dict,
-    opt_duration,
-    opt_str,
-    section_field,
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed, HandlerOptionError
+from kapacitrio.alerting.handlers.base import section_field as field_of
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, TableHandler, Tick, config_section
+from kapacitrio.alerting.handlers.options import BOOL, DURATION, MAP, Opt, Table, Values
+from kapacitrio.tick.gotemplate import GoDuration, GoMap, GoStruct, GoTime, Template, TemplateError
+
+HTTPPostConfig = config_section(
+    "httppost",
+    "HTTPPostConfig",
+    "`[[httppost]]`: a named endpoint alert and httpPost nodes can post to.",
+    {
+        "endpoint": "",
+        "url": "",
+        "headers": (dict[str, str], {}),
+        "basic_auth": (dict[str, str], {}),
+        "alert_template": "",
+        "alert_template_file": "",
+        "row_template": "",
+        "row_template_file": "",
+    },
+    many=True,
+    secrets=("basic_auth",),
+    element_key="endpoint",
 )
-from kapacitrio.config import section
-from kapacitrio.tick.gotemplate import GoDuration, GoMap, GoStruct, GoTime, Template
 
 
-@section("httppost", many=True)
-@dataclass
-class HTTPPostConfig:
-    """`[[httppost]]`: a named endpoint alert and httpPost nodes can post to."""
-
-    endpoint: str = ""
-    url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    basic_auth: dict[str, str] = field(default_factory=dict)
-    alert_template: str = ""
-    alert_template_file: str = ""
-    row_template: str = ""
-    row_template_file: str = ""
-
-    SECRETS = ("basic_auth",)
+def _headers(value: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()}
 
 
-def _endpoint(env: HandlerEnv, name: str) -> Any:
+TABLE = Table(
+    "*httppost.HandlerConfig",
+    (
+        Opt("url", tick=""),
+        Opt("endpoint"),
+        Opt("headers", MAP, convert=_headers, tick="header", tick_params=("string", "string")),
+        Opt("capture-response", BOOL, tick="captureResponse"),
+        Opt("timeout", DURATION),
+        Opt("skip-ssl-verification", BOOL, tick="skipSSLVerification"),
+    ),
+)
+
+
+def endpoint_section(env: HandlerEnv, name: str) -> Any:
+    """The `[[httppost]]` element named `name`, or None."""
     sections = env.section("httppost") or []
     for s in sections if isinstance(sections, list) else [sections]:
-        if section_field(s, "endpoint", "") == name:
+        if field_of(s, "endpoint", "") == name:
             return s
     return None
 
 
-class PostHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.url = opt_str(options, "url")
-        self.endpoint = opt_str(options, "endpoint")
-        self.headers = {str(k): str(v) for k, v in opt_dict(options, "headers").items()}
-        self.capture = opt_bool(options, "capture-response")
-        self.timeout = opt_duration(options, "timeout") / 1e9 or None
-        self.verify = not opt_bool(options, "skip-ssl-verification")
-        if not self.url and not self.endpoint:
-            raise HandlerOptionError("must provide url or endpoint")
-        if not any(k.lower() == "content-type" for k in self.headers):
-            self.headers["Content-Type"] = "application/json"
-        self.template: Template | None = None
-        self.auth: tuple[str, str] | None = None
-        self._own = (self.url, dict(self.headers))  # before the endpoint's settings are merged
-        self._ep: Any = None
-        if self.endpoint:
-            ep = _endpoint(env, self.endpoint)
-            if ep is None and not self.url:
-                raise HandlerOptionError(f"endpoint {self.endpoint!r} does not exist")
-            if ep is not None:
-                self._from_endpoint(ep)
+def _check(o: Values, env: HandlerEnv) -> None:
+    if not o["url"] and not o["endpoint"]:
+        raise HandlerOptionError("must provide url or endpoint")
+    if o["endpoint"] and not o["url"] and endpoint_section(env, o["endpoint"]) is None:
+        raise HandlerOptionError(f"endpoint {o['endpoint']!r} does not exist")
+    if o["endpoint"]:
+        _alert_template(endpoint_section(env, o["endpoint"]))
 
-    def _from_endpoint(self, ep: Any) -> None:
-        self._ep = ep
-        self.url = self.url or section_field(ep, "url", "")
-        for k, v in (section_field(ep, "headers", {}) or {}).items():
-            self.headers.setdefault(k, v)
-        ba = section_field(ep, "basic_auth", {}) or {}
-        if ba.get("username"):
-            self.auth = (ba.get("username", ""), ba.get("password", ""))
-        text = section_field(ep, "alert_template", "")
-        path = section_field(ep, "alert_template_file", "")
-        if path and not text:
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError as exc:
-                raise HandlerOptionError(f"cannot read alert template file: {exc}") from None
-        if text:
-            self.template = compile_template(text, "alert")
 
-    def _follow_endpoint(self) -> None:
-        """Take the endpoint's settings again when a config override replaced its section."""
-        ep = _endpoint(self.env, self.endpoint)
-        if ep is None or ep is self._ep:
-            return
-        self.url, headers = self._own
-        self.headers, self.template, self.auth = dict(headers), None, None
-        self._from_endpoint(ep)
+@functools.lru_cache(maxsize=64)
+def _compiled(text: str) -> Template:
+    try:
+        return Template(text, name="alert")
+    except TemplateError as exc:
+        raise HandlerOptionError(str(exc)) from None
+
+
+def _alert_template(ep: Any) -> Template | None:
+    if ep is None:
+        return None
+    text = field_of(ep, "alert_template", "")
+    path = field_of(ep, "alert_template_file", "")
+    if path and not text:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise HandlerOptionError(f"cannot read alert template file: {exc}") from None
+    return _compiled(text) if text else None
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    url, headers = o["url"], dict(o["headers"])
+    auth, template = None, None
+    if o["endpoint"]:
+        ep = endpoint_section(ctx.env, o["endpoint"])  # read per event: overrides apply at once
+        if ep is None and not url:
+            raise HandlerFailed(f"endpoint {o['endpoint']!r} does not exist")
+        if ep is not None:
+            url = url or field_of(ep, "url", "")
+            for k, v in (field_of(ep, "headers", {}) or {}).items():
+                headers.setdefault(k, v)
+            ba = field_of(ep, "basic_auth", {}) or {}
+            if ba.get("username"):
+                auth = (ba.get("username", ""), ba.get("password", ""))
+            template = _alert_template(ep)
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    content = template.render(_template_data(event)) if template else event.alert_text()
+    return HTTPRequest(
+        url,
+        content=content,
+        headers=headers,
+        timeout=o["timeout"] / 1e9 or None,
+        verify=not o["skip-ssl-verification"],
+        auth=auth,
+    )
+
+
+class PostHandler(TableHandler):
+    """Posts each event; logs the receiver's answer when `capture-response` is set."""
 
     async def handle(self, event: Event) -> None:
-        if self.endpoint:
-            self._follow_endpoint()
-        if self.template is not None:
-            content = self.template.render(_template_data(event))
-        else:
-            content = event.alert_text()
-        resp = await http.post(
-            self.env,
-            self.url,
-            content=content,
-            headers=self.headers,
-            timeout=self.timeout,
-            verify=self.verify,
-            auth=self.auth,
-        )
-        if self.capture:
-            self.env.log("info", "alert post response", url=self.url, body=resp.text[:4096])
+        req = request(self.values, event, Ctx(self.env))
+        resp = await req.send(self.env)
+        if self.values["capture-response"]:
+            self.env.log("info", "alert post response", url=req.url, body=resp.text[:4096])
 
 
 def _template_data(event: Event) -> GoStruct:
@@ -150,13 +160,14 @@ def _template_data(event: Event) -> GoStruct:
     )
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    opts: dict[str, Any] = {"url": args[0] if args else "", "endpoint": props.get("endpoint", "")}
-    opts["headers"] = dict(props.get("headers") or {})
-    opts["capture-response"] = bool(props.get("captureResponse"))
-    opts["timeout"] = int(props.get("timeout") or 0)
-    opts["skip-ssl-verification"] = bool(props.get("skipSSLVerification"))
-    return opts
-
-
-register("post", PostHandler, _from_tick)
+define(
+    Kind(
+        "post",
+        TABLE,
+        request,
+        Tick("post", "AlertHTTPPostHandler", ("...string",), ("url",)),
+        section=None,
+        check=_check,
+        handler=PostHandler,
+    )
+)

@@ -1,29 +1,31 @@
-"""The `publish` handler: re-collects each event into other topics."""
+"""The `publish` handler: re-publishes each event to other topics."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import Handler, HandlerEnv, HandlerOptionError, opt_list
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv
+from kapacitrio.alerting.handlers.kind import Call, Ctx, Kind
+from kapacitrio.alerting.handlers.options import STRINGS, Opt, Table, Values
 
 
-class PublishHandler(Handler):
-    external = False
+def _topics(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("publish handler requires at least one topic")
+    return value
 
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.topics = opt_list(options, "topics")
-        if not self.topics:
-            raise HandlerOptionError("publish handler requires at least one topic")
 
-    async def handle(self, event: Event) -> None:
-        service = self.env.service
-        if service is None:
+TABLE = Table("*alert.PublishHandlerConfig", (Opt("topics", STRINGS, convert=_topics),))
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> Call:
+    async def publish(env: HandlerEnv) -> None:
+        if env.service is None:
             return
-        for topic in self.topics:
-            service.handle_event(topic, event.copy_to(topic))
+        for topic in o["topics"]:
+            env.service.handle_event(topic, event.copy_to(topic))
+
+    return Call(publish)
 
 
-register("publish", PublishHandler, lambda args, props: {"topics": list(args)})
+define(Kind("publish", TABLE, request, external=False))

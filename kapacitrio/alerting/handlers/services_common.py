@@ -7,26 +7,9 @@ from typing import Any
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
 from kapacitrio.alerting.handlers.base import (
-    HandlerEnv,
-    HandlerFailed,
-    pick_section,
     section_field,
 )
 from kapacitrio.tick.gotemplate import GoMap
-
-
-def enabled_section(env: HandlerEnv, name: str, key_field: str = "", which: str = "") -> Any:
-    """The (list element of the) section for this handler; HandlerFailed when disabled or missing."""
-    sec = env.section(name)
-    if key_field:
-        sec = pick_section(sec, key_field, which)
-    if sec is None:
-        if which:
-            raise HandlerFailed(f"{name}: no configuration named {which!r}")
-        raise HandlerFailed(f"{name} service is not configured")
-    if not section_field(sec, "enabled", False):
-        raise HandlerFailed(f"{name} service is not enabled")
-    return sec
 
 
 def first(*values: Any) -> Any:
@@ -35,14 +18,6 @@ def first(*values: Any) -> Any:
         if v not in (None, "", [], {}):
             return v
     return values[-1] if values else None
-
-
-def required_url(section: Any, kind: str) -> str:
-    """The section's `url`; HandlerFailed when it is empty."""
-    url = section_field(section, "url", "")
-    if not url:
-        raise HandlerFailed(f"{kind}: no url configured")
-    return url
 
 
 def tls_verify(section: Any) -> bool:
@@ -69,6 +44,47 @@ def event_template_data(event: Event, **extra: Any) -> dict[str, Any]:
     }
 
 
-def string_props(props: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """Handler options from TICKscript properties: `names` maps a property to its option."""
-    return {option: props.get(prop, "") for prop, option in names.items()}
+def result_json(event: Event) -> str:
+    """The event's result as Go's json.Marshal writes a models.Result (empty tags left out)."""
+    from kapacitrio.tick.gotemplate import GoStruct, go_json
+
+    result = event.data.result or {}
+    series = result.get("series")
+    rows = []
+    for r in series or []:
+        row = {k: v for k, v in r.items() if not (k == "tags" and not v)}
+        rows.append(GoStruct(row))
+    body = {"series": rows} if rows else {}
+    if result.get("messages"):
+        body["messages"] = result["messages"]
+    return go_json(GoStruct(body))
+
+
+def template_data(event: Event) -> dict[str, Any]:
+    """What handler option templates see: the event's identity, tags, fields, level and times."""
+    from kapacitrio.tick.gotemplate import GoDuration, GoTime
+
+    return event_template_data(
+        event,
+        Fields=GoMap(event.data.fields),
+        Time=GoTime(event.state.time),
+        Duration=GoDuration(event.state.duration),
+        Message=event.state.message,
+        Details=event.state.details,
+        Recoverable=event.data.recoverable,
+    )
+
+
+def client_url(env: Any) -> str:
+    """The Kapacitor API URL handlers report as their client (`http://host:port/kapacitor/v1`)."""
+    base = str(getattr(env, "server_url", "") or "http://localhost:9092").rstrip("/")
+    return base if base.endswith("/kapacitor/v1") else base + "/kapacitor/v1"
+
+
+def rfc3339_nano_fixed(ns: int) -> str:
+    """Go's `2006-01-02T15:04:05.000000000Z07:00`: always nine fractional digits, UTC."""
+    import datetime
+
+    secs, frac = divmod(ns, 1_000_000_000)
+    t = datetime.datetime.fromtimestamp(secs, datetime.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"

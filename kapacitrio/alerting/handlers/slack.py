@@ -1,27 +1,17 @@
-"""The `slack` handler: posts a message with a level-coloured attachment to a Slack webhook/API."""
+"""The `slack` handler: an attachment message to a Slack incoming webhook (or chat.postMessage)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    opt_str,
-    section_field,
-)
-from kapacitrio.alerting.handlers.services_common import (
-    enabled_section,
-    first,
-    required_url,
-    string_props,
-    tls_verify,
-)
-from kapacitrio.config import section
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerFailed
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import TLS_KEYS, Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import first, tls_verify
 
 COLORS = {
     levels.OK: "good",
@@ -30,28 +20,32 @@ COLORS = {
     levels.CRITICAL: "danger",
 }
 
+SlackConfig = config_section(
+    "slack",
+    "SlackConfig",
+    "`[[slack]]`: one Slack workspace.",
+    {
+        "enabled": False,
+        "default": False,
+        "workspace": "",
+        "url": "",
+        "token": "",
+        "channel": "",
+        "username": "kapacitor",
+        "icon_emoji": "",
+        "global_": False,
+        "state_changes_only": False,
+        **TLS_KEYS,
+    },
+    many=True,
+    secrets=("url", "token"),
+    element_key="workspace",
+)
 
-@section("slack", many=True)
-@dataclass
-class SlackConfig:
-    """`[[slack]]`: one Slack workspace."""
-
-    enabled: bool = False
-    default: bool = False
-    workspace: str = ""
-    url: str = ""
-    token: str = ""
-    channel: str = ""
-    username: str = "kapacitor"
-    icon_emoji: str = ""
-    global_: bool = False
-    state_changes_only: bool = False
-    ssl_ca: str = ""
-    ssl_cert: str = ""
-    ssl_key: str = ""
-    insecure_skip_verify: bool = False
-
-    SECRETS = ("url", "token")
+TABLE = Table(
+    "*slack.HandlerConfig",
+    (Opt("workspace"), Opt("channel"), Opt("username"), Opt("icon-emoji")),
+)
 
 
 def slack_payload(event: Event, channel: str, username: str, icon_emoji: str) -> dict[str, Any]:
@@ -68,39 +62,29 @@ def slack_payload(event: Event, channel: str, username: str, icon_emoji: str) ->
     return body
 
 
-class SlackHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.workspace = opt_str(options, "workspace")
-        self.channel = opt_str(options, "channel")
-        self.username = opt_str(options, "username")
-        self.icon_emoji = opt_str(options, "icon-emoji")
-
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "slack", "workspace", self.workspace)
-        body = slack_payload(
-            event,
-            first(self.channel, section_field(sec, "channel", "")),
-            first(self.username, section_field(sec, "username", "")),
-            first(self.icon_emoji, section_field(sec, "icon_emoji", "")),
-        )
-        url = required_url(sec, "slack")
-        headers = {}
-        token = section_field(sec, "token", "")
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        await http.post(
-            self.env,
-            url,
-            json_body=body,
-            headers=headers,
-            verify=tls_verify(sec),
-        )
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    body = slack_payload(
+        event,
+        first(o["channel"], ctx.cfg("channel", "")),
+        first(o["username"], ctx.cfg("username", "")),
+        first(o["icon-emoji"], ctx.cfg("icon_emoji", "")),
+    )
+    url = ctx.cfg("url", "")
+    if not url:
+        raise HandlerFailed("slack: no url configured")
+    token = ctx.cfg("token", "")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return HTTPRequest(url, json=body, headers=headers, verify=tls_verify(ctx.section))
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    names = {"workspace": "workspace", "channel": "channel", "username": "username"}
-    return string_props(props, {**names, "iconEmoji": "icon-emoji"})
-
-
-register("slack", SlackHandler, _from_tick)
+define(
+    Kind(
+        "slack",
+        TABLE,
+        request,
+        Tick("slack", "SlackHandler"),
+        section="slack",
+        section_key="workspace",
+        select="workspace",
+    )
+)

@@ -1,56 +1,65 @@
-"""The `smtp` (TICKscript `email`) handler: mails the message as subject and the details as HTML body."""
+"""The `smtp` handler (TICKscript `.email()`): an HTML mail, quoted-printable, as Kapacitor sends it."""
 
 from __future__ import annotations
 
+import quopri
 import smtplib
 import ssl
-from dataclasses import dataclass, field
-from email.message import EmailMessage
+from dataclasses import dataclass
+from email.header import Header
+from email.message import Message
 from email.utils import formatdate, make_msgid
 from typing import Any
 
 import trio
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    compile_template,
-    opt_list,
-)
-from kapacitrio.alerting.handlers.services_common import enabled_section
-from kapacitrio.config import duration_ns, section
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import ADDLIST, STRINGS, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import template_data
+from kapacitrio.config import duration_ns
 
 TIMEOUT = 30.0
 
 
-@section("smtp")
-@dataclass
-class SMTPConfig:
-    """`[smtp]`: the mail server alerts are sent through."""
+def _validate(cfg: Any) -> None:
+    duration_ns(cfg.idle_timeout)
+    if not 0 < cfg.port < 65536:
+        raise ValueError(f"invalid port {cfg.port}")
+    if cfg.enabled and not cfg.from_:
+        raise ValueError("must provide a 'from' address")
 
-    enabled: bool = False
-    host: str = "localhost"
-    port: int = 25
-    username: str = ""
-    password: str = ""
-    from_: str = ""
-    to: list[str] = field(default_factory=list)
-    no_verify: bool = False
-    idle_timeout: str = "30s"
-    global_: bool = False
-    state_changes_only: bool = False
 
-    SECRETS = ("password",)
+SMTPConfig = config_section(
+    "smtp",
+    "SMTPConfig",
+    "`[smtp]`: the mail server alerts are sent through.",
+    {
+        "enabled": False,
+        "host": "localhost",
+        "port": 25,
+        "username": "",
+        "password": "",
+        "from_": "",
+        "to": [],
+        "no_verify": False,
+        "idle_timeout": "30s",
+        "global_": False,
+        "state_changes_only": False,
+    },
+    secrets=("password",),
+    validate=_validate,
+)
 
-    def validate(self) -> None:
-        duration_ns(self.idle_timeout)
-        if not 0 < self.port < 65536:
-            raise ValueError(f"invalid port {self.port}")
-        if self.enabled and not self.from_:
-            raise ValueError("must provide a 'from' address")
+TABLE = Table(
+    "*smtp.HandlerConfig",
+    (
+        Opt("to", STRINGS, tick_as=ADDLIST),
+        Opt("to-templates", STRINGS, templated=True, tick="toTemplates", tick_as=ADDLIST),
+    ),
+)
 
 
 def _get(sec: Any, name: str, default: Any = None) -> Any:
@@ -62,15 +71,24 @@ def _get(sec: Any, name: str, default: Any = None) -> Any:
     return default
 
 
-def send_mail(sec: Any, to: list[str], subject: str, html_body: str) -> None:
-    """Deliver one message (blocking; run in a worker thread)."""
-    msg = EmailMessage()
-    msg["From"] = _get(sec, "from")
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = subject
+def mail_message(sender: str, to: list[str], subject: str, html_body: str) -> Message:
+    """The message Kapacitor's mailer writes: HTML, UTF-8, quoted-printable body."""
+    msg = Message()
+    msg["Mime-Version"] = "1.0"
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid()
-    msg.set_content(html_body, subtype="html")
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
+    msg["Content-Type"] = "text/html; charset=UTF-8"
+    msg["Content-Transfer-Encoding"] = "quoted-printable"
+    msg.set_payload(quopri.encodestring(html_body.encode()).decode("ascii"))
+    return msg
+
+
+def send_mail(sec: Any, to: list[str], subject: str, html_body: str) -> None:
+    """Deliver one message (blocking; run in a worker thread)."""
+    msg = mail_message(_get(sec, "from"), to, subject, html_body)
     host, port = _get(sec, "host", "localhost"), int(_get(sec, "port", 25))
     context = ssl.create_default_context()
     if _get(sec, "no_verify", False):
@@ -88,39 +106,43 @@ def send_mail(sec: Any, to: list[str], subject: str, html_body: str) -> None:
         client.send_message(msg, to_addrs=to)
 
 
-class SMTPHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.to = opt_list(options, "to")
-        self.to_templates = [compile_template(t, "to") for t in opt_list(options, "to-templates")]
+@dataclass
+class Mail:
+    """One mail to send through the configured server."""
 
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "smtp")
-        to = list(self.to)
-        data = {
-            "ID": event.state.id,
-            "Name": event.data.name,
-            "TaskName": event.data.task_name,
-            "Group": event.data.group,
-            "Tags": event.data.tags,
-            "Level": event.state.level,
-        }
-        for t in self.to_templates:
-            to.extend(a.strip() for a in t.render(data).split(",") if a.strip())
-        to = to or list(_get(sec, "to", []) or [])
-        if not to:
-            raise HandlerFailed("smtp: no recipients specified")
+    section: Any
+    to: list[str]
+    subject: str
+    body: str
+
+    async def send(self, env: HandlerEnv) -> None:
         try:
             await trio.to_thread.run_sync(
-                send_mail, sec, to, event.state.message, event.state.details, abandon_on_cancel=True
+                send_mail, self.section, self.to, self.subject, self.body, abandon_on_cancel=True
             )
         except (OSError, smtplib.SMTPException) as exc:
             raise HandlerFailed(f"smtp: failed to send mail: {exc}") from None
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    to = [str(a) for a in args] + [str(a) for a in props.get("to") or []]
-    return {"to": to, "to-templates": list(props.get("toTemplates") or [])}
+def request(o: Values, event: Event, ctx: Ctx) -> Mail:
+    to = list(o["to"])
+    for text in o.render("to-templates", template_data(event)):
+        to.extend(a.strip() for a in text.split(",") if a.strip())
+    to = to or list(_get(ctx.section, "to", []) or [])
+    if not to:
+        raise HandlerFailed("smtp: no recipients specified")
+    return Mail(ctx.section, to, event.state.message, event.state.details)
 
 
-register("smtp", SMTPHandler, _from_tick, "email")
+define(
+    Kind(
+        "smtp",
+        TABLE,
+        request,
+        Tick("email", "EmailHandler", ("...string",), ("*to",)),
+        section="smtp",
+        fix_tick=lambda opts, args, props: opts.update(
+            to=[str(a) for a in args] + [str(a) for a in props.get("to") or []]
+        ),
+    )
+)

@@ -1,4 +1,4 @@
-"""The `snmptrap` handler: an SNMPv2c trap (BER-encoded over UDP) with the configured varbinds."""
+"""The `snmptrap` handler: an SNMPv2c trap (UDP) with templated varbinds."""
 
 from __future__ import annotations
 
@@ -10,39 +10,30 @@ from typing import Any
 
 import trio
 
-from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
-    opt_str,
-    section_field,
-)
-from kapacitrio.alerting.handlers.services_common import enabled_section
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import LIST, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import template_data
 from kapacitrio.alerting.handlers.tcp import split_address
-from kapacitrio.config import section
-from kapacitrio.tick.gotemplate import GoMap, GoTime, Template, TemplateError
+from kapacitrio.tick.gotemplate import Template, TemplateError
 
 SYS_UPTIME_OID = "1.3.6.1.2.1.1.3.0"
 TRAP_OID_OID = "1.3.6.1.6.3.1.1.4.1.0"
+#: Kapacitor's traps carry a fixed sysUpTime of 1000 ticks.
+SYS_UPTIME = 1000
+#: TICKscript data types; `c` is a Counter64 as in Kapacitor.
 TYPES = {"c", "i", "s", "d", "n", "t", "a", "u", "x", "o", "U"}
 _request_ids = itertools.count(1)
 
-
-@section("snmptrap")
-@dataclass
-class SNMPTrapConfig:
-    """`[snmptrap]`: where SNMP traps go."""
-
-    enabled: bool = False
-    addr: str = "localhost:162"
-    community: str = "kapacitor"
-    retries: int = 1
-
-    SECRETS = ("community",)
+SNMPTrapConfig = config_section(
+    "snmptrap",
+    "SNMPTrapConfig",
+    "`[snmptrap]`: where SNMP traps go.",
+    {"enabled": False, "addr": "localhost:162", "community": "kapacitor", "retries": 1},
+    secrets=("community",),
+)
 
 
 # ---------------------------------------------------------------- BER encoding
@@ -95,9 +86,7 @@ def encode_value(kind: str, value: str) -> bytes:
         return ber_int(int(value))
     if kind == "u":
         return ber_uint(int(value), 0x42)
-    if kind == "c":
-        return ber_uint(int(value), 0x41)
-    if kind == "U":
+    if kind in ("c", "U"):
         return ber_uint(int(value), 0x46)
     if kind == "t":
         return ber_uint(int(value), 0x43)
@@ -117,6 +106,7 @@ def encode_value(kind: str, value: str) -> bytes:
 def trap_packet(
     community: str, request_id: int, uptime: int, trap_oid: str, binds: list[tuple[str, str, str]]
 ) -> bytes:
+    """An SNMPv2c SNMPv2-Trap PDU: sysUpTime, snmpTrapOID, then the data varbinds."""
     varbinds = [
         tlv(0x30, ber_oid(SYS_UPTIME_OID) + ber_uint(uptime, 0x43)),
         tlv(0x30, ber_oid(TRAP_OID_OID) + ber_oid(trap_oid)),
@@ -126,65 +116,88 @@ def trap_packet(
     return tlv(0x30, ber_int(1) + tlv(0x04, community.encode()) + pdu)
 
 
-class SNMPTrapHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.trap_oid = opt_str(options, "trap-oid")
-        try:
-            ber_oid(self.trap_oid)
-        except ValueError as exc:
-            raise HandlerOptionError(str(exc)) from None
-        self.data: list[tuple[str, str, Template]] = []
-        for d in options.get("data") or []:
-            if not isinstance(d, dict):
-                raise HandlerOptionError("snmptrap data must be objects {oid, type, value}")
-            oid, kind = str(d.get("oid", "")), str(d.get("type", ""))
-            if kind not in TYPES:
-                raise HandlerOptionError(f"invalid SNMP trap data type {kind!r}")
-            try:
-                ber_oid(oid)
-                self.data.append((oid, kind, Template(str(d.get("value", "")), name="value")))
-            except (ValueError, TemplateError) as exc:
-                raise HandlerOptionError(str(exc)) from None
+def _trap_oid(value: str) -> str:
+    ber_oid(value)
+    return value
 
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "snmptrap")
-        tdata = {
-            "ID": event.state.id,
-            "Message": event.state.message,
-            "Details": event.state.details,
-            "Level": levels.name(event.state.level),
-            "Time": GoTime(event.state.time),
-            "Name": event.data.name,
-            "TaskName": event.data.task_name,
-            "Group": event.data.group,
-            "Tags": GoMap(event.data.tags, zero=""),
-            "Fields": GoMap(event.data.fields),
-        }
+
+def _data(value: list[dict[str, Any]]) -> list[tuple[str, str, Template]]:
+    out = []
+    for d in value:
+        oid, kind, text = d.get("oid", ""), d.get("type", ""), d.get("value", "")
+        if not all(isinstance(x, str) for x in (oid, kind, text)):
+            raise ValueError("snmptrap data entries have string oid, type and value")
+        if kind not in TYPES:
+            raise ValueError(f"invalid SNMP trap data type {kind!r}")
+        ber_oid(oid)
         try:
-            binds = [(oid, kind, t.render(tdata)) for oid, kind, t in self.data]
-            uptime = (event.state.time // 10_000_000) % (1 << 32)
-            packet = trap_packet(
-                section_field(sec, "community", "kapacitor"),
-                next(_request_ids) % (1 << 31),
-                uptime,
-                self.trap_oid,
-                binds,
-            )
-        except (ValueError, TemplateError) as exc:
-            raise HandlerFailed(f"snmptrap: {exc}") from None
-        host, port = split_address(section_field(sec, "addr", "localhost:162"))
+            out.append((oid, kind, Template(text, name="value")))
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+    return out
+
+
+def _tick_data(props: dict[str, Any], args: list[Any]) -> None:
+    props["data-list"].append({"oid": args[0], "type": args[1], "value": args[2]})
+
+
+TABLE = Table(
+    "*snmptrap.HandlerConfig",
+    (
+        Opt("trap-oid", convert=_trap_oid, tick=""),
+        Opt(
+            "data-list",
+            LIST,
+            convert=_data,
+            aliases=("data",),
+            tick="data",
+            tick_params=("string", "string", "string"),
+            tick_apply=_tick_data,
+        ),
+    ),
+)
+
+
+@dataclass
+class Trap:
+    """One trap datagram for the configured receiver."""
+
+    addr: str
+    packet: bytes
+
+    async def send(self, env: HandlerEnv) -> None:
+        host, port = split_address(self.addr)
         try:
             infos = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
             family, _, _, _, addr = infos[0]
             with trio.socket.socket(family, socket.SOCK_DGRAM) as sock:
-                await sock.sendto(packet, addr)
+                await sock.sendto(self.packet, addr)
         except OSError as exc:
             raise HandlerFailed(f"snmptrap: failed to send to {host}:{port}: {exc}") from None
 
 
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {"trap-oid": args[0] if args else "", "data": list(props.get("data") or [])}
+def request(o: Values, event: Event, ctx: Ctx) -> Trap:
+    data = template_data(event)
+    try:
+        binds = [(oid, kind, t.render(data)) for oid, kind, t in o["data-list"]]
+        packet = trap_packet(
+            ctx.cfg("community", "kapacitor"),
+            next(_request_ids) % (1 << 31),
+            SYS_UPTIME,
+            o["trap-oid"],
+            binds,
+        )
+    except (ValueError, TemplateError) as exc:
+        raise HandlerFailed(f"snmptrap: {exc}") from None
+    return Trap(ctx.cfg("addr", "localhost:162"), packet)
 
 
-register("snmptrap", SNMPTrapHandler, _from_tick, "snmpTrap")
+define(
+    Kind(
+        "snmptrap",
+        TABLE,
+        request,
+        Tick("snmpTrap", "SNMPTrapHandler", ("string",), ("trap-oid",)),
+        section="snmptrap",
+    )
+)

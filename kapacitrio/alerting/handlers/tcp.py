@@ -1,21 +1,16 @@
-"""The `tcp` handler: the alert JSON, newline terminated, over a new TCP connection."""
+"""The `tcp` handler: the alert JSON written to a TCP address, one connection per event."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import trio
 
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    HandlerOptionError,
-    opt_str,
-    tick_arg,
-)
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed, HandlerOptionError
+from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick
+from kapacitrio.alerting.handlers.options import Opt, Table, Values
 
 TIMEOUT = 10.0
 
@@ -28,7 +23,10 @@ def split_address(address: str) -> tuple[str, int]:
 
 
 async def send_tcp(address: str, payload: bytes, timeout: float = TIMEOUT) -> None:
-    host, port = split_address(address)
+    try:
+        host, port = split_address(address)
+    except HandlerOptionError as exc:
+        raise HandlerFailed(str(exc)) from None
     try:
         with trio.fail_after(timeout):
             stream = await trio.open_tcp_stream(host, port)
@@ -38,17 +36,28 @@ async def send_tcp(address: str, payload: bytes, timeout: float = TIMEOUT) -> No
         raise HandlerFailed(f"failed to send to {address}: {exc or 'timeout'}") from None
 
 
-class TCPHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.address = opt_str(options, "address")
-        split_address(self.address)
+@dataclass
+class TCPRequest:
+    """One payload for one TCP connection."""
 
-    async def handle(self, event: Event) -> None:
-        await send_tcp(self.address, event.alert_text().encode())
+    address: str
+    payload: bytes
 
-
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {"address": tick_arg(args, props, "address")}
+    async def send(self, env: HandlerEnv) -> None:
+        await send_tcp(self.address, self.payload)
 
 
-register("tcp", TCPHandler, _from_tick)
+TABLE = Table("*alert.TCPHandlerConfig", (Opt("address"),))
+
+
+def _check(o: Values, env: HandlerEnv) -> None:
+    split_address(o["address"])
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> TCPRequest:
+    return TCPRequest(o["address"], event.alert_text().encode())
+
+
+define(
+    Kind("tcp", TABLE, request, Tick("tcp", "TcpHandler", ("string",), ("address",)), check=_check)
+)

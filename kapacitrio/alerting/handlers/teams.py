@@ -2,64 +2,63 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    HandlerFailed,
-    opt_str,
-    section_field,
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import SERVICE_KEYS, Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import first
+
+COLOR = {levels.WARNING: "FFA533", levels.CRITICAL: "CC4A31"}
+OTHER_COLOR = "34CC25"
+SUMMARY_CUTOFF = 70  # bytes of the summary kept before "..."
+
+TeamsConfig = config_section(
+    "teams",
+    "TeamsConfig",
+    "`[teams]`: a Teams channel webhook.",
+    {**SERVICE_KEYS, "channel_url": ""},
+    secrets=("channel_url",),
 )
-from kapacitrio.alerting.handlers.services_common import enabled_section, first
-from kapacitrio.config import section
 
-THEME = {levels.CRITICAL: "CC0000", levels.WARNING: "FFA500"}
-GREEN = "008000"
+TABLE = Table("*teams.HandlerConfig", (Opt("channel-url", tick="channelURL"),))
 
 
-@section("teams")
-@dataclass
-class TeamsConfig:
-    """`[teams]`: a Teams channel webhook."""
-
-    enabled: bool = False
-    channel_url: str = ""
-    global_: bool = False
-    state_changes_only: bool = False
-
-    SECRETS = ("channel_url",)
-
-
-def teams_card(event: Event) -> dict[str, Any]:
-    text = event.state.message
-    if event.state.details:
-        text = f"{text}\n\n{event.state.details}"
+def card(topic: str, alert_id: str, message: str, level: int) -> dict[str, Any]:
+    """Kapacitor's MessageCard: title and summary from level, ID (or topic) and message."""
+    name = levels.name(level)
+    if not alert_id and not topic:
+        title = name
+        summary = f"{title}: {message}"
+    else:
+        title = f"{name}: [{alert_id or topic}]"
+        summary = f"{title} - {message}"
+    cut = summary.encode()[:SUMMARY_CUTOFF].decode(errors="replace")
     return {
         "@type": "MessageCard",
         "@context": "http://schema.org/extensions",
-        "title": event.state.id,
-        "text": text,
-        "summary": event.state.message,
-        "themeColor": THEME.get(event.state.level, GREEN),
+        "title": title,
+        "text": message,
+        "summary": cut + "...",
+        "themeColor": COLOR.get(level, OTHER_COLOR),
     }
 
 
-class TeamsHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.channel_url = opt_str(options, "channel-url")
-
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "teams")
-        url = first(self.channel_url, section_field(sec, "channel_url", ""))
-        if not url:
-            raise HandlerFailed("teams: no channel-url")
-        await http.post(self.env, url, json_body=teams_card(event))
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    url = first(o["channel-url"], ctx.cfg("channel_url", ""))
+    body = card(event.topic, event.state.id, event.state.message, event.state.level)
+    return HTTPRequest(url, json=body)
 
 
-register("teams", TeamsHandler, lambda a, p: {"channel-url": p.get("channelURL", "")})
+define(
+    Kind(
+        "teams",
+        TABLE,
+        request,
+        Tick("teams", "TeamsHandler"),
+        section="teams",
+    )
+)

@@ -2,119 +2,130 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
 from typing import Any
 
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event
-from kapacitrio.alerting.handlers import http, register
-from kapacitrio.alerting.handlers.base import (
-    Handler,
-    HandlerEnv,
-    compile_template,
-    opt_dict,
-    opt_str,
-    section_field,
-)
-from kapacitrio.alerting.handlers.services_common import (
-    basic_auth,
-    enabled_section,
-    event_template_data,
-    first,
-    string_props,
-)
-from kapacitrio.config import section
+from kapacitrio.alerting.handlers import define
+from kapacitrio.alerting.handlers.http import HTTPRequest
+from kapacitrio.alerting.handlers.kind import SERVICE_KEYS, Ctx, Kind, Tick, config_section
+from kapacitrio.alerting.handlers.options import INT, MAP, Opt, Table, Values
+from kapacitrio.alerting.handlers.services_common import first, template_data
 
-SEVERITY_KEYS = {
-    levels.OK: "OK",
-    levels.INFO: "Info",
-    levels.WARNING: "Warning",
-    levels.CRITICAL: "Critical",
-}
-TEMPLATED = (
-    "summary",
-    "device",
-    "component",
-    "event-class-key",
-    "event-class",
-    "collector",
-    "message",
-)
+LEVEL_KEY = {levels.OK: "ok", levels.INFO: "info", levels.WARNING: "warning"}
+LEVEL_KEY[levels.CRITICAL] = "critical"
+SUMMARY_CUTOFF, MESSAGE_CUTOFF = 256, 4096  # bytes
 
 
-def _default_severity_map() -> dict[str, str]:
+def _default_severity_map() -> dict[str, Any]:
     return {"OK": "Clear", "Info": "Info", "Warning": "Warning", "Critical": "Critical"}
 
 
-@section("zenoss")
-@dataclass
-class ZenossConfig:
-    """`[zenoss]`: a Zenoss server's JSON router."""
-
-    enabled: bool = False
-    url: str = "https://tenant.zenoss.io:8080/zport/dmd/evconsole_router"
-    username: str = ""
-    password: str = ""
-    action: str = "EventsRouter"
-    method: str = "add_event"
-    type: str = "rpc"
-    tid: int = 1
-    collector: str = "Kapacitor"
-    severity_map: dict[str, str] = field(default_factory=_default_severity_map)
-    global_: bool = False
-    state_changes_only: bool = False
-
-    SECRETS = ("password",)
+def _validate(cfg: Any) -> None:
+    keys = {str(k).lower() for k in (cfg.severity_map or {})}
+    if not set(LEVEL_KEY.values()) <= keys:
+        raise ValueError("invalid severity mapping")
+    for k, v in cfg.severity_map.items():
+        if str(k).lower() not in LEVEL_KEY.values():
+            raise ValueError(f"Unknown field {k} for SeverityMap")
+        if isinstance(v, bool) or not isinstance(v, str | int | float):
+            raise ValueError("invalid severity mapping")
 
 
-class ZenossHandler(Handler):
-    def __init__(self, options: dict[str, Any], env: HandlerEnv) -> None:
-        self.env = env
-        self.action = opt_str(options, "action")
-        self.method = opt_str(options, "method")
-        self.type = opt_str(options, "type")
-        self.tid = options.get("tid") or 0
-        self.templates = {k: compile_template(opt_str(options, k), k) for k in TEMPLATED}
-        self.custom = opt_dict(options, "custom-fields")
+ZenossConfig = config_section(
+    "zenoss",
+    "ZenossConfig",
+    "`[zenoss]`: a Zenoss server's JSON router.",
+    {
+        "enabled": False,
+        "url": "https://tenant.zenoss.io:8080/zport/dmd/evconsole_router",
+        "username": "",
+        "password": "",
+        "action": "EventsRouter",
+        "method": "add_event",
+        "type": "rpc",
+        "tid": 1,
+        "collector": "Kapacitor",
+        "severity_map": (dict[str, Any], _default_severity_map()),
+        **{k: v for k, v in SERVICE_KEYS.items() if k != "enabled"},
+    },
+    secrets=("password",),
+    validate=_validate,
+)
 
-    async def handle(self, event: Event) -> None:
-        sec = enabled_section(self.env, "zenoss")
-        data = event_template_data(event, Message=event.state.message)
-        r = {k: t.render(data) for k, t in self.templates.items()}
-        severity_map = section_field(sec, "severity_map", None) or _default_severity_map()
-        record = {
-            "summary": first(r["summary"], event.state.message),
-            "device": first(r["device"], event.data.tags.get("host", ""), event.state.id),
-            "component": r["component"],
-            "severity": severity_map.get(SEVERITY_KEYS[event.state.level], ""),
-            "evclasskey": r["event-class-key"],
-            "evclass": r["event-class"],
-            "collector": first(r["collector"], section_field(sec, "collector", "Kapacitor")),
-            "message": first(r["message"], event.state.message),
-            **self.custom,
-        }
-        body = {
-            "action": first(self.action, section_field(sec, "action", "EventsRouter")),
-            "method": first(self.method, section_field(sec, "method", "add_event")),
-            "data": [record],
-            "type": first(self.type, section_field(sec, "type", "rpc")),
-            "tid": self.tid or section_field(sec, "tid", 1),
-        }
-        url = section_field(sec, "url", "")
-        await http.post(self.env, url, json_body=body, auth=basic_auth(sec))
-
-
-def _from_tick(args: list[Any], props: dict[str, Any]) -> dict[str, Any]:
-    names = {
-        "summary": "summary", "device": "device", "component": "component",
-        "eventClassKey": "event-class-key", "eventClass": "event-class",
-        "collector": "collector", "message": "message",
-        "action": "action", "method": "method", "type": "type",
-    }  # fmt: skip
-    opts = string_props(props, names)
-    opts["tid"] = int(props.get("tid") or 0)
-    opts["custom-fields"] = dict(props.get("customFields") or {})
-    return opts
+#: Kapacitor matches these option names case-insensitively (so `Summary`, `eventClassKey`, ...);
+#: kapacitrio's earlier spellings are accepted as aliases.
+TABLE = Table(
+    "*zenoss.HandlerConfig",
+    (
+        Opt("action"),
+        Opt("method"),
+        Opt("type"),
+        Opt("tid", INT),
+        Opt("summary", templated=True),
+        Opt("device", templated=True),
+        Opt("component", templated=True),
+        Opt("eventclasskey", templated=True, tick="eventClassKey", aliases=("event-class-key",)),
+        Opt("eventclass", templated=True, tick="eventClass", aliases=("event-class",)),
+        Opt("collector", templated=True),
+        Opt("message", templated=True),
+        Opt("customField", MAP, templated=True, aliases=("custom-fields",)),
+    ),
+)
 
 
-register("zenoss", ZenossHandler, _from_tick)
+def severity(severity_map: dict[str, Any], level: int) -> Any:
+    """The configured severity (name or number) of a level; map keys in any case."""
+    want = LEVEL_KEY[level]
+    for k, v in severity_map.items():
+        if str(k).lower() == want:
+            return v
+    return None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text.encode()[:limit].decode(errors="replace")
+
+
+def _custom(value: Any) -> Any:
+    """A custom field: text that looks like JSON is sent as that JSON."""
+    if isinstance(value, str) and value.startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
+    data = template_data(event)
+    sev_map = ctx.cfg("severity_map", None) or _default_severity_map()
+    record: dict[str, Any] = {
+        "summary": _cut(first(o.render("summary", data), event.state.message), SUMMARY_CUTOFF),
+        "device": o.render("device", data),
+        "component": o.render("component", data),
+        "severity": severity(sev_map, event.state.level),
+        "evclasskey": o.render("eventclasskey", data),
+        "evclass": o.render("eventclass", data),
+    }
+    collector = first(o.render("collector", data), ctx.cfg("collector", ""))
+    if collector:
+        record["collector"] = collector
+    message = _cut(o.render("message", data), MESSAGE_CUTOFF)
+    if message:
+        record["message"] = message
+    record.update({k: _custom(v) for k, v in o.render("customField", data).items()})
+    body = {
+        "action": first(o["action"], ctx.cfg("action", "")),
+        "method": first(o["method"], ctx.cfg("method", "")),
+        "data": [record],
+        "type": first(o["type"], ctx.cfg("type", "")),
+        "tid": o["tid"] or ctx.cfg("tid", 0),
+    }
+    user, password = ctx.cfg("username", ""), ctx.cfg("password", "")
+    auth = (user, password) if user and password else None
+    return HTTPRequest(ctx.cfg("url", ""), json=body, auth=auth)
+
+
+define(Kind("zenoss", TABLE, request, Tick("zenoss", "ZenossHandler"), section="zenoss"))
