@@ -113,6 +113,7 @@ class ColumnChunk(Sequence):
         "_rows",
         "_names",
         "_group_codes",
+        "_tag_columns",
     )
 
     def __init__(
@@ -139,6 +140,7 @@ class ColumnChunk(Sequence):
         self._rows = rows
         self._names: frozenset[str] | None = None
         self._group_codes: tuple[np.ndarray, list[str]] | None = None
+        self._tag_columns: dict[str, tuple[np.ndarray, list[str | None]]] = {}
 
     # -- the sequence of points
     def __len__(self) -> int:
@@ -162,6 +164,19 @@ class ColumnChunk(Sequence):
         if rows is None:
             rows = self._rows = _build_rows(self)
         return rows
+
+    def row(self, i: int) -> Point:
+        """Row `i` alone (the built rows when there are, else just this one is built)."""
+        if self._rows is not None:
+            return self._rows[i]
+        s = self.series
+        code = int(self.series_codes[i])
+        keys = self.layouts[0 if self.layout_codes is None else int(self.layout_codes[i])]
+        fields = {k: self.fields[k].values[i : i + 1].tolist()[0] for k in keys}
+        group = "" if s.groups is None else s.groups[code]
+        dims = NO_DIMENSIONS if s.dims is None else s.dims[code]
+        t = int(self.time[i])
+        return Point(s.names[code], s.tags[code], fields, t, self.db, self.rp, group, dims)
 
     @property
     def has_rows(self) -> bool:
@@ -201,12 +216,18 @@ class ColumnChunk(Sequence):
         return self._group_codes
 
     def tag_column(self, key: str) -> tuple[np.ndarray, list[str | None]]:
-        """(per-row codes, value table) of one tag; rows without the tag have the code of None."""
+        """(per-row codes, value table) of one tag; rows without the tag have the code of None.
+
+        Computed once per chunk (every task that reads the chunk shares it)."""
+        cached = self._tag_columns.get(key)
+        if cached is not None:
+            return cached
         index: dict[str | None, int] = {}
         per_series = np.array(
             [index.setdefault(t.get(key), len(index)) for t in self.series.tags], dtype=np.int32
         )
-        return per_series[self.series_codes], list(index)
+        cached = self._tag_columns[key] = (per_series[self.series_codes], list(index))
+        return cached
 
     def is_tag(self, key: str) -> np.ndarray:
         """Rows that have tag `key`."""

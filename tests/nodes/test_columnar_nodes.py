@@ -16,6 +16,7 @@ from tests.nodes.helpers import FakeCtx
 def _run(script: str, chunk, columnar: bool):  # noqa: ANN001, ANN202
     """Feed one chunk down a linear pipeline; what comes out, stats and logged errors."""
     ctx = FakeCtx()
+    ctx.register_http_out = lambda endpoint, rt: None
     out = chunk if columnar else list(chunk)
     stats = []
     kinds = []
@@ -76,11 +77,17 @@ SCRIPTS = [
     "stream|from().groupBy('host')|eval(lambda: \"host\" + 'x').as('h')",
     "stream|from()|eval(lambda: count()).as('c')",
     "stream|from()|eval(lambda: 'a').as('host')",
+    "stream|from()|groupBy('host')|where(lambda: \"v\" > 50.0)",
+    "stream|from().groupBy('host')|groupBy(*)",
+    "stream|from().measurement('cpu')|default().field('opt', 0.5).field('new', 7).tag('host', 'none').tag('dc', 'x')",
+    "stream|from().groupBy('host')|default().tag('host', 'z')",
+    "stream|from()|default().field('i', 1.5)",
+    "stream|from().groupBy('host')|httpOut('x')",
 ]
 
 
 #: The scripts whose last node hands on a columnar chunk (the others fall back, on purpose).
-STAYS_COLUMNAR = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15}
+STAYS_COLUMNAR = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 18, 19, 20, 21}
 
 
 @pytest.mark.parametrize("index", range(len(SCRIPTS)))
@@ -94,6 +101,29 @@ def test_columnar_nodes_match_point_by_point(index: int, seed: int) -> None:
     assert got[0] == want[0]
     assert got[1] == want[1]
     assert got[2] == want[2]
+
+
+def test_http_out_builds_the_same_result_on_read() -> None:
+    script = SCRIPTS[21]
+    results = []
+    for columnar in (False, True):
+        ctx = FakeCtx()
+        ctx.register_http_out = lambda endpoint, rt: None
+        rts = [build_runtime(spec, ctx) for spec in walk(compile_task(script, "stream"))]
+        for seed in (1, 2):
+            out = parse_chunk(_body(seed), 1, 0, "db", "rp")
+            out = out if columnar else list(out)
+            for rt in rts:
+                handler = getattr(rt, "point_chunk", None)
+                n = handler(out, 0) if handler is not None else -1
+                if getattr(rt, "forward_all", False):
+                    rt.out = out
+                elif n < 0:
+                    _dispatch(rt, 0, list(out))
+                out, rt.out = rt.out, []
+        results.append(rts[-1].result())
+    assert results[0] == results[1]
+    assert len(results[0]["series"]) == 4
 
 
 def test_simple_pipelines_stay_columnar() -> None:

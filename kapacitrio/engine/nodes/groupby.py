@@ -6,6 +6,7 @@ from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._common import dims_from
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, Dimensions, Point
 
 
@@ -30,6 +31,19 @@ class GroupByRuntime(NodeRuntime):
     def dims_for(self, by_name: bool, tags: dict[str, str]) -> Dimensions:
         d = self._dims[self.by_name or by_name]
         return d(tags) if callable(d) else d
+
+    def point_chunk(self, chunk: Any, parent: int) -> int:
+        """A columnar chunk regrouped per series (its rows and columns are shared as they are)."""
+        if type(chunk) is not ColumnChunk:
+            return -1
+        s = chunk.series
+        dims = [
+            self.dims_for(False if s.dims is None else s.dims[i].by_name, tags)
+            for i, tags in enumerate(s.tags)
+        ]
+        groups = [d.group_id(nm, tags) for d, nm, tags in zip(dims, s.names, s.tags, strict=True)]
+        self.emit_chunk(chunk.derive(series=s.regrouped(groups, dims)))
+        return len(chunk)
 
     def point(self, p: Point, parent: int) -> None:
         d = self.dims_for(p.dimensions.by_name, p.tags)

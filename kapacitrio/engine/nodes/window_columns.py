@@ -25,7 +25,7 @@ class ColumnBuffer:
     """The rows of one group's window."""
 
     __slots__ = ("name", "tags", "dims", "group", "next_emit", "keys", "time", "fields", "codes")
-    __slots__ += ("head", "tail")
+    __slots__ += ("head", "tail", "ordered")
 
     def __init__(
         self, name: str, tags: dict[str, str], dims: Dimensions, group: str, keys: tuple[str, ...]
@@ -41,6 +41,7 @@ class ColumnBuffer:
         self.codes = np.zeros(0, dtype=np.int32)
         self.head = 0
         self.tail = 0
+        self.ordered = True  # the live times never decrease (front drops can bisect)
 
     def __len__(self) -> int:
         return self.tail - self.head
@@ -54,6 +55,10 @@ class ColumnBuffer:
         if self.tail + k > len(self.time):
             self._grow(k)
         t, e = self.tail, self.tail + k
+        if self.ordered and (
+            (t > self.head and time[0] < self.time[t - 1]) or (k > 1 and not _ascending(time))
+        ):
+            self.ordered = False
         self.time[t:e] = time
         self.codes[t:e] = codes
         for key, arr in fields.items():
@@ -80,6 +85,9 @@ class ColumnBuffer:
     def drop_before(self, low: int) -> None:
         """Drop the leading rows older than `low` (only the front, as a deque's popleft)."""
         live = self.time[self.head : self.tail]
+        if self.ordered:
+            self.head += int(np.searchsorted(live, low, side="left"))
+            return
         if len(live) and live[0] < low:
             newer = live >= low
             self.head += int(np.argmax(newer)) if newer.any() else len(live)
@@ -99,6 +107,10 @@ class ColumnBuffer:
 
     def nbytes(self) -> int:
         return self.time.nbytes + self.codes.nbytes + sum(a.nbytes for a in self.fields.values())
+
+
+def _ascending(a: np.ndarray) -> bool:
+    return bool((a[1:] >= a[:-1]).all())
 
 
 def accepts(chunk: ColumnChunk) -> bool:
@@ -127,11 +139,15 @@ class TagTable:
     def __init__(self) -> None:
         self.table: list[dict[str, str]] = []
         self._ids: dict[int, int] = {}
+        self._series: Any = None
+        self._per_series = np.zeros(0, dtype=np.int32)
 
     def codes_for(self, chunk: ColumnChunk) -> np.ndarray:
         """Per-row codes for a chunk's rows (one lookup per series)."""
         ids = self._ids
         table = self.table
+        if chunk.series is self._series:  # the same series tables as last time (other tasks)
+            return self._per_series[chunk.series_codes]
         per_series = []
         for tags in chunk.series.tags:
             code = ids.get(id(tags))
@@ -139,7 +155,9 @@ class TagTable:
                 code = ids[id(tags)] = len(table)
                 table.append(tags)  # kept alive here, so its id stays its own
             per_series.append(code)
-        return np.array(per_series, dtype=np.int32)[chunk.series_codes]
+        self._series = chunk.series
+        self._per_series = np.array(per_series, dtype=np.int32)
+        return self._per_series[chunk.series_codes]
 
 
 def series_info(chunk: ColumnChunk, row: int) -> tuple[str, dict[str, str], Dimensions]:
@@ -166,12 +184,17 @@ def feed(rt: Any, chunk: ColumnChunk) -> list[tuple[int, Any]]:
             w = rt.col_groups[group] = ColumnBuffer(name, tags, dims, group, keys)
         ts = time[idx]
         k = len(ts)
+        ascending = k < 2 or _ascending(ts)
         start = 0  # rows [start, pos) wait to join the buffer
         pos = 0
         while pos < k:
             nxt = w.next_emit
             if nxt is None:
                 j = pos
+            elif ascending:  # the first due row by bisection
+                j = pos + int(np.searchsorted(ts[pos:], nxt, side="left"))
+                if j >= k:
+                    break
             else:
                 due = ts[pos:] >= nxt
                 if not due.any():
