@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from kapacitrio.config import Config
     from kapacitrio.logs import LogHub
     from kapacitrio.storage.db import Store
-    from kapacitrio.tasks.service import TaskService
 
 #: Modules that plug a service into the server (see the module docstring). Add one line each.
 PLUGINS: list[str] = [
@@ -42,8 +41,9 @@ class Services:
     logs: LogHub
     #: The engine's TaskMaster (`engine.taskmaster.TaskMaster`).
     taskmaster: Any = None
-    #: Tasks and templates (`tasks.service.TaskService`).
-    tasks: TaskService | None = None
+    #: Tasks and templates (`tasks.service.TaskService`; not imported here, so the registry
+    #: depends on no service).
+    tasks: Any = None
     #: Alert topics, events and handlers (`alerting.service.AlertService`).
     alerts: Any = None
     #: The kkok alert router.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kapacitrio.engine.casefile import run_case
+from kapacitrio.casetest.runner import run_case
 from tests.corpus_location import CONFORMANCE
 
 CORPUS = CONFORMANCE

@@ -6,8 +6,9 @@ from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.api.app import no_content, services
 from kapacitrio.api.errors import ApiError, json_object
-from kapacitrio.replay.service import RECORDING_FIELDS, ReplayService
-from kapacitrio.tasks.service import list_params
+from kapacitrio.replay.recordings import RECORDING_FIELDS
+from kapacitrio.replay.service import ReplayService
+from kapacitrio.tasks.params import list_params
 
 bp = Blueprint("recordings", __name__)
 

@@ -7,8 +7,8 @@ from quart import Blueprint, Response, jsonify, request
 from kapacitrio.api.app import no_content
 from kapacitrio.api.errors import json_object
 from kapacitrio.api.recordings import created, replay_service
-from kapacitrio.replay.service import REPLAY_FIELDS
-from kapacitrio.tasks.service import list_params
+from kapacitrio.replay.replays import REPLAY_FIELDS
+from kapacitrio.tasks.params import list_params
 
 bp = Blueprint("replays", __name__)
 

@@ -6,14 +6,9 @@ from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.api.app import no_content, services
 from kapacitrio.api.errors import ApiError, json_object
-from kapacitrio.tasks.service import (
-    TASK_EXTRA_FIELDS,
-    TASK_FIELDS,
-    TaskService,
-    dot_view,
-    list_params,
-    script_format,
-)
+from kapacitrio.tasks.params import dot_view, list_params, script_format
+from kapacitrio.tasks.service import TaskService
+from kapacitrio.tasks.views import TASK_EXTRA_FIELDS, TASK_FIELDS
 
 bp = Blueprint("tasks", __name__)
 

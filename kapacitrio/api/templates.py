@@ -6,13 +6,9 @@ from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.api.app import no_content, services
 from kapacitrio.api.errors import ApiError, json_object
-from kapacitrio.tasks.service import (
-    TEMPLATE_EXTRA_FIELDS,
-    TEMPLATE_FIELDS,
-    TaskService,
-    list_params,
-    script_format,
-)
+from kapacitrio.tasks.params import list_params, script_format
+from kapacitrio.tasks.service import TaskService
+from kapacitrio.tasks.views import TEMPLATE_EXTRA_FIELDS, TEMPLATE_FIELDS
 
 bp = Blueprint("templates", __name__)
 

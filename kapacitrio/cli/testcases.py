@@ -10,7 +10,7 @@ import sys
 import structlog
 import trio
 
-from kapacitrio.engine.casefile import CaseOutcome, run_file
+from kapacitrio.casetest.runner import CaseOutcome, run_file
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:

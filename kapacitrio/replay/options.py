@@ -7,7 +7,7 @@ from typing import Any
 
 from kapacitrio.models.timefmt import parse_rfc3339
 from kapacitrio.replay.errors import Invalid
-from kapacitrio.tasks.service import MAX_ID_LENGTH, valid_id
+from kapacitrio.tasks.ids import MAX_ID_LENGTH, valid_id
 from kapacitrio.tick.values import go_quote
 
 _GO_TYPES = {str: "string", bool: "bool", int: "number", float: "number", list: "array"}

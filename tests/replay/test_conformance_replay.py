@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from kapacitrio.engine.casecompare import diff_result
-from kapacitrio.engine.casefile import _json_roundtrip, decode_batch
+from kapacitrio.casetest.compare import diff_result
+from kapacitrio.casetest.runner import _json_roundtrip, decode_batch
 from kapacitrio.models.lineprotocol import parse_line
 from kapacitrio.pipeline.build import compile_task
 from kapacitrio.replay.files import BatchWriter, StreamWriter, read_batch_sources
 from kapacitrio.replay.player import Player
-from kapacitrio.replay.service import FileBlocks
+from kapacitrio.replay.replays import FileBlocks
 from tests.corpus_location import CONFORMANCE
 
 CORPUS = CONFORMANCE

@@ -11,7 +11,8 @@ from kapacitrio.engine.taskmaster import open_taskmaster
 from kapacitrio.logs import HUB
 from kapacitrio.models.timefmt import parse_rfc3339
 from kapacitrio.replay.errors import Invalid, NotFound
-from kapacitrio.replay.service import RECORDINGS, REPLAYS, ReplayService
+from kapacitrio.replay.jobs import RECORDINGS, REPLAYS
+from kapacitrio.replay.service import ReplayService
 from kapacitrio.services import Services
 from kapacitrio.storage.db import open_store
 from kapacitrio.tasks.service import TaskService

@@ -12,7 +12,8 @@ from kapacitrio.logs import HUB
 from kapacitrio.services import Services
 from kapacitrio.storage.db import open_store
 from kapacitrio.tasks.errors import Invalid, NotFound
-from kapacitrio.tasks.service import TaskService, check_id, valid_id
+from kapacitrio.tasks.ids import check_id, valid_id
+from kapacitrio.tasks.service import TaskService
 
 DBRPS = [{"db": "db", "rp": "rp"}]
 TEMPLATE = "var m string\nstream|from().measurement(m)|count('value')|httpOut('out')"

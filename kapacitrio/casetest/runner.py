@@ -17,9 +17,9 @@ from typing import Any
 import trio
 import trio.testing
 
-from kapacitrio.engine.casecompare import check_requests, diff_result
+from kapacitrio.casetest.compare import check_requests, diff_result
+from kapacitrio.casetest.receivers import Receivers
 from kapacitrio.engine.clock import VirtualClock
-from kapacitrio.engine.receivers import Receivers
 from kapacitrio.engine.task import Task
 from kapacitrio.engine.taskmaster import TaskMaster, TaskStartError, feed_query, open_taskmaster
 from kapacitrio.models.point import Batch, BatchPoint, Dimensions
@@ -309,7 +309,7 @@ def _check_alerts(exp: dict[str, Any], receivers: Receivers, prefix: str) -> str
     rec = receivers.recorder
     ignore = tuple(exp.get("ignoreFields") or ())
     if exp.get("handler") == "tcp":
-        from kapacitrio.engine.receivers import Request
+        from kapacitrio.casetest.receivers import Request
 
         items = [Request("TCP", "", {}, line) for line in rec.tcp_lines()]
     else:

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from kapacitrio.engine.receivers import Request
+from kapacitrio.casetest.receivers import Request
 
 REL_TOL = 1e-9
 ALERT_KEYS = (

@@ -9,9 +9,9 @@ import pytest
 import trio
 import trio.testing
 
+from kapacitrio.casetest.receivers import Receivers
+from kapacitrio.casetest.runner import decode_batch, run_case
 from kapacitrio.cli import main
-from kapacitrio.engine.casefile import decode_batch, run_case
-from kapacitrio.engine.receivers import Receivers
 
 SCRIPT = """stream
     |from().measurement('cpu').groupBy('host')
