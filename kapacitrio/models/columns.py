@@ -114,6 +114,7 @@ class ColumnChunk(Sequence):
         "_names",
         "_group_codes",
         "_tag_columns",
+        "memo",
     )
 
     def __init__(
@@ -141,6 +142,9 @@ class ColumnChunk(Sequence):
         self._names: frozenset[str] | None = None
         self._group_codes: tuple[np.ndarray, list[str]] | None = None
         self._tag_columns: dict[str, tuple[np.ndarray, list[str | None]]] = {}
+        #: Results computed from this chunk that every reader may share (e.g. a predicate's
+        #: verdicts, keyed by the expression), so tasks with the same condition compute it once.
+        self.memo: dict[Any, Any] = {}
 
     # -- the sequence of points
     def __len__(self) -> int:
@@ -228,6 +232,13 @@ class ColumnChunk(Sequence):
         )
         cached = self._tag_columns[key] = (per_series[self.series_codes], list(index))
         return cached
+
+    def tag_keys(self) -> frozenset[str]:
+        """Every tag key some series of the chunk has (computed once per chunk)."""
+        keys = self.memo.get("tag_keys")
+        if keys is None:
+            keys = self.memo["tag_keys"] = frozenset(k for t in self.series.tags for k in t)
+        return keys
 
     def is_tag(self, key: str) -> np.ndarray:
         """Rows that have tag `key`."""

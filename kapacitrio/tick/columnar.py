@@ -13,6 +13,7 @@ goes point by point.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
@@ -106,7 +107,7 @@ class _Scope:
             raise _Unsupported
         col = c.fields.get(name)
         if col is None:
-            if not c.series.tags or not any(name in t for t in c.series.tags):
+            if name not in c.tag_keys():
                 raise _Unsupported  # missing everywhere: the per-point errors say it
             codes, table = c.tag_column(name)
             if None in table:
@@ -128,7 +129,7 @@ class _Scope:
     def _conflicts(self, name: str, present: np.ndarray | None) -> None:
         """A field and a tag of the same name is an error: those rows go point by point."""
         c = self.chunk
-        if c.series.tags and any(name in t for t in c.series.tags):
+        if name in c.tag_keys():
             tag = c.is_tag(name)
             self.fb |= tag if present is None else tag & present
 
@@ -145,7 +146,7 @@ class _Scope:
             if col is None
             else (np.ones(self.n, dtype=np.bool_) if col.present is None else col.present)
         )
-        tag = c.is_tag(name) if c.series.tags else np.zeros(self.n, dtype=np.bool_)
+        tag = c.is_tag(name) if name in c.tag_keys() else np.zeros(self.n, dtype=np.bool_)
         self.fb |= field & tag
         return field | tag
 
@@ -158,11 +159,13 @@ def _fill(col: Column) -> list[str]:
 class ColumnarExpression:
     """A stateless lambda compiled for columns; `evaluate(chunk)` -> (Vec, fallback) or None."""
 
-    __slots__ = ("node", "_root")
+    __slots__ = ("node", "_root", "key")
 
-    def __init__(self, node: ast.Node, root: Callable[[_Scope], Vec]) -> None:
+    def __init__(self, node: ast.Node, root: Callable[[_Scope], Vec], key: str) -> None:
         self.node = node
         self._root = root
+        #: Equal keys, equal results on the same chunk (the expression with its vars inlined).
+        self.key = key
 
     def evaluate(
         self, chunk: ColumnChunk, overlay: dict[str, Vec] | None = None
@@ -177,20 +180,46 @@ class ColumnarExpression:
         return vec, scope.fb
 
     def evaluate_bool(self, chunk: ColumnChunk) -> tuple[np.ndarray, np.ndarray] | None:
-        """A predicate's verdict per row (as `eval_bool`) and the fallback rows; None: all."""
+        """A predicate's verdict per row (as `eval_bool`) and the fallback rows; None: all.
+
+        Shared through the chunk's memo: tasks with the same condition evaluate it once."""
+        memo_key = ("bool", self.key)
+        if memo_key in chunk.memo:
+            return chunk.memo[memo_key]
         res = self.evaluate(chunk)
-        if res is None or res[0].kind is not bool:
-            return None
-        vec, fb = res
-        return vec.values(len(chunk)), fb
+        out = None
+        if res is not None and res[0].kind is bool:
+            vec, fb = res
+            out = (vec.values(len(chunk)), fb)
+        chunk.memo[memo_key] = out
+        return out
 
 
 def compile_columnar(node: ast.Node, vars: dict | None = None) -> ColumnarExpression | None:
     """The columnar form of a lambda, or None when it has no columnar form."""
+    builder = _Builder(dict(vars or {}))
     try:
-        return ColumnarExpression(node, _Builder(dict(vars or {})).build(node))
+        root = builder.build(node)
     except _NoColumns:
         return None
+    key = repr((_shape(node), sorted((k, _shape(v)) for k, v in builder.vars.items())))
+    return ColumnarExpression(node, root, key)
+
+
+def _shape(value: Any) -> Any:
+    """The syntax tree without positions and comments: equal shapes, equal expressions."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            tuple(
+                (f.name, _shape(getattr(value, f.name)))
+                for f in dataclasses.fields(value)
+                if f.name not in ("pos", "comment")
+            ),
+        )
+    if isinstance(value, list | tuple):
+        return tuple(_shape(v) for v in value)
+    return (type(value).__name__, repr(value))
 
 
 class _NoColumns(Exception):

@@ -218,3 +218,14 @@ def test_int_division_by_zero_and_min_go_point_by_point() -> None:
     vec, fb = compile_columnar(parse_expression('"i" % "j"')).evaluate(chunk)
     assert vec.data[1] == -1
     assert np.asarray(fb).tolist() == [True, False, True]
+
+
+def test_a_condition_is_evaluated_once_per_chunk_for_every_task() -> None:
+    chunk = parse_chunk(_bodies()[0], 1, 0)
+    a = compile_columnar(parse_expression("\"host\" == 'a'"))
+    b = compile_columnar(parse_expression("  \"host\"   ==  'a'  "))
+    c = compile_columnar(parse_expression("\"host\" == 'b'"))
+    assert a.key == b.key != c.key
+    first = a.evaluate_bool(chunk)
+    assert b.evaluate_bool(chunk) is first  # shared through the chunk's memo
+    assert c.evaluate_bool(chunk)[0].tolist() == [p.tags.get("host") == "b" for p in chunk]

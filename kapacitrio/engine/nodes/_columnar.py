@@ -42,7 +42,7 @@ def predicate_mask(
         return None
     keep, fb = res
     if fb.any():
-        keep = np.array(keep, dtype=np.bool_)
+        keep = np.array(keep, dtype=np.bool_)  # a copy: the memo's verdicts stay as they are
         rows = chunk.rows()
         for i in np.flatnonzero(fb).tolist():
             try:

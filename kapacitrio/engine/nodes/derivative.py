@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes.window_columns import group_slices
+from kapacitrio.models.columns import Column, ColumnChunk
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 
 SECOND = 1_000_000_000
@@ -65,6 +69,54 @@ class DerivativeNode(NodeRuntime):
         if self.non_negative and rate < 0:
             return None
         return rate
+
+    def point_chunk(self, chunk: Any, parent: int) -> int:
+        """A columnar chunk whose field every row has as a number: rates by columns, per group."""
+        if type(chunk) is not ColumnChunk:
+            return -1
+        col = chunk.fields.get(self.field)
+        if col is None or col.present is not None or col.values.dtype.kind not in "fi":
+            return -1  # missing or odd values: their errors are worded point by point
+        values = col.values.astype(np.float64)  # rounds as float() does
+        n = len(chunk)
+        plans = []
+        for group, idx in group_slices(chunk):
+            prev = self.prev.get(group)
+            ts, vs = chunk.time[idx], values[idx]
+            if prev is None or prev.time is None:
+                t0, v0, rows, ts, vs = ts[:-1], vs[:-1], idx[1:], ts[1:], vs[1:]
+            else:
+                t0 = np.concatenate(([prev.time], ts[:-1]))
+                v0 = np.concatenate(([prev.value], vs[:-1]))
+                rows = idx
+            elapsed = ts - t0
+            if len(elapsed) and int(np.abs(elapsed).max()) >= 2**53:
+                return -1  # float64 cannot hold this elapsed time exactly: point by point
+            plans.append((group, idx, rows, vs, v0, elapsed))
+        rates = np.zeros(n, dtype=np.float64)
+        emit = np.zeros(n, dtype=np.bool_)
+        zero_elapsed = 0
+        for group, idx, rows, vs, v0, elapsed in plans:
+            prev = self.prev.get(group)
+            if prev is None:
+                prev = self.prev[group] = _Prev()
+            prev.time, prev.value = int(chunk.time[idx[-1]]), float(values[idx[-1]])
+            ok = elapsed != 0
+            zero_elapsed += int(np.count_nonzero(~ok))
+            with np.errstate(all="ignore"):
+                rate = (vs - v0) / (elapsed.astype(np.float64) / self.unit)
+            if self.non_negative:
+                ok &= ~(rate < 0)
+            rates[rows] = rate
+            emit[rows] = ok
+        for _ in range(zero_elapsed if not self.quiet else 0):
+            self.ctx.log("error", self.spec.name, "cannot perform derivative: elapsed time was 0")
+        out = chunk.take(emit)
+        fields = dict(out.fields)
+        fields[self.as_] = Column(rates[emit])
+        layouts = [lay if self.as_ in lay else (*lay, self.as_) for lay in out.layouts]
+        self.emit_chunk(out.derive(fields=fields, layouts=layouts))
+        return n
 
     def point(self, p: Point, parent: int) -> None:
         prev = self.prev.get(p.group)

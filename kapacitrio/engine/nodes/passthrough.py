@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Dimensions, Point
 from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.tick.values import Duration
@@ -72,6 +73,9 @@ class NoOpRuntime(NodeRuntime):
         pass
 
 
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
 @register("shift")
 class ShiftRuntime(NodeRuntime):
     """Moves point times (and batch tmax) by a fixed duration."""
@@ -79,6 +83,17 @@ class ShiftRuntime(NodeRuntime):
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         self.delta = int(spec.args[0]) if spec.args else 0
+
+    def point_chunk(self, chunk: Any, parent: int) -> int:
+        """A columnar chunk: one addition over the time column (unless it would leave int64)."""
+        if type(chunk) is not ColumnChunk:
+            return -1
+        t = chunk.time
+        d = self.delta
+        if len(t) and not (_I64_MIN <= int(t.min()) + d and int(t.max()) + d <= _I64_MAX):
+            return -1
+        self.emit_chunk(chunk.derive(time=t + self.delta))
+        return len(chunk)
 
     def point(self, p: Point, parent: int) -> None:
         self.out.append(p.copy_with(time=p.time + self.delta))
