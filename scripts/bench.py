@@ -87,6 +87,12 @@ def add_drained_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--no-latency", action="store_true")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="another kapacitrio checkout (e.g. a `git worktree` of an older commit) run in the "
+        "same rounds, for before/after figures",
+    )
     p.set_defaults(run=run_drained)
 
 
@@ -119,8 +125,10 @@ def run_drained(args: argparse.Namespace) -> int:
     log(f"commit {commit}, python {platform.python_version()}, {rounds} round(s) per cell")
     results = {}
     for name in names:
-        results[name] = bench_drained.run_cell(specs[name], rounds, args.points, seconds, log)
-    print(bench_drained.HEADER)
+        results[name] = bench_drained.run_cell(
+            specs[name], rounds, args.points, seconds, log, before=args.compare
+        )
+    print(bench_drained.COMPARE_HEADER if args.compare else bench_drained.HEADER)
     for r in results.values():
         print(bench_drained.row(r))
     for line in bench_drained.relations(results):

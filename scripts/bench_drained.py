@@ -11,6 +11,7 @@ the median over the rounds.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class CellResult:
     bodies: int
     kapacitrio: list[float] = field(default_factory=list)
     influxdb: list[float] = field(default_factory=list)
+    before: list[float] = field(default_factory=list)
 
     @property
     def k_median(self) -> float:
@@ -190,34 +192,45 @@ def influxdb_round(
     return counts.points / (time.perf_counter() - t0)
 
 
-def run_cell(spec: CellSpec, rounds: int, points: int, target_s: float, log: Any) -> CellResult:
-    """Warm up, size the rounds to about `target_s` of kapacitrio time, then alternate rounds."""
+def run_cell(
+    spec: CellSpec, rounds: int, points: int, target_s: float, log: Any, before: str | None = None
+) -> CellResult:
+    """Warm up, size the rounds to about `target_s` of kapacitrio time, then alternate rounds
+    (and with `before`, a checkout of an older kapacitrio, a third server in the rotation)."""
     maker = BodyMaker(join=spec.join)
-    with (
-        influxdb_server() as influx,
-        kapacitrio_server() as kap,
-        httpx.Client(timeout=DRAIN_TIMEOUT_S) as client,
-    ):
-        t0 = time.perf_counter()
-        define_tasks(client, kap, spec.tasks)
-        log(f"  {spec.name}: {len(spec.tasks)} tasks defined in {time.perf_counter() - t0:.1f} s")
-        drain = Drain(kap, spec.watch)
+    with contextlib.ExitStack() as stack:
+        influx = stack.enter_context(influxdb_server())
+        client = stack.enter_context(httpx.Client(timeout=DRAIN_TIMEOUT_S))
+        sources = [None] if before is None else [None, before]
+        drains = []
+        for source in sources:
+            kap = stack.enter_context(kapacitrio_server(source))
+            t0 = time.perf_counter()
+            define_tasks(client, kap, spec.tasks)
+            log(
+                f"  {spec.name}: {len(spec.tasks)} tasks defined in {time.perf_counter() - t0:.1f} s"
+            )
+            drains.append(Drain(kap, spec.watch))
         bodies, counts = maker.bodies(2, points)  # warm-up, also sizes the rounds
         influxdb_round(client, influx, bodies, counts)
-        warm = kapacitrio_round(client, drain, bodies, counts)
+        warm = [kapacitrio_round(client, d, bodies, counts) for d in drains][0]
         n = max(2, min(100, round(target_s * warm / points)))
         result = CellResult(spec.name, len(spec.tasks), points, n)
+        runs: list[tuple[list[float], Any]] = [
+            (result.influxdb, lambda b, c: influxdb_round(client, influx, b, c)),
+            (result.kapacitrio, lambda b, c: kapacitrio_round(client, drains[0], b, c)),
+        ]
+        if before is not None:
+            runs.append((result.before, lambda b, c: kapacitrio_round(client, drains[1], b, c)))
         for r in range(rounds):
             bodies, counts = maker.bodies(n, points)
-            if r % 2 == 0:
-                result.influxdb.append(influxdb_round(client, influx, bodies, counts))
-                result.kapacitrio.append(kapacitrio_round(client, drain, bodies, counts))
-            else:
-                result.kapacitrio.append(kapacitrio_round(client, drain, bodies, counts))
-                result.influxdb.append(influxdb_round(client, influx, bodies, counts))
+            k = r % len(runs)
+            for out, fn in runs[k:] + runs[:k]:  # each system takes its turn going first
+                out.append(fn(bodies, counts))
+            extra = f", before {result.before[-1]:,.0f} p/s" if result.before else ""
             log(
                 f"  {spec.name} round {r + 1}: kapacitrio {result.kapacitrio[-1]:,.0f} p/s, "
-                f"InfluxDB {result.influxdb[-1]:,.0f} p/s ({n} bodies)"
+                f"InfluxDB {result.influxdb[-1]:,.0f} p/s{extra} ({n} bodies)"
             )
     return result
 
@@ -228,11 +241,21 @@ HEADER = (
 )
 
 
+COMPARE_HEADER = (
+    "| cell | tasks | bodies x points | kapacitrio p/s | InfluxDB p/s | ratio | before p/s | "
+    "after / before |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
 def row(r: CellResult) -> str:
-    return (
+    text = (
         f"| {r.name} | {r.tasks} | {r.bodies} x {r.points} | {r.k_median:,.0f} | "
         f"{r.i_median:,.0f} | {r.ratio:.3f} |"
     )
+    if r.before:
+        b = statistics.median(r.before)
+        text += f" {b:,.0f} | {r.k_median / b:.1f} |"
+    return text
 
 
 def relations(results: dict[str, CellResult]) -> list[str]:

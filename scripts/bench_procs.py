@@ -72,8 +72,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def kapacitrio_server() -> Iterator[Server]:
-    """Start `kapacitrio serve` on a free port with a temporary data dir."""
+def kapacitrio_server(source: str | None = None) -> Iterator[Server]:
+    """Start `kapacitrio serve` on a free port with a temporary data dir; `source` is another
+    checkout to run instead of the installed one (`-m` imports from the working directory)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         env = dict(
@@ -87,6 +88,7 @@ def kapacitrio_server() -> Iterator[Server]:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=source,
         )
         base = f"http://127.0.0.1:{port}"
         try:
