@@ -52,7 +52,7 @@ def _body(seed: int) -> str:
     lines = []
     for t in range(80):
         meas = rng.choice(["cpu", "cpu", "mem"])
-        host = rng.choice([",host=a", ",host=b", ",host=c", ""])
+        host = rng.choice([",host=a", ",host=b", ",host=c", ""]) + rng.choice([",dc=x", ""])
         fields = [f"v={rng.choice([1.5, 50.0, 70.25, 99.0])}", f"i={rng.choice([0, 2, 5])}i"]
         if rng.random() < 0.3:
             fields.append(f"opt={rng.choice([1.0, 3.0])}")
@@ -87,11 +87,14 @@ SCRIPTS = [
     "stream|from()|derivative('i').as('di').nonNegative()",
     "stream|from()|derivative('opt')",
     "stream|from().groupBy('host')|shift(5s)",
+    "stream|from().groupBy('host', 'dc')|delete().field('opt').tag('dc')",
+    "stream|from()|delete().field('i').field('nope').tag('host')",
+    "stream|from().groupBy('host')|delete().tag('nope')",
 ]
 
 
 #: The scripts whose last node hands on a columnar chunk (the others fall back, on purpose).
-STAYS_COLUMNAR = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25}
+STAYS_COLUMNAR = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25, 26, 27, 28}
 
 
 @pytest.mark.parametrize("index", range(len(SCRIPTS)))
