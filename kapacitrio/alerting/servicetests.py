@@ -109,3 +109,18 @@ register(
     {"to": [], "subject": "test subject", "body": "test body"},
     _handler_test("smtp", "smtp", ("to",), message_key="subject"),
 )
+
+
+async def _kafka_test(services: Any, options: dict[str, Any]) -> tuple[bool, str]:
+    from kapacitrio.alerting.handlers.kafka import service_test
+
+    alerts = getattr(services, "alerts", None)
+    env = alerts.env if alerts is not None else HandlerEnv(config=services.config.get)
+    return await service_test(env, options)
+
+
+register(
+    "kafka",
+    {"cluster": "example", "topic": "test", "key": "key", "message": "test kafka message"},
+    _kafka_test,
+)

@@ -212,8 +212,3 @@ async def test_talk_hipchat_zenoss(service, sections, receiver):
         "color": "yellow",
         "notify": True,
     }
-
-
-async def test_kafka_is_accepted_but_fails_clearly(service):
-    runner = await send(service, "kafka", {"kafkaTopic": "t"}, make_event())
-    assert runner.stats["errors"] == 1
