@@ -205,6 +205,7 @@ class Task:
         merge = len(node.spec.parents) > 1
         forward_all = getattr(rt, "forward_all", False)
         point_chunk = getattr(rt, "point_chunk", None)  # optional whole-chunk handler
+        merged_chunks = getattr(rt, "merged_chunks", None)
         async with node.recv:
             async for parent, chunk in node.recv:
                 if forward_all:
@@ -216,8 +217,23 @@ class Task:
                     await self._flush(node)
                     continue
                 if merge:
-                    pairs = await _merged(parent, chunk, node.recv)
-                    n = await _sliced(node, pairs, _dispatch_pairs(rt))
+                    envelopes = await _gathered(parent, chunk, node.recv)
+                    runs = _disjoint_runs(envelopes) if merged_chunks is not None else None
+                    if runs is None:
+                        n = await _sliced(node, _merge(envelopes), _dispatch_pairs(rt))
+                    else:  # a whole-merge handler (join), one run of sibling chunks at a time
+                        n = 0
+                        for run in runs:
+                            t0 = perf()
+                            k = merged_chunks(run)
+                            node.exec_ns += perf() - t0
+                            if k < 0:
+                                k = await _sliced(node, _merge(run), _dispatch_pairs(rt))
+                            n += k
+                            node.collected += k
+                            if rt.out:
+                                await self._flush(node)
+                        node.collected -= n
                 else:
                     t0 = perf()
                     n = -1 if point_chunk is None else point_chunk(chunk, parent)
@@ -332,13 +348,13 @@ def _msg_time(item: tuple[int, Any]) -> int:
     return msg.tmax if t is None else t
 
 
-async def _merged(
+async def _gathered(
     parent: int, chunk: Chunk, recv: trio.MemoryReceiveChannel[Envelope]
-) -> list[tuple[int, Any]]:
-    """A node with several parents: every chunk already waiting, merged in data-time order.
+) -> list[Envelope]:
+    """A node with several parents: this chunk and every chunk its siblings deliver meanwhile.
 
-    Parents' chunks derived from one write arrive together; merging them restores the order in
-    which a point-by-point engine would have delivered them (ties keep arrival order).
+    Parents' chunks derived from one write arrive together; `_merge` then restores the order in
+    which a point-by-point engine would have delivered them.
     """
     envelopes = [(parent, chunk)]
     for _ in range(MERGE_ROUNDS):
@@ -351,6 +367,38 @@ async def _merged(
                 break
         if len(envelopes) == before:
             break
+    return envelopes
+
+
+def _disjoint_runs(envelopes: list[Envelope]) -> list[list[Envelope]] | None:
+    """Gathered chunks cut into runs: the k-th chunk of each parent, in arrival order. Merging
+    run by run gives the order of merging them all when each run's times all come after the
+    previous run's; None when they do not (or the chunks are not all columnar)."""
+    by_parent: dict[int, list[tuple[int, Envelope]]] = {}
+    for i, env in enumerate(envelopes):
+        c = env[1]
+        if getattr(c, "time", None) is None or not len(c):
+            return None
+        by_parent.setdefault(env[0], []).append((i, env))
+    if len(by_parent) < 2:
+        return None
+    depth = max(len(v) for v in by_parent.values())
+    runs = []
+    last = None
+    for k in range(depth):  # a last run may lack some parent's chunk: it is merged as it is
+        parts = [v[k] for v in by_parent.values() if k < len(v)]
+        run = [env for _, env in sorted(parts, key=lambda x: x[0])]
+        lo = min(int(c.time.min()) for _, c in run)
+        if last is not None and lo <= last:
+            return None
+        last = max(int(c.time.max()) for _, c in run)
+        runs.append(run)
+    return runs
+
+
+def _merge(envelopes: list[Envelope]) -> list[tuple[int, Any]]:
+    """Gathered chunks as `(parent, message)` pairs merged in data-time order (ties keep arrival
+    order); chunks with anything but points and batches are passed in arrival order."""
     streams = []
     for p, c in envelopes:
         if not all(type(m) is Point or type(m) is Batch for m in c):

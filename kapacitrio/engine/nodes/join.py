@@ -6,6 +6,7 @@ import heapq
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.nodes._join_chunk import join_two
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
 
 # Go's zero time (year 1) is this many ns before the Unix epoch; time.Round counts from it.
@@ -180,6 +181,24 @@ class JoinNode(NodeRuntime):
         return len(self.groups)
 
     # -- input
+    def merged_chunks(self, envelopes: list[tuple[int, Any]]) -> int:
+        """Both parents' chunks of one write joined in bulk; -1: message by message."""
+        if self.on or self.size != 2 or self.tolerance or len(self.prefixes) != 2:
+            return -1
+        res = join_two(envelopes, self.prefixes, self.delim, self.stream_name)
+        if res is None:
+            return -1
+        out, heads = res
+        if any((g := self.groups.get(gid)) is not None and g.sets for gid in heads):
+            return -1
+        for gid, (ta, tb) in heads.items():
+            g = self.groups.get(gid)
+            if g is None:
+                g = self.groups[gid] = _Group(self.size)
+            g.head[0], g.head[1] = ta, tb
+        self.emit_chunk(out)
+        return sum(len(c) for _, c in envelopes)
+
     def point(self, p: Point, parent: int) -> None:
         self._receive(parent, p)
 
