@@ -102,7 +102,12 @@ _simple("talk", "talk", {})
 _simple("hipchat", "hipchat", {"room": "", "token": ""})
 _simple("zenoss", "zenoss", {"summary": "", "device": "", "component": ""})
 _simple("mqtt", "mqtt", {"broker-name": "", "topic": "", "qos": 0, "retained": False})
-_simple("snmptrap", "snmptrap", {"trap-oid": "1.1.1.1", "data": []})
+_SNMP_DATA = [{"oid": "1.1.1.1.2", "type": "s", "value": "test snmptrap message"}]
+register(
+    "snmptrap",
+    {"trap-oid": "1.1.1.1", "data-list": _SNMP_DATA},
+    _handler_test("snmptrap", "snmptrap", ("trap-oid", "data-list")),
+)
 _simple("httppost", "post", {"endpoint": "", "url": "", "headers": {}})
 register(
     "smtp",

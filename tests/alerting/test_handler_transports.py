@@ -171,3 +171,25 @@ async def test_aggregate_summary_is_not_recoverable(service, receiver, autojump_
     assert body["message"] == "Received 2 events in the last 10s."
     assert body["details"] == "a is WARNING\nb is CRITICAL"
     assert body["recoverable"] is False
+
+
+async def test_snmptrap_service_test_defaults_are_kapacitors(service, sections):
+    from types import SimpleNamespace
+
+    from kapacitrio.alerting.servicetests import TESTS
+
+    defaults, fn = TESTS["snmptrap"]
+    assert defaults == {
+        "trap-oid": "1.1.1.1",
+        "data-list": [{"oid": "1.1.1.1.2", "type": "s", "value": "test snmptrap message"}],
+    }
+    sock = trio.socket.socket(type=trio.socket.SOCK_DGRAM)
+    await sock.bind(("127.0.0.1", 0))
+    sections["snmptrap"] = SNMPTrapConfig(enabled=True, addr=f"127.0.0.1:{sock.getsockname()[1]}")
+    assert await fn(SimpleNamespace(alerts=service), dict(defaults)) == (True, "")
+    with trio.fail_after(5):
+        data, _ = await sock.recvfrom(65536)
+    sock.close()
+    ((_, msg),) = decode(data)
+    binds = [[v for _, v in vb] for _, vb in msg[2][1][3][1]]
+    assert binds[2] == ["1.1.1.1.2", b"test snmptrap message"]
