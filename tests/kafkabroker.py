@@ -2,7 +2,8 @@
 
 It answers ApiVersions (v0, and the "unsupported version" answer that makes a client fall back
 to v0), Metadata v0-v4 (every topic exists with `partitions` partitions, this node leads them)
-and Produce v3 (record batches, magic 2, CRC-32C checked, gzip or uncompressed), and keeps every
+SASL PLAIN (SaslHandshake v1, SaslAuthenticate v0; with `users` set, a connection must
+authenticate before it may produce) and Produce v3 (record batches, magic 2, CRC-32C checked, gzip or uncompressed), and keeps every
 record it accepted with its topic, partition, offset, key and value.
 """
 
@@ -16,7 +17,9 @@ from typing import Any
 import trio
 
 API_PRODUCE, API_METADATA, API_VERSIONS = 0, 3, 18
+API_SASL_HANDSHAKE, API_SASL_AUTHENTICATE = 17, 36
 SUPPORTED = {API_PRODUCE: (3, 3), API_METADATA: (0, 4), API_VERSIONS: (0, 0)}
+SUPPORTED.update({API_SASL_HANDSHAKE: (1, 1), API_SASL_AUTHENTICATE: (0, 0)})
 UNSUPPORTED_VERSION = 35
 
 
@@ -114,6 +117,8 @@ class KafkaBroker:
     records: list[Record] = field(default_factory=list)
     requests: list[tuple[int, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    users: dict[str, str] | None = None
+    logins: list[tuple[str, str]] = field(default_factory=list)
     batches: int = 0
     arrived: trio.Event = field(default_factory=trio.Event)
 
@@ -136,6 +141,7 @@ class KafkaBroker:
 
     async def _connection(self, stream: trio.SocketStream) -> None:
         buf = b""
+        conn = {"user": None}
         try:
             async for data in stream:
                 buf += data
@@ -144,7 +150,7 @@ class KafkaBroker:
                     if len(buf) < 4 + size:
                         break
                     frame, buf = buf[4 : 4 + size], buf[4 + size :]
-                    reply = self._handle(frame)
+                    reply = self._handle(frame, conn)
                     if reply is not None:
                         await stream.send_all(struct.pack(">i", len(reply)) + reply)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -152,7 +158,7 @@ class KafkaBroker:
         except Exception as exc:  # a malformed request: remembered, connection dropped
             self.errors.append(f"{type(exc).__name__}: {exc}")
 
-    def _handle(self, frame: bytes) -> bytes | None:
+    def _handle(self, frame: bytes, conn: dict[str, Any]) -> bytes | None:
         r = Reader(frame)
         api, version, correlation = r.int16(), r.int16(), r.int32()
         self.requests.append((api, version))
@@ -163,6 +169,20 @@ class KafkaBroker:
         if not low <= version <= high:
             raise ValueError(f"unsupported request {api} v{version}")
         r.string()  # client id
+        if api == API_SASL_HANDSHAKE:
+            mechanism = r.string()
+            error = 0 if mechanism == "PLAIN" else 33  # UNSUPPORTED_SASL_MECHANISM
+            return struct.pack(">ihi", correlation, error, 1) + _string("PLAIN")
+        if api == API_SASL_AUTHENTICATE:
+            _, user, password = (r.bytes_() or b"").decode().split("\0")
+            self.logins.append((user, password))
+            ok = self.users is not None and self.users.get(user) == password
+            if ok:
+                conn["user"] = user
+            error, message = (0, None) if ok else (58, "authentication failed")
+            return struct.pack(">ih", correlation, error) + _string(message) + b"\0\0\0\0"
+        if self.users is not None and conn["user"] is None:
+            raise ValueError(f"request {api} before SASL authentication")
         if api == API_METADATA:
             return struct.pack(">i", correlation) + self._metadata(r, version)
         acks, body = self._produce(r)

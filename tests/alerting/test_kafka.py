@@ -138,3 +138,22 @@ async def test_service_test_writes_one_message(service, sections, broker):
     assert (rec.topic, rec.key, rec.value) == ("test", b"key", b"test kafka message")
     ok, message = await fn(SimpleNamespace(alerts=service), {**defaults, "cluster": "nope"})
     assert (ok, message) == (False, 'unknown cluster "nope"')
+
+
+async def test_sasl_plain_credentials_reach_the_broker(service, sections, nursery):
+    broker = await nursery.start(KafkaBroker(users={"kapacitor": "s3cret"}).serve)
+    sections["kafka"] = [
+        cluster(broker, sasl_username="kapacitor", sasl_password="s3cret", sasl_mechanism="PLAIN")
+    ]
+    await deliver(service, "topic", "", "kafka", {"cluster": "default", "topic": "t"})
+    (rec,) = await broker.wait_for(1)
+    assert rec.key == b"id"
+    assert ("kapacitor", "s3cret") in broker.logins and broker.errors == []
+
+
+async def test_sasl_wrong_password_delivers_nothing(service, sections, nursery):
+    broker = await nursery.start(KafkaBroker(users={"kapacitor": "s3cret"}).serve)
+    sections["kafka"] = [cluster(broker, sasl_username="kapacitor", sasl_password="wrong")]
+    runner = await deliver(service, "topic", "", "kafka", {"cluster": "default", "topic": "t"})
+    assert runner.stats["errors"] == 1
+    assert broker.records == [] and ("kapacitor", "wrong") in broker.logins
