@@ -29,6 +29,7 @@ PLUGINS: list[str] = [
     "kapacitrio.kkok.service",
     "kapacitrio.influxdb.service",
     "kapacitrio.replay.service",
+    "kapacitrio.udf.service",
 ]
 
 

@@ -9,7 +9,9 @@ from kapacitrio import config
 from kapacitrio.config import SectionInfo
 
 #: Server plumbing: read once at startup, so not offered for overriding (as in Kapacitor).
-NOT_OVERRIDABLE = frozenset({"http", "storage", "replay", "task", "logging", "config-override"})
+NOT_OVERRIDABLE = frozenset(
+    {"http", "storage", "replay", "task", "logging", "config-override", "udf", "udp"}
+)
 
 #: The option naming each element of a list section, when the dataclass has no `ELEMENT_KEY`.
 ELEMENT_KEYS = {

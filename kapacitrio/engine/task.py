@@ -66,7 +66,8 @@ def build_runtime(spec: NodeSpec, ctx: TaskContext) -> NodeRuntime:
     """Instantiate the runtime registered for a spec's kind; unknown kinds cannot start."""
     import kapacitrio.engine.nodes  # noqa: F401  (registers every node runtime)
 
-    cls = NODE_TYPES.get(spec.kind)
+    is_udf = isinstance(spec.props.get("udf"), str)  # `@name()`: the kind is the UDF's name
+    cls = NODE_TYPES.get("udf" if is_udf else spec.kind)
     if cls is None:
         raise TaskStartError(f"unsupported node type {spec.kind!r}")
     try:
@@ -177,6 +178,9 @@ class Task:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._guard, node, rt.run_background)
                 ok = await self._guard(node, self._loop, node)
+                drain = getattr(rt, "drain", None)  # a node finishing async work (UDF agents)
+                if ok and drain is not None:
+                    ok = await self._guard(node, drain)
                 nursery.cancel_scope.cancel()
             if ok:
                 await self._guard(node, self._finish, node)
@@ -206,6 +210,7 @@ class Task:
         forward_all = getattr(rt, "forward_all", False)
         point_chunk = getattr(rt, "point_chunk", None)  # optional whole-chunk handler
         merged_chunks = getattr(rt, "merged_chunks", None)
+        wait_ready = getattr(rt, "wait_ready", None)  # optional backpressure (UDF agents)
         async with node.recv:
             async for parent, chunk in node.recv:
                 if forward_all:
@@ -243,6 +248,8 @@ class Task:
                 node.collected += n
                 if rt.out:
                     await self._flush(node)
+                if wait_ready is not None:
+                    await wait_ready()
 
     async def _flush(self, node: _Node) -> None:
         out = node.rt.out

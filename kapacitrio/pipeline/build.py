@@ -12,6 +12,7 @@ from kapacitrio.pipeline.literals import literal
 from kapacitrio.pipeline.nodes import KINDS, SAME, NodeKind, chain_methods, fresh_props
 from kapacitrio.pipeline.props import Prop
 from kapacitrio.pipeline.spec import BATCH, STAR, STREAM, NodeSpec, Pipeline, TimeDimension, Var
+from kapacitrio.pipeline.udf import UDFInfo, udf_kind
 from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, zero_value
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
@@ -33,20 +34,6 @@ class DeadmanConfig:
         '{{ index .Fields "emitted" | printf "%0.3f" }} points/INTERVAL.'
     )
     global_: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class UDFInfo:
-    """What a configured UDF declares (from its info response).
-
-    `wants`/`provides` are `stream`/`batch`; `options` maps each option name to the Go types of
-    its arguments (`float64`, `int64`, `string`, `bool`, `time.Duration`; a last `...T` is
-    variadic). Each option call appends its argument list to `props[option]`.
-    """
-
-    wants: str
-    provides: str
-    options: dict[str, tuple[str, ...]]
 
 
 class _Global:
@@ -545,28 +532,10 @@ class _Builder:
         info = self.udfs[node.name]
         if args:
             raise _GoPanic("reflect: Call with too many input arguments")
-        kind = NodeKind(
-            node.name,
-            "UDFNode",
-            node.name,
-            provides=info.provides,
-            wants=info.wants,
-            props=tuple(
-                Prop(opt, params, [], apply=_udf_option(opt))
-                for opt, params in info.options.items()
-            ),
-        )
-        child = self._new_node(kind, [], node.pos, parent.provides)
+        child = self._new_node(udf_kind(node.name, info), [], node.pos, parent.provides)
         child.props["udf"] = node.name
         self._link(parent, child)
         return child
-
-
-def _udf_option(name: str) -> Any:
-    def apply(props: dict[str, Any], args: list[Any]) -> None:
-        props[name].append(list(args))
-
-    return apply
 
 
 class _GoPanic(Exception):

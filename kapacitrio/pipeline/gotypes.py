@@ -62,6 +62,8 @@ def go_type(value: Any) -> str:
     if isinstance(value, TimeDimension):
         return "*pipeline.TimeDimension"
     if isinstance(value, NodeSpec):
+        if isinstance(value.props.get("udf"), str):  # its kind is the UDF's name
+            return "*pipeline.UDFNode"
         return "*pipeline." + GO_NODE_TYPES.get(value.kind, "UDFNode")
     if isinstance(value, HandlerRef):
         return "*pipeline." + value.go

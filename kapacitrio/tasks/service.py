@@ -226,6 +226,9 @@ class TaskService(TaskRunner, TaskViews, TemplateOps):
             await self.store.delete(TASKS, task_id)
             if self.services.alerts is not None:
                 await self.services.alerts.forget_task(task_id)
+            udfs = self.services.extra.get("udfs")
+            if udfs is not None:  # its UDF nodes' snapshots
+                await udfs.forget_task(task_id)
             _log.info("deleted task", task=task_id)
 
 
