@@ -17,7 +17,7 @@ from quart import Response, current_app, request
 from quart_trio import QuartTrio
 
 from kapacitrio import __version__
-from kapacitrio.api import errors
+from kapacitrio.api import errors, keepalive
 from kapacitrio.api.bodydrain import settle_request_body
 from kapacitrio.logs import get_logger
 
@@ -98,6 +98,7 @@ def create_app(server: Services) -> QuartTrio:
         if getattr(module, "ROOT_ROUTES", False):
             app.register_blueprint(bp, url_prefix="", name=f"{bp.name}_root")
     _install_hooks(app, server)
+    app.asgi_app = keepalive.guard(app.asgi_app)  # type: ignore[method-assign]
     return app
 
 
