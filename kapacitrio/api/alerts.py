@@ -83,6 +83,16 @@ async def _acall(fn: Any, *args: Any) -> Any:
         raise ApiError(400, str(exc)) from None
 
 
+async def _delete(fn: Any, *args: Any) -> None:
+    """A delete; deleting what does not exist is done already (204), as in Kapacitor."""
+    try:
+        await fn(*args)
+    except NotFound:
+        pass
+    except AlertServiceError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
 @bp.route("/alerts/topics", methods=["GET"])
 async def list_topics() -> Response:
     topics = _alerts().list_topics(_min_level(), request.args.get("pattern", "*"))
@@ -96,7 +106,7 @@ async def get_topic(topic: str) -> Response:
 
 @bp.route("/alerts/topics/<topic>", methods=["DELETE"])
 async def delete_topic(topic: str) -> Response:
-    await _acall(_alerts().delete_topic, topic)
+    await _delete(_alerts().delete_topic, topic)
     return no_content()
 
 
@@ -124,7 +134,7 @@ async def list_handlers(topic: str) -> Response:
         {
             "link": _link(f"{TOPICS}/{topic}/handlers"),
             "topic": topic,
-            "handlers": [_handler_json(topic, s) for s in specs] or None,
+            "handlers": [_handler_json(topic, s) for s in specs],
         }
     )
 
@@ -157,5 +167,5 @@ async def patch_handler(topic: str, handler: str) -> Response:
 
 @bp.route("/alerts/topics/<topic>/handlers/<handler>", methods=["DELETE"])
 async def delete_handler(topic: str, handler: str) -> Response:
-    await _acall(_alerts().delete_handler, topic, handler)
+    await _delete(_alerts().delete_handler, topic, handler)
     return no_content()

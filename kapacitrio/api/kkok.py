@@ -174,7 +174,7 @@ async def one_filter(fid: str) -> Response:
 async def filter_action(fid: str, action: str) -> Response:
     router = _router()
     if action not in ("enable", "disable", "inactivate"):
-        return text(404, f"no such filter action: {action}")
+        return text(400, f"no such filter action: {action}")
     if method() != "PUT":
         return not_allowed("PUT")
     if action == "inactivate":

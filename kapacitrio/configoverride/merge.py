@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,20 +120,8 @@ def _set_options(info: SectionInfo, obj: Any, options: dict[str, Any], *, allow_
         setattr(obj, field_name, converted)
 
 
-def _is_duration_field(cls: type, field_name: str) -> bool:
-    """A text field whose default is a Go duration (`timeout = "0s"`) holds a duration."""
-    default = next(f.default for f in dataclasses.fields(cls) if f.name == field_name)
-    if not isinstance(default, str) or not default:
-        return False
-    try:
-        duration_ns(default)
-    except ValueError:
-        return False
-    return True
-
-
 def _check_duration(cls: type, field_name: str, value: Any) -> None:
-    if isinstance(value, str) and _is_duration_field(cls, field_name):
+    if isinstance(value, str) and sections.is_duration_field(cls, field_name):
         try:
             duration_ns(value)
         except ValueError:

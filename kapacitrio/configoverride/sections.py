@@ -6,7 +6,8 @@ import dataclasses
 from typing import Any
 
 from kapacitrio import config
-from kapacitrio.config import SectionInfo
+from kapacitrio.config import SectionInfo, duration_ns
+from kapacitrio.tick.values import go_duration
 
 #: Server plumbing: read once at startup, so not offered for overriding (as in Kapacitor).
 NOT_OVERRIDABLE = frozenset(
@@ -76,5 +77,27 @@ def redacted(obj: Any) -> tuple[dict[str, Any], list[str]]:
         if f.name in secrets:
             hidden.append(name)
             value = bool(value)
+        elif isinstance(value, str) and value and is_duration_field(type(obj), f.name):
+            value = go_form(value)
         shown[name] = value
     return dict(sorted(shown.items())), hidden
+
+
+def is_duration_field(cls: type, field_name: str) -> bool:
+    """A text field whose default is a Go duration (`timeout = "0s"`) holds a duration."""
+    default = next(f.default for f in dataclasses.fields(cls) if f.name == field_name)
+    if not isinstance(default, str) or not default:
+        return False
+    try:
+        duration_ns(default)
+    except ValueError:
+        return False
+    return True
+
+
+def go_form(text: str) -> str:
+    """A duration as Kapacitor reads it back (`90s` -> `1m30s`); other text unchanged."""
+    try:
+        return go_duration(duration_ns(text))
+    except ValueError:
+        return text

@@ -200,10 +200,12 @@ def regex_source(value: Any) -> str:
 
 
 def var_to_api(var: Var) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": _value_to_api(var.type, var.value), "type": var.type}
-    if var.description:
-        out["description"] = var.description
-    return out
+    # Kapacitor always sends `description` (empty when the var has no comment).
+    return {
+        "value": _value_to_api(var.type, var.value),
+        "type": var.type,
+        "description": var.description or "",
+    }
 
 
 def vars_to_api(vars: dict[str, Var]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from kapacitrio.logs import get_logger
+from kapacitrio.tasks.batchcheck import check_batch_queries
 from kapacitrio.tasks.compiling import compile_doc
 from kapacitrio.tasks.errors import Internal, Invalid
 from kapacitrio.tasks.ids import TASKS
@@ -49,6 +50,8 @@ class TaskRunner:
 
         if self.tm is None:
             raise Internal("the engine is not running")
+        if doc.get("type") == "batch":
+            check_batch_queries(pipeline, doc["dbrps"], self.services)
         dbrps = [(d["db"], d["rp"]) for d in doc["dbrps"]]
         try:
             task = self.tm.start_task(doc["id"], pipeline, dbrps)

@@ -138,9 +138,20 @@ class TaskService(TaskRunner, TaskViews, TemplateOps):
             was, now_enabled = original["status"] == "enabled", updated["status"] == "enabled"
             if now_enabled and not was:
                 updated["last-enabled"] = now
-            await self._apply_task_change(original, updated, pipeline)
+            try:
+                await self._apply_task_change(original, updated, pipeline)
+            except Invalid as exc:
+                if now_enabled:  # a refused start leaves the task as it was, with the reason
+                    await self._record_error(original, str(exc))
+                raise
             _log.info("updated task", task=updated["id"], status=updated["status"])
             return self.task_view(updated)
+
+    async def _record_error(self, doc: dict[str, Any], error: str) -> None:
+        """Keep why a start was refused on the stored (unchanged) task, as its `error`."""
+        if doc.get("error") != error:
+            with trio.CancelScope(shield=True):
+                await self.store.put(TASKS, doc["id"], dict(doc, error=error))
 
     async def _copy_for_update(
         self, collection: str, kind: str, doc_id: str, opts: dict[str, Any]

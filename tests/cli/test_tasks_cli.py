@@ -186,7 +186,7 @@ def test_define_from_a_task_file(kap, shared_server, tmp_path):
     task = shared_server.client.get("/kapacitor/v1/tasks/fromfile").json()
     assert task["template-id"] == "ftp"
     assert task["dbrps"] == [{"db": "fdb", "rp": "autogen"}]
-    assert task["vars"]["m"] == {"type": "string", "value": "disk"}
+    assert task["vars"]["m"] == {"type": "string", "value": "disk", "description": ""}
 
     # Updating the template changes the tasks made from it.
     newer = tick(tmp_path, "var m string\nstream|from().measurement(m)|httpOut('new')\n", "g.tick")

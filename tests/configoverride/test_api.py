@@ -91,6 +91,15 @@ async def test_post_sets_redacted_secret_and_answers_204(harness) -> None:
     assert harness.config.get("slack")[0].url == "https://hooks/secret"
 
 
+async def test_durations_read_back_in_go_form(harness) -> None:
+    status, _ = await post(harness, "/influxdb/remote", {"set": {"timeout": "90s"}})
+    assert status == 204
+    status, body = await get(harness, "/influxdb/remote")
+    assert body["options"]["timeout"] == "1m30s"
+    assert body["options"]["startup-timeout"] == "5m0s"
+    assert isinstance(body["options"]["urls"], list)  # not a duration: as it is
+
+
 async def test_preview_base_path_works_too(harness) -> None:
     r = await harness.client.post("/kapacitor/v1preview/config/smtp/", json={"set": {"port": 2525}})
     assert r.status_code == 204

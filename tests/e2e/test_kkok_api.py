@@ -111,7 +111,7 @@ def test_filter_errors(server):
     assert_text_error(c.get("/filters/nope"), 404, "no such filter")
     assert_text_error(c.delete("/filters/nope"), 404, "no such filter")
     assert_text_error(c.put("/filters/nope/enable"), 404, "no such filter")
-    assert_text_error(c.put("/filters/nope/frobnicate"), 404, "no such filter action")
+    assert_text_error(c.put("/filters/nope/explode"), 400, "no such filter action: explode")
     put_json(c, "/filters/x", {"type": "discard"})
     assert_text_error(put_json(c, "/filters/x/inactivate", {}), 400, "until")
     assert_text_error(put_json(c, "/filters/x/inactivate", {"until": "later"}), 400, "RFC3339")

@@ -146,7 +146,9 @@ def test_patch_subsets_and_failures(server):
     assert r.json()["dbrps"] == [{"db": "db2", "rp": "rp2"}]
     r = c.patch(f"{TASKS}/t", json={"vars": {"z": {"type": "duration", "value": "1s"}}})
     assert r.status_code == 200
-    assert r.json()["vars"] == {"z": {"type": "duration", "value": 1_000_000_000}}
+    assert r.json()["vars"] == {
+        "z": {"type": "duration", "value": 1_000_000_000, "description": ""}
+    }
     before = c.get(f"{TASKS}/t", params={"script-format": "raw"}).json()
     # A bad script changes nothing: same script, still executing, same data flow.
     r = c.patch(f"{TASKS}/t", json={"script": "stream|nosuchnode()"})

@@ -92,10 +92,14 @@ stream
     assert p.nodes[2].props["period"] == 10**10
     assert p.nodes[3].props["crit"].expr.right.value == 75.0
     assert vars_to_api(p.vars) == {
-        "period": {"type": "duration", "value": None},
+        "period": {"type": "duration", "value": None, "description": ""},
         "crit": {"type": "float", "value": 90.0, "description": "threshold"},
-        "by": {"type": "list", "value": [{"type": "string", "value": "host"}]},
-        "match": {"type": "lambda", "value": "\"cpu\" == 'total'"},
+        "by": {
+            "type": "list",
+            "value": [{"type": "string", "value": "host", "description": ""}],
+            "description": "",
+        },
+        "match": {"type": "lambda", "value": "\"cpu\" == 'total'", "description": ""},
     }
 
 
@@ -107,7 +111,24 @@ def test_vars_to_api_round_trip():
         "l": {"type": "list", "value": [{"type": "star", "value": None}]},
         "x": {"type": "string", "value": "v", "description": "text"},
     }
-    assert vars_to_api(vars_from_api(api)) == api
+    assert vars_to_api(vars_from_api(api)) == with_descriptions(api)
+
+
+def with_descriptions(api: dict) -> dict:
+    """Kapacitor's vars always carry `description` (empty when none was given)."""
+
+    def one(v: dict) -> dict:
+        out = dict(v, description=v.get("description", ""))
+        if v["type"] == "list":
+            out["value"] = [one(x) for x in v["value"]]
+        return out
+
+    return {k: one(v) for k, v in api.items()}
+
+
+def test_every_var_carries_a_description():
+    out = vars_to_api(vars_from_api({"s": {"type": "string", "value": "x"}}))
+    assert out == {"s": {"value": "x", "type": "string", "description": ""}}
 
 
 def test_lambda_var_text_is_the_formatted_expression():

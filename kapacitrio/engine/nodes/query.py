@@ -7,10 +7,10 @@ Scheduled querying of a live InfluxDB hooks in through `run_background`, using `
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.influxql.select import InfluxQLError, Select, parse_select
 from kapacitrio.models.point import Batch, BatchPoint, Dimensions
 from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.pipeline.spec import STAR, TimeDimension
@@ -24,36 +24,26 @@ class BatchRootRuntime(NodeRuntime):
         self.out.append(b)
 
 
-_STATEMENTS = re.compile(
-    r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|/(?:[^/\\]|\\.)*/|;|[^'";/]+|.)""", re.S
-)
+def check_select(text: str) -> Select:
+    """The query's one SELECT statement; raises `NodeError` with Kapacitor's text otherwise."""
+    try:
+        return parse_select(text)
+    except InfluxQLError as exc:
+        raise NodeError(str(exc)) from None
 
 
-def split_statements(text: str) -> list[str]:
-    """InfluxQL statements of a query, split at `;` outside quotes and regexes."""
-    out: list[str] = []
-    current: list[str] = []
-    for tok in _STATEMENTS.findall(text):
-        if tok == ";":
-            out.append("".join(current))
-            current = []
-        else:
-            current.append(tok)
-    out.append("".join(current))
-    return [s.strip() for s in out if s.strip()]
-
-
-def check_select(text: str) -> str:
-    """The one SELECT statement of a query; raises `NodeError` with Kapacitor's text otherwise."""
-    statements = split_statements(text)
-    if len(statements) != 1:
-        raise NodeError(
-            f"query must be a single select statement, got {len(statements)} statements"
-        )
-    stmt = statements[0]
-    if not re.match(r"(?i)select\b", stmt):
-        raise NodeError(f"query is not a select statement {stmt!r}")
-    return stmt
+def check_schedule(every: int, cron: str) -> None:
+    """Kapacitor's checks of a query node's schedule (at task start)."""
+    if every and cron:
+        raise NodeError("must not set both 'every' and 'cron' properties")
+    if every < 0:
+        raise NodeError("'every' duration must must non-negative")
+    if not every and not cron:
+        raise NodeError("must define one of 'every' or 'cron'")
+    if cron:
+        error = cron_error(cron)
+        if error:
+            raise NodeError(error)
 
 
 @register("query")
@@ -66,7 +56,8 @@ class QueryRuntime(NodeRuntime):
     def __init__(self, spec: Any, ctx: Any) -> None:
         super().__init__(spec, ctx)
         p = spec.props
-        self.text = check_select(str(spec.args[0]) if spec.args else "")
+        self.select = check_select(str(spec.args[0]) if spec.args else "")
+        self.text = self.select.render()
         self.period = int(p.get("period") or 0)
         self.every = int(p.get("every") or 0)
         self.offset = int(p.get("offset") or 0)
@@ -194,25 +185,15 @@ class QueryRuntime(NodeRuntime):
 
     def query_text(self, start: int, stop: int) -> str:
         """The InfluxQL sent for one window: the user's statement with time bounds and grouping."""
-        stmt = self.text
         cond = f"time >= '{format_rfc3339(start)}' AND time < '{format_rfc3339(stop)}'"
-        m = re.search(r"(?i)\bwhere\b", stmt)
-        if m:
-            stmt = f"{stmt[: m.start()]}WHERE ({stmt[m.end() :].strip()}) AND {cond}"
-        else:
-            stmt = f"{stmt} WHERE {cond}"
         groups = ["*"] if self.star else [f'"{t}"' for t in self.tag_dims]
         if self.time_dim is not None:
             td = self.time_dim
             if self.spec.props.get("alignGroup") and td.every:
                 td = TimeDimension(td.every, start % td.every + td.offset)
             groups.append(_time_group(td))
-        if groups:
-            stmt += " GROUP BY " + ", ".join(groups)
         fill = self.spec.props.get("fill")
-        if fill is not None:
-            stmt += f" fill({fill})"
-        return stmt
+        return self.select.render(cond, groups, None if fill is None else str(fill))
 
 
 def _field_value(value: Any) -> Any:
@@ -240,6 +221,32 @@ def cron_next(expr: str, after_ns: int) -> int | None:
         return int(it.get_next(float) * 1e9)
     except (ValueError, KeyError, TypeError):
         return None
+
+
+_CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+
+
+def cron_error(expr: str) -> str:
+    """Why a cron expression is invalid, worded like Kapacitor's cron parser ("" when valid)."""
+    if expr.startswith("@"):
+        return "" if cron_next(expr, 0) is not None else f"syntax error in cron expression: {expr}"
+    fields = expr.split()
+    if len(fields) < 5:
+        return "missing field(s)"
+    if len(fields) > 7:
+        return "too many fields"
+    names = list(_CRON_FIELDS)
+    if len(fields) == 7:
+        names = ["second", *names]
+    fields = fields[: len(names)]
+    for i, (name, value) in enumerate(zip(names, fields, strict=True)):
+        probe = ["*"] * len(names)
+        probe[i] = value
+        if len(names) == 6:
+            probe.append("*")
+        if cron_next(" ".join(probe), 0) is None:
+            return f"syntax error in {name} field: '{value}'"
+    return "" if cron_next(expr, 0) is not None else f"syntax error in cron expression: {expr}"
 
 
 def _time_group(td: TimeDimension) -> str:

@@ -1,0 +1,3 @@
+"""Fixtures for the InfluxQL tests: a real influxd."""
+
+from tests.influxdb.influxd import influxd_url  # noqa: F401
