@@ -4,7 +4,10 @@ A section is a dataclass registered under its `kapacitor.conf` name with `@secti
 Keys are written as in Kapacitor (`bind-address`, `data_dir`); `-` and `_` are the same letter, so
 the dataclass field `bind_address` reads either spelling. List sections (`[[influxdb]]`) are
 registered with `many=True` and give a list of instances. A dataclass may define `validate()`,
-raising `ValueError` with a message, and `SECRETS` (names of fields to redact when shown).
+raising `ValueError` with a message, and `SECRETS` (names of fields to redact when shown). A section
+with `STRICT = True` (the security ones) refuses unknown keys, in the file and the environment, and
+a section name misspelled close to a strict one stops the load too: a security setting never fails
+open with a warning.
 
 Environment variables override the file: `KAPACITOR_<SECTION>_<KEY>` (`KAPACITOR_HTTP_BIND_ADDRESS`),
 `KAPACITOR_<KEY>` for top-level keys (`KAPACITOR_DATA_DIR`), and `KAPACITOR_<SECTION>_<N>_<KEY>`
@@ -14,6 +17,7 @@ for element N of a list section. `KAPACITRIO_` works as a prefix too and wins ov
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import keyword
 import os
 import re
@@ -46,6 +50,15 @@ class SectionInfo:
 
 
 _SECTIONS: dict[str, SectionInfo] = {}
+#: Extra `validate` steps other packages add to a built-in section (`add_check("http", fn)`).
+_SECTION_CHECKS: dict[str, list[Callable[[Any], None]]] = {}
+
+
+def add_check(name: str, check: Callable[[Any], None]) -> None:
+    """Run `check(section)` whenever section `name` is validated (raise `ValueError` to refuse)."""
+    checks = _SECTION_CHECKS.setdefault(name, [])
+    if check not in checks:
+        checks.append(check)
 
 
 def section(name: str, *, many: bool = False) -> Callable[[type[T]], type[T]]:
@@ -100,15 +113,25 @@ def duration_ns(value: str | int) -> int:
 @section("http")
 @dataclass
 class HTTPConfig:
-    """`[http]`: the API listener."""
+    """`[http]`: the API listener, its TLS and its authentication (checked in `kapacitrio.auth`)."""
+
+    #: Security settings: an unknown or misspelled key stops the start instead of a warning.
+    STRICT: typing.ClassVar[bool] = True
+    SECRETS: typing.ClassVar[tuple[str, ...]] = ("shared_secret",)
 
     bind_address: str = ":9092"
+    auth_enabled: bool = False
     log_enabled: bool = True
     write_tracing: bool = False
     pprof_enabled: bool = False
     https_enabled: bool = False
     https_certificate: str = ""
+    https_private_key: str = ""
     shutdown_timeout: str = "10s"
+    #: Key of the HMAC-signed JWTs accepted as `Authorization: Bearer` when auth is enabled.
+    shared_secret: str = ""
+    #: Origins (`https://ui.example.com`) that get CORS headers; none by default.
+    allowed_origins: list[str] = field(default_factory=list)
     #: Largest accepted request body in bytes (after gzip decoding); 0 means no limit.
     max_body_size: int = 25_000_000
 
@@ -117,6 +140,8 @@ class HTTPConfig:
         duration_ns(self.shutdown_timeout)
         if self.max_body_size < 0:
             raise ValueError("max-body-size must not be negative")
+        for check in _SECTION_CHECKS.get("http", []):
+            check(self)
 
 
 @section("storage")
@@ -306,6 +331,7 @@ def load(
         elif name is not None:
             cfg.values[name] = _build_section(_SECTIONS[name], value, cfg.warnings)
         else:
+            _refuse_near_strict(key)
             cfg.warnings.append(f"unknown config key or section {key!r} ignored")
     _apply_env(cfg, env)
     for name, info in _SECTIONS.items():
@@ -313,6 +339,14 @@ def load(
         for i, item in enumerate(value if info.many else [value]):
             _validate(item, name if not info.many else f"{name}[{i}]")
     return cfg
+
+
+def _refuse_near_strict(key: str) -> None:
+    """An unknown section spelled like a strict one (`[htpp]`, `[Auth]`) is a mistake, not noise."""
+    strict = [n for n, info in _SECTIONS.items() if getattr(info.cls, "STRICT", False)]
+    close = difflib.get_close_matches(key.lower(), strict, n=1, cutoff=0.75)
+    if close:
+        raise ConfigError(f"unknown config section {key!r} (did you mean [{close[0]}]?)")
 
 
 def _validate(item: Any, where: str) -> None:
@@ -341,6 +375,8 @@ def _build_one(info: SectionInfo, table: Any, where: str, warnings: list[str]) -
     for key, value in table.items():
         if field_name(info.cls, key) is not None:
             set_field(obj, key, value, where)
+        elif getattr(info.cls, "STRICT", False):
+            raise ConfigError(f"unknown key {key!r} in config section [{where}]")
         else:
             warnings.append(f"unknown key {key!r} in config section [{where}] ignored")
     return obj
@@ -448,6 +484,10 @@ def _apply_env_var(cfg: Config, rest: str, value: str, var: str) -> None:
             target = items[int(index)]
         elif _env_key_known(info.cls, key):
             target = cfg.get(info.name)
+        elif getattr(info.cls, "STRICT", False):
+            raise ConfigError(
+                f"unknown environment variable {var}: [{info.name}] has no key {key!r}"
+            )
         else:
             continue
         _set_env_key(target, key, value, var)

@@ -46,6 +46,9 @@ def _hypercorn_config(cfg: Config) -> HypercornConfig:
     hc.graceful_timeout = duration_ns(cfg.http.shutdown_timeout) / 1e9
     hc.keep_alive_timeout = 75
     hc.include_server_header = False
+    if cfg.http.https_enabled:  # readable and valid: checked by kapacitrio.auth before the start
+        hc.certfile = cfg.http.https_certificate
+        hc.keyfile = cfg.http.https_private_key or cfg.http.https_certificate
     return hc
 
 

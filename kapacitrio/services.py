@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 #: Modules that plug a service into the server (see the module docstring). Add one line each.
 PLUGINS: list[str] = [
+    "kapacitrio.auth.service",
     "kapacitrio.configoverride.plugin",
     "kapacitrio.alerting.plugin",
     "kapacitrio.kkok.service",

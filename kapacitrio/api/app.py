@@ -19,6 +19,7 @@ from quart_trio import QuartTrio
 from kapacitrio import __version__
 from kapacitrio.api import errors, keepalive
 from kapacitrio.api.bodydrain import settle_request_body
+from kapacitrio.auth import guard as auth_guard
 from kapacitrio.logs import get_logger
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ BLUEPRINTS = [
     "feeds",
     "sideload",
     "subscriptions",
+    "users",
 ]
 
 _log = get_logger("http")
@@ -98,26 +100,9 @@ def create_app(server: Services) -> QuartTrio:
         if getattr(module, "ROOT_ROUTES", False):
             app.register_blueprint(bp, url_prefix="", name=f"{bp.name}_root")
     _install_hooks(app, server)
+    auth_guard.install(app)  # every route but ping needs credentials when auth is on; CORS
     app.asgi_app = keepalive.guard(app.asgi_app)  # type: ignore[method-assign]
     return app
-
-
-CORS_METHODS = "DELETE, GET, OPTIONS, POST, PATCH"
-CORS_HEADERS = (
-    "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token, "
-    "X-HTTP-Method-Override"
-)
-
-
-def _cors(response: Response) -> None:
-    """Answer browsers: CORS headers when the request has an Origin; pre-flights get a 204."""
-    origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-    if request.method == "OPTIONS" and response.status_code == 200:
-        response.status_code = 204
 
 
 def _install_hooks(app: QuartTrio, server: Services) -> None:
@@ -130,7 +115,6 @@ def _install_hooks(app: QuartTrio, server: Services) -> None:
     @app.after_request
     async def _headers(response: Response) -> Response:
         response.headers["X-Kapacitor-Version"] = KAPACITOR_VERSION
-        _cors(response)
         rid = request.headers.get("Request-Id") or str(uuid.uuid1())
         response.headers["Request-Id"] = rid
         if log_requests:

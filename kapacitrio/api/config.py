@@ -8,6 +8,8 @@ from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.api.app import BASE, no_content, services
 from kapacitrio.api.errors import ApiError, json_body
+from kapacitrio.auth.guard import require_admin
+from kapacitrio.auth.overrides import protected_options
 from kapacitrio.configoverride import sections
 from kapacitrio.configoverride.action import decode
 from kapacitrio.configoverride.service import ConfigOverrideService
@@ -99,5 +101,9 @@ async def update_config(_rest: str = "") -> Response:
         body = await json_body(request)
     except ApiError as exc:
         raise ApiError(400, f"failed to decode JSON: {exc.message}") from None
-    await svc.update(decode(section, element, has_element, body))
+    action = decode(section, element, has_element, body)
+    protected = protected_options(action)
+    if protected:
+        require_admin(f"changing {', '.join(protected)} of [{section}]")
+    await svc.update(action)
     return no_content()

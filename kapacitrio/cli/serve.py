@@ -12,6 +12,7 @@ from typing import TextIO
 import trio
 
 from kapacitrio import logs
+from kapacitrio.auth.settings import check_security
 from kapacitrio.config import Config, ConfigError, load
 from kapacitrio.storage.db import StoreError
 
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     plugin_modules()
     try:
         cfg = load(args.config or os.environ.get("KAPACITOR_CONFIG_PATH") or None)
+        check_security(cfg)
     except ConfigError as exc:
         print(f"kapacitrio: {exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ from kapacitrio.tick.values import go_duration
 
 #: Server plumbing: read once at startup, so not offered for overriding (as in Kapacitor).
 NOT_OVERRIDABLE = frozenset(
-    {"http", "storage", "replay", "task", "logging", "config-override", "udf", "udp"}
+    {"http", "auth", "storage", "replay", "task", "logging", "config-override", "udf", "udp"}
 )
 
 #: The option naming each element of a list section, when the dataclass has no `ELEMENT_KEY`.

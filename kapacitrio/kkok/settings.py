@@ -30,6 +30,8 @@ class KkokConfig:
     sources: list[dict[str, Any]] = field(default_factory=list)
 
     SECRETS = ("api_token",)
+    #: Secrets that authenticate callers: only an authenticated admin may override them.
+    AUTH_SECRETS = ("api_token",)
 
     def validate(self) -> None:
         if self.initial_interval <= 0:

@@ -73,11 +73,14 @@ class ServerProcess:
         self._log_offset = 0
         self._client: httpx.Client | None = None
         self.starts = 0
+        #: `https` for a TLS server; `verify` is passed to httpx (a CA file, or False).
+        self.scheme = "http"
+        self.verify: str | bool = True
 
     # -- addresses
     @property
     def url(self) -> str:
-        return f"http://{self.bind_host}:{self.port}"
+        return f"{self.scheme}://{self.bind_host}:{self.port}"
 
     @property
     def api(self) -> str:
@@ -91,7 +94,7 @@ class ServerProcess:
     def client(self) -> httpx.Client:
         """An httpx client on `url` (recreated after a restart that changed nothing but the process)."""
         if self._client is None:
-            self._client = httpx.Client(base_url=self.url, timeout=30)
+            self._client = httpx.Client(base_url=self.url, timeout=30, verify=self.verify)
         return self._client
 
     # -- lifecycle
@@ -136,7 +139,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.logs()}")
             try:
-                r = httpx.get(f"{self.api}/ping", timeout=2)
+                r = httpx.get(f"{self.api}/ping", timeout=2, verify=self.verify)
                 if r.status_code == 204:
                     return
             except httpx.TransportError:

@@ -87,10 +87,19 @@ async def test_error_statuses_and_bodies(client):
     assert r.headers["Request-Id"]
 
 
-async def test_cors_preflight(client):
+async def test_cors_preflight_gets_no_cors_headers_for_unlisted_origins(client):
+    r = await client.options("/kapacitor/v1/ping", headers={"Origin": "http://ui.example"})
+    assert r.status_code == 204
+    assert "Access-Control-Allow-Origin" not in r.headers
+    r = await client.get("/kapacitor/v1/ping")
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+async def test_cors_headers_only_for_allowed_origins(client):
+    client.app.config["KAPACITRIO_SERVICES"].config.http.allowed_origins = ["http://ui.example"]
     r = await client.options("/kapacitor/v1/ping", headers={"Origin": "http://ui.example"})
     assert r.status_code == 204
     assert r.headers["Access-Control-Allow-Origin"] == "http://ui.example"
     assert "PATCH" in r.headers["Access-Control-Allow-Methods"]
-    r = await client.get("/kapacitor/v1/ping")
+    r = await client.options("/kapacitor/v1/ping", headers={"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in r.headers

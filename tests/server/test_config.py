@@ -76,9 +76,27 @@ def test_file_uses_kapacitor_names(tmp_path):
 
 
 def test_unknown_keys_are_warnings_not_errors(tmp_path):
-    cfg = load(write(tmp_path, "[http]\nauth-enabled = true\n[nosuch]\nx = 1\n"), env={})
+    cfg = load(write(tmp_path, "[testsvc]\nnosuchkey = true\n[nosuch]\nx = 1\n"), env={})
     assert len(cfg.warnings) == 2
-    assert any("auth-enabled" in w for w in cfg.warnings)
+    assert any("nosuchkey" in w for w in cfg.warnings)
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("[http]\nauth-enabeld = true\n", "auth-enabeld"),
+        ("[htpp]\nauth-enabled = true\n", "htpp"),
+    ],
+)
+def test_unknown_security_keys_stop_the_load(tmp_path, text, named):
+    with pytest.raises(ConfigError, match=named):
+        load(write(tmp_path, text), env={})
+
+
+def test_unknown_security_environment_variable_stops_the_load():
+    with pytest.raises(ConfigError, match="KAPACITOR_HTTP_AUTH_ENABLE"):
+        load(None, env={"KAPACITOR_HTTP_AUTH_ENABLE": "true"})
+    assert load(None, env={"KAPACITOR_HTTP_AUTH_ENABLED": "true"}).http.auth_enabled is True
 
 
 def test_environment_overrides(tmp_path):
