@@ -100,9 +100,13 @@ async def run_server(
 
             services.tasks = TaskService(services)
             await nursery.start(services.tasks.run)
-            for plugin in plugin_modules():
+            plugins = plugin_modules()
+            for plugin in plugins:
                 await plugin.start(services, nursery)
             await services.tasks.start_enabled()
+            for plugin in plugins:
+                if hasattr(plugin, "ready"):
+                    await plugin.ready(services)
             async with trio.open_nursery() as http_nursery:
                 binds = await http_nursery.start(_serve_http, services, shutdown)
                 _log.info("listening", addr=",".join(binds))

@@ -7,7 +7,9 @@ context, the API reads it from the app. Slots the alerting and kkok packages fil
 Long-running services plug in through `PLUGINS`: each listed module defines
 `async def start(services: Services, nursery: trio.Nursery) -> None`, which attaches itself to
 `services` and starts its background work in `nursery` (the server's own). They start in list order
-after storage and the TaskMaster, and before the stored tasks are started and HTTP opens.
+after storage and the TaskMaster, and before the stored tasks are started and HTTP opens. A module
+may also define `async def ready(services: Services) -> None`, awaited once the stored enabled
+tasks run and before HTTP opens.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ PLUGINS: list[str] = [
     "kapacitrio.influxdb.service",
     "kapacitrio.replay.service",
     "kapacitrio.udf.service",
+    "kapacitrio.load.service",
 ]
 
 

@@ -49,6 +49,7 @@ BLUEPRINTS = [
     "sideload",
     "subscriptions",
     "users",
+    "load",
 ]
 
 _log = get_logger("http")

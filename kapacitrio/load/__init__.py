@@ -1,0 +1,1 @@
+"""The load directory: tasks, templates and topic handlers defined by files, loaded at start and on reload."""
