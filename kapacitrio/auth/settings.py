@@ -85,6 +85,12 @@ def check_security(cfg: Config) -> None:
         raise ConfigError(
             "[http] auth-enabled = true needs [auth] enabled = true: nobody could log in"
         )
+    kkok = cfg.values.get("kkok")
+    if http.auth_enabled and kkok is not None and kkok.bind_address and not kkok.api_token:
+        raise ConfigError(
+            "[kkok] bind-address serves the kkok API on its own port, outside [http] "
+            "auth-enabled: set [kkok] api-token too"
+        )
     if http.https_enabled:
         load_tls(http.https_certificate, http.https_private_key)
 

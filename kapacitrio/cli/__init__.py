@@ -38,12 +38,30 @@ COMMANDS = {
 }
 
 
+CONNECTION_HELP = """\
+connecting to a server (client commands):
+  -url URL        the server, e.g. http://localhost:9092 or https://host:9092 (default:
+                  $KAPACITOR_URL, else http://localhost:9092). With [http] auth-enabled, put the
+                  credentials in it: https://user:password@host:9092 (Basic auth).
+  -token JWT      send 'Authorization: Bearer JWT' instead (default: $KAPACITOR_TOKEN); the
+                  token is HMAC-signed with [http] shared-secret and has exp and username claims.
+  -skipVerify     accept a server certificate that cannot be verified (self-signed), or set
+                  $KAPACITOR_UNSAFE_SSL=true.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kapacitrio", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="kapacitrio",
+        description=__doc__,
+        epilog=CONNECTION_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-url", "--url", dest="global_url", default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "-skipVerify", dest="global_skip_verify", action="store_true", help=argparse.SUPPRESS
     )
+    parser.add_argument("-token", dest="global_token", default=None, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -283,3 +284,13 @@ def test_tls_with_a_self_signed_certificate(server_factory, tmp_path):
         [*cli, "-url", url, "-skipVerify"], capture_output=True, text=True, timeout=60
     )
     assert noauth.returncode == 1 and "unable to parse authentication credentials" in noauth.stderr
+    token = jwt.encode({"username": "admin", "exp": time.time() + 60}, SECRET, algorithm="HS256")
+    env = {**os.environ, "KAPACITOR_URL": url, "KAPACITOR_UNSAFE_SSL": "true"}
+    by_env = subprocess.run(
+        cli, capture_output=True, text=True, timeout=60, env={**env, "KAPACITOR_TOKEN": token}
+    )
+    assert by_env.returncode == 0, by_env.stderr
+    by_flag = subprocess.run(
+        [*cli, "-token", token], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert by_flag.returncode == 0, by_flag.stderr

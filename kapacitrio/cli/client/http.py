@@ -16,6 +16,7 @@ import httpx
 DEFAULT_URL = "http://localhost:9092"
 URL_ENV = "KAPACITOR_URL"
 UNSAFE_SSL_ENV = "KAPACITOR_UNSAFE_SSL"
+TOKEN_ENV = "KAPACITOR_TOKEN"
 BASE = "/kapacitor/v1"
 PREVIEW = "/kapacitor/v1preview"
 TIMEOUT = httpx.Timeout(30.0)
@@ -40,6 +41,13 @@ def add_url_flag(parser: argparse.ArgumentParser) -> None:
         dest="skip_verify",
         action="store_true",
         help=f"do not verify the server's TLS certificate (or set ${UNSAFE_SSL_ENV}=true)",
+    )
+    parser.add_argument(
+        "-token",
+        "--token",
+        dest="token",
+        default=None,
+        help=f"send this JWT as 'Authorization: Bearer' (default: ${TOKEN_ENV})",
     )
 
 
@@ -72,6 +80,12 @@ def verify_tls(args: argparse.Namespace) -> bool:
     return os.environ.get(UNSAFE_SSL_ENV, "").strip().lower() not in ("1", "t", "true", "yes")
 
 
+def bearer_token(args: argparse.Namespace) -> str:
+    """The JWT to send: `-token` after the sub-command, before it, else $KAPACITOR_TOKEN."""
+    token = getattr(args, "token", None) or getattr(args, "global_token", None)
+    return token or os.environ.get(TOKEN_ENV, "")
+
+
 def error_text(response: httpx.Response) -> str:
     """The server's error message from a failed response (its JSON `error`, else the body)."""
     try:
@@ -97,10 +111,11 @@ def describe_transport(exc: httpx.TransportError, url: str) -> str:
 class Client:
     """JSON calls against one server; every failure becomes a `ClientError`."""
 
-    def __init__(self, url: str, verify: bool = True) -> None:
+    def __init__(self, url: str, verify: bool = True, token: str = "") -> None:
         self.url = url
         self.verify = verify
-        self.http = httpx.Client(base_url=url, timeout=TIMEOUT, verify=verify)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self.http = httpx.Client(base_url=url, timeout=TIMEOUT, verify=verify, headers=headers)
 
     def close(self) -> None:
         self.http.close()
@@ -176,7 +191,7 @@ def _json(response: httpx.Response) -> Any:
 @contextmanager
 def connect(args: argparse.Namespace) -> Iterator[Client]:
     """A `Client` on the server the arguments name, closed afterwards."""
-    client = Client(server_url(args), verify=verify_tls(args))
+    client = Client(server_url(args), verify=verify_tls(args), token=bearer_token(args))
     try:
         yield client
     finally:
