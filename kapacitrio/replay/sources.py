@@ -41,6 +41,16 @@ def batch_source_specs(pipeline: Pipeline) -> list[Any]:
     return [s for s in topological(pipeline) if s.kind in ("query", "queryFlux")]
 
 
+def _recorded_tick(rt: Any, after: int, cron: str) -> int | None:
+    """The tick after `after` as Kapacitor plans recorded queries: an aligned `every` rounds
+    `after + every` to the nearest multiple (halves up), it does not truncate."""
+    if cron or not rt.align:
+        return rt.next_tick(after, cron)
+    t = after + rt.every
+    r = t % rt.every
+    return t - r + (rt.every if 2 * r >= rt.every else 0)
+
+
 def plan_batch_queries(
     task_id: str, pipeline: Pipeline, start: int, stop: int, now: int
 ) -> list[SourcePlan]:
@@ -61,7 +71,7 @@ def plan_batch_queries(
         if not rt.every and not cron:
             raise SourceError(f"{spec.name} has neither every nor cron: nothing to record")
         plan = SourcePlan(spec.name, str(spec.props.get("cluster") or ""), rt)
-        tick = rt.next_tick(start, cron)
+        tick = _recorded_tick(rt, start, cron)
         while tick is not None and tick <= stop:
             qstop = tick - rt.offset
             if qstop > now:
@@ -70,7 +80,7 @@ def plan_batch_queries(
             total += 1
             if total > MAX_QUERIES:
                 raise SourceError(f"too many queries to record (more than {MAX_QUERIES})")
-            nxt = rt.next_tick(tick, cron)
+            nxt = _recorded_tick(rt, tick, cron)
             if nxt is not None and nxt <= tick:
                 break
             tick = nxt

@@ -29,7 +29,10 @@ def test_windows_follow_every_period_and_offset() -> None:
 
 def test_aligned_ticks_and_no_window_ending_after_now() -> None:
     script = "batch|query('SELECT v FROM db.rp.m').period(1m).every(1m).align()"
+    # Kapacitor rounds start + every (T0+1m30s -> T0+2m); truncating would start at T0+1m
     (plan,) = plans(script, T0 + 30 * S, T0 + 10 * M, T0 + 3 * M)
+    assert [stop for _, stop in plan.windows] == [T0 + 2 * M, T0 + 3 * M]
+    (plan,) = plans(script, T0 + 20 * S, T0 + 10 * M, T0 + 3 * M)
     assert [stop for _, stop in plan.windows] == [T0 + M, T0 + 2 * M, T0 + 3 * M]
 
 
