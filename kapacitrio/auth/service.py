@@ -13,6 +13,7 @@ from typing import Any
 import trio
 
 from kapacitrio import logs
+from kapacitrio.auth import handlers as _disabled_handlers  # noqa: F401 - registers [alert]
 from kapacitrio.auth.credentials import Credentials
 from kapacitrio.auth.jwt_tokens import TokenError, username_from
 from kapacitrio.auth.privileges import User

@@ -294,3 +294,31 @@ def test_tls_with_a_self_signed_certificate(server_factory, tmp_path):
         [*cli, "-token", token], capture_output=True, text=True, timeout=60, env=env
     )
     assert by_flag.returncode == 0, by_flag.stderr
+
+
+def test_disabled_handlers_are_refused(server_factory):
+    srv = server_factory(env={"KAPACITOR_ALERT_DISABLE_HANDLERS": "exec,log"})
+    c = srv.client
+    r = c.post(
+        "/kapacitor/v1/alerts/topics/t/handlers",
+        json={"id": "x", "kind": "exec", "options": {"prog": "/usr/bin/touch", "args": ["/tmp/x"]}},
+    )
+    assert (r.status_code, r.json()) == (400, {"error": "handler 'exec' is disabled"})
+    r = c.post(
+        "/kapacitor/v1/alerts/topics/t/handlers",
+        json={"id": "y", "kind": "log", "options": {"path": "/tmp/k.log"}},
+    )
+    assert r.status_code == 400 and "disabled" in r.json()["error"]
+    script = (
+        "stream|from().measurement('m')|alert().crit(lambda: TRUE).exec('/usr/bin/touch', '/tmp/x')"
+    )
+    body = {
+        "id": "t",
+        "type": "stream",
+        "dbrps": [{"db": "d", "rp": "r"}],
+        "script": script,
+        "status": "enabled",
+    }
+    r = c.post("/kapacitor/v1/tasks", json=body)
+    assert r.status_code == 400 and "handler 'exec' is disabled" in r.json()["error"], r.text
+    assert c.get("/kapacitor/v1/alerts/topics/t/handlers/x").status_code == 404
