@@ -231,7 +231,10 @@ class AlertService:
         for key in [k for k in self._dirty if k[0] == topic_id]:
             del self._dirty[key]
         if self.store is not None:
-            ids = await self.store.ids(EVENTS_KIND, pattern=f"{topic_id}/*")
+            # Matched by prefix, not the store's glob: a topic id like `*` (from an old
+            # `.topic('*')`) must not reach every other topic's events.
+            prefix = f"{topic_id}/"
+            ids = [i for i in await self.store.ids(EVENTS_KIND) if i.startswith(prefix)]
             if ids:
                 async with self.store.transaction() as tx:
                     for doc_id in ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +89,16 @@ def _history(props: dict[str, Any], args: list[Any]) -> None:
     props["history"] = max(int(args[0]), 2)
 
 
+#: The topic id rule of the alert service (the topics API applies the same).
+TOPIC_ID_RE = re.compile(r"^[-:._\w]+$")
+
+
 def _alert_validate(n: NodeSpec) -> str | None:
     from kapacitrio.alerting.handlers import validate_tick
 
+    topic = n.props.get("topic") or ""
+    if topic and not TOPIC_ID_RE.match(topic):
+        return f"topic ID must contain only letters, numbers, '-', '.', ':' and '_'. {topic!r}"
     for h in n.props["handlers"]:
         if h.kind == "post":
             for k in h.props["headers"]:
