@@ -53,7 +53,8 @@ connecting to a server (client commands):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kapacitrio",
-        description=__doc__,
+        description="Kapacitor-compatible stream and batch processing and alerting: the server "
+        "(serve) and its command-line client.",
         epilog=CONNECTION_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-skipVerify", dest="global_skip_verify", action="store_true", help=argparse.SUPPRESS
     )
     parser.add_argument("-token", dest="global_token", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=f"kapacitrio {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
         try:
@@ -72,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.add_parser(sub, name)
     return parser
+
+
+def _version() -> str:
+    from kapacitrio import __version__
+
+    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:

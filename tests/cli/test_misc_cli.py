@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -151,11 +153,14 @@ def _readline_soon(proc) -> str:
 
 
 def test_help(kap):
+    # usage goes to stderr, as Kapacitor's client prints it
     r = kap("help", "define")
-    assert r.code == 0 and r.out.startswith("usage: kapacitrio define ")
-    assert "-tick FILE" in r.out and "-dbrp db.rp" in r.out
+    assert r.code == 0 and r.out == "" and r.err.startswith("usage: kapacitrio define ")
+    assert "-tick FILE" in r.err and "-dbrp db.rp" in r.err
     r = kap("help")
-    assert r.code == 0 and "define-topic-handler" in r.out
+    assert r.code == 0 and r.out == "" and "define-topic-handler" in r.err
+    assert "-url URL" in r.err and "$KAPACITOR_URL" in r.err
+    assert "one module per sub-command" not in r.err  # no internal docstring
     r = kap("help", "nosuch")
     assert (r.code, r.err) == (1, "unknown command 'nosuch': see `kapacitrio help`\n")
 
@@ -203,3 +208,12 @@ def test_ids_are_escaped_in_paths(kap, shared_server):
         feed_url("http://h:1", "a/b?c")
         == "ws://h:1/kapacitor/v1preview/alerts/topics/a%2Fb%3Fc/feed"
     )
+
+
+def test_version_flag():
+    from kapacitrio import __version__
+
+    r = subprocess.run(
+        [sys.executable, "-m", "kapacitrio", "--version"], capture_output=True, text=True
+    )
+    assert (r.returncode, r.stdout) == (0, f"kapacitrio {__version__}\n")

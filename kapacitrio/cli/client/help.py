@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 
 from kapacitrio.cli.client.http import ClientError, guarded
 
@@ -14,16 +16,18 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Usage goes to stderr, as Kapacitor's client prints it."""
     from kapacitrio.cli import COMMANDS, build_parser
 
     parser = build_parser()
     if not args.topic:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 0
     if args.topic not in COMMANDS:
         raise ClientError(f"unknown command {args.topic!r}: see `kapacitrio help`")
     try:
-        parser.parse_args([args.topic, "--help"])
+        with contextlib.redirect_stdout(sys.stderr):
+            parser.parse_args([args.topic, "--help"])
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
