@@ -20,6 +20,9 @@ from kapacitrio import logs
 from kapacitrio.influxdb.client import InfluxDBClient, InfluxDBError, quote_ident
 from kapacitrio.influxdb.udp import UDPListeners
 
+#: The user name InfluxDB sends with a subscription token (as `kapacitrio.auth.subtokens`).
+SUBSCRIBER = "~subscriber"
+
 NS = 1_000_000_000
 PREFIX = "kapacitor-"
 #: The name every subscription had before names carried an id; such ones are replaced.
@@ -64,6 +67,8 @@ class Target:
     #: `udp` only: the address listeners bind and their socket read buffer.
     udp_bind: str = ""
     udp_read_buffer: int = 0
+    #: With auth on: the (token, db, rp) granted to our subscriptions; None when auth is off.
+    tokens: tuple[tuple[str, str, str], ...] | None = None
 
     @property
     def destination(self) -> str:
@@ -92,7 +97,11 @@ class Target:
             return False
         if self.protocol == "udp":
             return True
-        return port == self.port and parts.username is None
+        if port != self.port:
+            return False
+        if self.tokens is None:
+            return parts.username is None
+        return parts.username == SUBSCRIBER and (parts.password, sub.db, sub.rp) in self.tokens
 
 
 @dataclass
@@ -256,7 +265,15 @@ async def list_subscriptions(client: InfluxDBClient) -> list[Subscription]:
     return out
 
 
-async def link(client: InfluxDBClient, target: Target, udp: UDPListeners | None = None) -> Plan:
+def with_token(destination: str, token: str) -> str:
+    """`http://host:port` with the subscription user and token in its userinfo."""
+    scheme, _, rest = destination.partition("://")
+    return f"{scheme}://{SUBSCRIBER}:{token}@{rest}"
+
+
+async def link(
+    client: InfluxDBClient, target: Target, udp: UDPListeners | None = None, grant: Any = None
+) -> Plan:
     """Bring the cluster's subscriptions in line with `target`; returns what was done.
 
     For `udp` targets, `udp` runs a listener per subscription: kept ones listen again on the
@@ -267,6 +284,11 @@ async def link(client: InfluxDBClient, target: Target, udp: UDPListeners | None 
     todo = plan(target, dbrps, await list_subscriptions(client))
     if target.protocol == "udp":
         await _listen(todo, target, udp)
+    elif grant is not None:  # auth on: each new subscription gets its own token
+        todo.create = [
+            replace(s, destinations=(with_token(s.destinations[0], await grant(s.db, s.rp)),))
+            for s in todo.create
+        ]
     for sub in todo.drop:
         await _drop(client, sub)
     for sub in todo.create:
@@ -477,7 +499,10 @@ class SubscriptionService:
                 await self._unlink(state, "subscription name changed")
             if state.udp is None or state.udp.nursery is not self._nursery:
                 state.udp = UDPListeners(self.services, self._nursery)
-            done = await link(client, target, state.udp)
+            target, grant = await self._tokens(state, target)
+            done = await link(client, target, state.udp, grant)
+            if grant is not None:
+                await self._revoke_unused(state, done)
         except (InfluxDBError, SubscriptionError) as exc:
             self._failed(state, section, str(exc))
             return
@@ -498,6 +523,35 @@ class SubscriptionService:
                 subscription=sub.name,
                 destination=sub.destinations[0],
             )
+
+    async def _tokens(self, state: ClusterState, target: Target) -> tuple[Target, Any]:
+        """With auth on, the target knows our granted tokens and new subscriptions get one."""
+        from kapacitrio.auth.service import service_of
+
+        auth = service_of(self.services)
+        if auth is None or not auth.enabled or target.protocol == "udp":
+            return target, None
+        granted = await auth.tokens.granted(state.name)
+        tokens = tuple((t, db, rp) for t, (db, rp) in granted.items())
+
+        async def grant(db: str, rp: str) -> str:
+            return await auth.tokens.grant(state.name, db, rp)
+
+        return replace(target, tokens=tokens), grant
+
+    async def _revoke_unused(self, state: ClusterState, done: Plan) -> None:
+        from kapacitrio.auth.service import service_of
+
+        auth = service_of(self.services)
+        if auth is None:
+            return
+        in_use = set()
+        for sub in done.keep + done.create:
+            try:
+                in_use.add(urlsplit(sub.destinations[0]).password or "")
+            except (ValueError, IndexError):
+                continue
+        await auth.tokens.revoke_except(state.name, in_use)
 
     def _failed(self, state: ClusterState, section: Any, message: str) -> None:
         state.error = message

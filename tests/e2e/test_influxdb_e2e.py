@@ -385,3 +385,37 @@ def test_batch_queries_follow_influxdb_config_changes(server_factory, influxd):
     assert r.status_code == 204, r.text
     out = wait_for(lambda: http_out(c, "follow", "out"), what="a result from the new URL")
     assert out[0]["values"][0][1] == 5
+
+
+def test_subscription_pushes_through_auth_with_its_own_token(server_factory, influxd):
+    """With auth on, each subscription's URL carries `~subscriber` and a token of its own."""
+    q(influxd, "CREATE DATABASE secured")
+    env = {
+        "KAPACITOR_HTTP_AUTH_ENABLED": "true",
+        "KAPACITOR_AUTH_ADMIN_USERNAME": "admin",
+        "KAPACITOR_AUTH_ADMIN_PASSWORD": "pw",
+        "KAPACITOR_AUTH_BCRYPT_COST": "4",
+    }
+    srv = server_factory(env=env, config=influx_config(influxd, subscriptions_sync_interval='"1s"'))
+    assert srv.client.get(TASKS).status_code == 401
+    with httpx.Client(base_url=srv.url, auth=("admin", "pw"), timeout=30) as c:
+        prefix = "http://~subscriber:"
+
+        def token_url() -> bool:
+            subs = [s for s in subscriptions(influxd) if s[0] == "secured"]
+            return bool(subs) and subs[0][4][0].startswith(prefix)
+
+        assert wait_for(token_url, what="a subscription with a token")
+        dest = next(s for s in subscriptions(influxd) if s[0] == "secured")[4][0]
+        token = dest[len(prefix) :].split("@", 1)[0]
+        assert len(token) >= 32
+        ensure_pushing(c, influxd, "secured")
+        enable(c, "sec", "stream", "stream|from().measurement('cpu')|httpOut('out')",
+               [{"db": "secured", "rp": "autogen"}])  # fmt: skip
+        write_influx(influxd, "secured", "cpu,host=a value=1 1700000000")
+        assert wait_for(lambda: http_out(c, "sec", "out"), what="the pushed point")
+        # the token only writes: it reads nothing
+        r = httpx.get(f"{srv.url}{TASKS}", auth=("~subscriber", token))
+        assert r.status_code == 403
+        r = httpx.post(f"{srv.url}/write?db=secured", content=b"x v=1", auth=("~subscriber", "bad"))
+        assert (r.status_code, r.json()) == (401, {"error": "invalid subscription token"})
