@@ -53,6 +53,21 @@ class _Bad(Exception):
     """Internal: the reason one line is invalid."""
 
 
+#: Longer than any int64/uint64 in decimal, with room for a sign and leading zeros.
+_LONG_INT = 40
+
+
+def _to_int(text: str) -> int:
+    """`int(text)`, but a number too long for any field or timestamp is simply out of range.
+
+    Python refuses to convert strings of more than 4300 digits (a ValueError nobody expects), and
+    converting huge ones costs quadratic time; such a value can only be out of range anyway.
+    """
+    if len(text) > _LONG_INT and len(text.lstrip("+-").lstrip("0")) > _LONG_INT:
+        return _INT_MIN * 4 if text.startswith("-") else _UINT_MAX * 4
+    return int(text)
+
+
 def precision_multiplier(precision: str) -> int:
     """Nanoseconds per timestamp unit; raises `LineProtocolError` for an unknown precision."""
     try:
@@ -163,7 +178,7 @@ def _parse_plain(line: str, mult: int, default_time: int, db: str, rp: str) -> P
         last = v[-1]
         try:
             if last == "i" or last == "u":
-                num = int(v[:-1])
+                num = _to_int(v[:-1])
                 if not v.isascii() or num > _INT_MAX or num < (0 if last == "u" else _INT_MIN):
                     return None
                 fields[k] = num
@@ -183,7 +198,7 @@ def _parse_plain(line: str, mult: int, default_time: int, db: str, rp: str) -> P
         if "_" in ts or not ts.isascii():
             return None
         try:
-            t = int(ts) * mult
+            t = _to_int(ts) * mult
         except ValueError:
             return None
         if t > _INT_MAX or t < _INT_MIN:
@@ -313,7 +328,7 @@ def _field_value(v: str) -> FieldValue:
     if last == "i":
         if not _INT.fullmatch(v, 0, len(v) - 1):
             raise _Bad("invalid number")
-        n = int(v[:-1])
+        n = _to_int(v[:-1])
         if n < _INT_MIN or n > _INT_MAX:
             raise _Bad(
                 f'unable to parse integer {v[:-1]}: strconv.ParseInt: parsing "{v[:-1]}": value out of range'
@@ -322,7 +337,7 @@ def _field_value(v: str) -> FieldValue:
     if last == "u":
         if not _UINT.fullmatch(v, 0, len(v) - 1):
             raise _Bad("invalid number")
-        n = int(v[:-1])
+        n = _to_int(v[:-1])
         if n > _UINT_MAX:
             raise _Bad(
                 f'unable to parse unsigned {v[:-1]}: strconv.ParseUint: parsing "{v[:-1]}": value out of range'
@@ -344,7 +359,7 @@ def _field_value(v: str) -> FieldValue:
 def _parse_time(ts: str, mult: int) -> int:
     if not _INT.fullmatch(ts):
         raise _Bad("bad timestamp")
-    t = int(ts) * mult
+    t = _to_int(ts) * mult
     if t < _INT_MIN or t > _INT_MAX:
         raise _Bad("time outside range")
     return t
@@ -353,7 +368,7 @@ def _parse_time(ts: str, mult: int) -> int:
 def validate_line(line: str, mult: int = 1) -> None:
     """Check one line without keeping a point; raises `LineProtocolError` like `parse_line`."""
     m = _ONE_LINE.fullmatch(line)
-    if m is None or (m.group(7) and not _INT_MIN <= int(m.group(7)) * mult <= _INT_MAX):
+    if m is None or (m.group(7) and not _INT_MIN <= _to_int(m.group(7)) * mult <= _INT_MAX):
         parse_line(line, mult)
 
 
@@ -534,12 +549,12 @@ def _add_plain(
         targets = get(name, default)
         if ts:
             if len(ts) > safe_len:
-                t = int(ts)
+                t = _to_int(ts)
                 if t > tmax or t < tmin:
                     parse_line(_join(g), mult)  # raises its error
             if not targets:
                 continue
-            t = int(ts) * mult
+            t = _to_int(ts) * mult
         elif not targets:
             continue
         else:

@@ -310,3 +310,20 @@ def test_fast_paths_agree_with_the_careful_parser_on_random_bodies() -> None:
         careful = _outcome(functools.partial(_careful_points, body))
         assert _outcome(functools.partial(parse_lines, body, "n", 7)) == careful, body
         assert _outcome(functools.partial(_routed_points, body)) == careful, body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"cpu v=" + b"9" * 5000 + b"i 1",
+        b"cpu v=" + b"9" * 5000 + b"u 1",
+        b"cpu v=1 " + b"9" * 5000,
+        b"cpu v=1 -" + b"9" * 5000,
+        b"cpu,t=a v=" + b"9" * 5000 + b"i",
+    ],
+)
+def test_a_5000_digit_integer_is_out_of_range_not_a_crash(body):
+    from kapacitrio.models.lineprotocol import LineProtocolError, parse_lines
+
+    with pytest.raises(LineProtocolError, match="out of range|outside range"):
+        parse_lines(body, "ns", 0)
