@@ -49,8 +49,12 @@ class JSEngine:
     def _compile(self, what: str, source: str, body: str) -> Any:
         if not isinstance(source, str) or not source.strip():
             raise JSError(f"empty JavaScript {what}")
+        if "\x00" in source:
+            raise JSError(f"bad JavaScript {what} {source!r}: a NUL character is not allowed")
         try:
             return self._ctx.eval(body)
+        except (ValueError, UnicodeEncodeError) as exc:  # QuickJS takes UTF-8 C strings only
+            raise JSError(f"bad JavaScript {what} {source!r}: {exc}") from None
         except quickjs.JSException as exc:
             raise JSError(f"bad JavaScript {what} {source!r}: {_first_line(exc)}") from None
 

@@ -57,3 +57,11 @@ def test_code_keeps_nanoseconds_when_date_untouched(js):
 def test_code_that_breaks_the_alert_is_an_error(js):
     with pytest.raises(JSError, match="bad alert"):
         js.code('alert.Title = ""').run(make_alert())
+
+
+@pytest.mark.parametrize("source", ["alert.Title\x00 == 'x'", "alert.Title == '\ud800'"])
+@pytest.mark.parametrize("kind", ["expression", "code"])
+def test_nul_and_lone_surrogates_are_bad_javascript_not_a_crash(source, kind):
+    engine = JSEngine()
+    with pytest.raises(JSError, match=f"bad JavaScript {kind}"):
+        getattr(engine, kind)(source)
