@@ -90,7 +90,7 @@ def udf_server(server_factory, tmp_path):
     )
     try:
         assert agent.stdout.readline().strip() == "listening"
-        config = udf_config(
+        config = '[task]\nsnapshot-interval = "1s"\n\n' + udf_config(
             {
                 "movingAverage": fn("moving_avg"),
                 "outliers": fn("outliers"),
@@ -141,3 +141,122 @@ def test_mirror_over_socket(udf_server):
     assert got[0]["tags"] == {"host": "a"}
     assert got[0]["columns"] == ["time", "b", "n", "s", "value"]
     assert [r[1:] for r in got[0]["values"]] == [[True, 3, "x", 1.5], [False, 4, "y", 2.5]]
+
+
+def test_outliers_and_edge_conversions(udf_server):
+    c = udf_server.client
+    script = (
+        "stream\n    |from()\n        .measurement('m')\n    @chunks()\n        .size(11)\n"
+        "    @outliers()\n        .field('value')\n        .scale(1.5)\n    |httpOut('out')\n"
+    )
+    define(c, "tukey", script)
+    values = [-100, 11, 12, 13, 14, 15, 16, 17, 18, 19, 500]
+    write(c, "".join(f"m value={v} {t}\n" for t, v in enumerate(values, 1)))
+    got = wait_for(lambda: series(c, "tukey", "out"), what="outliers")
+    assert [row[1] for row in got[0]["values"]] == [-100.0, 500.0]
+    assert [row[0] for row in got[0]["values"]] == [
+        "1970-01-01T00:00:01Z",
+        "1970-01-01T00:00:11Z",
+    ]
+    mean = "stream\n    |from()\n        .measurement('m')\n    @chunks()\n        .size(2)\n    @batchMean()\n        .field('value')\n    |window()\n        .periodCount(2)\n        .everyCount(2)\n    |httpOut('mean')\n"
+    define(c, "mean", mean)
+    write(c, "".join(f"m value={v} {t}\n" for t, v in enumerate([1, 3, 10, 20], 20)))
+    got = wait_for(lambda: series(c, "mean", "mean"), what="batch means")
+    assert got[0]["columns"] == ["time", "count", "mean"]
+    assert [row[1:] for row in got[0]["values"]] == [[2, 2.0], [2, 15.0]]
+
+
+def test_typed_options_and_init_ids(udf_server):
+    c = udf_server.client
+    script = (
+        "stream\n    |from()\n        .measurement('m')\n    @typed()\n        .flag(TRUE)\n"
+        "        .count(7)\n        .ratio(0.5)\n        .label('x')\n        .every(90s)\n"
+        "        .pair('p', 2)\n    |httpOut('out')\n"
+    )
+    define(c, "typed", script)
+    write(c, "m value=1 1\n")
+    got = wait_for(lambda: series(c, "typed", "out"), what="typed point")
+    row = dict(zip(got[0]["columns"], got[0]["values"][0], strict=True))
+    assert row["task"] == "typed" and row["node"] == "typed2"
+    assert row["flag0_BOOL"] is True and row["count0_INT"] == 7 and row["ratio0_DOUBLE"] == 0.5
+    assert row["label0_STRING"] == "x" and row["every0_DURATION"] == 90 * 10**9
+    assert row["pair0_STRING"] == "p" and row["pair1_INT"] == 2
+
+
+def test_define_time_type_errors(udf_server):
+    r = udf_server.client.post(
+        "/kapacitor/v1/tasks",
+        json={
+            "id": "bad",
+            "type": "stream",
+            "dbrps": [{"db": "db", "rp": "rp"}],
+            "script": "stream|from()@movingAverage().size('3')",
+        },
+    )
+    assert r.status_code == 400
+    assert r.json()["error"].endswith("unexpected arg to size, got STRING expected INT")
+
+
+@pytest.mark.parametrize(
+    ("udf", "body", "error"),
+    [
+        (
+            "crash",
+            "m value=1 1\nm value=2 2\n",
+            "crash2: process exited unexpectedly: exit status 3",
+        ),
+        ("fail", "m value=-1 1\n", "fail2: negative value -1.0 at 1000000000"),
+        ("refuse", "", "refuse2: failed to initialize processes field is not allowed here"),
+        ("hang", "m value=1 1\n", "hang2: keepalive timedout, last keepalive received was: "),
+    ],
+)
+def test_agent_failures_stop_the_task(udf_server, udf, body, error):
+    c = udf_server.client
+    define(
+        c,
+        udf,
+        f"stream\n    |from()\n        .measurement('m')\n    @{udf}()\n    |httpOut('out')\n",
+    )
+    if body:
+        write(c, body)
+    got = wait_for(lambda: task_error(c, udf), what=f"{udf} error")
+    assert got.startswith(error)
+    info = c.get(f"/kapacitor/v1/tasks/{udf}").json()
+    assert info["executing"] is False and info["status"] == "enabled"
+    # The agent is restarted with the task: re-enabling starts a new process.
+    if udf == "crash":
+        assert c.patch(f"/kapacitor/v1/tasks/{udf}", json={"status": "disabled"}).status_code == 200
+        assert c.patch(f"/kapacitor/v1/tasks/{udf}", json={"status": "enabled"}).status_code == 200
+        assert c.get(f"/kapacitor/v1/tasks/{udf}").json()["executing"] is True
+        write(c, "m value=5 5\n")
+        assert wait_for(lambda: series(c, udf, "out"), what="points after restart")
+        assert "crashing now" in udf_server.logs()
+
+
+def test_snapshot_restored_across_restarts(udf_server):
+    c = udf_server.client
+    script = (
+        "stream\n    |from()\n        .measurement('cpu')\n    @movingAverage()\n"
+        "        .field('value')\n        .size(3)\n        .as('mavg')\n    |httpOut('ma')\n"
+    )
+    define(c, "snap", script)
+
+    def last():
+        s = series(c, "snap", "ma")
+        return s and s[0]["values"][-1]
+
+    write(c, "cpu value=1 1\ncpu value=2 2\n")
+    assert wait_for(lambda: (v := last()) and v[0].endswith(":02Z") and v)[1] == 1.5
+    assert c.patch("/kapacitor/v1/tasks/snap", json={"status": "disabled"}).status_code == 200
+    assert c.patch("/kapacitor/v1/tasks/snap", json={"status": "enabled"}).status_code == 200
+    write(c, "cpu value=3 3\n")
+    assert wait_for(lambda: (v := last()) and v[0].endswith(":03Z") and v)[1] == 2.0  # [1, 2, 3]
+    # A server stop cancels its tasks: what survives is the last periodic snapshot (every 1s here).
+    time.sleep(2.5)
+    udf_server.restart()
+    c = udf_server.client
+    write(c, "cpu value=9 4\n")
+    assert wait_for(lambda: (v := last()) and v[0].endswith(":04Z") and v)[1] == pytest.approx(
+        14 / 3
+    )  # [2, 3, 9]
+    assert c.delete("/kapacitor/v1/tasks/snap").status_code == 204

@@ -204,7 +204,7 @@ class Typed(Handler):
     }
 
     def init(self, req):
-        self.fields = {"task": req.taskID, "node": req.nodeID}
+        self.fields = {"task": ("", req.taskID), "node": ("", req.nodeID)}
         for opt in req.options:
             for i, v in enumerate(opt.values):
                 self.fields[f"{opt.name}{i}"] = (
