@@ -50,6 +50,9 @@ BLUEPRINTS = [
     "subscriptions",
     "users",
     "load",
+    "tickcheck",
+    "dag",
+    "ui",
 ]
 
 _log = get_logger("http")
