@@ -17,16 +17,12 @@ from kapacitrio.api.app import services
 from kapacitrio.api.errors import ApiError, json_object
 from kapacitrio.serviceerrors import ServiceError
 from kapacitrio.tasks.compileopts import compile_options
-from kapacitrio.tasks.service import (
-    TYPES,
-    compile_doc,
-    compile_template,
-    infer_type,
-    parse_vars,
-)
+from kapacitrio.tasks.compiling import compile_doc, compile_template, infer_type
+from kapacitrio.tasks.params import parse_vars
 from kapacitrio.tick.errors import TickError
 
 bp = Blueprint("tickcheck", __name__)
+TYPES = ("stream", "batch")
 PREVIEW_ONLY = True
 
 #: The longest script accepted (the same order as a task body may be).
