@@ -8,7 +8,6 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 NEED=""
 command -v influxd >/dev/null 2>&1 || NEED="$NEED influxdb"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || NEED="$NEED mosquitto"
-command -v chromium >/dev/null 2>&1 || NEED="$NEED chromium"  # the web UI's browser tests
 command -v dot >/dev/null 2>&1 || NEED="$NEED graphviz"  # the DAG layout's Graphviz path
 if [ -n "$NEED" ]; then
     $SUDO apt-get update -qq
