@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
-from kapacitrio.pipeline.nodes import KINDS, NodeKind, _reg
+from kapacitrio.pipeline.kinds import KINDS, NodeKind, register
 from kapacitrio.pipeline.props import Prop, flag, fld, method
 from kapacitrio.pipeline.spec import HandlerSpec, NodeSpec
 
@@ -143,7 +143,7 @@ ALERT_PROPS: tuple[Prop, ...] = (
     fld("idField", g.STRING),
 )
 
-_reg(
+register(
     NodeKind(
         "alert",
         "AlertNode",
