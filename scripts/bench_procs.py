@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,24 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-INFLUXD_CONFIG = """reporting-disabled = true
-bind-address = "127.0.0.1:{rpc}"
-[meta]
-  dir = "{root}/meta"
-[data]
-  dir = "{root}/data"
-  wal-dir = "{root}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:{http}"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-[subscriber]
-  enabled = false
-"""
+from kapacitrio.testing.influxd import free_port, running_influxd
 
 
 @dataclass
@@ -41,12 +22,6 @@ class Server:
 
     url: str
     pid: int
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, proc: subprocess.Popen, deadline_s: float = 60.0) -> None:
@@ -98,35 +73,11 @@ def kapacitrio_server(source: str | None = None) -> Iterator[Server]:
             _stop(proc)
 
 
-def influxd_path() -> str | None:
-    return shutil.which("influxd") or (
-        "/usr/bin/influxd" if os.path.exists("/usr/bin/influxd") else None
-    )
-
-
 @contextlib.contextmanager
 def influxdb_server(database: str = "bench") -> Iterator[Server]:
     """Start Debian's influxd on loopback with a throwaway data dir and `database` created."""
-    influxd = influxd_path()
-    if influxd is None:
-        raise RuntimeError("influxd is not installed (Debian package `influxdb`)")
-    http_port = free_port()
-    with tempfile.TemporaryDirectory() as root:
-        conf = os.path.join(root, "influxdb.conf")
-        with open(conf, "w") as f:
-            f.write(INFLUXD_CONFIG.format(rpc=free_port(), root=root, http=http_port))
-        proc = subprocess.Popen(
-            [influxd, "-config", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        base = f"http://127.0.0.1:{http_port}"
-        try:
-            wait_http(f"{base}/ping", proc)
-            httpx.post(
-                f"{base}/query", params={"q": f"CREATE DATABASE {database}"}
-            ).raise_for_status()
-            yield Server(base, proc.pid)
-        finally:
-            _stop(proc)
+    with running_influxd(database=database) as influxd:
+        yield Server(influxd.url, influxd.pid)
 
 
 def rss_bytes(pid: int) -> int:
