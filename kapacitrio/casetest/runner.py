@@ -9,7 +9,8 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -101,6 +102,14 @@ def _receiver_delay(case: dict[str, Any]) -> float:
     return 0.1 if "sleeps 100" in notes else 0.0
 
 
+class _Verdict(Exception):
+    """A case's verdict reached before its expectations are checked (define or start failed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 async def _run_in_nursery(
     body: Callable[..., Awaitable[str]],
     case: dict[str, Any],
@@ -111,13 +120,65 @@ async def _run_in_nursery(
     async with trio.open_nursery() as nursery:
         try:
             return await body(case, services, nursery, timeout)
+        except _Verdict as verdict:
+            return verdict.reason
         finally:
             nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def _started_task(
+    case: dict[str, Any],
+    services: ServicesFactory,
+    nursery: trio.Nursery,
+    clock: VirtualClock,
+    kind: str,
+    fill_script: Callable[[str, Receivers], str],
+) -> AsyncIterator[tuple[TaskMaster, Task, Receivers]]:
+    """Start the receivers, compile the case's script and start it as a task on `clock`.
+
+    A script that does not compile or a task that does not start ends the case with a verdict:
+    a failure, or a pass when the case expects exactly that start error.
+    """
+    receivers = await nursery.start(Receivers(_receiver_delay(case)).run)
+    svc = await services(nursery)
+    try:
+        pipeline = _compile(fill_script(case["script"], receivers), kind)
+    except Exception as exc:
+        raise _Verdict(f"define: {exc}") from exc
+    async with open_taskmaster(clock, svc) as tm:
+        try:
+            task = await tm.start_task(case["name"], pipeline, _dbrps(case))
+        except TaskStartError as exc:
+            verdict = _start_error_verdict(case, str(exc))
+        else:
+            verdict = _start_error_verdict(case, None)
+            if verdict is None:
+                yield tm, task, receivers
+                return
+    # raised outside the taskmaster's nursery, so it is not wrapped in an exception group
+    raise _Verdict(verdict)
+
+
+def _start_error_verdict(case: dict[str, Any], error: str | None) -> str | None:
+    """The verdict on how the task started (`error` None: it started), or None to go on."""
+    want = (case.get("expect") or {}).get("startError")
+    if error is None:
+        return None if want is None else f"startError: task started, expected {want!r}"
+    if want is None:
+        return f"start: {error}"
+    return "" if error == want else f"startError: got {error!r} exp {want!r}"
 
 
 # -- stream cases
 async def _run_stream(case: dict[str, Any], services: ServicesFactory, timeout: float) -> str:
     return await _run_in_nursery(_stream_body, case, services, timeout)
+
+
+def _fill_stream_script(script: str, receivers: Receivers, name: str) -> str:
+    return script.replace("{{RECEIVER}}", f"{receivers.http_url}/{name}").replace(
+        "{{RECEIVER_TCP}}", receivers.tcp_addr
+    )
 
 
 async def _stream_body(
@@ -126,24 +187,13 @@ async def _stream_body(
     name = case["name"]
     data = case.get("data") or []
     clock = VirtualClock(min((_line_time(d["line"]) for d in data), default=0))
-    receivers = await nursery.start(Receivers(_receiver_delay(case)).run)
-    script = (
-        case["script"]
-        .replace("{{RECEIVER}}", f"{receivers.http_url}/{name}")
-        .replace("{{RECEIVER_TCP}}", receivers.tcp_addr)
-    )
-    svc = await services(nursery)
-    try:
-        pipeline = _compile(script, "stream")
-    except Exception as exc:
-        return f"define: {exc}"
-    async with open_taskmaster(clock, svc) as tm:
-        try:
-            task = await tm.start_task(name, pipeline, _dbrps(case))
-        except TaskStartError as exc:
-            return f"start: {exc}"
+
+    def fill(script: str, receivers: Receivers) -> str:
+        return _fill_stream_script(script, receivers, name)
+
+    async with _started_task(case, services, nursery, clock, "stream", fill) as (tm, task, rx):
         await _write_stream_data(tm, clock, data)
-        reason = await _await_expectations(case, task, receivers, f"/{name}", timeout)
+        reason = await _await_expectations(case, task, rx, f"/{name}", timeout)
         await tm.stop_task(name)
         return reason
 
@@ -178,35 +228,22 @@ async def _run_batch(case: dict[str, Any], services: ServicesFactory, timeout: f
     return await _run_in_nursery(_batch_body, case, services, timeout)
 
 
+def _fill_batch_script(script: str, receivers: Receivers) -> str:
+    return script.replace("__POST_URL__", receivers.http_url)
+
+
 async def _batch_body(
     case: dict[str, Any], services: ServicesFactory, nursery: trio.Nursery, timeout: float
 ) -> str:
-    name = case["name"]
-    expect = case.get("expect") or {}
     clock_spec = case.get("clock") or {}
     clock = VirtualClock(parse_rfc3339(clock_spec["start"]) if clock_spec.get("start") else 0)
-    receivers = await nursery.start(Receivers(_receiver_delay(case)).run)
-    script = case["script"].replace("__POST_URL__", receivers.http_url)
-    svc = await services(nursery)
-    try:
-        pipeline = _compile(script, "batch")
-    except Exception as exc:
-        return f"define: {exc}"
-    async with open_taskmaster(clock, svc) as tm:
-        try:
-            task = await tm.start_task(name, pipeline, _dbrps(case))
-        except TaskStartError as exc:
-            want = expect.get("startError")
-            if want is None:
-                return f"start: {exc}"
-            return "" if str(exc) == want else f"startError: got {str(exc)!r} exp {want!r}"
-        if "startError" in expect:
-            return f"startError: task started, expected {expect['startError']!r}"
+    started = _started_task(case, services, nursery, clock, "batch", _fill_batch_script)
+    async with started as (tm, task, receivers):
         await _feed_batches(task, clock, case.get("batches") or [])
         if clock_spec.get("advanceTo"):
             clock.advance_to(parse_rfc3339(clock_spec["advanceTo"]))
         await trio.testing.wait_all_tasks_blocked()
-        await tm.stop_task(name)
+        await tm.stop_task(case["name"])
         return await _await_expectations(case, task, receivers, "", timeout)
 
 
