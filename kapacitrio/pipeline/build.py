@@ -8,12 +8,12 @@ from typing import Any
 from kapacitrio.pipeline import gotypes as g
 from kapacitrio.pipeline.alert import ALERT, HANDLERS, alert_fresh
 from kapacitrio.pipeline.gotypes import HandlerRef
-from kapacitrio.pipeline.literals import literal
+from kapacitrio.pipeline.literals import substitute
 from kapacitrio.pipeline.nodes import KINDS, SAME, NodeKind, chain_methods, fresh_props
 from kapacitrio.pipeline.props import Prop
 from kapacitrio.pipeline.spec import BATCH, STAR, STREAM, NodeSpec, Pipeline, TimeDimension, Var
 from kapacitrio.pipeline.udf import UDFInfo, udf_kind
-from kapacitrio.pipeline.vars import TYPE_NAMES, api_type, zero_value
+from kapacitrio.pipeline.vars import api_type, predefined_value, zero_value
 from kapacitrio.tick import ast
 from kapacitrio.tick.errors import TickError
 from kapacitrio.tick.regex import compile_re2
@@ -162,7 +162,7 @@ class _Builder:
         if typ is not None:
             self.vars[name] = Var(typ, _to_var_value(value), desc)
         if name in self.predefined:
-            value = self.override(name, typ)
+            value = predefined_value(name, self.predefined[name], typ)
         self.scope[name] = value
 
     def typed_declaration(self, decl: ast.DeclarationNode, desc: str) -> None:
@@ -171,33 +171,11 @@ class _Builder:
             raise TickError(f'invalid var type "{typ}"')
         self.vars[name] = Var(typ, None, desc)
         if name in self.predefined:
-            self.scope[name] = self.override(name, typ)
+            self.scope[name] = predefined_value(name, self.predefined[name], typ)
         elif self.template:
             self.scope[name] = zero_value(typ)
         else:
             raise TickError(f'missing value for var "{name}".')
-
-    def override(self, name: str, typ: str | None) -> Any:
-        given = self.predefined[name]
-        if given.type != typ:
-            got = TYPE_NAMES.get(given.type, given.type)
-            exp = TYPE_NAMES.get(typ or "", "invalid type")
-            raise TickError(f"invalid type supplied for {name}, got {got} exp {exp}")
-        value = given.value
-        if given.type == "list":
-            return [v.value if isinstance(v, Var) else v for v in value or []]
-        if given.type == "duration" and value is not None:
-            return Duration(int(value))
-        if given.type == "regex" and isinstance(value, str):
-            return compile_re2(value)
-        if given.type == "lambda" and isinstance(value, str):
-            from kapacitrio.tick.parser import parse_expression
-
-            expr = parse_expression(value)
-            return expr if isinstance(expr, ast.LambdaNode) else ast.LambdaNode(expr=expr)
-        if given.type == "star":
-            return STAR
-        return value
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -232,7 +210,7 @@ class _Builder:
                 return [self.value(item) for item in node.items]
             case ast.LambdaNode():
                 return ast.LambdaNode(
-                    expr=self.substitute(node.expr), pos=node.pos, comment=node.comment
+                    expr=substitute(node.expr, self.lookup), pos=node.pos, comment=node.comment
                 )
             case ast.UnaryNode():
                 return self.unary(node)
@@ -258,42 +236,13 @@ class _Builder:
         """A binary expression outside a lambda: evaluated now, with the lambda rules and functions."""
         from kapacitrio.tick.lambdas import compile_expression
 
-        expr = self.substitute(node)
+        expr = substitute(node, self.lookup)
         try:
             return compile_expression(expr).instance().eval_scope({})
         except TickError:
             raise
         except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
             raise TickError(str(exc)) from exc
-
-    def substitute(self, expr: ast.Node) -> ast.Node:
-        """A copy of a lambda body with every var replaced by its value as a literal."""
-        match expr:
-            case ast.IdentifierNode():
-                return literal(expr.pos, self.lookup(expr.name))
-            case ast.UnaryNode():
-                return ast.UnaryNode(
-                    op=expr.op, operand=self.substitute(expr.operand), pos=expr.pos
-                )
-            case ast.BinaryNode():
-                return ast.BinaryNode(
-                    op=expr.op,
-                    left=self.substitute(expr.left),
-                    right=self.substitute(expr.right),
-                    parens=expr.parens,
-                    multiline=expr.multiline,
-                    pos=expr.pos,
-                )
-            case ast.FunctionNode():
-                return ast.FunctionNode(
-                    name=expr.name,
-                    args=[self.substitute(a) for a in expr.args],
-                    multiline=expr.multiline,
-                    pos=expr.pos,
-                )
-            case ast.LambdaNode():
-                return self.substitute(expr.expr)
-        return expr
 
     def global_call(self, node: ast.FunctionNode) -> Any:
         fn = self.scope.get(node.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from kapacitrio.pipeline import gotypes as g
@@ -37,3 +38,31 @@ def literal(pos: ast.Position, value: Any) -> ast.Node:
     if isinstance(value, ast.ReferenceNode):
         return value
     raise TickError(f"unsupported literal type {g.go_type(value)}")
+
+
+def substitute(expr: ast.Node, lookup: Callable[[str], Any]) -> ast.Node:
+    """A copy of a lambda body with every var replaced by its value (from `lookup`) as a literal."""
+    match expr:
+        case ast.IdentifierNode():
+            return literal(expr.pos, lookup(expr.name))
+        case ast.UnaryNode():
+            return ast.UnaryNode(op=expr.op, operand=substitute(expr.operand, lookup), pos=expr.pos)
+        case ast.BinaryNode():
+            return ast.BinaryNode(
+                op=expr.op,
+                left=substitute(expr.left, lookup),
+                right=substitute(expr.right, lookup),
+                parens=expr.parens,
+                multiline=expr.multiline,
+                pos=expr.pos,
+            )
+        case ast.FunctionNode():
+            return ast.FunctionNode(
+                name=expr.name,
+                args=[substitute(a, lookup) for a in expr.args],
+                multiline=expr.multiline,
+                pos=expr.pos,
+            )
+        case ast.LambdaNode():
+            return substitute(expr.expr, lookup)
+    return expr

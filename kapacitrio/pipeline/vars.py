@@ -211,3 +211,26 @@ def var_to_api(var: Var) -> dict[str, Any]:
 def vars_to_api(vars: dict[str, Var]) -> dict[str, Any]:
     """The JSON shape of a task's or template's vars."""
     return {name: var_to_api(v) for name, v in vars.items()}
+
+
+def predefined_value(name: str, given: Var, typ: str | None) -> Any:
+    """The script value of var `name` given by the task's vars, checked against its declared type."""
+    if given.type != typ:
+        got = TYPE_NAMES.get(given.type, given.type)
+        exp = TYPE_NAMES.get(typ or "", "invalid type")
+        raise TickError(f"invalid type supplied for {name}, got {got} exp {exp}")
+    value = given.value
+    if given.type == "list":
+        return [v.value if isinstance(v, Var) else v for v in value or []]
+    if given.type == "duration" and value is not None:
+        return Duration(int(value))
+    if given.type == "regex" and isinstance(value, str):
+        return compile_re2(value)
+    if given.type == "lambda" and isinstance(value, str):
+        from kapacitrio.tick.parser import parse_expression
+
+        expr = parse_expression(value)
+        return expr if isinstance(expr, ast.LambdaNode) else ast.LambdaNode(expr=expr)
+    if given.type == "star":
+        return STAR
+    return value
