@@ -34,6 +34,7 @@ PLUGINS: list[str] = [
     "kapacitrio.replay.service",
     "kapacitrio.udf.service",
     "kapacitrio.load.service",
+    "kapacitrio.udp.service",
 ]
 
 

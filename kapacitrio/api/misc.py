@@ -56,6 +56,8 @@ async def debug_vars() -> Response:
     stats: dict[str, Any] = {}
     if svc.tasks is not None:
         stats = await svc.tasks.debug_stats()
+    for source in svc.extra.get("stat_sources", []):  # inputs: udp listeners, scrapers
+        stats.update(source())
     body = {
         "cluster_id": svc.cluster_id,
         "server_id": svc.server_id,

@@ -1,0 +1,1 @@
+"""`[[udp]]` inputs: line protocol datagrams written into one database and retention policy."""
