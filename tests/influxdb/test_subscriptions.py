@@ -11,17 +11,18 @@ import trio
 
 from kapacitrio.config import InfluxDBConfig
 from kapacitrio.engine.clock import VirtualClock
+from kapacitrio.influxdb import subscription_links as links
 from kapacitrio.influxdb import subscriptions as subs
 from kapacitrio.influxdb.client import InfluxDBClient
 from kapacitrio.influxdb.service import InfluxDBService
-from kapacitrio.influxdb.subscriptions import (
+from kapacitrio.influxdb.subscription_links import (
     Subscription,
     SubscriptionError,
-    SubscriptionService,
     Target,
     plan,
     target_for,
 )
+from kapacitrio.influxdb.subscriptions import SubscriptionService
 from tests.influxdb.influxd import running_influxd
 
 CID = "0c6a7f7e-1d1d-4a44-9a46-2d2c7e0d0c01"
@@ -156,11 +157,11 @@ def test_target_errors():
 
 def test_statements_quote_names_and_destinations():
     sub = Subscription('we"ird', "r p", NAME, "ANY", ("http://h:1", "http://it's:2"))
-    assert subs.create_statement(sub) == (
+    assert links.create_statement(sub) == (
         f'CREATE SUBSCRIPTION "{NAME}" ON "we\\"ird"."r p" DESTINATIONS ANY '
         "'http://h:1', 'http://it\\'s:2'"
     )
-    assert subs.drop_statement(sub) == f'DROP SUBSCRIPTION "{NAME}" ON "we\\"ird"."r p"'
+    assert links.drop_statement(sub) == f'DROP SUBSCRIPTION "{NAME}" ON "we\\"ird"."r p"'
 
 
 # -- against a real influxd -------------------------------------------------------------------
@@ -202,7 +203,7 @@ async def test_link_creates_keeps_and_repairs(clean):
     q(url, "CREATE DATABASE b")
     q(url, "CREATE SUBSCRIPTION \"other\" ON b.autogen DESTINATIONS ALL 'http://x:1'")
     async with InfluxDBClient(url) as client:
-        done = await subs.link(client, target())
+        done = await links.link(client, target())
         assert len(done.create) == 3
         want = {
             ("a", "autogen", NAME, "http://kap:9092"),
@@ -211,18 +212,18 @@ async def test_link_creates_keeps_and_repairs(clean):
             ("b", "autogen", "other", "http://x:1"),
         }
         assert show_subs(url) == want
-        again = await subs.link(client, target())
+        again = await links.link(client, target())
         assert (again.create, again.drop, len(again.keep)) == ([], [], 3)
         # The server moved to another port and a policy is now excluded.
         moved = target(port=9100, exclude=frozenset({("a", "long")}))
-        done = await subs.link(client, moved)
+        done = await links.link(client, moved)
         assert len(done.drop) == 3 and len(done.create) == 2
         assert show_subs(url) == {
             ("a", "autogen", NAME, "http://kap:9100"),
             ("b", "autogen", NAME, "http://kap:9100"),
             ("b", "autogen", "other", "http://x:1"),
         }
-        dropped = await subs.unlink(client, NAME)
+        dropped = await links.unlink(client, NAME)
         assert len(dropped) == 2
         assert show_subs(url) == {("b", "autogen", "other", "http://x:1")}
 
