@@ -35,6 +35,7 @@ PLUGINS: list[str] = [
     "kapacitrio.udf.service",
     "kapacitrio.load.service",
     "kapacitrio.udp.service",
+    "kapacitrio.scraper.service",
 ]
 
 

@@ -1,0 +1,1 @@
+"""`[[scraper]]`: Prometheus targets found by static or file discovery, scraped into a db/rp."""
