@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -12,6 +14,7 @@ from kapacitrio.tasks.batchcheck import check_batch_queries
 from kapacitrio.tasks.compiling import compile_doc
 from kapacitrio.tasks.errors import Internal, Invalid
 from kapacitrio.tasks.ids import TASKS
+from kapacitrio.tasks.locks import KeyedLock
 from kapacitrio.tasks.views import Throughput
 from kapacitrio.tick.errors import TickError
 
@@ -22,16 +25,46 @@ _log = get_logger("task_store")
 
 
 class TaskRunner:
-    """Owns the lock, the engine's running tasks and their watchers (the base of `TaskService`)."""
+    """Owns the locks, the engine's running tasks and their watchers (the base of `TaskService`)."""
 
     def __init__(self, services: Any) -> None:
         self.services = services
         self.store = services.store
-        self._lock = trio.Lock()
+        self._locks = KeyedLock()
         self._throughput = Throughput()
         self._nursery: trio.Nursery | None = None
         #: The engine task each id last started; a watcher only speaks for the current one.
         self._current: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def _task_lock(
+        self, *task_ids: str, templates: Iterable[str] = ()
+    ) -> AsyncIterator[None]:
+        """Hold the locks of these tasks and of every template they (or `templates`) belong to.
+
+        A change to one task never waits for another task's change (a stop may take seconds);
+        a template change holds its template, which every change of its tasks also takes.
+        """
+        asked = {t for t in templates if t}
+        while True:
+            want = asked | await self._templates_of(task_ids)
+            keys = [f"task:{t}" for t in task_ids if t] + [f"template:{t}" for t in want]
+            async with self._locks.hold(keys):
+                if await self._templates_of(task_ids) <= want:  # unchanged while we waited
+                    yield
+                    return
+
+    async def _templates_of(self, task_ids: Iterable[str]) -> set[str]:
+        out = set()
+        for task_id in task_ids:
+            doc = await self.store.get(TASKS, task_id) if task_id else None
+            if doc is not None and doc.get("template-id"):
+                out.add(doc["template-id"])
+        return out
+
+    def _template_lock(self, *template_ids: str) -> Any:
+        """Hold the locks of these templates (and so of every change to their tasks)."""
+        return self._locks.hold(f"template:{t}" for t in template_ids if t)
 
     def _opts(self) -> dict[str, Any]:
         """`compile_task` keywords from the current config (`[deadman]`) and UDFs."""
@@ -83,7 +116,7 @@ class TaskRunner:
         if not error:
             return
         _log.error("task finished with error", task=task_id, err=error)
-        async with self._lock:
+        async with self._task_lock(task_id):
             if self._current.get(task_id) is not task:
                 return
             doc = await self.store.get(TASKS, task_id)
@@ -106,7 +139,7 @@ class TaskRunner:
 
     async def start_enabled(self) -> None:
         """Start every stored enabled task (at server start); failures are logged and recorded."""
-        async with self._lock:
+        async with self._task_lock(*await self.store.ids(TASKS)):
             await self._start_enabled()
 
     async def _start_enabled(self) -> None:

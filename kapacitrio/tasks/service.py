@@ -64,7 +64,8 @@ class TaskService(TaskRunner, TaskViews, TemplateOps):
 
     # -- tasks: changing
     async def create_task(self, opts: dict[str, Any]) -> dict[str, Any]:
-        async with self._lock:
+        opts = dict(opts, id=opt_str(opts, "id") or str(uuid.uuid4()))
+        async with self._task_lock(opts["id"], templates=[opt_str(opts, "template-id")]):
             doc, pipeline = await self._new_task_doc(opts)
             if doc["status"] == "enabled":
                 await self._start(doc, pipeline)
@@ -121,7 +122,8 @@ class TaskService(TaskRunner, TaskViews, TemplateOps):
             raise Invalid(f"invalid TICKscript: {exc}") from None
 
     async def update_task(self, task_id: str, opts: dict[str, Any]) -> dict[str, Any]:
-        async with self._lock:
+        ids = (task_id, opt_str(opts, "id"))
+        async with self._task_lock(*ids, templates=[opt_str(opts, "template-id")]):
             original, updated = await self._copy_for_update(TASKS, "task", task_id, opts)
             await self._apply_script_opts(updated, opts)
             if opts.get("dbrps"):
@@ -228,7 +230,7 @@ class TaskService(TaskRunner, TaskViews, TemplateOps):
             raise
 
     async def delete_task(self, task_id: str) -> None:
-        async with self._lock:
+        async with self._task_lock(task_id):
             doc = await self.store.get(TASKS, task_id)
             if doc is None:
                 return

@@ -21,7 +21,7 @@ _log = get_logger("task_store")
 
 
 class TemplateOps:
-    """Template requests (mixed into `TaskService`; uses its lock, store and engine link)."""
+    """Template requests (mixed into `TaskService`; uses its locks, store and engine link)."""
 
     async def get_template_doc(self, template_id: str) -> dict[str, Any]:
         doc = await self.store.get(TEMPLATES, template_id)
@@ -39,8 +39,8 @@ class TemplateOps:
         return [self.template_view(d, params["fields"], params["script_format"]) for d in docs]
 
     async def create_template(self, opts: dict[str, Any]) -> dict[str, Any]:
-        async with self._lock:
-            template_id = opt_str(opts, "id") or str(uuid.uuid4())
+        template_id = opt_str(opts, "id") or str(uuid.uuid4())
+        async with self._template_lock(template_id):
             await self._check_free_id(TEMPLATES, "template", template_id)
             typ = opt_type(opts)
             script = opt_script(opts)
@@ -63,7 +63,7 @@ class TemplateOps:
             return self.template_view(doc)
 
     async def update_template(self, template_id: str, opts: dict[str, Any]) -> dict[str, Any]:
-        async with self._lock:
+        async with self._template_lock(template_id, opt_str(opts, "id")):
             original, updated = await self._copy_for_update(
                 TEMPLATES, "template", template_id, opts
             )
@@ -124,6 +124,6 @@ class TemplateOps:
 
     async def delete_template(self, template_id: str) -> None:
         """Delete a template; its tasks stay as they are, orphaned."""
-        async with self._lock:
+        async with self._template_lock(template_id):
             if await self.store.delete(TEMPLATES, template_id):
                 _log.info("deleted template", template=template_id)

@@ -109,7 +109,7 @@ async def test_timeout_and_unreachable_give_code_zero(nursery):
     assert "failed to POST" in ctx.errors[0][1]
 
 
-async def test_queued_posts_are_sent_when_the_task_stops():
+async def test_queued_posts_are_sent_when_the_input_ends():
     async with trio.open_nursery() as outer:
         rx = Receiver()
         await outer.start(rx.serve)
@@ -119,8 +119,10 @@ async def test_queued_posts_are_sent_when_the_task_stops():
             await trio.sleep(0)
             for t in range(3):
                 n.point(pt(t, {"v": t}), 0)
+            await n.drain()  # the runner's hook once the task's input has ended
             inner.cancel_scope.cancel()
         assert len(rx.requests) == 3
+        assert n.stats["post_errors"] == 0
         outer.cancel_scope.cancel()
 
 

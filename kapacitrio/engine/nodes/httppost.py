@@ -18,7 +18,8 @@ from kapacitrio.tick.gotemplate import GoMap, GoTime, Template, TemplateError
 MAX_QUEUE = 1000
 #: Timeout when `.timeout()` is not set (Kapacitor has none; a hung receiver must not pin a task).
 DEFAULT_TIMEOUT = 30.0
-#: Seconds the requests still queued when the task stops may take.
+#: Seconds the requests still queued when a task's input ends may take, all together; what is
+#: left then is dropped (counted in `post_errors`). A cancelled task drops its queue at once.
 FINAL_DRAIN_SECONDS = 5.0
 
 
@@ -88,6 +89,8 @@ class HTTPPostNode(NodeRuntime):
         self.verify = not bool(p.get("skipSSLVerification", False))
         self.queue: deque[_Request] = deque()
         self.wake = trio.Event()
+        self._busy = False  # a request is on the wire
+        self._settled = trio.Event()  # set after each request the worker finishes
 
     def _from_endpoint(self, name: str, url: str) -> str:
         ep = endpoint_config(self.ctx.services, name)
@@ -229,10 +232,34 @@ class HTTPPostNode(NodeRuntime):
                 self.wake = trio.Event()
                 await self._drain(client)
         finally:
-            # The task is stopping: send what is still queued, within a bounded time.
-            with trio.move_on_after(FINAL_DRAIN_SECONDS) as scope:
-                scope.shield = True
-                await self._drain(client)
+            # Cancelled (the task was stopped or the server is going down): nothing is shielded,
+            # so a hung receiver never holds a stop; what is still queued is dropped.
+            self._drop_queued("the task stopped")
+
+    async def drain(self) -> None:
+        """Runner hook when the input ends: send what is queued within one overall deadline."""
+        with trio.move_on_after(FINAL_DRAIN_SECONDS):
+            while self.queue or self._busy:
+                self._settled = trio.Event()
+                self.wake.set()
+                await self._settled.wait()
+        self._drop_queued("the requests did not finish in time")
+
+    def _drop_queued(self, why: str) -> None:
+        """Give up on every queued request: one error line with the count; codeField messages and
+        waiting barriers go on (code 0) so nothing downstream waits for them."""
+        dropped = 0
+        while self.queue:
+            req = self.queue.popleft()
+            if req.url is not None:
+                dropped += 1
+                if req.msg is not None:
+                    self._emit_with_code(req.msg, 0)
+            elif req.msg is not None:
+                self.emit(req.msg)
+        if dropped:
+            self.stats["post_errors"] += dropped
+            self.error(f"failed to POST data: {why}, dropped {dropped} queued request(s)")
 
     async def _drain(self, client: httpx.AsyncClient) -> None:
         while self.queue:
@@ -241,17 +268,16 @@ class HTTPPostNode(NodeRuntime):
                 self.emit(req.msg)
                 await self.flush()
                 continue
-            # A request once started is finished (bounded) even if the task is stopping.
-            code = 0
-            with trio.move_on_after(FINAL_DRAIN_SECONDS) as scope:
-                scope.shield = True
+            self._busy = True
+            try:
                 code = await self._post(client, req)
-            if scope.cancelled_caught:
-                self.stats["post_errors"] += 1
-                self.error("failed to POST data: the request did not finish in time")
+            finally:
+                self._busy = False
             if req.msg is not None:
                 self._emit_with_code(req.msg, code)
                 await self.flush()
+            self._settled.set()
+        self._settled.set()
 
     async def _post(self, client: httpx.AsyncClient, req: _Request) -> int:
         headers = dict(self.headers)
