@@ -28,7 +28,7 @@ CORS_HEADERS = (
 )
 
 
-def _same_site(origin: str, host: str) -> bool:
+def same_site(origin: str, host: str) -> bool:
     try:
         netloc = urlsplit(origin).netloc
     except ValueError:
@@ -50,7 +50,7 @@ def check_request(request: Request, allowed: Iterable[str]) -> None:
         return
     if request.path.rstrip("/") in EXEMPT_PATHS or request.blueprint in EXEMPT_BLUEPRINTS:
         return
-    if _same_site(origin, request.headers.get("Host", "")):
+    if same_site(origin, request.headers.get("Host", "")):
         return
     if _is_json(request.headers.get("Content-Type", "")):
         return

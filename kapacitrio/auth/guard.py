@@ -11,11 +11,11 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from quart import Quart, Response, g, request
+from quart import Quart, Response, g, request, websocket
 
 from kapacitrio.api.errors import ApiError
 from kapacitrio.auth import crosssite
-from kapacitrio.auth.credentials import CredentialsError, parse
+from kapacitrio.auth.credentials import Credentials, CredentialsError, parse
 from kapacitrio.auth.privileges import (
     BASE,
     METHOD_PRIVILEGE,
@@ -32,6 +32,8 @@ OPEN_PATHS = frozenset({f"{BASE}/ping", f"{PREVIEW}/ping"})
 #: Resources only an admin may touch (they hand out or change every secret).
 ADMIN_ONLY = ("/api/users", "/api/storage/backup")
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
+#: The built-in UI's page and static files: code only, no data; its API calls are what is guarded.
+UI_BLUEPRINT = "ui"
 
 
 def current_user() -> User | None:
@@ -84,25 +86,24 @@ def _kkok_token_ok(services: Any) -> bool:
     )
 
 
-def _authorize(user: User) -> None:
-    needed = _needed(request.method)
-    resource = api_resource(request.path)
+def _authorize(user: User, needed: Privilege | None = None, path: str | None = None) -> None:
+    needed = _needed(request.method) if needed is None else needed
+    path = request.path if path is None else path
+    resource = api_resource(path)
     for privilege in Privilege:
         if not needed & privilege:
             continue
         if not user.admin and any(
             resource == r or resource.startswith(r + "/") for r in ADMIN_ONLY
         ):
-            raise ApiError(
-                403, f"user {user.name} is not an admin: {request.path} is for admins only"
-            )
+            raise ApiError(403, f"user {user.name} is not an admin: {path} is for admins only")
         try:
             user.authorize(resource, privilege)
         except AuthorizationError as exc:
             raise ApiError(
                 403,
                 f'user {user.name} does not have "{exc.missing.label}" privilege for API '
-                f'endpoint "{request.path}"',
+                f'endpoint "{path}"',
             ) from None
 
 
@@ -116,6 +117,8 @@ async def _check(app: Quart) -> None:
         return
     if request.path in OPEN_PATHS or request.method == "OPTIONS":
         return
+    if request.blueprint == UI_BLUEPRINT and request.method in ("GET", "HEAD"):
+        return
     if request.blueprint == "kkok" and _kkok_token_ok(app.config["KAPACITRIO_SERVICES"]):
         return
     try:
@@ -124,6 +127,35 @@ async def _check(app: Quart) -> None:
     except (CredentialsError, AuthFailure) as exc:
         raise _unauthorized(str(exc)) from None
     _authorize(user)
+    g.kapacitrio_user = user
+
+
+async def _check_websocket(app: Quart) -> None:
+    """A WebSocket (the alert feeds) from this site or an allowed origin, with read credentials.
+
+    Browsers cannot set headers on a WebSocket, so besides the Authorization header (and `u`/`p`)
+    a bearer token may come as the `token` query parameter; WebSocket paths are not logged.
+    """
+    http = app.config["KAPACITRIO_SERVICES"].config.http
+    origin = websocket.headers.get("Origin")
+    host = websocket.headers.get("Host", "")
+    if origin and not crosssite.same_site(origin, host) and origin not in set(http.allowed_origins):
+        raise ApiError(403, f"WebSocket from origin {origin} is not allowed")
+    svc = _auth(app)
+    if svc is None or not svc.enabled:
+        if http.auth_enabled:
+            raise ApiError(503, "authentication is enabled but the auth service is not running")
+        return
+    try:
+        token = websocket.args.get("token", "")
+        if token and not websocket.headers.get("Authorization"):
+            creds = Credentials("bearer", token=token)
+        else:
+            creds = parse(websocket.headers, websocket.args)
+        user = await svc.authenticate(creds)
+    except (CredentialsError, AuthFailure) as exc:
+        raise _unauthorized(str(exc)) from None
+    _authorize(user, Privilege.READ, websocket.path)
     g.kapacitrio_user = user
 
 
@@ -137,6 +169,10 @@ def install(app: Quart) -> None:
     @app.before_request
     async def _guard() -> None:
         await _check(app)
+
+    @app.before_websocket
+    async def _guard_websocket() -> None:
+        await _check_websocket(app)
 
     @app.after_request
     async def _cors(response: Response) -> Response:

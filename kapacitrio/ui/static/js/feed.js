@@ -1,5 +1,5 @@
 // The WebSocket feed of alert event changes, reconnecting while a page wants it.
-import { PREVIEW, seg, wsUrl } from './api.js';
+import { PREVIEW, currentAuthorization, seg, wsUrl } from './api.js';
 
 /**
  * openFeed(topic | null, {onMessage, onState}) -> close(). onState gets 'connecting', 'open' or
@@ -14,7 +14,7 @@ export function openFeed(topic, { onMessage, onState = () => {} }) {
 
   function connect() {
     onState('connecting');
-    socket = new WebSocket(wsUrl(path));
+    socket = new WebSocket(wsUrl(path + feedCredentials()));
     socket.addEventListener('open', () => { delay = 500; onState('open'); });
     socket.addEventListener('message', (e) => {
       try { onMessage(JSON.parse(e.data)); } catch (_) { /* not a feed message */ }
@@ -28,6 +28,22 @@ export function openFeed(topic, { onMessage, onState = () => {} }) {
 
   connect();
   return () => { closed = true; clearTimeout(retry); if (socket) socket.close(); };
+}
+
+/**
+ * A browser cannot set headers on a WebSocket: the signed-in credentials go in the query instead
+ * (u/p for Basic, token for a Bearer JWT), which the server's WebSocket guard reads.
+ */
+function feedCredentials() {
+  const auth = currentAuthorization();
+  const [scheme, value = ''] = auth.split(' ');
+  if (scheme === 'Bearer') return `?token=${encodeURIComponent(value)}`;
+  if (scheme === 'Basic') {
+    const text = decodeURIComponent(escape(atob(value)));
+    const colon = text.indexOf(':');
+    return `?u=${encodeURIComponent(text.slice(0, colon))}&p=${encodeURIComponent(text.slice(colon + 1))}`;
+  }
+  return '';
 }
 
 /** An event's details: the server sends them HTML-escaped, as Kapacitor does; decode to JSON. */

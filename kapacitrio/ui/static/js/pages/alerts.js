@@ -38,6 +38,7 @@ export async function render(main) {
       ]), { empty: 'No topics yet: they appear when an alert node or handler first uses one.' })));
   }
 
+  await refresh(); // first, so that a sign-in (when auth is on) happens before the feed opens
   let refreshSoon = null;
   const close = openFeed(null, {
     onState: (state) => { feedState.textContent = state; feedState.className = `feed-state ${state}`; },

@@ -43,7 +43,8 @@ export async function render(main) {
 
   async function refresh() {
     sessionStorage.setItem('kapacitrio.pattern', pattern.value);
-    const query = new URLSearchParams({ fields: FIELDS, limit: '1000' });
+    const query = new URLSearchParams(FIELDS.split(',').map((f) => ['fields', f]));
+    query.set('limit', '1000');
     if (pattern.value.trim()) query.set('pattern', pattern.value.trim());
     const body = await get(`${V1}/tasks?${query}`);
     const rows = body.tasks.map((t) => {
