@@ -214,7 +214,7 @@ class DeadmanSection:
 class InfluxDBConfig:
     """`[[influxdb]]`: one InfluxDB cluster."""
 
-    SECRETS: typing.ClassVar[tuple[str, ...]] = ("password",)
+    SECRETS: typing.ClassVar[tuple[str, ...]] = ("password", "token")
 
     enabled: bool = False
     name: str = "default"
@@ -222,6 +222,8 @@ class InfluxDBConfig:
     urls: list[str] = field(default_factory=lambda: ["http://localhost:8086"])
     username: str = ""
     password: str = ""
+    #: InfluxDB 2 API token for `queryFlux` (`Authorization: Token ...`); else basic auth is used.
+    token: str = ""
     ssl_ca: str = ""
     ssl_cert: str = ""
     ssl_key: str = ""

@@ -33,6 +33,7 @@ class InfluxDBClient:
         verify: bool | str = True,
         user_agent: str = "kapacitrio",
         http: httpx.AsyncClient | None = None,
+        token: str = "",
     ) -> None:
         urls = [url] if isinstance(url, str) else list(url)
         if not urls:
@@ -44,6 +45,8 @@ class InfluxDBClient:
         self.http = http or httpx.AsyncClient(timeout=timeout, verify=verify)
         self._auth = auth
         self._headers = {"User-Agent": user_agent}
+        #: An InfluxDB 2 API token: sent as `Authorization: Token ...` on Flux queries.
+        self.token = token
         self.timeout = timeout
 
     async def __aenter__(self) -> InfluxDBClient:
@@ -63,6 +66,8 @@ class InfluxDBClient:
 
     async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         kw.setdefault("timeout", self.timeout)
+        headers = {**self._headers, **kw.pop("headers", {})}
+        auth = kw.pop("auth", self._auth)
         error: Exception | None = None
         for _ in range(len(self.urls)):
             url = self.url
@@ -70,8 +75,8 @@ class InfluxDBClient:
                 return await self.http.request(
                     method,
                     url + path,
-                    auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                    headers=self._headers,
+                    auth=auth or httpx.USE_CLIENT_DEFAULT,
+                    headers=headers,
                     **kw,
                 )
             except httpx.TransportError as exc:
@@ -135,6 +140,33 @@ class InfluxDBClient:
             raise InfluxDBError(f"query failed: {first['error']}")
         return list(first.get("series") or [])
 
+    async def flux(self, query: str, org: str = "", org_id: str = "", now: str = "") -> str:
+        """Run a Flux query on InfluxDB 2's `/api/v2/query`; the annotated CSV it answers.
+
+        `now` (RFC3339) is the query's `now()`. With a token the request carries
+        `Authorization: Token ...`, else the username and password as basic auth.
+        """
+        body: dict[str, Any] = {
+            "type": "flux",
+            "query": query,
+            "dialect": {
+                "annotations": ["datatype", "group", "default"],
+                "delimiter": ",",
+                "header": True,
+            },
+        }
+        if now:
+            body["now"] = now
+        extra: dict[str, Any] = {"headers": {"Accept": "application/csv"}}
+        if self.token:
+            extra["headers"]["Authorization"] = f"Token {self.token}"
+            extra["auth"] = None
+        params = _set_only(org=org, orgID=org_id)
+        resp = await self._request("POST", "/api/v2/query", params=params, json=body, **extra)
+        if resp.status_code != 200:
+            raise InfluxDBError(f"flux query failed: {_flux_error(resp)}", resp.status_code)
+        return resp.text
+
     async def create_database(self, db: str, rp: str = "") -> None:
         """`CREATE DATABASE` (with a default retention policy named rp, when given)."""
         q = f"CREATE DATABASE {quote_ident(db)}"
@@ -148,6 +180,16 @@ def _error_text(resp: httpx.Response) -> str:
         doc = resp.json()
         if isinstance(doc, dict) and doc.get("error"):
             return f"{resp.status_code}: {doc['error']}"
+    except ValueError:
+        pass
+    return f"{resp.status_code}: {resp.text.strip()[:200]}"
+
+
+def _flux_error(resp: httpx.Response) -> str:
+    try:
+        doc = resp.json()
+        if isinstance(doc, dict) and (doc.get("message") or doc.get("error")):
+            return f"{resp.status_code}: {doc.get('message') or doc.get('error')}"
     except ValueError:
         pass
     return f"{resp.status_code}: {resp.text.strip()[:200]}"

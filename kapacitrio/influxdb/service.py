@@ -67,11 +67,14 @@ class InfluxDBService:
             _seconds(_get(section, "timeout", "0s")),
             not _get(section, "insecure_skip_verify", False),
             _get(section, "ssl_ca", ""),
+            _get(section, "token", ""),
         )
         client = self._clients.get(key)
         if client is None:
-            url, user, password, timeout, verify, ca = key
-            client = InfluxDBClient(url, user, password, timeout or 30.0, verify=ca or verify)
+            url, user, password, timeout, verify, ca, token = key
+            client = InfluxDBClient(
+                url, user, password, timeout or 30.0, verify=ca or verify, token=token
+            )
             self._clients[key] = client
         return client
 

@@ -111,9 +111,8 @@ async def run_batch_plans(
     for i, (plan, client) in enumerate(zip(plans, clients, strict=True)):
         rt = plan.runtime
         for qstart, qstop in plan.windows:
-            text = rt.query_text(qstart, qstop)
             try:
-                series = await client.series(text, epoch="ns")
+                series = await rt.fetch_series(client, qstart, qstop)
             except Exception as exc:
                 raise SourceError(f"{plan.node}: {exc}") from None
             done += 1

@@ -128,12 +128,15 @@ class QueryRuntime(NodeRuntime):
             return after - after % self.every + self.every
         return after + self.every
 
+    async def fetch_series(self, client: Any, start: int, stop: int) -> list[dict[str, Any]]:
+        """The result series of the query for the window [start, stop)."""
+        return await client.series(self.query_text(start, stop), epoch="ns")
+
     async def query_once(self, client: Any, tick: int) -> None:
         """Run the query for one tick and emit each result series as a batch."""
         start, stop = self.window(tick)
-        text = self.query_text(start, stop)
         try:
-            series = await client.series(text, epoch="ns")
+            series = await self.fetch_series(client, start, stop)
         except Exception as exc:
             self.stats["query_errors"] += 1
             self.ctx.log("error", self.spec.name, "error executing query", err=str(exc))
@@ -158,7 +161,7 @@ class QueryRuntime(NodeRuntime):
         for row in series.get("values") or []:
             t = int(row[ti]) if ti >= 0 else 0
             fields = {
-                c: _field_value(v)
+                c: self.field_value(v)
                 for i, (c, v) in enumerate(zip(columns, row, strict=False))
                 if i != ti and v is not None
             }
@@ -168,6 +171,11 @@ class QueryRuntime(NodeRuntime):
         if not tmax or self.time_dim is None:
             tmax = stop
         return Batch(name, tags, tmax, points, "", Dimensions(self.by_name, tuple(sorted(tags))))
+
+    @staticmethod
+    def field_value(value: Any) -> Any:
+        """A result value as a field: InfluxQL's JSON numbers are all floats in Kapacitor."""
+        return _field_value(value)
 
     def schedule(self, now: int) -> int:
         """The next query time at or after `now` (aligned to `every` when `align`)."""
@@ -259,7 +267,9 @@ def _time_group(td: TimeDimension) -> str:
 
 @register("queryFlux")
 class QueryFluxRuntime(QueryRuntime):
-    """A Flux query source; fed batches are emitted as they come."""
+    """A Flux query source: the script goes to InfluxDB 2's `/api/v2/query` with `now()` set to
+    the window's stop (so `range(start: -1m)` reads the minute before it, `offset` included), in
+    the node's `org`/`orgID`. Each result table is one batch; values keep their Flux types."""
 
     def __init__(self, spec: Any, ctx: Any) -> None:
         NodeRuntime.__init__(self, spec, ctx)
@@ -276,3 +286,15 @@ class QueryFluxRuntime(QueryRuntime):
 
     def _dims(self, b: Batch) -> Dimensions:
         return Dimensions(b.dimensions.by_name, tuple(sorted(b.tags)))
+
+    async def fetch_series(self, client: Any, start: int, stop: int) -> list[dict[str, Any]]:
+        from kapacitrio.influxdb.flux import parse_annotated_csv
+
+        p = self.spec.props
+        org, org_id = str(p.get("org") or ""), str(p.get("orgID") or "")
+        text = await client.flux(self.text, org, org_id, format_rfc3339(stop))
+        return parse_annotated_csv(text)
+
+    @staticmethod
+    def field_value(value: Any) -> Any:
+        return value
