@@ -22,6 +22,7 @@ from kapacitrio.alerting.handlers.base import (
 )
 from kapacitrio.alerting.match import MatchError, compile_match
 from kapacitrio.alerting.topic import HandlerRunner, Inhibitor, Topic
+from kapacitrio.logratelimit import LogLimiter, summary_text
 from kapacitrio.logs import get_logger
 
 _log = get_logger("alerting")
@@ -83,6 +84,8 @@ class AlertService:
         #: Serialises handler changes: each checks, stores and installs without another in between.
         self._handler_lock = trio.Lock()
         self.stats = {"collected": 0, "dropped": 0, "handler_errors": 0}
+        #: Failures repeated per event: the first few per handler and error, then a count.
+        self.limiter = LogLimiter(lambda: int(trio.current_time() * 1e9))
         #: ServerInfo for alert templates.
         self.hostname = "localhost"
         self.cluster_id = ""
@@ -124,7 +127,14 @@ class AlertService:
     def _handler_log(self, level: str, message: str, **kv: Any) -> None:
         if level == "error":
             self.stats["handler_errors"] += 1
-            _log.error(message, **kv)
+            error = re.sub(r"\d+", "0", str(kv.get("error", "")))[:120]
+            key = f"{kv.get('handler', '')}\x00{message}\x00{error}"
+            write, held, sample = self.limiter.check(key, str(kv.get("error", "")))
+            if held:
+                text = summary_text(held, self.limiter.interval_ns)
+                _log.error(text, handler=kv.get("handler", ""), last=sample)
+            if write:
+                _log.error(message, **kv)
         else:
             _log.info(message, **kv)
 

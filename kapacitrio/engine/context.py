@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -9,8 +10,10 @@ from typing import Any, Protocol
 import structlog
 
 from kapacitrio.engine.clock import Clock
+from kapacitrio.logratelimit import LogLimiter, summary_text
 
 _log = structlog.get_logger("kapacitrio.task")
+_DIGITS = re.compile(r"\d+")
 
 LogSink = Callable[[dict[str, Any]], None]
 
@@ -47,6 +50,8 @@ class TaskContext:
         self.log_sink = log_sink
         self.http_out: dict[str, HTTPOutSource] = {}
         self.recent: deque[dict[str, Any]] = deque(maxlen=recent)
+        #: Repeated per-message errors: the first few per node and message, then a count.
+        self.limiter = LogLimiter(clock.now)
 
     def log(self, level: str, node_name: str, message: str, **kv: Any) -> None:
         """Log one entry for a node of this task."""
@@ -66,8 +71,26 @@ class TaskContext:
         method(message, task=self.task_id, node=node_name, **kv)
 
     def log_error(self, node_name: str, message: str) -> None:
-        """Log a per-message error of a node."""
-        self.log("error", node_name, message)
+        """Log a per-message error of a node (rate-limited per node and kind of message)."""
+        self.log_repeated("error", node_name, message)
+
+    def log_repeated(self, level: str, node_name: str, message: str, **kv: Any) -> None:
+        """Log a line that may repeat per point or event: the first few per node and message
+        (digits aside) in each interval, then one summary line with the count."""
+        key = f"{node_name}\x00{_DIGITS.sub('0', message)[:120]}"
+        write, held, sample = self.limiter.check(key, message)
+        if held:
+            self._summary(level, node_name, held, sample)
+        if write:
+            self.log(level, node_name, message, **kv)
+
+    def _summary(self, level: str, node_name: str, held: int, sample: str) -> None:
+        self.log(level, node_name, summary_text(held, self.limiter.interval_ns), last=sample)
+
+    def flush_log_summaries(self) -> None:
+        """Write the counts of lines still held back (the task is stopping)."""
+        for key, held, sample in self.limiter.flush():
+            self._summary("error", key.split("\x00", 1)[0], held, sample)
 
     def register_http_out(self, endpoint: str, source: HTTPOutSource) -> None:
         """Make an httpOut node's result readable as `GET /tasks/<id>/<endpoint>`."""

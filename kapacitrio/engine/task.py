@@ -154,6 +154,7 @@ class Task:
                     task_status.started()
         finally:
             self.executing = False
+            self.ctx.flush_log_summaries()
             for node in self.nodes.values():
                 for _, _, ch in node.children:
                     ch.close()

@@ -44,6 +44,9 @@ class FakeCtx:
     def log(self, level: str, node_name: str, message: str, **kv: Any) -> None:
         self.logs.append((level, node_name, message, kv))
 
+    def log_repeated(self, level: str, node_name: str, message: str, **kv: Any) -> None:
+        self.log(level, node_name, message, **kv)
+
 
 def spec(kind: str, args: list[Any] | None = None, parents: int = 1, **props: Any) -> NodeSpec:
     """A NodeSpec of `kind` with the given args, props and `parents` stand-in parent specs."""

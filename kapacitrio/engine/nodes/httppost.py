@@ -303,7 +303,7 @@ class HTTPPostNode(NodeRuntime):
             else:
                 detail = "unknown error, use .captureResponse() to capture the HTTP response"
             if not self.quiet:
-                self.ctx.log(
+                self.ctx.log_repeated(
                     "error",
                     self.spec.name,
                     "POST returned non 2xx status code",
