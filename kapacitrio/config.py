@@ -242,6 +242,10 @@ class InfluxDBConfig:
     subscriptions: dict[str, list[str]] = field(default_factory=dict)
     excluded_subscriptions: dict[str, list[str]] = field(default_factory=dict)
 
+    def validate(self) -> None:
+        for check in _SECTION_CHECKS.get("influxdb", []):
+            check(self)
+
 
 def host_port(bind: str) -> tuple[str, int]:
     """Split a Go-style bind address (`:9092`, `127.0.0.1:0`, `[::1]:9092`) into host and port."""
@@ -334,13 +338,34 @@ def load(
             cfg.values[name] = _build_section(_SECTIONS[name], value, cfg.warnings)
         else:
             _refuse_near_strict(key)
-            cfg.warnings.append(f"unknown config key or section {key!r} ignored")
+            cfg.warnings.append(_unknown_section(key, value))
+    _audit_env(env)
     _apply_env(cfg, env)
     for name, info in _SECTIONS.items():
         value = cfg.get(name)
         for i, item in enumerate(value if info.many else [value]):
             _validate(item, name if not info.many else f"{name}[{i}]")
     return cfg
+
+
+def _unknown_section(key: str, value: Any) -> str:
+    """The warning for a section kapacitrio does not read (refusing ones that would lose data)."""
+    from kapacitrio.configaudit import Refused, audit
+
+    try:
+        warning = audit(key, value)
+    except Refused as exc:
+        raise ConfigError(str(exc)) from None
+    return warning or f"unknown config key or section {key!r} ignored"
+
+
+def _audit_env(env: Mapping[str, str]) -> None:
+    from kapacitrio.configaudit import Refused, audit_env
+
+    try:
+        audit_env(env, ENV_PREFIXES)
+    except Refused as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _refuse_near_strict(key: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import trio
 
+from kapacitrio.config import add_check
 from kapacitrio.influxdb.client import InfluxDBClient, InfluxDBError
 
 
@@ -68,13 +70,16 @@ class InfluxDBService:
             not _get(section, "insecure_skip_verify", False),
             _get(section, "ssl_ca", ""),
             _get(section, "token", ""),
+            _get(section, "ssl_cert", ""),
+            _get(section, "ssl_key", ""),
         )
         client = self._clients.get(key)
         if client is None:
-            url, user, password, timeout, verify, ca, token = key
-            client = InfluxDBClient(
-                url, user, password, timeout or 30.0, verify=ca or verify, token=token
-            )
+            url, user, password, timeout, verify, ca, token, cert, cert_key = key
+            tls: Any = ca or verify
+            if cert:  # a client certificate: TLS settings as one context
+                tls = _client_cert_context(ca, cert, cert_key, verify)
+            client = InfluxDBClient(url, user, password, timeout or 30.0, verify=tls, token=token)
             self._clients[key] = client
         return client
 
@@ -102,6 +107,31 @@ class InfluxDBService:
         except InfluxDBError as exc:
             return False, str(exc)
         return True, ""
+
+
+def _client_cert_context(ca: str, cert: str, key: str, verify: bool) -> ssl.SSLContext:
+    """TLS with `ssl-cert`/`ssl-key` presented to InfluxDB; raises `InfluxDBError` naming the file."""
+    try:
+        ctx = ssl.create_default_context(cafile=ca or None)
+        ctx.load_cert_chain(cert, key or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise InfluxDBError(f"invalid TLS options: {exc}") from None
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def _check_tls(section: Any) -> None:
+    """`[[influxdb]]` with a client certificate: the files must load, or the start stops."""
+    if section.enabled and section.ssl_cert:
+        try:
+            _client_cert_context(section.ssl_ca, section.ssl_cert, section.ssl_key, True)
+        except InfluxDBError as exc:
+            raise ValueError(f"ssl-cert/ssl-key: {exc}") from None
+
+
+add_check("influxdb", _check_tls)
 
 
 async def start(services: Any, nursery: trio.Nursery) -> None:

@@ -53,9 +53,10 @@ async def fetch(
             headers = {
                 "Accept": ACCEPT,
                 "X-Prometheus-Scrape-Timeout-Seconds": f"{timeout_ns / NS:g}",
-                **request.pop("headers", {}),
+                **request.get("headers", {}),
             }
-            resp = await client.get(target.url, headers=headers, **request)
+            extra = {k: v for k, v in request.items() if k != "headers"}
+            resp = await client.get(target.url, headers=headers, **extra)
             if resp.status_code != 200:
                 raise ScrapeError(f"server returned HTTP status {resp.status_code}")
             result.append(resp.text)

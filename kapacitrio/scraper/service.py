@@ -65,6 +65,10 @@ class ScrapeJob:
         self.interval = duration_ns(cfg.scrape_interval)
         self.timeout = duration_ns(cfg.scrape_timeout)
         self.blacklist = frozenset(cfg.blacklist)
+        #: `ssl-server-name`: the name sent (SNI) and verified instead of the target's host.
+        self.request: dict[str, Any] = (
+            {"extensions": {"sni_hostname": cfg.ssl_server_name}} if cfg.ssl_server_name else {}
+        )
         self.loops: dict[Target, trio.CancelScope] = {}
         self.stats: dict[str, int] = dict.fromkeys(STAT_NAMES, 0)
         self.down: set[Target] = set()
@@ -117,7 +121,8 @@ class ScrapeJob:
         start = self.clock.now()
         samples = None
         try:
-            samples = parse_exposition(await fetch(self.client, target, self.timeout, self.clock))
+            body = await fetch(self.client, target, self.timeout, self.clock, **self.request)
+            samples = parse_exposition(body)
         except ScrapeError as exc:
             self.stats["scrape_errors"] += 1
             if target not in self.down:
