@@ -163,10 +163,17 @@ class ReplayConfig:
 @section("task")
 @dataclass
 class TaskConfig:
-    """`[task]`: task store options kept for compatibility."""
+    """`[task]`: task store options kept for compatibility, and the group limit per node."""
 
     dir: str = ""
     snapshot_interval: str = "1m0s"
+    #: Groups one node may hold state for (`working_cardinality`); points of further new groups
+    #: are dropped and counted in the node's `errors`. 0 means no limit.
+    max_groups_per_node: int = 100_000
+
+    def validate(self) -> None:
+        if self.max_groups_per_node < 0:
+            raise ValueError("max-groups-per-node must not be negative")
 
 
 @section("logging")

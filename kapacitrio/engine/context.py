@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import structlog
 
 from kapacitrio.engine.clock import Clock
+from kapacitrio.engine.grouplimit import max_groups
 from kapacitrio.logratelimit import LogLimiter, summary_text
 
 _log = structlog.get_logger("kapacitrio.task")
@@ -52,6 +53,8 @@ class TaskContext:
         self.recent: deque[dict[str, Any]] = deque(maxlen=recent)
         #: Repeated per-message errors: the first few per node and message, then a count.
         self.limiter = LogLimiter(clock.now)
+        #: Groups one node may hold state for (`[task] max-groups-per-node`, 0: no limit).
+        self.max_groups = max_groups(services)
 
     def log(self, level: str, node_name: str, message: str, **kv: Any) -> None:
         """Log one entry for a node of this task."""

@@ -33,6 +33,9 @@ class NodeRuntime:
 
     #: Extra stats keys this node reports, with their initial value (e.g. {"eval_errors": 0}).
     extra_stats: dict[str, int] = {}
+    #: Name of the attribute holding the node's per-group state, a dict keyed by group id; the
+    #: runner enforces `[task] max-groups-per-node` on it. Empty: the node keeps no such state.
+    group_table: str = ""
 
     def __init__(self, spec: NodeSpec, ctx: TaskContext) -> None:
         self.spec = spec

@@ -11,6 +11,7 @@ from typing import Any
 import trio
 
 from kapacitrio.engine.context import TaskContext
+from kapacitrio.engine.grouplimit import admitted, group_table
 from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 from kapacitrio.pipeline.spec import NodeSpec, Pipeline
@@ -212,6 +213,7 @@ class Task:
         point_chunk = getattr(rt, "point_chunk", None)  # optional whole-chunk handler
         merged_chunks = getattr(rt, "merged_chunks", None)
         wait_ready = getattr(rt, "wait_ready", None)  # optional backpressure (UDF agents)
+        limit = self.ctx.max_groups
         async with node.recv:
             async for parent, chunk in node.recv:
                 if forward_all:
@@ -241,8 +243,13 @@ class Task:
                                 await self._flush(node)
                         node.collected -= n
                 else:
+                    table = group_table(rt, limit)
+                    kept = None if table is None else admitted(rt, chunk, table, limit)
                     t0 = perf()
-                    n = -1 if point_chunk is None else point_chunk(chunk, parent)
+                    if kept is not None:  # near the group limit: what is left, one at a time
+                        chunk, n = kept, -1
+                    else:
+                        n = -1 if point_chunk is None else point_chunk(chunk, parent)
                     node.exec_ns += perf() - t0
                     if n < 0:  # the runtime handed the chunk back: one message at a time
                         n = await _sliced(node, chunk, partial(_dispatch, rt, parent))

@@ -122,6 +122,8 @@ class AlertNode(NodeRuntime):
             self.service.remove_inhibitor(inh)
         self._inhibitors = []
 
+    group_table = "groups"
+
     def cardinality(self) -> int:
         return len(self.groups)
 

@@ -38,6 +38,8 @@ class BarrierNode(NodeRuntime):
         self.groups: dict[str, _Group] = {}
         self.wake = trio.Event()
 
+    group_table = "groups"
+
     def cardinality(self) -> int:
         return len(self.groups)
 

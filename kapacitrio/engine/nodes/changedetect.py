@@ -19,6 +19,8 @@ class ChangeDetectNode(NodeRuntime):
         self.fields = [str(a) for a in spec.args]
         self.last: dict[str, dict] = {}
 
+    group_table = "last"
+
     def cardinality(self) -> int:
         return len(self.last)
 

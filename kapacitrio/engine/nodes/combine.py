@@ -36,6 +36,8 @@ class CombineNode(NodeRuntime):
         self.max = int(p.get("max") or 1_000_000)
         self.buffers: dict[str, _Buffer] = {}
 
+    group_table = "buffers"
+
     def cardinality(self) -> int:
         return len(self.buffers)
 

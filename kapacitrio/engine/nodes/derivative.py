@@ -34,6 +34,8 @@ class DerivativeNode(NodeRuntime):
         self.as_ = spec.props.get("as") or self.field
         self.prev: dict[str, _Prev] = {}
 
+    group_table = "prev"
+
     def cardinality(self) -> int:
         return len(self.prev)
 

@@ -72,5 +72,7 @@ class HTTPOutRuntime(NodeRuntime):
             [to_row(m.point() if type(m) is _RowRef else m) for m in self.latest.values()]
         )
 
+    group_table = "latest"
+
     def cardinality(self) -> int:
         return len(self.latest)

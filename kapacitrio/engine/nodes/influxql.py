@@ -105,6 +105,8 @@ class InfluxQLNode(NodeRuntime):
         self.point_times = bool(spec.props.get("usePointTimes", False))
         self.groups: dict[str, _StreamGroup] = {}
 
+    group_table = "groups"
+
     def cardinality(self) -> int:
         return len(self.groups)
 
@@ -324,6 +326,8 @@ class InfluxQLTransformNode(NodeRuntime):
         self.arg = spec.args[1] if len(spec.args) > 1 else default_arg
         self.as_ = spec.props.get("as") or self.func
         self.states: dict[str, _Transform] = {}
+
+    group_table = "states"
 
     def cardinality(self) -> int:
         return len(self.states)

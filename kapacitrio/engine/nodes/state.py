@@ -21,6 +21,8 @@ class _StateNode(NodeRuntime):
         self.as_ = spec.props.get("as") or self.default_as
         self.state: dict[str, object] = {}
 
+    group_table = "state"
+
     def cardinality(self) -> int:
         return len(self.state)
 

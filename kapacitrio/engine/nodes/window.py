@@ -239,5 +239,7 @@ class WindowRuntime(NodeRuntime):
         self.groups.pop(d.group, None)
         self.emit(d)
 
+    group_table = "groups"
+
     def cardinality(self) -> int:
         return len(self.groups)
