@@ -120,19 +120,3 @@ def test_static_and_file_discovery_scrape_a_real_exporter(server_factory, export
     assert stats["static-node"]["scrapes"] >= 1
     assert stats["static-node"]["scrape_errors"] == 0
     assert stats["file-node"]["targets"] == 1
-
-
-def test_a_scraper_on_an_unsupported_discoverer_stops_the_start(server_factory):
-    config = """
-[[scraper]]
-  enabled = true
-  name = "c"
-  db = "prom"
-  rp = "autogen"
-  discoverer-id = "myconsul"
-  discoverer-service = "consul"
-"""
-    server = server_factory(config=config, start=False)
-    with pytest.raises(RuntimeError) as info:
-        server.start(timeout=15)
-    assert "discoverer-service 'consul' is not supported" in str(info.value)

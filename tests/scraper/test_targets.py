@@ -67,3 +67,25 @@ def test_nan_samples_are_dropped_but_infinities_kept():
     t = build_target("j", {"__address__": "h:1"}, "http", "/metrics", {})
     assert sample_point(t, "g", {}, math.nan, 1, "d", "r") is None
     assert sample_point(t, "g", {}, math.inf, 1, "d", "r").fields["value"] == math.inf
+
+
+def test_scraper_config_checks_like_kapacitor():
+    import pytest
+
+    from kapacitrio.config import ConfigError, load
+
+    def env(**kw):
+        base = {"KAPACITOR_SCRAPER_0_ENABLED": "true", "KAPACITOR_SCRAPER_0_DB": "d"}
+        base.update({f"KAPACITOR_SCRAPER_0_{k.upper()}": v for k, v in kw.items()})
+        return base
+
+    with pytest.raises(ConfigError, match="scraper config must be given an rp"):
+        load(None, env=env())
+    with pytest.raises(ConfigError, match="discoverer-service 'consul' is not supported"):
+        load(None, env=env(rp="r", discoverer_service="consul"))
+    with pytest.raises(ConfigError, match="unknown discoverer-service 'nope'"):
+        load(None, env=env(rp="r", discoverer_service="nope"))
+    with pytest.raises(ConfigError, match="unknown scraper type 'graphite'"):
+        load(None, env=env(rp="r", type="graphite"))
+    cfg = load(None, env=env(rp="r", discoverer_service="file-discovery", blacklist="a:1,b:2"))
+    assert cfg.get("scraper")[0].blacklist == ["a:1", "b:2"]
