@@ -53,6 +53,7 @@ BLUEPRINTS = [
     "tickcheck",
     "dag",
     "ui",
+    "openapi",
 ]
 
 _log = get_logger("http")

@@ -25,6 +25,7 @@ ROOT_ONLY = True
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
+FILTER_ACTIONS = ("enable", "disable", "inactivate")
 
 
 class _Unavailable(KkokError):
@@ -69,27 +70,43 @@ def _check_token(router: Router) -> Response | None:
 
 
 def endpoint(
-    fn: Callable[..., Awaitable[Response]],
-) -> Callable[..., Awaitable[Response]]:
-    """Auth, then the handler; router errors become text/plain answers with their status."""
+    *allowed: str, **path_values: tuple[str, ...]
+) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+    """Auth, the method check, then the handler; router errors become text/plain answers.
 
-    @functools.wraps(fn)
-    async def wrapper(**kwargs: Any) -> Response:
-        try:
-            await request.get_data()  # read (and cache) the body first: every answer drains it
-            if fn.__name__ != "version":
-                denied = _check_token(_router())
-                if denied is not None:
-                    return denied
-            return await fn(**kwargs)
-        except KkokError as exc:
-            return text(exc.status, str(exc))
-        except HTTPException as exc:
-            if exc.code == 413:
-                return text(413, "request body too large")
-            return text(exc.code or 500, exc.description or exc.name)
+    `allowed` are the methods the route serves (HEAD with GET); `path_values` name the values a
+    path parameter may take (anything else is a 400). Both are kept on the view for the OpenAPI
+    route check.
+    """
 
-    return wrapper
+    def decorate(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        @functools.wraps(fn)
+        async def wrapper(**kwargs: Any) -> Response:
+            try:
+                await request.get_data()  # read (and cache) the body first: every answer drains it
+                if fn.__name__ != "version":
+                    denied = _check_token(_router())
+                    if denied is not None:
+                        return denied
+                for name, values in path_values.items():
+                    if kwargs.get(name) not in values:
+                        return text(400, f"no such filter {name}: {kwargs.get(name)}")
+                m = method()
+                if m not in allowed and not (m == "HEAD" and "GET" in allowed):
+                    return not_allowed(*allowed)
+                return await fn(**kwargs)
+            except KkokError as exc:
+                return text(exc.status, str(exc))
+            except HTTPException as exc:
+                if exc.code == 413:
+                    return text(413, "request body too large")
+                return text(exc.code or 500, exc.description or exc.name)
+
+        wrapper.allowed_methods = allowed  # type: ignore[attr-defined]
+        wrapper.path_values = path_values  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
 
 
 def not_allowed(*allowed: str) -> Response:
@@ -119,41 +136,32 @@ class _MediaType(KkokError):
 
 
 @bp.route("/version", methods=ALL_METHODS)
-@endpoint
+@endpoint("GET")
 async def version() -> Response:
-    if method() not in ("GET", "HEAD"):
-        return not_allowed("GET")
     return text(200, __version__)
 
 
 @bp.route("/alerts", methods=ALL_METHODS)
-@endpoint
+@endpoint("GET", "POST")
 async def alerts() -> Response:
     router = _router()
-    m = method()
-    if m in ("GET", "HEAD"):
+    if method() in ("GET", "HEAD"):
         return json_response([a.to_json() for a in router.pending()])
-    if m == "POST":
-        doc = await json_body()
-        alert = alert_from_json(
-            doc, now_ns=router.clock.now(), default_host=request.remote_addr or ""
-        )
-        alert.routes, alert.sub = [], []  # filters set routes; only the group filter makes Sub
-        await router.add_alert(alert)
-        return text(200)
-    return not_allowed("GET", "POST")
+    doc = await json_body()
+    alert = alert_from_json(doc, now_ns=router.clock.now(), default_host=request.remote_addr or "")
+    alert.routes, alert.sub = [], []  # filters set routes; only the group filter makes Sub
+    await router.add_alert(alert)
+    return text(200)
 
 
 @bp.route("/filters", methods=ALL_METHODS)
-@endpoint
+@endpoint("GET")
 async def filters() -> Response:
-    if method() not in ("GET", "HEAD"):
-        return not_allowed("GET")
     return json_response(await _router().filter_ids())
 
 
 @bp.route("/filters/<fid>", methods=ALL_METHODS)
-@endpoint
+@endpoint("GET", "PUT", "DELETE")
 async def one_filter(fid: str) -> Response:
     router = _router()
     m = method()
@@ -163,20 +171,14 @@ async def one_filter(fid: str) -> Response:
     if m == "PUT":
         await router.put_filter(fid, await json_body())
         return text(200)
-    if m == "DELETE":
-        await router.delete_filter(fid)
-        return text(200)
-    return not_allowed("GET", "PUT", "DELETE")
+    await router.delete_filter(fid)
+    return text(200)
 
 
 @bp.route("/filters/<fid>/<action>", methods=ALL_METHODS)
-@endpoint
+@endpoint("PUT", action=FILTER_ACTIONS)
 async def filter_action(fid: str, action: str) -> Response:
     router = _router()
-    if action not in ("enable", "disable", "inactivate"):
-        return text(400, f"no such filter action: {action}")
-    if method() != "PUT":
-        return not_allowed("PUT")
     if action == "inactivate":
         until = await _until()
         await router.inactivate_filter(fid, until)
@@ -199,21 +201,16 @@ async def _until() -> int:
 
 
 @bp.route("/routes", methods=ALL_METHODS)
-@endpoint
+@endpoint("GET")
 async def routes() -> Response:
-    if method() not in ("GET", "HEAD"):
-        return not_allowed("GET")
     return json_response(_router().route_ids())
 
 
 @bp.route("/routes/<rid>", methods=ALL_METHODS)
-@endpoint
+@endpoint("GET", "PUT")
 async def one_route(rid: str) -> Response:
     router = _router()
-    m = method()
-    if m in ("GET", "HEAD"):
+    if method() in ("GET", "HEAD"):
         return json_response(router.get_route(rid).spec)
-    if m == "PUT":
-        await router.put_route(rid, await json_body())
-        return text(200)
-    return not_allowed("GET", "PUT")
+    await router.put_route(rid, await json_body())
+    return text(200)
