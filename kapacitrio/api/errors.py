@@ -1,5 +1,8 @@
 """API errors: every failure becomes JSON `{"error": "..."}` with the right status, never a bare 500.
 
+Requests to the kkok API (its blueprint, mounted at the root) get the same statuses as text/plain,
+as kkok answers, whatever raised the error (a handler, the auth guard, an unexpected exception).
+
 Raise `ApiError(status, message)` from a handler. Any exception with an integer `http_status`
 attribute is treated the same way, so service layers can raise their own errors without importing
 the API. Anything unexpected is logged with its traceback and answered with a JSON 500.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from quart import Quart, Response, current_app
+from quart import Quart, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from kapacitrio.logs import get_logger
@@ -35,8 +38,18 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, message)
 
 
+#: The blueprint whose errors are text/plain (kapacitrio.api.kkok).
+TEXT_BLUEPRINT = "kkok"
+
+
 def error_response(status: int, message: str) -> Response:
-    """The JSON error body Kapacitor sends."""
+    """The JSON error body Kapacitor sends (text/plain on the kkok API)."""
+    if has_request_context() and request.blueprint == TEXT_BLUEPRINT:
+        return current_app.response_class(
+            message.encode("utf-8", "replace"),
+            status=status,
+            content_type="text/plain; charset=utf-8",
+        )
     body = json.dumps({"error": message}, indent=4, ensure_ascii=False)
     return current_app.response_class(
         body.encode("utf-8", "replace"),
@@ -82,7 +95,7 @@ async def json_body(request: Any, *, required: bool = True) -> Any:
             raise bad_request("invalid JSON")
         return {}
     try:
-        return _scrub(json.loads(data, parse_constant=_reject_constant))
+        return scrub_surrogates(json.loads(data, parse_constant=_reject_constant))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("invalid JSON") from None
 
@@ -96,16 +109,16 @@ def _is_surrogate(c: str) -> bool:
     return "\ud800" <= c <= "\udfff"
 
 
-def _scrub(value: Any) -> Any:
+def scrub_surrogates(value: Any) -> Any:
     """Replace lone UTF-16 surrogates (from `\\ud800` escapes) with U+FFFD, as Go's decoder does."""
     if isinstance(value, str):
         if any(_is_surrogate(c) for c in value):
             return "".join("\ufffd" if _is_surrogate(c) else c for c in value)
         return value
     if isinstance(value, list):
-        return [_scrub(v) for v in value]
+        return [scrub_surrogates(v) for v in value]
     if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
+        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
     return value
 
 

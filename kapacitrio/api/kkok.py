@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from kapacitrio import __version__
 from kapacitrio.api.app import services
+from kapacitrio.api.errors import scrub_surrogates
 from kapacitrio.kkok.alert import alert_from_json
 from kapacitrio.kkok.errors import KkokError
 from kapacitrio.kkok.router import Router
@@ -121,7 +122,7 @@ async def json_body() -> Any:
         raise _MediaType("Content-Type must be application/json")
     data = await request.get_data()
     try:
-        return json.loads(data)
+        return scrub_surrogates(json.loads(data))
     except ValueError as exc:
         raise KkokError(f"invalid JSON body: {exc}") from None
     except RecursionError:

@@ -114,9 +114,12 @@ def _int_arg(name: str, default: int) -> int:
     if raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise ApiError(400, f'invalid {name} parameter "{raw}" must be an integer') from None
+        value = None
+    if value is None or not -(2**63) <= value < 2**63:  # Go's 64-bit ParseInt
+        raise ApiError(400, f'invalid {name} parameter "{raw}" must be an integer')
+    return value
 
 
 @bp.route("/users/<name>", methods=["GET"])

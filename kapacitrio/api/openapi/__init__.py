@@ -25,7 +25,7 @@ BASE = "/kapacitor/v1"
 PREVIEW = "/kapacitor/v1preview"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #: Paths every client may call without credentials.
-OPEN = {f"{BASE}/ping", f"{PREVIEW}/ping", "/version"}
+OPEN = {f"{BASE}/ping", f"{PREVIEW}/ping"}
 
 
 def _with_auth(path: str, item: dict[str, Any], kkok_api: bool) -> dict[str, Any]:
