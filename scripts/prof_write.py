@@ -24,7 +24,7 @@ from kapacitrio.pipeline.build import compile_task  # noqa: E402
 async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None:
     async with open_taskmaster(WallClock()) as tm:
         for i in range(n):
-            p = compile_task(SCRIPTS[kind].format(m=meas, host="server000"), "stream")
+            p = compile_task(SCRIPTS[kind].format(m=meas, host=f"server{i:03d}"), "stream")
             await tm.start_task(f"t{i}", p, [("bench", "autogen")])
         bodies, _ = BodyMaker(join=kind == "Join").bodies(4, points)
         if "--gc" in sys.argv:  # the server's collector settings
@@ -48,7 +48,11 @@ async def main(kind: str, n: int, meas: str, profile: bool, points: int) -> None
         cpu = time.process_time() - c0
         print(f"{kind} x{n} ({meas}): {sent / dt:,.0f} points/s wall, {sent / cpu:,.0f} per CPU s")
         if profile:
-            pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+            pstats.Stats(pr).sort_stats(
+                "cumtime" if "--cum" in sys.argv else "tottime"
+            ).print_stats(
+                int(next((a.split("=")[1] for a in sys.argv if a.startswith("--top=")), 18))
+            )
 
 
 if __name__ == "__main__":

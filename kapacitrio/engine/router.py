@@ -1,4 +1,5 @@
-"""Routes written points to the stream tasks that want them: (db, rp) -> measurement -> tasks."""
+"""Routes written points to the stream tasks that want them: (db, rp) -> measurement -> tasks,
+then each task's leading condition (`engine.prefilter`), evaluated once per distinct condition."""
 
 from __future__ import annotations
 
@@ -26,15 +27,25 @@ class Router:
     def __init__(self) -> None:
         self._entries: dict[Any, list[tuple[Key, frozenset[str]]]] = {}
         self._tables: dict[Key, tuple[dict[str, list[Any]], list[Any]]] = {}
+        #: target -> its `Prefilter` (a condition on the rows it wants).
+        self.conditions: dict[Any, Any] = {}
 
-    def add(self, target: Any, dbrps: list[Key], measurements: set[str]) -> None:
-        """Register a target for the given dbrps; `measurements` containing `""` means all."""
+    def add(
+        self, target: Any, dbrps: list[Key], measurements: set[str], condition: Any = None
+    ) -> None:
+        """Register a target for the given dbrps; `measurements` containing `""` means all.
+
+        `condition` (a `Prefilter`) limits the rows the target gets to those it may keep."""
         meas = frozenset(measurements) if ANY not in measurements else frozenset({ANY})
         self._entries[target] = [(k, meas) for k in dbrps]
+        self.conditions.pop(target, None)
+        if condition is not None:
+            self.conditions[target] = condition
         self._tables.clear()
 
     def remove(self, target: Any) -> None:
         """Forget a target."""
+        self.conditions.pop(target, None)
         if self._entries.pop(target, None) is not None:
             self._tables.clear()
 
@@ -80,13 +91,64 @@ class Router:
 
 
 def split_chunk(
-    chunk: ColumnChunk, by_meas: dict[str, list[Any]], wild: list[Any]
+    chunk: ColumnChunk,
+    by_meas: dict[str, list[Any]],
+    wild: list[Any],
+    conditions: dict[Any, Any] | None = None,
 ) -> tuple[list[tuple[list[Any], ColumnChunk]], int]:
     """The rows of a parsed body each task wants, and how many rows at least one task wants.
 
     Returns `[(targets, rows), ...]`: tasks that want the same series share one chunk, whose rows
-    keep the body's order. Commonly the whole chunk goes to one list of targets.
+    keep the body's order. Commonly the whole chunk goes to one list of targets. Targets with a
+    condition (in `conditions`) get only the rows it may keep; equal conditions share one chunk.
     """
+    parts, routed = _by_series(chunk, by_meas, wild)
+    if conditions and parts:
+        parts = [p for part in parts for p in _filtered(part, conditions)]
+    return parts, routed
+
+
+def _filtered(
+    part: tuple[list[Any], ColumnChunk], conditions: dict[Any, Any]
+) -> list[tuple[list[Any], ColumnChunk]]:
+    targets, chunk = part
+    plain: list[Any] = []
+    by_key: dict[str, list[Any]] = {}
+    for t in targets:
+        cond = conditions.get(t)
+        if cond is None:
+            plain.append(t)
+        else:
+            by_key.setdefault(cond.expr.key, []).append(t)
+    if not by_key:
+        return [part]
+    out = [(plain, chunk)] if plain else []
+    for same in by_key.values():
+        cond = conditions[same[0]]
+        res = cond.select(chunk)  # memoised on the chunk: once per distinct condition
+        if res is None:  # not by columns this time: the tasks decide every row themselves
+            out.append((same, chunk))
+            continue
+        idx, keep, fb = res
+        k = len(idx)
+        if k < len(chunk):
+            for t in same:
+                conditions[t].skip(len(chunk) - k)
+        if not k:
+            continue
+        if k == len(chunk):
+            out.append((same, chunk))
+            continue
+        sub = chunk.take(idx)
+        sub.memo[("bool", cond.expr.key)] = (keep, fb)  # the task's node reuses the verdicts
+        sub.memo["origin"] = (chunk, idx)  # and its other lambdas those of the whole chunk
+        out.append((same, sub))
+    return out
+
+
+def _by_series(
+    chunk: ColumnChunk, by_meas: dict[str, list[Any]], wild: list[Any]
+) -> tuple[list[tuple[list[Any], ColumnChunk]], int]:
     if not chunk:
         return [], 0
     s_targets = [by_meas.get(name, wild) for name in chunk.series.names]

@@ -12,7 +12,9 @@ import trio
 
 from kapacitrio.engine.context import TaskContext
 from kapacitrio.engine.grouplimit import admitted, group_table
+from kapacitrio.engine.head import head_of
 from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
+from kapacitrio.engine.prefilter import prefilter_of
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 from kapacitrio.pipeline.spec import NodeSpec, Pipeline
 from kapacitrio.tick.errors import EvalError, TickError
@@ -101,6 +103,11 @@ class Task:
                 cnode = self.nodes[child.name]
                 idx = next(i for i, p in enumerate(child.parents) if p is node.spec)
                 node.children.append((cnode, idx, cnode.send.clone()))
+        #: The first nodes, run by the writer (`engine.head`); None: every node in its loop.
+        self.head = head_of(pipeline, self.nodes)
+        self._closed = False
+        #: The condition the router applies for this task (`engine.prefilter`), if any.
+        self.prefilter = prefilter_of(pipeline, {n: o.rt for n, o in self.nodes.items()})
         # Each node's original send end: kept open only for sources and nodes that take a feed
         # (`fed = True`, e.g. batch queries replaying recorded batches); their parent index is -1.
         self._feeds: dict[str, trio.MemorySendChannel[Envelope]] = {}
@@ -130,12 +137,58 @@ class Task:
             pass
 
     async def write_points(self, points: Chunk) -> None:
-        """Deliver a chunk of points to the task's stream root."""
-        root = self.pipeline.sources[0].name
-        await self.send(root, points)
+        """Deliver a chunk of points to the task's stream root (through the inline head)."""
+        if self.head is None:
+            await self.send(self.pipeline.sources[0].name, points)
+            return
+        if self._closed or self.error or not self.executing:
+            return
+        perf = time.perf_counter_ns
+        chunk: Any = points
+        last = self.head[-1]
+        for node in self.head:
+            rt = node.rt
+            if node is self.head[0]:  # the stream root passes everything on
+                node.collected += len(chunk)
+            else:
+                t0 = perf()
+                try:
+                    point_chunk = getattr(rt, "point_chunk", None)
+                    n = -1 if point_chunk is None else point_chunk(chunk, 0)
+                    if n < 0:
+                        n = _dispatch(rt, 0, chunk)
+                except NodeError as exc:
+                    self.fail(node, str(exc))
+                    return
+                except Exception as exc:
+                    self.fail(node, f"{type(exc).__name__}: {exc}")
+                    return
+                node.exec_ns += perf() - t0
+                node.collected += n
+                chunk, rt.out = rt.out, []
+            if not chunk:
+                return
+            node.emitted += len(chunk)
+            for child, _, _ in node.children:
+                name = child.spec.name
+                node.edge_counts[name] = node.edge_counts.get(name, 0) + len(chunk)
+        lockstep = len(last.children) > 1
+        for _, idx, ch in last.children:
+            item = (idx, chunk)
+            try:
+                if lockstep:  # as a node's flush: each branch may take it before the next
+                    await ch.send(item)
+                    continue
+                try:  # one branch: without a scheduling round per task while there is room
+                    ch.send_nowait(item)
+                except trio.WouldBlock:
+                    await ch.send(item)
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                pass
 
     def close_inputs(self) -> None:
         """Close every source input: nodes finish in order and the task ends."""
+        self._closed = True
         for feed in self._feeds.values():
             feed.close()
 
@@ -288,6 +341,8 @@ class Task:
                 "emitted": node.emitted,
                 "working_cardinality": rt.cardinality(),
             }
+        if self.prefilter is not None:
+            self.prefilter.adjust(stats)
         return stats
 
     def edge_stats(self) -> dict[tuple[str, str], int]:
@@ -296,6 +351,8 @@ class Task:
         for name, node in self.nodes.items():
             for child, _, _ in node.children:
                 out[(name, child.spec.name)] = node.edge_counts.get(child.spec.name, 0)
+        if self.prefilter is not None:
+            self.prefilter.adjust_edges(out)
         return out
 
     def runtime(self, name: str) -> NodeRuntime:

@@ -58,7 +58,7 @@ class TaskMaster:
         await self._nursery.start(task.run)
         self.tasks[task_id] = task
         if pipeline.type == STREAM:
-            self.router.add(task, dbrps, _measurements(pipeline))
+            self.router.add(task, dbrps, _measurements(pipeline), task.prefilter)
         return task
 
     async def stop_task(self, task_id: str, drain: bool = True) -> None:
@@ -87,7 +87,7 @@ class TaskMaster:
         chunk = parse_chunk(
             body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild))
         )
-        parts, routed = split_chunk(chunk, by_meas, wild)
+        parts, routed = split_chunk(chunk, by_meas, wild, self.router.conditions)
         for targets, part in parts:
             for task in targets:  # one chunk for all: a chunk is never changed once sent
                 await task.write_points(part)

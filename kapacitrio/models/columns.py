@@ -79,7 +79,7 @@ def column_from_values(values: list[Any], present: np.ndarray | None = None) -> 
 class Series:
     """Per-series tables of a chunk (shared by chunks derived from it)."""
 
-    __slots__ = ("names", "tags", "groups", "dims")
+    __slots__ = ("names", "tags", "groups", "dims", "cache")
 
     def __init__(
         self,
@@ -92,9 +92,13 @@ class Series:
         self.tags = tags
         self.groups = groups  # None: every group is "" (fresh points)
         self.dims = dims  # None: every series has NO_DIMENSIONS
+        #: Facts derived from the names and tags alone (shared with regrouped copies).
+        self.cache: dict[Any, Any] = {}
 
     def regrouped(self, groups: list[str] | None, dims: list[Dimensions] | None) -> Series:
-        return Series(self.names, self.tags, groups, dims)
+        s = Series(self.names, self.tags, groups, dims)
+        s.cache = self.cache
+        return s
 
 
 class ColumnChunk(Sequence):
@@ -190,9 +194,16 @@ class ColumnChunk(Sequence):
     def names(self) -> frozenset[str]:
         """The measurement names in the chunk."""
         if self._names is None:
-            used = np.unique(self.series_codes).tolist()
-            names = self.series.names
-            self._names = frozenset(names[s] for s in used)
+            cache = self.series.cache
+            every = cache.get("names")
+            if every is None:
+                every = cache["names"] = frozenset(self.series.names)
+            if len(every) <= 1:
+                self._names = every if self.n else frozenset()
+            else:
+                used = np.unique(self.series_codes).tolist()
+                names = self.series.names
+                self._names = frozenset(names[s] for s in used)
         return self._names
 
     @property
@@ -226,23 +237,33 @@ class ColumnChunk(Sequence):
         cached = self._tag_columns.get(key)
         if cached is not None:
             return cached
-        index: dict[str | None, int] = {}
-        per_series = np.array(
-            [index.setdefault(t.get(key), len(index)) for t in self.series.tags], dtype=np.int32
-        )
-        cached = self._tag_columns[key] = (per_series[self.series_codes], list(index))
+        cache = self.series.cache
+        per_key = cache.get(("tag", key))
+        if per_key is None:
+            index: dict[str | None, int] = {}
+            per_series = np.array(
+                [index.setdefault(t.get(key), len(index)) for t in self.series.tags],
+                dtype=np.int32,
+            )
+            per_key = cache[("tag", key)] = (per_series, list(index))
+        cached = self._tag_columns[key] = (per_key[0][self.series_codes], per_key[1])
         return cached
 
     def tag_keys(self) -> frozenset[str]:
         """Every tag key some series of the chunk has (computed once per chunk)."""
-        keys = self.memo.get("tag_keys")
+        cache = self.series.cache
+        keys = cache.get("tag_keys")
         if keys is None:
-            keys = self.memo["tag_keys"] = frozenset(k for t in self.series.tags for k in t)
+            keys = cache["tag_keys"] = frozenset(k for t in self.series.tags for k in t)
         return keys
 
     def is_tag(self, key: str) -> np.ndarray:
         """Rows that have tag `key`."""
-        per_series = np.array([key in t for t in self.series.tags], dtype=np.bool_)
+        cache = self.series.cache
+        per_series = cache.get(("is_tag", key))
+        if per_series is None:
+            per_series = np.array([key in t for t in self.series.tags], dtype=np.bool_)
+            cache[("is_tag", key)] = per_series
         return per_series[self.series_codes]
 
     # -- derived chunks (sharing what did not change)

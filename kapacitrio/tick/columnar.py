@@ -124,6 +124,9 @@ class _Scope:
             vals = col.values.tolist() if col.present is None else _fill(col)
             codes = np.array([index.setdefault(v, len(index)) for v in vals], dtype=np.int32)
             return Vec(str, codes, list(index))
+        if col.values.dtype == object:  # a mixed column whose rows here agree (a part of it)
+            vals = col.values if col.present is None else np.where(col.present, col.values, 0)
+            return Vec(kind, np.asarray(vals.tolist(), dtype=_DTYPES[kind]))
         return Vec(kind, col.values)
 
     def _conflicts(self, name: str, present: np.ndarray | None) -> None:
@@ -182,10 +185,21 @@ class ColumnarExpression:
     def evaluate_bool(self, chunk: ColumnChunk) -> tuple[np.ndarray, np.ndarray] | None:
         """A predicate's verdict per row (as `eval_bool`) and the fallback rows; None: all.
 
-        Shared through the chunk's memo: tasks with the same condition evaluate it once."""
+        Shared through the chunk's memo: tasks with the same condition evaluate it once. A chunk
+        whose memo has `"origin": (parent, indices)` (rows the router took for a task) takes its
+        verdicts from the parent's, so tasks that see parts of one write share them too: the
+        columnar code is row-wise (each row's value and fallback depend on that row alone, and a
+        parent the columns cannot evaluate makes the part evaluate itself)."""
         memo_key = ("bool", self.key)
         if memo_key in chunk.memo:
             return chunk.memo[memo_key]
+        origin = chunk.memo.get("origin")
+        if origin is not None:  # rows taken from a bigger chunk: its verdicts, row for row
+            parent, idx = origin
+            whole = self.evaluate_bool(parent)
+            if whole is not None:
+                out = chunk.memo[memo_key] = (whole[0][idx], whole[1][idx])
+                return out
         res = self.evaluate(chunk)
         out = None
         if res is not None and res[0].kind is bool:
@@ -435,7 +449,11 @@ def _str_cmp(s: _Scope, op: str, lv: Vec, rv: Vec) -> Vec:
     if lv.const and rv.const:
         return Vec(bool, bool(fn(lv.data, rv.data)), const=True)
     if rv.const:
-        verdict = np.array([v is not None and fn(v, rv.data) for v in lv.table], dtype=np.bool_)
+        if op in ("==", "!="):  # equality of str values is Python's: compared in one pass
+            eq = np.array([v == rv.data for v in lv.table], dtype=np.bool_)
+            verdict = eq if op == "==" else ~eq & np.array([v is not None for v in lv.table])
+        else:
+            verdict = np.array([v is not None and fn(v, rv.data) for v in lv.table], dtype=np.bool_)
         return Vec(bool, verdict[lv.data])
     if lv.const:
         verdict = np.array([v is not None and fn(lv.data, v) for v in rv.table], dtype=np.bool_)

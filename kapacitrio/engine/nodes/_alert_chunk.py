@@ -100,6 +100,8 @@ def _walk_sequential(
 
 def group_rows(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """(group code, its row indices in order) for every group, in order of first appearance."""
+    if len(codes) and (codes == codes[0]).all():
+        return [(int(codes[0]), np.arange(len(codes)))]
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     bounds = np.flatnonzero(np.diff(sorted_codes)) + 1
