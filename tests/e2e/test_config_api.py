@@ -147,7 +147,11 @@ def test_influxdb_clusters_added_and_removed(server_factory):
     assert names == ["localhost", "example"]
     ex = c.get(f"{API}/influxdb/example").json()
     assert ex["link"]["href"] == f"{API}/influxdb/example"
-    assert ex["options"]["password"] is True and ex["redacted"] == ["password"]
+    assert (
+        ex["options"]["password"] is True
+        and ex["options"]["token"] is False
+        and ex["redacted"] == ["password", "token"]
+    )
 
     server.restart()
     c = server.client
