@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -32,6 +33,8 @@ var data = stream
 
 SCRIPT = """dbrp "db"."rp"
 
+var crit = 50.0
+
 var data = stream
     |from()
         .measurement('cpu')
@@ -42,7 +45,7 @@ data
 
 data
     |alert()
-        .crit(lambda: "value" > 90)
+        .crit(lambda: "value" > crit)
         .message('{{ .ID }} is {{ .Level }}')
         .topic('cpu')
 """
@@ -77,7 +80,7 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
 
         # a method-resolution error too, then the fix
         page.get_by_label("TICKscript").fill(SCRIPT.replace(".measurement(", ".measurment(", 1))
-        expect(error).to_contain_text("Line 5, char")
+        expect(error).to_contain_text("Line 7, char")
         page.get_by_label("TICKscript").fill(SCRIPT)
         expect(page.locator("#check-state")).to_have_text("The script is valid.")
         expect(error).to_be_hidden()
@@ -89,17 +92,21 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
         ).json()["script"]
         expect(page.get_by_label("TICKscript")).to_have_value(formatted)
 
+        page.get_by_text("Vars", exact=True).click()
+        page.get_by_label("Vars as JSON").fill('{"crit": {"type": "float", "value": 90}}')
         page.get_by_role("button", name="Define task").click()
         expect(page.get_by_role("heading", name="Task cpu_ui")).to_be_visible()
         task = server.client.get("/kapacitor/v1/tasks/cpu_ui").json()
         assert task["status"] == "disabled" and task["dbrps"] == [{"db": "db", "rp": "rp"}]
+        assert task["vars"]["crit"] == {"type": "float", "value": 90, "description": ""}
+        expect(page.locator("details", has_text="Vars").locator("table")).to_contain_text("90")
 
         page.locator(".task-form").get_by_role("button", name="Enable").click()
         expect(page.locator(".task-summary")).to_contain_text("executing")
         expect(_counter(page, "from1", "emitted")).to_have_text("0")
 
         # points in: the counters move, httpOut shows a table, the log tail shows the log node
-        _write(server, "cpu,host=a value=10\ncpu,host=a value=20\n")
+        _write(server, "cpu,host=a value=10\ncpu,host=a value=60\n")  # 60: below crit=90
         expect(_counter(page, "from1", "emitted")).to_have_text("2")
         expect(_counter(page, "http_out3", "collected")).to_have_text("2")
         expect(
@@ -119,7 +126,13 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
         # the event's details on its topic page
         page.get_by_role("link", name="cpu", exact=True).first.click()
         page.get_by_role("button", name="Show event cpu:nil").click()
-        expect(page.locator("#event-details")).to_contain_text("cpu:nil is CRITICAL")
+        details = page.locator("#event-details")
+        expect(details).to_contain_text("cpu:nil is CRITICAL")
+        history = details.locator("table", has_text="Changes seen")
+        expect(history.locator("tbody tr")).to_have_count(1)
+        cells = history.locator("tbody td")  # the change the feed brought: OK -> CRITICAL
+        expect(cells.nth(1)).to_have_text("CRITICAL")
+        expect(cells.nth(2)).to_have_text("OK")
 
         # kkok: define a filter from the page, then disable it
         page.get_by_role("link", name="kkok", exact=True).click()
@@ -238,10 +251,16 @@ def test_lists_handlers_replays_and_service_tests(server, tmp_path):
 
         # a service test: run one and see its result
         page.goto(f"{server.url}/#/services")
-        page.get_by_role("button", name="Test smtp").click()
-        expect(page.locator('[data-service="smtp"]')).to_have_text(
-            re.compile(r"^(Success\.|Failed: .+)")
-        )
+        page.get_by_label("Service").select_option("smtp")
+        options = page.get_by_label("Options (JSON)")
+        expect(options).to_have_value(re.compile('"subject": "test subject"'))
+        opts = {"to": ["a@example.com"], "subject": "s", "body": "b"}
+        options.fill(json.dumps(opts))
+        page.get_by_role("button", name="Run test").click()
+        expected = server.client.post("/kapacitor/v1/service-tests/smtp", json=opts).json()
+        text = "smtp: success." if expected["success"] else f"smtp failed: {expected['message']}"
+        expect(page.locator("#service-result")).to_have_text(text)
+        expect(page.get_by_role("region", name="Results").locator("tbody tr")).to_have_count(1)
 
 
 def test_sign_in_with_password_and_with_token(server_factory, tmp_path):

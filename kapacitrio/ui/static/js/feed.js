@@ -1,5 +1,6 @@
 // The WebSocket feed of alert event changes, reconnecting while a page wants it.
 import { PREVIEW, currentAuthorization, seg, wsUrl } from './api.js';
+import { record } from './history.js';
 
 /**
  * openFeed(topic | null, {onMessage, onState}) -> close(). onState gets 'connecting', 'open' or
@@ -17,7 +18,10 @@ export function openFeed(topic, { onMessage, onState = () => {} }) {
     socket = new WebSocket(wsUrl(path + feedCredentials()));
     socket.addEventListener('open', () => { delay = 500; onState('open'); });
     socket.addEventListener('message', (e) => {
-      try { onMessage(JSON.parse(e.data)); } catch (_) { /* not a feed message */ }
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (_) { return; /* not a feed message */ }
+      record(msg);
+      onMessage(msg);
     });
     socket.addEventListener('close', () => {
       onState('closed');

@@ -5,6 +5,7 @@ import { act, every, field, fill, fmtNs, h, notify, pretty, table } from '../dom
 import { createEditor } from '../editor.js';
 
 const PLACE = /line (\d+) char (\d+)/;
+const DBRP_STATEMENT = /^\s*dbrp\s+"/m;
 const STARTER = "stream\n    |from()\n        .measurement('cpu')\n    |httpOut('out')\n";
 
 /** "db.rp" or '"db"."rp"', comma separated, as the API's dbrps list. */
@@ -51,6 +52,7 @@ export async function render(main, { id }) {
   const idInput = h('input', { required: true, value: isNew ? '' : id, readonly: !isNew, autocomplete: 'off' });
   const typeSelect = h('select', {}, ['stream', 'batch'].map((t) => h('option', { value: t, selected: task ? task.type === t : t === 'stream' }, t)));
   const dbrpInput = h('input', { value: task ? dbrpText(task.dbrps) : 'telegraf.autogen', placeholder: 'telegraf.autogen', 'aria-describedby': 'dbrp-hint' });
+  const dbrpHint = h('span', { id: 'dbrp-hint', class: 'hint' });
   const varsInput = h('textarea', { class: 'code small', rows: 4, spellcheck: 'false', 'aria-describedby': 'vars-hint' });
   varsInput.value = task && Object.keys(task.vars || {}).length ? pretty(task.vars) : '';
   const checkState = h('p', { class: 'check-state', id: 'check-state', role: 'status' }, '');
@@ -60,7 +62,8 @@ export async function render(main, { id }) {
   const dagBox = h('div', { class: 'dag-box' });
   const nodeTable = h('div');
   const httpBox = h('div');
-  const logList = h('ol', { class: 'log', 'aria-label': 'Task log' });
+  const logList = h('ol', { class: 'log', 'aria-label': 'Task log' },
+    h('li', { class: 'empty' }, 'No entries yet: they appear as the task logs (a |log() node, errors).'));
   const dag = createDag(dagBox, () => `DAG of task ${id || idInput.value || 'new'}`);
 
   const saveButton = h('button', { type: 'submit' }, isNew ? 'Define task' : 'Save');
@@ -71,11 +74,11 @@ export async function render(main, { id }) {
   main.append(
     h('p', { class: 'crumbs' }, h('a', { href: '#/tasks' }, 'Tasks'), ' / ', isNew ? 'new' : id),
     heading, summary,
-    h('form', { class: 'task-form', onsubmit: (e) => { e.preventDefault(); save(saveButton); } },
+    h('div', { class: 'task-grid' }, h('form', { class: 'task-form', onsubmit: (e) => { e.preventDefault(); save(saveButton); } },
       h('div', { class: 'row' },
         h('div', {}, ...field('ID', idInput)),
         h('div', {}, ...field('Type', typeSelect)),
-        h('div', { class: 'grow' }, ...field('DBRPs', dbrpInput), h('span', { id: 'dbrp-hint', class: 'hint' }, 'db.rp, comma separated; may be left empty when the script has dbrp statements.'))),
+        h('div', { class: 'grow' }, ...field('DBRPs', dbrpInput), dbrpHint)),
       templated ? h('p', { class: 'hint' }, `Defined from template ${task['template-id']}: change the template to change the script.`) : null,
       editor.root, checkState,
       h('details', { open: Boolean(varsInput.value) },
@@ -84,8 +87,8 @@ export async function render(main, { id }) {
         ...field('Vars as JSON', varsInput),
         h('p', { id: 'vars-hint', class: 'hint' }, 'An object of name: {"type": "int|float|string|bool|duration|regex|lambda|star|list", "value": ...}.')),
       h('div', { class: 'buttons' }, saveButton, formatButton, toggleButton, deleteButton)),
-    h('section', { 'aria-labelledby': 'dag-h' }, h('h2', { id: 'dag-h' }, 'DAG'), dagBox,
-      h('details', {}, h('summary', {}, 'Node counters as a table'), nodeTable)),
+    h('section', { 'aria-labelledby': 'dag-h', class: 'dag-section' }, h('h2', { id: 'dag-h' }, 'DAG'), dagBox,
+      h('details', {}, h('summary', {}, 'Node counters as a table'), nodeTable))),
     h('section', { 'aria-labelledby': 'http-h', hidden: isNew }, h('h2', { id: 'http-h' }, 'httpOut endpoints'), httpBox),
     h('section', { 'aria-labelledby': 'log-h', hidden: isNew }, h('h2', { id: 'log-h' }, 'Log tail'), h('p', { class: 'hint' }, 'Live from the logs API, filtered by task=', id || ''), logList));
 
@@ -103,8 +106,15 @@ export async function render(main, { id }) {
     try { return JSON.parse(text); } catch (err) { throw new Error(`vars are not valid JSON: ${err.message}`); }
   }
 
+  function showDbrpHint() {
+    dbrpHint.textContent = DBRP_STATEMENT.test(editor.value)
+      ? 'Not used: the script\'s dbrp statements say where it reads.'
+      : 'db.rp, comma separated; or dbrp statements in the script.';
+  }
+
   async function check() {
     const mine = ++seq;
+    showDbrpHint();
     let vars;
     try { vars = currentVars(); } catch (err) { checkState.textContent = err.message; checkState.className = 'check-state bad'; return; }
     checkState.textContent = 'Checking…';
@@ -146,7 +156,8 @@ export async function render(main, { id }) {
       const dbrps = parseDbrps(dbrpInput.value);
       const body = { type: typeSelect.value, vars: currentVars() };
       if (!templated) body.script = editor.value;
-      if (dbrps.length) body.dbrps = dbrps;
+      // dbrp statements in the script say where it reads; the field would only conflict with them
+      if (dbrps.length && !DBRP_STATEMENT.test(editor.value)) body.dbrps = dbrps;
       try {
         if (isNew) {
           const newId = idInput.value.trim();
@@ -245,6 +256,7 @@ export async function render(main, { id }) {
       const { ts, lvl, msg, ...rest } = entry;
       text = `${ts || ''} ${lvl || ''} ${msg || ''} ${Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`;
     } catch (_) { /* a logfmt line is shown as it is */ }
+    for (const el of logList.querySelectorAll('.empty')) el.remove();
     logList.append(h('li', {}, text));
     while (logList.children.length > 200) logList.firstElementChild.remove();
   }

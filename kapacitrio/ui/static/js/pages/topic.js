@@ -2,6 +2,7 @@
 import { V1, del, get, post, put, seg } from '../api.js';
 import { act, every, field, fill, h, keepFocus, levelBadge, notify, table } from '../dom.js';
 import { decodeDetails, openFeed } from '../feed.js';
+import { changes } from '../history.js';
 import yaml from '../../vendor/js-yaml.mjs';
 
 const EXAMPLE = "# YAML or JSON, as for `kapacitor define-topic-handler`\nid: my-handler\nkind: log\noptions:\n  path: /tmp/alerts.log\n";
@@ -36,7 +37,6 @@ export async function render(main, { topic }) {
   let editing = null;
   const saveButton = h('button', { type: 'submit' }, 'Create handler');
   const cancelButton = h('button', { type: 'button', hidden: true, onclick: () => startCreate() }, 'Cancel edit');
-  const history = new Map(); // event id -> changes seen on the feed since the page opened
   let selected = null;
 
   main.append(
@@ -115,19 +115,19 @@ export async function render(main, { topic }) {
     selected = eventId;
     const ev = await get(`${base}/events/${seg(eventId)}`);
     const st = ev.state;
-    const seen = history.get(eventId) || [];
+    const seen = changes(topic, eventId);
     fill(detailsBox,
       h('h3', {}, `Event ${eventId}`),
-      h('dl', {},
+      h('dl', { class: 'facts' },
         h('dt', {}, 'Level'), h('dd', {}, levelBadge(st.level)),
         h('dt', {}, 'Message'), h('dd', {}, st.message),
         h('dt', {}, 'Time'), h('dd', {}, st.time),
         h('dt', {}, 'Duration'), h('dd', {}, st.duration)),
       h('h4', {}, 'Details'), h('pre', {}, decodeDetails(st.details) || '(none)'),
       h('h4', {}, 'History'),
-      table('Changes seen since this page opened', ['Time', 'Level', 'Was', 'Message'],
-        seen.map((c) => [c.time, levelBadge(c.level), c.previousLevel || '', c.message]),
-        { empty: 'No changes seen since this page opened (the server keeps only the current state).' }));
+      table('Changes seen by this browser session, newest first', ['Time', 'Level', 'Was', 'Message'],
+        seen.slice().reverse().map((c) => [c.time, levelBadge(c.level), levelBadge(c.previousLevel), c.message]),
+        { empty: 'No changes seen in this browser session yet (the server keeps only the current state).' }));
   }
 
   async function refreshEvents() {
@@ -146,9 +146,6 @@ export async function render(main, { topic }) {
   const close = openFeed(topic, {
     onMessage: (msg) => {
       if (!msg.previousLevel) return; // the current state replayed on connect is not a change
-      const list = history.get(msg.id) || [];
-      list.push({ time: msg.state.time, level: msg.state.level, previousLevel: msg.previousLevel, message: msg.state.message });
-      history.set(msg.id, list.slice(-100));
       clearTimeout(soon);
       soon = setTimeout(() => {
         refreshEvents().catch(() => {});
