@@ -206,6 +206,7 @@ class ScraperService:
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Scrape until cancelled, restarting on config changes."""
         unsubscribe = self.services.config.subscribe(self._on_config)
+        prepared: list[tuple[ScraperConfig, Any, httpx.AsyncClient]] = []
         try:
             prepared = self.prepare()
             while True:
@@ -220,16 +221,17 @@ class ScraperService:
                     task_status = trio.TASK_STATUS_IGNORED
                     await self._changed.wait()
                     nursery.cancel_scope.cancel()
-                for _, _, client in prepared:
-                    await client.aclose()
+                await _close(prepared)
                 _log.info("scraper configuration changed, restarting scrapers")
+                prepared = []
                 try:
                     prepared = self.prepare()
                 except OSError as exc:
                     _log.error("cannot restart scrapers", err=str(exc))
-                    prepared = []
         finally:
             unsubscribe()
+            with trio.CancelScope(shield=True):
+                await _close(prepared)
 
     def _on_config(self, name: str, _value: Any) -> None:
         if name in SECTIONS:
@@ -246,6 +248,11 @@ class ScraperService:
             }
             for job in self.jobs
         }
+
+
+async def _close(prepared: list[tuple[ScraperConfig, Any, httpx.AsyncClient]]) -> None:
+    for _, _, client in prepared:
+        await client.aclose()
 
 
 async def start(services: Any, nursery: trio.Nursery) -> None:
