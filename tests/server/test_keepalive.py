@@ -121,7 +121,9 @@ async def test_many_idle_keepalive_clients_are_closed_and_the_server_still_answe
         srv.shutdown.set()
 
 
-async def test_shutdown_does_not_wait_for_an_idle_keepalive_client(tmp_path, clock):
+async def test_shutdown_does_not_wait_for_an_idle_keepalive_client(tmp_path):
+    # On the real clock: after HTTP drains, the store closes in a worker thread, and a mock clock
+    # would jump over that real time to the next deadline and count it as a slow shutdown.
     async with trio.open_nursery() as nursery:
         srv = await _start(nursery, tmp_path, shutdown="30s")
         body = b"cpu v=1 1"
@@ -132,9 +134,7 @@ async def test_shutdown_does_not_wait_for_an_idle_keepalive_client(tmp_path, clo
         assert b" 204 " in answer.split(b"\r\n")[0]
         start = trio.current_time()
         srv.shutdown.set()
-        with trio.move_on_after(60):
-            await srv.done.wait()
+        await srv.done.wait()  # bounded by the 30 s shutdown timeout when the client is waited for
         took = trio.current_time() - start
-        assert srv.done.is_set()
-        assert took < 1, f"shutdown took {took:.1f}s of virtual time with an idle client"
+        assert took < 10, f"shutdown took {took:.1f}s with an idle client (shutdown timeout 30s)"
         await stream.aclose()
