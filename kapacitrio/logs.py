@@ -70,15 +70,30 @@ def _timestamp() -> str:
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def level_threshold(want: str) -> int | None:
+    """`lvl=info+` means "info or more severe": the least level number, or None without the `+`.
+
+    An unknown name before the `+` lets every level through, as Kapacitor's log API does.
+    """
+    if not want.endswith("+"):
+        return None
+    return LEVELS.get(level_name(want[:-1].lower()), LEVELS["debug"])
+
+
 class _Subscriber:
-    __slots__ = ("filters", "send", "dropped")
+    __slots__ = ("filters", "least", "send", "dropped")
 
     def __init__(self, filters: Mapping[str, str], send: trio.MemorySendChannel[dict]) -> None:
         self.filters = dict(filters)
+        self.least = level_threshold(self.filters.get("lvl", ""))
+        if self.least is not None:
+            del self.filters["lvl"]
         self.send = send
         self.dropped = 0
 
     def wants(self, entry: Mapping[str, Any]) -> bool:
+        if self.least is not None and LEVELS.get(str(entry.get("lvl")), 0) < self.least:
+            return False
         return all(
             key in entry and _value_text(entry[key]) == want for key, want in self.filters.items()
         )
@@ -171,15 +186,37 @@ def configure(
     level: str = "info", stream: IO[str] | None = None, hub: LogHub | None = None
 ) -> None:
     """Set up structlog: entries at or above `level` go to `stream` (stderr) and to `hub`."""
-    word = level_name(level.lower())
-    if word not in LEVELS:
-        raise ValueError(f"unknown log level {level!r}")
+    word = _level_word(level)
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, _Sink(hub or HUB)],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[word]),
         logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
+    _current[0] = word
+
+
+#: The level `configure` or `set_level` last chose.
+_current = ["info"]
+
+
+def _level_word(level: str) -> str:
+    word = level_name(level.lower())
+    if word not in LEVELS:
+        raise ValueError(f"unknown log level {level!r}")
+    return word
+
+
+def set_level(level: str) -> None:
+    """Change the least level logged, live (loggers are not cached, so all follow at once)."""
+    word = _level_word(level)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(LEVELS[word]))
+    _current[0] = word
+
+
+def current_level() -> str:
+    """The least level logged now (`debug`, `info`, `warn` or `error`)."""
+    return _current[0]
 
 
 def get_logger(service: str, **context: Any) -> Any:

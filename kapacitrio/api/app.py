@@ -38,6 +38,7 @@ BLUEPRINTS = [
     "tasks",
     "templates",
     "logs",
+    "loglevel",
     "storage",
     "recordings",
     "replays",

@@ -1,4 +1,7 @@
-"""`GET /kapacitor/v1preview/logs`: tail the server's log, one entry per chunk, filtered by key=value."""
+"""`GET /kapacitor/v1preview/logs`: tail the server's log, one entry per chunk, filtered by key=value.
+
+`lvl=error` matches one level; `lvl=info+` that level and every more severe one, as in Kapacitor.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import AsyncIterator
 from quart import Blueprint, Response, current_app, request
 
 from kapacitrio.api.app import services
+from kapacitrio.api.errors import bad_request
 from kapacitrio.logs import format_json, format_logfmt, get_logger
 
 bp = Blueprint("logs", __name__)
@@ -18,6 +22,8 @@ _log = get_logger("sessions")
 
 @bp.route("/logs", methods=["GET"])
 async def tail_logs() -> Response:
+    if any(len(request.args.getlist(key)) != 1 for key in request.args):
+        raise bad_request("query params cannot contain duplicate params")
     filters = {key: value for key, value in request.args.items()}
     content_type = request.headers.get("Content-Type", "")
     as_json = content_type.split(";")[0].strip().lower() == "application/json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import Any, NoReturn
 
 #: Sub-command name -> module under kapacitrio.cli that implements it.
 COMMANDS = {
@@ -30,7 +31,9 @@ COMMANDS = {
     "backup": "client.backup",
     "service-tests": "client.servicetests",
     "version": "client.version",
-    "watch": "client.watch",
+    "watch": "client.logs",
+    "watch-events": "client.events",
+    "level": "client.level",
     "record": "client.recording",
     "replay": "client.recording",
     "replay-live": "client.recording",
@@ -38,33 +41,66 @@ COMMANDS = {
 }
 
 
-CONNECTION_HELP = """\
-connecting to a server (client commands):
-  -url URL        the server, e.g. http://localhost:9092 or https://host:9092 (default:
-                  $KAPACITOR_URL, else http://localhost:9092). With [http] auth-enabled, put the
-                  credentials in it: https://user:password@host:9092 (Basic auth).
-  -token JWT      send 'Authorization: Bearer JWT' instead (default: $KAPACITOR_TOKEN); the
-                  token is HMAC-signed with [http] shared-secret and has exp and username claims.
-  -skipVerify     accept a server certificate that cannot be verified (self-signed), or set
-                  $KAPACITOR_UNSAFE_SSL=true.
+OPTIONS_HELP = """\
+Options:
+  -url URL
+        The server's URL, http(s)://host:port. Defaults to the KAPACITOR_URL environment
+        variable, or http://localhost:9092 when it is not set. With [http] auth-enabled,
+        give the credentials in it: https://user:password@host:9092 (Basic auth).
+  -skipVerify
+        Do not verify the server's TLS certificate (insecure). Defaults to the
+        KAPACITOR_UNSAFE_SSL environment variable, or false when it is not set.
+  -token JWT
+        Send 'Authorization: Bearer JWT'. Defaults to the KAPACITOR_TOKEN environment variable.
+  --version
+        Print the version and exit.
+
+These options may also follow the command, e.g. `kapacitrio list tasks -url URL`.
 """
+
+#: Exit status for a missing or unknown command (Kapacitor's client exits 1 there).
+EXIT_NO_COMMAND = 1
+
+
+class _StderrParser(argparse.ArgumentParser):
+    """Usage and `-h` go to stderr, as Kapacitor's client prints them."""
+
+    def print_help(self, file: Any = None) -> None:
+        super().print_help(file or sys.stderr)
+
+
+class _TopParser(_StderrParser):
+    """The top-level parser: Kapacitor's usage layout, and its texts for a missing or unknown
+    command."""
+
+    def format_help(self) -> str:
+        sub = next(a for a in self._actions if isinstance(a, argparse._SubParsersAction))
+        helps = {c.dest: c.help or "" for c in sub._choices_actions}
+        width = max(len(name) for name in helps) + 2
+        lines = ["Usage: kapacitrio [options] [command] [args]", "", "Commands:", ""]
+        lines += [f"    {name.ljust(width)}{text}" for name, text in helps.items()]
+        return "\n".join(lines) + "\n\n" + OPTIONS_HELP
+
+    def error(self, message: str) -> NoReturn:
+        if "invalid choice" in message:
+            word = message.split("invalid choice: ", 1)[1].split(" (", 1)[0].strip("'")
+            self.exit(EXIT_NO_COMMAND, f"Unknown command {word}\n{self.format_help()}")
+        if "required: COMMAND" in message:
+            self.exit(EXIT_NO_COMMAND, f"Error: Must pass a command.\n{self.format_help()}")
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kapacitrio",
-        description="Kapacitor-compatible stream and batch processing and alerting: the server "
-        "(serve) and its command-line client.",
-        epilog=CONNECTION_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = _TopParser(prog="kapacitrio", add_help=True)
     parser.add_argument("-url", "--url", dest="global_url", default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "-skipVerify", dest="global_skip_verify", action="store_true", help=argparse.SUPPRESS
     )
     parser.add_argument("-token", dest="global_token", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"kapacitrio {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_StderrParser
+    )
     for name, module_name in COMMANDS.items():
         try:
             module = importlib.import_module(f"kapacitrio.cli.{module_name}")

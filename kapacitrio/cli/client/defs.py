@@ -55,3 +55,13 @@ def load_mapping(path: str, what: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ClientError(f"invalid {what} file {path}: expected an object")
     return doc
+
+
+def load_vars(path: str) -> dict[str, Any]:
+    """A `-vars` file: a JSON or YAML map of vars (`{"name": {"type": ..., "value": ...}}`), or
+    the same map wrapped as `{"vars": {...}}`, as Kapacitor's client accepts both."""
+    doc = load_mapping(path, "vars")
+    inner = doc.get("vars")
+    if len(doc) == 1 and isinstance(inner, dict) and "type" not in inner:
+        return inner
+    return doc

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from kapacitrio.cli.client.http import ClientError, guarded
+from kapacitrio.cli.client.http import guarded
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -17,14 +17,18 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Usage goes to stderr, as Kapacitor's client prints it."""
-    from kapacitrio.cli import COMMANDS, build_parser
+    from kapacitrio.cli import COMMANDS, EXIT_NO_COMMAND, build_parser
 
     parser = build_parser()
     if not args.topic:
+        # Kapacitor's `help` alone prints its usage and exits 1, as for a missing command.
+        print("Usage: kapacitrio help [command]\n", file=sys.stderr)
         parser.print_help(sys.stderr)
-        return 0
+        return EXIT_NO_COMMAND
     if args.topic not in COMMANDS:
-        raise ClientError(f"unknown command {args.topic!r}: see `kapacitrio help`")
+        print(f"Unknown command {args.topic}", file=sys.stderr)
+        parser.print_help(sys.stderr)
+        return EXIT_NO_COMMAND
     try:
         with contextlib.redirect_stdout(sys.stderr):
             parser.parse_args([args.topic, "--help"])

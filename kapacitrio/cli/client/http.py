@@ -22,8 +22,13 @@ PREVIEW = "/kapacitor/v1preview"
 TIMEOUT = httpx.Timeout(30.0)
 
 
+#: Exit statuses as Kapacitor's client uses them: a failed command, and a command used wrongly.
+EXIT_FAILED = 3
+EXIT_USAGE = 2
+
+
 class ClientError(Exception):
-    """A failure the user should see as one line on stderr (exit status 1)."""
+    """A failure the user should see as one line on stderr (exit status 3, as Kapacitor's)."""
 
 
 def add_url_flag(parser: argparse.ArgumentParser) -> None:
@@ -199,10 +204,17 @@ def connect(args: argparse.Namespace) -> Iterator[Client]:
 
 
 def fail(message: str) -> int:
-    """Print one line on stderr; returns exit status 1."""
+    """Print one line on stderr; returns Kapacitor's exit status for a failed command (3)."""
     first = message.strip().splitlines()[0] if message.strip() else "error"
     print(first, file=sys.stderr)
-    return 1
+    return EXIT_FAILED
+
+
+def usage_error(message: str, usage: str) -> int:
+    """A command used wrongly: the message, then its usage, on stderr; exit status 2."""
+    print(message, file=sys.stderr)
+    print(usage, file=sys.stderr)
+    return EXIT_USAGE
 
 
 def guarded(fn: Callable[[argparse.Namespace], int | None]) -> Callable[[argparse.Namespace], int]:

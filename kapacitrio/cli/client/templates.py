@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from kapacitrio.cli.client import output
 from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q, read_text
+from kapacitrio.cli.client.output import pad
 from kapacitrio.cli.client.tasks import var_value
 
 HELP = {
@@ -66,19 +68,13 @@ def run_show(args: argparse.Namespace) -> int:
             ("Modified", output.when(tmpl.get("modified"))),
         ]
     )
-    print("TICKscript:")
-    print((tmpl.get("script") or "").rstrip("\n"))
-    print()
-    print("Vars:")
-    template_vars = tmpl.get("vars") or {}
-    output.table(
-        ["Name", "Type", "Default Value", "Description"],
-        [
-            [name, v.get("type", ""), var_value(v), v.get("description", "")]
-            for name, v in sorted(template_vars.items())
-            if isinstance(v, dict)
-        ],
-    )
-    print("DOT:")
-    print((tmpl.get("dot") or "").rstrip("\n"))
+    sys.stdout.write(f"TICKscript:\n{tmpl.get('script') or ''}\n")
+    sys.stdout.write("Vars:\n")
+    head = pad("Name", 30) + pad("Type", 10) + pad("Default Value", 40) + pad("Description", 40)
+    sys.stdout.write(head + "\n")
+    for name, v in sorted((tmpl.get("vars") or {}).items()):
+        if isinstance(v, dict):
+            row = pad(name, 30) + pad(v.get("type", ""), 10) + pad(var_value(v), 40)
+            sys.stdout.write(row + pad(v.get("description", ""), 40) + "\n")
+    sys.stdout.write(f"DOT:\n{tmpl.get('dot') or ''}\n")
     return 0

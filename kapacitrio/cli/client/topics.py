@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from kapacitrio.cli.client import output
 from kapacitrio.cli.client.defs import load_mapping
-from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q
+from kapacitrio.cli.client.http import (
+    ClientError,
+    add_url_flag,
+    connect,
+    guarded,
+    q,
+    usage_error,
+)
+from kapacitrio.cli.client.output import pad
 
 HELP = {
     "show-topic": "show a topic's level, handlers and events",
@@ -22,51 +32,71 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
         name, help=HELP[name], description=HELP[name][0].upper() + HELP[name][1:] + "."
     )
     add_url_flag(p)
-    if name == "show-topic":
-        p.add_argument("topic", metavar="TOPIC")
-        p.set_defaults(run=guarded(run_show_topic))
-    elif name == "show-topic-handler":
-        p.add_argument("topic", metavar="TOPIC")
-        p.add_argument("handler", metavar="HANDLER")
-        p.set_defaults(run=guarded(run_show_handler))
-    else:
-        p.add_argument("path", metavar="FILE", help="a handler: topic, id, kind, match, options")
-        p.set_defaults(run=guarded(run_define_handler))
+    p.add_argument("args", nargs="*", metavar=METAVARS[name])
+    p.set_defaults(run=guarded(RUNS[name]))
+
+
+METAVARS = {
+    "show-topic": "TOPIC",
+    "show-topic-handler": "TOPIC HANDLER",
+    "define-topic-handler": "FILE",
+}
+USAGE = {
+    "show-topic": "Usage: kapacitrio show-topic [topic ID]\n\n    Show details about a topic.",
+    "show-topic-handler": "Usage: kapacitrio show-topic-handler [topic ID] [handler ID]\n\n"
+    "    Show details about a topic's handler.",
+    "define-topic-handler": "Usage: kapacitrio define-topic-handler <path to handler spec file>\n\n"
+    "    Create or update a handler from a JSON or YAML file (topic, id, kind, match, options).",
+}
 
 
 def run_show_topic(args: argparse.Namespace) -> int:
+    if len(args.args) != 1:
+        return usage_error("Must specify one topic ID", USAGE["show-topic"])
+    args.topic = args.args[0]
     with connect(args) as client:
         topic = client.get(f"alerts/topics/{q(args.topic)}")
         handlers = client.get(f"alerts/topics/{q(args.topic)}/handlers") or {}
         events = client.get(f"alerts/topics/{q(args.topic)}/events") or {}
     names = [str(h.get("id")) for h in handlers.get("handlers") or []]
+    found = [e for e in events.get("events") or [] if isinstance(e, dict)]
+    found.sort(key=_event_time)
+    wevent = output.width_of((e.get("id") for e in found), 5)
+    wmsg = output.width_of(((e.get("state") or {}).get("message") for e in found), 7)
     output.fields(
         [
             ("ID", topic.get("id")),
             ("Level", topic.get("level")),
             ("Collected", topic.get("collected", 0)),
-            ("Handlers", "[" + ", ".join(names) + "]"),
         ]
     )
-    print("Events:")
-    output.table(
-        ["Event", "Level", "Message", "Date"],
-        [_event_row(e) for e in events.get("events") or [] if isinstance(e, dict)],
-    )
+    lines = ["Handlers: [" + ", ".join(names) + "]", "Events:"]
+    lines.append(pad("Event", wevent) + pad("Level", 9) + pad("Message", wmsg) + pad("Date", 23))
+    for e in found:
+        state = e.get("state") or {}
+        lines.append(
+            pad(e.get("id"), wevent)
+            + pad(state.get("level"), 9)
+            + pad(state.get("message"), wmsg)
+            + pad(output.when(state.get("time"), local=True), 23)
+        )
+    sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 
 
-def _event_row(event: dict[str, Any]) -> list[Any]:
-    state = event.get("state") or {}
-    return [
-        event.get("id"),
-        state.get("level"),
-        state.get("message"),
-        output.when(state.get("time")),
-    ]
+def _event_time(event: dict[str, Any]) -> datetime:
+    stamp = str((event.get("state") or {}).get("time") or "")
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def run_show_handler(args: argparse.Namespace) -> int:
+    if len(args.args) != 2:
+        return usage_error("Must specify both topic and handler IDs", USAGE["show-topic-handler"])
+    args.topic, args.handler = args.args
     with connect(args) as client:
         handler = client.get(f"alerts/topics/{q(args.topic)}/handlers/{q(args.handler)}")
     output.fields(
@@ -85,6 +115,9 @@ def run_show_handler(args: argparse.Namespace) -> int:
 
 
 def run_define_handler(args: argparse.Namespace) -> int:
+    if len(args.args) != 1:
+        return usage_error("Must provide a path to a handler file.", USAGE["define-topic-handler"])
+    args.path = args.args[0]
     spec = load_mapping(args.path, "handler")
     topic, handler_id = spec.pop("topic", None), spec.get("id")
     if not isinstance(topic, str) or not topic:
@@ -100,3 +133,10 @@ def run_define_handler(args: argparse.Namespace) -> int:
         else:
             client.post(base, spec)
     return 0
+
+
+RUNS = {
+    "show-topic": run_show_topic,
+    "show-topic-handler": run_show_handler,
+    "define-topic-handler": run_define_handler,
+}

@@ -1,4 +1,7 @@
-"""`watch [TOPIC]`: print alert events as they happen, from the server's WebSocket feed."""
+"""`watch-events [TOPIC]`: print alert events as they happen, from the server's WebSocket feed.
+
+(Kapacitor has no such command; `watch TASK` there tails a task's logs, see logs.py.)
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from kapacitrio.cli.client.http import (
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     p = subparsers.add_parser(
         name,
-        help="follow a topic's alert events (WebSocket feed)",
+        help="follow a topic's alert events (WebSocket feed; not in Kapacitor)",
         description="Print each alert event of a topic, one JSON object a line, until interrupted.",
     )
     add_url_flag(p)
