@@ -15,11 +15,13 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     )
     add_url_flag(p)
     p.add_argument("-f", dest="force", action="store_true", help="overwrite an existing file")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", nargs="?", metavar="PATH")
     p.set_defaults(run=guarded(run))
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.path:
+        raise ClientError("must provide file path for backup.")
     if os.path.exists(args.path) and not args.force:
         raise ClientError(f"{args.path} already exists (use -f to overwrite it)")
     directory = os.path.dirname(os.path.abspath(args.path))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q
+from kapacitrio.cli.client.http import (
+    ClientError,
+    add_url_flag,
+    connect,
+    guarded,
+    q,
+    usage_error,
+)
 from kapacitrio.cli.client.select import is_pattern, list_ids
 
 PATHS = {
@@ -27,19 +34,39 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
         ),
     )
     add_url_flag(p)
-    p.add_argument("kind", choices=(*PATHS, *HANDLER_KINDS))
-    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("kind", nargs="?", metavar="KIND", help=" | ".join((*PATHS, "topic-handlers")))
+    p.add_argument("ids", nargs="*", metavar="ID")
     p.set_defaults(run=guarded(run))
 
 
+USAGE = """\
+Usage: kapacitrio delete (tasks|templates|recordings|replays|topics|topic-handlers) [ID or pattern]...
+
+    Delete tasks, templates, recordings, replays, topics or handlers (IDs or globs). An enabled
+    task is disabled first. Handlers are named after their topic:
+
+        $ kapacitrio delete topic-handlers system slack"""
+
+
 def run(args: argparse.Namespace) -> int:
+    if not args.kind or not args.ids:
+        return usage_error("Must pass at least one ID", USAGE)
+    if args.kind not in PATHS and args.kind not in HANDLER_KINDS:
+        raise ClientError(
+            f"cannot delete '{args.kind}' did you mean 'tasks', 'templates', 'recordings', "
+            "'replays', 'topics' or 'topic-handlers'?"
+        )
     with connect(args) as client:
         if args.kind in HANDLER_KINDS:
-            if len(args.ids) < 2:
-                raise ClientError("usage: delete topic-handlers TOPIC HANDLER...")
             topic, handlers = args.ids[0], args.ids[1:]
+            base = f"alerts/topics/{q(topic)}/handlers"
             for handler in handlers:
-                client.delete(f"alerts/topics/{q(topic)}/handlers/{q(handler)}")
+                ids = [handler]
+                if is_pattern(handler):
+                    body = client.get(base, pattern=handler) or {}
+                    ids = [str(h["id"]) for h in body.get("handlers") or [] if "id" in h]
+                for one in ids:
+                    client.delete(f"{base}/{q(one)}")
             return 0
         for arg in args.ids:
             ids = list_ids(client, args.kind, arg) if is_pattern(arg) else [arg]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from kapacitrio.cli.client import output
 from kapacitrio.cli.client.http import add_url_flag, connect, guarded, q
+from kapacitrio.cli.client.output import cell_text, pad
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
@@ -33,5 +34,7 @@ def run(args: argparse.Namespace) -> int:
             defaults = client.get(f"service-tests/{q(name)}") or {}
             result = client.post(f"service-tests/{q(name)}", defaults.get("options") or {}) or {}
             rows.append([name, bool(result.get("success")), result.get("message", "")])
-    output.table(["Service", "Success", "Message"], rows)
+    lines = [pad("Service", 20) + pad("Success", 10) + "Message"]
+    lines += [pad(name, 20) + pad(ok, 10) + cell_text(message) for name, ok, message in rows]
+    sys.stdout.write("".join(line + "\n" for line in lines))
     return 0

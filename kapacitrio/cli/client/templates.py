@@ -7,7 +7,15 @@ import sys
 from typing import Any
 
 from kapacitrio.cli.client import output
-from kapacitrio.cli.client.http import ClientError, add_url_flag, connect, guarded, q, read_text
+from kapacitrio.cli.client.http import (
+    ClientError,
+    add_url_flag,
+    connect,
+    guarded,
+    q,
+    read_text,
+    usage_error,
+)
 from kapacitrio.cli.client.output import pad
 from kapacitrio.cli.client.tasks import var_value
 
@@ -22,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
         name, help=HELP[name], description=HELP[name][0].upper() + HELP[name][1:] + "."
     )
     add_url_flag(p)
-    p.add_argument("template_id", metavar="ID")
+    p.add_argument("template_id", nargs="?", metavar="ID")
     if name == "define-template":
         p.add_argument("-type", dest="type", choices=("stream", "batch"), default=None)
         p.add_argument("-tick", dest="tick", default=None, metavar="FILE")
@@ -37,7 +45,17 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
         p.set_defaults(run=guarded(run_show))
 
 
+USAGE = {
+    "define-template": "Usage: kapacitrio define-template <template ID> [-tick FILE] "
+    "[-type stream|batch]\n\n    Create or update a template; its tasks are reloaded.",
+    "show-template": "Usage: kapacitrio show-template [template ID]\n\n"
+    "    Show details about a template.",
+}
+
+
 def run_define(args: argparse.Namespace) -> int:
+    if not args.template_id:
+        return usage_error("Must provide a template ID.", USAGE["define-template"])
     body: dict[str, Any] = {}
     if args.type:
         body["type"] = args.type
@@ -57,6 +75,8 @@ def run_define(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if not args.template_id:
+        return usage_error("Must specify one template ID", USAGE["show-template"])
     with connect(args) as client:
         tmpl = client.get(f"templates/{q(args.template_id)}")
     output.fields(
