@@ -57,7 +57,7 @@ def test_topics_and_events(kap, shared_server, tmp_path):
     assert kap("delete", "topics", "cli_sys").code == 0
     assert shared_server.client.get("/kapacitor/v1/alerts/topics/cli_sys").status_code == 404
     r = kap("show-topic", "cli_sys")
-    assert r.code == 1 and r.err.count("\n") == 1
+    assert r.code == 3 and r.err.count("\n") == 1
 
 
 def test_topic_handlers(kap, shared_server, tmp_path):
@@ -67,6 +67,9 @@ def test_topic_handlers(kap, shared_server, tmp_path):
     assert (r.code, r.err) == (0, "")
     r = kap("list", "topic-handlers")
     assert ["hsys", "tolog", "log"] in [line.split() for line in r.out.splitlines()]
+    # TOPIC is the topic (Kapacitor's `%-11v%-11v%-11v` layout, 10 wide at least, plus one).
+    r = kap("list", "topic-handlers", "hsys")
+    assert r.out == "Topic      ID         Kind       \nhsys       tolog      log        \n"
 
     r = kap("show-topic-handler", "hsys", "tolog")
     assert r.out.splitlines() == [
@@ -87,13 +90,18 @@ def test_topic_handlers(kap, shared_server, tmp_path):
 
     spec.write_text("topic: hsys\nid: other\nkind: log\noptions:\n  path: /tmp/o.log\n")
     assert kap("define-topic-handler", str(spec)).code == 0
-    listed = [line.split() for line in kap("list", "topic-handlers", "oth*").out.splitlines()]
+    listed = [
+        line.split() for line in kap("list", "topic-handlers", "hsys", "oth*").out.splitlines()
+    ]
     assert ["hsys", "other", "log"] in listed and ["hsys", "tolog", "log"] not in listed
+    assert kap("list", "topic-handlers", "nosuchtopic").out.splitlines() == [
+        "Topic      ID         Kind       "
+    ]
     assert kap("delete", "handlers", "hsys", "other").code == 0
 
     assert kap("delete", "topic-handlers", "hsys", "tolog").code == 0
     r = kap("show-topic-handler", "hsys", "tolog")
-    assert r.code == 1 and r.err.count("\n") == 1
+    assert r.code == 3 and r.err.count("\n") == 1
 
 
 def test_define_topic_handler_bad_files(kap, tmp_path):
@@ -107,26 +115,28 @@ def test_define_topic_handler_bad_files(kap, tmp_path):
         (tmp_path / "missing.yaml", "failed to read"),
     ):
         r = kap("define-topic-handler", str(path))
-        assert r.code == 1 and message in r.err and r.err.count("\n") == 1
+        assert r.code == 3 and message in r.err and r.err.count("\n") == 1
 
 
-def test_watch_prints_current_then_live_events(kap, shared_server, tmp_path):
+def test_watch_events_prints_current_then_live_events(kap, shared_server, tmp_path):
     alert_task(kap, shared_server, tmp_path, "al2", "cli_watch", "cpu2")
     write(shared_server, "cpu2,host=a usage=95")
     wait_for_topic(shared_server, "cli_watch")
 
     # The feed starts with the topic's current events.
-    r = kap("watch", "-n", "1", "cli_watch")
+    r = kap("watch-events", "-n", "1", "cli_watch")
     assert r.code == 0
     first = json.loads(r.out)
     assert (first["topic"], first["id"], first["state"]["level"]) == ("cli_watch", "a", "CRITICAL")
 
     # With no topic it follows every topic.
-    r = kap("watch", "-n", "1")
+    r = kap("watch-events", "-n", "1")
     assert r.code == 0 and json.loads(r.out)["topic"] in ("cli_sys", "cli_watch")
 
     # Then it follows new ones (a separate process, fed while it runs).
-    proc = spawn("watch", "-n", "3", "cli_watch", env=cli_env(KAPACITOR_URL=shared_server.url))
+    proc = spawn(
+        "watch-events", "-n", "3", "cli_watch", env=cli_env(KAPACITOR_URL=shared_server.url)
+    )
     try:
         deadline = time.monotonic() + 15
         n = 0

@@ -51,7 +51,7 @@ def test_human_bytes():
     assert [human_bytes(n) for n in (0, 999, 1000, 3200, 2_500_000, 12_345)] == [
         "0 B", "999 B", "1.0 kB", "3.2 kB", "2.5 MB", "12 kB",
     ]  # fmt: skip
-    assert human_bytes(None) == ""
+    assert human_bytes(None) == "0 B"  # Go's uint64 of a missing size
 
 
 def test_var_values():
@@ -61,13 +61,24 @@ def test_var_values():
     assert var_value({"type": "bool", "value": False}) == "false"
     listed = {"type": "list", "value": [{"type": "star"}, {"type": "string", "value": "host"}]}
     assert var_value(listed) == "[*, host]"
+    # durations as Go's time.Duration prints them, floats as Go's %v
+    assert var_value({"type": "duration", "value": 300_000_000_000}) == "5m0s"
+    assert var_value({"type": "duration", "value": 1_500_000}) == "1.5ms"
+    assert var_value({"type": "float", "value": 67.0}) == "67"
+    assert var_value({"type": "float", "value": 1e6}) == "1e+06"
+    assert var_value({"type": "float", "value": 2.5}) == "2.5"
+    assert var_value({"type": "int", "value": 42}) == "42"
 
 
 def test_dates_and_dbrps():
     assert when("2017-11-13T13:34:00Z") == "13 Nov 17 13:34 UTC"
-    assert when("0001-01-01T00:00:00Z") == ""
-    assert when("") == "" and when("not a date") == "not a date"
-    assert dbrps_text([{"db": "a", "rp": "b"}, {"db": "c", "rp": "d"}]) == '["a"."b", "c"."d"]'
+    # Go's zero time, which Kapacitor prints for a task never enabled
+    assert when("0001-01-01T00:00:00Z") == "01 Jan 01 00:00 UTC"
+    assert when("") == "01 Jan 01 00:00 UTC" and when("not a date") == "not a date"
+    assert when("2017-11-13T13:34:00+01:00") == "13 Nov 17 13:34 +0100"
+    # fmt.Sprint of Kapacitor's []DBRP: each %q.%q, separated by spaces
+    assert dbrps_text([{"db": "a", "rp": "b"}, {"db": "c", "rp": "d"}]) == '["a"."b" "c"."d"]'
+    assert dbrps_text([{"db": 'x"y', "rp": "tab\t"}]) == '["x\\"y"."tab\\t"]'
     assert dbrps_text(None) == "[]"
 
 

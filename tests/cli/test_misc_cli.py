@@ -41,10 +41,10 @@ def test_backup(kap, tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
     r = kap("backup", str(target))
-    assert r.code == 1 and "already exists" in r.err
+    assert r.code == 3 and "already exists" in r.err
     assert kap("backup", "-f", str(target)).code == 0
     r = kap("backup", str(tmp_path / "no" / "dir" / "x.db"))
-    assert r.code == 1 and r.err.count("\n") == 1
+    assert r.code == 3 and r.err.count("\n") == 1
 
 
 def test_service_tests(kap):
@@ -59,7 +59,7 @@ def test_service_tests(kap):
     assert all(row[1] in ("true", "false") for row in rows[1:])
 
     r = kap("service-tests", "nosuchservice")
-    assert r.code == 1 and "nosuchservice" in r.err and r.err.count("\n") == 1
+    assert r.code == 3 and "nosuchservice" in r.err and r.err.count("\n") == 1
 
 
 def test_version(kap, shared_server):
@@ -85,7 +85,7 @@ def test_url_from_the_environment_and_the_flag(shared_server, tmp_path):
     assert (proc.returncode, err) == (0, "")
 
 
-def test_server_down_is_one_line_and_exit_1(kap, tmp_path):
+def test_server_down_is_one_line_and_exit_3(kap, tmp_path):
     down = f"http://127.0.0.1:{free_port()}"
     script = tmp_path / "t.tick"
     script.write_text("stream|from()\n")
@@ -94,20 +94,22 @@ def test_server_down_is_one_line_and_exit_1(kap, tmp_path):
         ["show", "x"],
         ["define", "x", "-type", "stream", "-tick", str(script), "-dbrp", "a.b"],
         ["logs"],
-        ["watch", "-n", "1", "sys"],
+        ["watch-events", "-n", "1", "sys"],
+        ["watch", "sometask"],
+        ["level", "debug"],
         ["backup", str(tmp_path / "b.db")],
         ["stats", "general"],
         ["record", "stream", "-task", "x", "-duration", "1s"],
     ):
         r = kap(*argv, url=down)
-        assert r.code == 1, argv
+        assert r.code == 3, argv
         assert r.out == "" and r.err.count("\n") == 1, (argv, r.err)
         assert down.split("//")[1] in r.err, (argv, r.err)
     assert not (tmp_path / "b.db").exists()
     # The same from a real process: one line, no traceback.
     proc = spawn("-url", down, "list", "tasks")
     out, err = proc.communicate(timeout=30)
-    assert (proc.returncode, out) == (1, "")
+    assert (proc.returncode, out) == (3, "")
     assert err.startswith(f"cannot connect to {down}: ") and err.count("\n") == 1
 
 
@@ -115,7 +117,7 @@ def test_bad_url():
     proc = spawn("-url", "localhost:9092", "list", "tasks")
     _, err = proc.communicate(timeout=30)
     assert (
-        proc.returncode == 1
+        proc.returncode == 4  # Kapacitor's status for a URL it cannot use
         and err.strip() == "invalid URL 'localhost:9092': it needs a scheme such as http://"
     )
 
@@ -157,17 +159,79 @@ def test_help(kap):
     r = kap("help", "define")
     assert r.code == 0 and r.out == "" and r.err.startswith("usage: kapacitrio define ")
     assert "-tick FILE" in r.err and "-dbrp db.rp" in r.err
+    # `help` alone: its own usage, then the command list and options; exit 1 as Kapacitor's
     r = kap("help")
-    assert r.code == 0 and r.out == "" and "define-topic-handler" in r.err
-    assert "-url URL" in r.err and "$KAPACITOR_URL" in r.err
+    assert r.code == 1 and r.out == ""
+    assert r.err.startswith("Usage: kapacitrio help [command]\n\nUsage: kapacitrio [options] ")
+    assert "define-topic-handler" in r.err and "watch-events" in r.err and "level " in r.err
+    assert "-url URL" in r.err and "KAPACITOR_URL" in r.err
     assert "one module per sub-command" not in r.err  # no internal docstring
     r = kap("help", "nosuch")
-    assert (r.code, r.err) == (1, "unknown command 'nosuch': see `kapacitrio help`\n")
+    assert r.code == 1 and r.err.startswith("Unknown command nosuch\nUsage: kapacitrio ")
 
 
-def test_logs_filters_must_be_pairs(kap):
-    r = kap("logs", "service")
-    assert (r.code, r.err) == (1, "invalid filter 'service': expected key=value\n")
+def test_top_level_usage_and_unknown_commands():
+    # no command, an unknown one, and -h: Kapacitor's texts on stderr, nothing on stdout
+    for argv, status, first in (
+        ([], 1, "Error: Must pass a command."),
+        (["nosuch"], 1, "Unknown command nosuch"),
+        (["-h"], 0, "Usage: kapacitrio [options] [command] [args]"),
+    ):
+        proc = spawn(*argv)
+        out, err = proc.communicate(timeout=30)
+        assert (proc.returncode, out) == (status, ""), argv
+        assert err.splitlines()[0] == first, (argv, err)
+        assert "  -url URL" in err and "KAPACITOR_URL" in err, argv
+    # a sub-command's -h goes to stderr too
+    proc = spawn("list", "-h")
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (0, "") and err.startswith("usage: kapacitrio list")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show"], "Must specify one task ID"),
+        (["show", "a", "b"], "Must specify one task ID"),
+        (["show-template"], "Must specify one template ID"),
+        (["show-topic"], "Must specify one topic ID"),
+        (["show-topic-handler", "t"], "Must specify both topic and handler IDs"),
+        (["define"], "Must provide a task ID."),
+        (["define-template"], "Must provide a template ID."),
+        (["define-topic-handler"], "Must provide a path to a handler file."),
+        (["enable"], "Must pass at least one task ID"),
+        (["disable"], "Must pass at least one task ID"),
+        (["reload"], "Must pass at least one task ID"),
+        (["delete", "tasks"], "Must pass at least one ID"),
+        (["list"], "Must specify 'tasks', 'recordings', 'replays', 'topics', or 'topic-handlers'"),
+        (["level"], "Must pass a log level"),
+    ],
+)
+def test_usage_errors_exit_2(kap, argv, message):
+    # A command used wrongly: Kapacitor's message, then the usage, on stderr; exit status 2.
+    r = kap(*argv)
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith(message + "\n") and "Usage: kapacitrio " in r.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["list", "nosuch"], "cannot list 'nosuch' did you mean 'tasks', 'recordings', "
+         "'replays', 'topics', 'topic-handlers' or 'service-tests'?"),
+        (["delete", "nosuch", "x"], "cannot delete 'nosuch' did you mean 'tasks', 'templates', "
+         "'recordings', 'replays', 'topics' or 'topic-handlers'?"),
+        (["logs", "service"], "bad keyvalue pair: 'service'"),
+        (["logs", "a=b=c"], "bad keyvalue pair: 'a=b=c'"),
+        (["watch"], "must provide task ID."),
+        (["watch", "t", "node"], "bad keyvalue pair: 'node'"),
+        (["backup"], "must provide file path for backup."),
+        (["level", "loud"], "invalid log level"),
+    ],
+)  # fmt: skip
+def test_command_errors_exit_3(kap, argv, message):
+    r = kap(*argv)
+    assert (r.code, r.out, r.err) == (3, "", message + "\n")
 
 
 def test_skip_verify(monkeypatch):
@@ -193,16 +257,16 @@ def test_skip_verify(monkeypatch):
 )
 def test_invalid_urls(kap, url, message):
     r = kap("list", "tasks", url=url)
-    assert (r.code, r.out, r.err) == (1, "", message + "\n")
+    assert (r.code, r.out, r.err) == (4, "", message + "\n")
 
 
 def test_ids_are_escaped_in_paths(kap, shared_server):
     # An ID with '/' or '?' must not reach another route (a task's httpOut, a query string).
     for argv in (["show", "a b?c"], ["show-template", "x?y=1"], ["delete", "tasks", "a#b"]):
         r = kap(*argv)
-        assert r.code == (0 if argv[0] == "delete" else 1)
+        assert r.code == (0 if argv[0] == "delete" else 3)
         assert r.err in ("", "no task exists\n", "no template exists\n"), (argv, r.err)
-    from kapacitrio.cli.client.watch import feed_url
+    from kapacitrio.cli.client.events import feed_url
 
     assert (
         feed_url("http://h:1", "a/b?c")

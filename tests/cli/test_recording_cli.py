@@ -77,13 +77,23 @@ def test_record_no_wait_prints_the_id_at_once(kap, tmp_path, shared_server):
         (["replay", "-task", "rtask3", "-recording", "nosuch"], "recording not found"),
         (["record", "stream", "-task", "nosuch", "-duration", "1s"], "no task exists"),
         (["record", "stream", "-task", "rtask3", "-duration", "1x"], "invalid duration '1x'"),
-        (["record", "stream", "-task", "rtask3"], "give one of -duration or -stop"),
-        (["record", "batch", "-task", "rtask3"], "must provide -start or -past"),
+        (["record", "stream", "-task", "rtask3"], "both task and duration are required"),
+        (["record", "stream", "-duration", "1s"], "both task and duration are required"),
+        (["record", "batch", "-task", "rtask3"], "must set one of start or past flags."),
+        (["record", "batch", "-past", "1h"], "task is required"),
+        (
+            ["record", "batch", "-task", "rtask3", "-past", "1h", "-start", "2020-01-01T00:00:00Z"],
+            "cannot set both start and past flags.",
+        ),
+        (["record", "query", "-type", "stream"], "both query and type are required"),
+        (["replay", "-task", "rtask3"], "must pass recording ID"),
+        (["replay", "-recording", "r"], "must pass task ID"),
+        (["replay-live", "query", "-task", "rtask3"], "both query and task are required"),
         (["record", "batch", "-task", "rtask3", "-past", "1h"], "cannot record batch data"),
     ],
 )
 def test_record_and_replay_errors(kap, tmp_path, argv, message):
     define_task(kap, tmp_path, "rtask3")
     r = kap(*argv)
-    assert r.code == 1 and r.out == ""
+    assert r.code == 3 and r.out == ""
     assert message in r.err and r.err.count("\n") == 1

@@ -156,12 +156,12 @@ def test_delete_tasks_and_templates(kap, shared_server, tmp_path):
         (["enable", "zz*"], "no tasks match 'zz*'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_1(kap, tmp_path, argv, message):
+def test_bad_input_is_one_line_and_exit_3(kap, tmp_path, argv, message):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     argv = [a.format(tick=tick(tmp_path), badjson=bad) for a in argv]
     r = kap(*argv)
-    assert r.code == 1
+    assert r.code == 3
     assert r.out == ""
     assert r.err.count("\n") == 1 and message in r.err
 
@@ -169,8 +169,8 @@ def test_bad_input_is_one_line_and_exit_1(kap, tmp_path, argv, message):
 def test_tickscript_errors_come_from_the_server(kap, tmp_path):
     broken = tick(tmp_path, "stream|from(.measurement('cpu')\n", "broken.tick")
     r = kap("define", "broken", "-type", "stream", "-tick", broken, "-dbrp", "a.b")
-    assert r.code == 1 and r.err.count("\n") == 1 and "Traceback" not in r.err
-    assert kap("show", "broken").code == 1
+    assert r.code == 3 and r.err.count("\n") == 1 and "Traceback" not in r.err
+    assert kap("show", "broken").code == 3
 
 
 def test_define_from_a_task_file(kap, shared_server, tmp_path):
@@ -195,9 +195,9 @@ def test_define_from_a_task_file(kap, shared_server, tmp_path):
     assert "httpOut('new')" in task["script"]
 
     r = kap("define", "fromfile")
-    assert r.code == 1 and r.err.startswith("nothing to update")
+    assert r.code == 3 and r.err.startswith("nothing to update")
     r = kap("define-template", "ftp")
-    assert r.code == 1 and r.err.startswith("nothing to update")
+    assert r.code == 3 and r.err.startswith("nothing to update")
 
 
 def test_show_in_a_replay_that_does_not_exist(kap, tmp_path):
@@ -205,4 +205,4 @@ def test_show_in_a_replay_that_does_not_exist(kap, tmp_path):
         kap("define", "srp", "-type", "stream", "-tick", tick(tmp_path), "-dbrp", "a.b").code == 0
     )
     r = kap("show", "-replay", "nosuch", "srp")
-    assert (r.code, r.out, r.err) == (1, "", "replay nosuch does not exist\n")
+    assert (r.code, r.out, r.err) == (3, "", "replay nosuch does not exist\n")

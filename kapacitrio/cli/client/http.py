@@ -22,13 +22,23 @@ PREVIEW = "/kapacitor/v1preview"
 TIMEOUT = httpx.Timeout(30.0)
 
 
-#: Exit statuses as Kapacitor's client uses them: a failed command, and a command used wrongly.
+#: Exit statuses as Kapacitor's client uses them: a failed command, a command used wrongly, and
+#: a server URL it cannot use.
 EXIT_FAILED = 3
 EXIT_USAGE = 2
+EXIT_BAD_URL = 4
 
 
 class ClientError(Exception):
     """A failure the user should see as one line on stderr (exit status 3, as Kapacitor's)."""
+
+    exit_status = EXIT_FAILED
+
+
+class BadURL(ClientError):
+    """The server URL is unusable: Kapacitor's client exits 4 before running the command."""
+
+    exit_status = EXIT_BAD_URL
 
 
 def add_url_flag(parser: argparse.ArgumentParser) -> None:
@@ -61,15 +71,15 @@ def server_url(args: argparse.Namespace) -> str:
     url = getattr(args, "url", None) or getattr(args, "global_url", None)
     url = url or os.environ.get(URL_ENV) or DEFAULT_URL
     if "://" not in url:
-        raise ClientError(f"invalid URL {url!r}: it needs a scheme such as http://")
+        raise BadURL(f"invalid URL {url!r}: it needs a scheme such as http://")
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise ClientError(f"invalid URL {url!r}: {exc}") from None
+        raise BadURL(f"invalid URL {url!r}: {exc}") from None
     if parsed.scheme not in ("http", "https"):
-        raise ClientError(f"invalid URL {url!r}: the scheme must be http or https")
+        raise BadURL(f"invalid URL {url!r}: the scheme must be http or https")
     if not parsed.host:
-        raise ClientError(f"invalid URL {url!r}: no host")
+        raise BadURL(f"invalid URL {url!r}: no host")
     return url.rstrip("/")
 
 
@@ -203,11 +213,11 @@ def connect(args: argparse.Namespace) -> Iterator[Client]:
         client.close()
 
 
-def fail(message: str) -> int:
+def fail(message: str, status: int = EXIT_FAILED) -> int:
     """Print one line on stderr; returns Kapacitor's exit status for a failed command (3)."""
     first = message.strip().splitlines()[0] if message.strip() else "error"
     print(first, file=sys.stderr)
-    return EXIT_FAILED
+    return status
 
 
 def usage_error(message: str, usage: str) -> int:
@@ -224,7 +234,7 @@ def guarded(fn: Callable[[argparse.Namespace], int | None]) -> Callable[[argpars
         try:
             return int(fn(args) or 0)
         except ClientError as exc:
-            return fail(str(exc))
+            return fail(str(exc), exc.exit_status)
         except BrokenPipeError:
             return _quiet_broken_pipe()
         except OSError as exc:
