@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import numpy as np
 import trio
 
 from kapacitrio.engine.clock import Clock
@@ -21,6 +22,14 @@ __all__ = ["TaskMaster", "TaskStartError", "open_taskmaster"]
 
 #: How long `stop_task` lets a task drain before cancelling it (seconds of Trio time).
 STOP_DRAIN_SECONDS = 5.0
+#: Bodies at least this large are parsed in a worker thread, so other requests are answered
+#: meanwhile; smaller ones are parsed on the event loop (a thread costs more than they do).
+THREAD_PARSE_BYTES = 256 * 1024
+#: Large bodies parsed at once (the rest wait their turn).
+PARSE_THREADS = 2
+#: A large write reaches its tasks in pieces of this many rows, one scheduling round apart, so
+#: no node handles a whole 10 MB body in one step.
+DELIVER_ROWS = 8192
 
 
 class TaskMaster:
@@ -33,6 +42,7 @@ class TaskMaster:
         self.router = Router()
         self.tasks: dict[str, Task] = {}
         self._nursery: trio.Nursery | None = None
+        self._parse_limiter = trio.CapacityLimiter(PARSE_THREADS)
 
     async def run(
         self, task_status: trio.TaskStatus[TaskMaster] = trio.TASK_STATUS_IGNORED
@@ -84,13 +94,24 @@ class TaskMaster:
         now = self.clock.now()
         default_time = now - now % mult
         by_meas, wild = self.router.table(db, rp)
-        chunk = parse_chunk(
-            body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild))
-        )
-        parts, routed = split_chunk(chunk, by_meas, wild, self.router.conditions)
-        for targets, part in parts:
-            for task in targets:  # one chunk for all: a chunk is never changed once sent
-                await task.write_points(part)
+        args = (body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild)))
+        if len(body) < THREAD_PARSE_BYTES:
+            chunk = parse_chunk(*args)
+        else:  # the calling request's task waits for the thread: nothing outlives the request
+            chunk = await trio.to_thread.run_sync(
+                lambda: parse_chunk(*args, sliced=True), limiter=self._parse_limiter
+            )
+        routed = 0
+        for start in range(0, len(chunk), DELIVER_ROWS):
+            piece = chunk
+            if len(chunk) > DELIVER_ROWS:
+                piece = chunk.take(np.arange(start, min(start + DELIVER_ROWS, len(chunk))))
+                await trio.lowlevel.checkpoint()
+            parts, n = split_chunk(piece, by_meas, wild, self.router.conditions)
+            routed += n
+            for targets, part in parts:
+                for task in targets:  # one chunk for all: a chunk is never changed once sent
+                    await task.write_points(part)
         return routed
 
     async def write_points(self, db: str, rp: str, points: list[Any]) -> None:

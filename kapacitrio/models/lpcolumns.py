@@ -27,6 +27,11 @@ from kapacitrio.models.columns import (
 _ALL = (True,)
 
 
+#: Text scanned per regex call when a body is parsed in a worker thread (`sliced=True`): one
+#: call holds the GIL throughout, so smaller calls let the event loop's thread run in between.
+SCAN_SLICE = 128 * 1024
+
+
 def parse_chunk(
     body: bytes | str,
     mult: int,
@@ -34,14 +39,15 @@ def parse_chunk(
     db: str = "",
     rp: str = "",
     wanted: Callable[[str], bool] | None = None,
+    sliced: bool = False,
 ) -> ColumnChunk:
     """Validate and parse a whole body; raises `LineProtocolError` naming the first bad line.
 
     When `wanted` is given and no measurement of a valid body is wanted, the result is empty
-    (the body is still validated).
+    (the body is still validated). `sliced` scans the text in slices (for worker threads).
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    found = lp._scan(text)
+    found = _scan_sliced(text) if sliced else lp._scan(text)
     if found is None:
         return _careful(lp._lines_slow(text), mult, default_time, db, rp, wanted)
     if not found:
@@ -50,6 +56,21 @@ def parse_chunk(
     if chunk is None:  # a line holds a field key twice: the per-line parser settles it
         return _careful(found, mult, default_time, db, rp, wanted)
     return chunk
+
+
+def _scan_sliced(text: str) -> list[Any] | None:
+    """`lineprotocol._scan` a slice of whole lines at a time (no plain line spans a newline)."""
+    found: list[Any] = []
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + SCAN_SLICE)
+        end = len(text) if end < 0 else end + 1
+        part = lp._scan(text[start:end])
+        if part is None:
+            return None
+        found += part
+        start = end
+    return found
 
 
 def _careful(
