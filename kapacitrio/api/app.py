@@ -55,6 +55,7 @@ BLUEPRINTS = [
     "dag",
     "ui",
     "openapi",
+    "pprof",
 ]
 
 _log = get_logger("http")

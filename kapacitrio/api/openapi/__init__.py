@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of both HTTP APIs, served at `GET /kapacitor/v1preview/openapi.json`.
 
-The document is built from the modules beside this one: `tasks` and `ops` (paths under
+The document is built from the modules beside this one: `tasks`, `ops` and `pprof` (paths under
 `/kapacitor/v1`, also served under `/kapacitor/v1preview`), `preview` (paths only the preview API
 has), `kkok` (the kkok API and the web UI at the root) and `schemas` (the components).
 `tests/server/test_openapi_routes.py` checks it against the app's routes.
@@ -15,7 +15,7 @@ from typing import Any
 from quart import Blueprint, Response, current_app
 
 from kapacitrio import __version__
-from kapacitrio.api.openapi import kkok, ops, preview, schemas, tasks
+from kapacitrio.api.openapi import kkok, ops, pprof, preview, schemas, tasks
 from kapacitrio.api.openapi.common import TEXT, kapacitor_errors, ok
 
 bp = Blueprint("openapi", __name__)
@@ -58,7 +58,7 @@ def _mirror(item: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 def _paths() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    kapacitor = {**tasks.paths(), **ops.paths()}
+    kapacitor = {**tasks.paths(), **ops.paths(), **pprof.paths()}
     for path, item in kapacitor.items():
         out[BASE + path] = item
     for path, item in kapacitor.items():
