@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from kapacitrio.cli.client.defs import parse_dbrp
+from kapacitrio.cli.client.defs import load_vars, parse_dbrp
 from kapacitrio.cli.client.http import ClientError
 from kapacitrio.cli.client.listing import human_bytes
 from kapacitrio.cli.client.output import dbrps_text, table, when
 from kapacitrio.cli.client.recording import parse_duration
-from kapacitrio.cli.client.tasks import var_value
+from kapacitrio.cli.client.tasks import script_has_dbrp, var_value
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,30 @@ def test_table_layout(capsys):
         "a              OK                5",
         "[bold]long_id  CRITICAL       1234",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("plain.json", '{"x": {"type": "int", "value": 1}}'),
+        ("wrapped.json", '{"vars": {"x": {"type": "int", "value": 1}}}'),
+        ("plain.yaml", "x:\n  type: int\n  value: 1\n"),
+        ("wrapped.yml", "vars:\n  x:\n    type: int\n    value: 1\n"),
+    ],
+)
+def test_vars_files_plain_or_wrapped(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    assert load_vars(str(path)) == {"x": {"type": "int", "value": 1}}
+
+
+def test_a_var_named_vars_is_not_a_wrapper(tmp_path):
+    path = tmp_path / "v.json"
+    path.write_text('{"vars": {"type": "string", "value": "a"}}')
+    assert load_vars(str(path)) == {"vars": {"type": "string", "value": "a"}}
+
+
+def test_script_has_dbrp():
+    assert script_has_dbrp('dbrp "a"."b"\nstream|from()\n')
+    assert not script_has_dbrp("stream|from()\n")
+    assert not script_has_dbrp("stream|from(\n")  # does not parse: the server says why

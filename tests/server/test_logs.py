@@ -93,3 +93,53 @@ async def test_close_all_ends_subscriptions(hub_and_stream):
 
 def test_default_hub_is_shared():
     assert isinstance(logs.HUB, LogHub)
+
+
+async def test_level_thresholds_and_exact_levels(hub_and_stream):
+    hub, _ = hub_and_stream
+    filters = ({"lvl": "warn+"}, {"lvl": "warn"}, {"lvl": "debug+"}, {"lvl": "loud+"})
+    with (
+        hub.subscribe(filters[0]) as warn_up,
+        hub.subscribe(filters[1]) as warn_only,
+        hub.subscribe(filters[2]) as all_up,
+        hub.subscribe(filters[3]) as unknown,
+    ):
+        log = get_logger("t")
+        log.debug("d")
+        log.info("i")
+        log.warning("w")
+        log.error("e")
+
+        def drain(recv) -> list[str]:
+            out = []
+            while True:
+                try:
+                    out.append(recv.receive_nowait()["msg"])
+                except trio.WouldBlock:
+                    return out
+
+        assert drain(warn_up) == ["w", "e"]
+        assert drain(warn_only) == ["w"]
+        assert drain(all_up) == ["d", "i", "w", "e"]
+        assert drain(unknown) == ["d", "i", "w", "e"]  # an unknown name lets every level through
+
+
+def test_set_level_changes_what_is_logged_live():
+    hub = LogHub()
+    stream = io.StringIO()
+    configure("info", stream=stream, hub=hub)
+    try:
+        log = get_logger("x")  # made before the change, follows it
+        log.debug("one")
+        logs.set_level("debug")
+        assert logs.current_level() == "debug"
+        log.debug("two")
+        logs.set_level("ERROR")
+        log.warning("three")
+        log.error("four")
+        with pytest.raises(ValueError):
+            logs.set_level("loud")
+    finally:
+        configure("info")
+    text = stream.getvalue()
+    assert "one" not in text and "two" in text and "three" not in text and "four" in text
