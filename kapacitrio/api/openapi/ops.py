@@ -355,6 +355,24 @@ def _misc() -> dict[str, dict[str, Any]]:
                 {"204": no_content("Linked"), **kapacitor_errors(500)},
             )
         },
+        "/loglevel": {
+            "post": operation(
+                "set_log_level",
+                "Change the server's log level while it runs",
+                tag,
+                {"204": no_content("Changed"), **kapacitor_errors(400)},
+                body=json_body(
+                    obj(
+                        {
+                            "level": {
+                                "type": "string",
+                                "description": "debug, info, warn or error (any case)",
+                            }
+                        }
+                    )
+                ),
+            )
+        },
         "/load": {
             "post": operation(
                 "load",
