@@ -99,7 +99,7 @@ def udf_server(server_factory, tmp_path):
                 "typed": fn("typed"),
                 "refuse": fn("refuse"),
                 "crash": fn("crash"),
-                "hang": fn("hang", "3s"),  # time enough to start Python on a loaded machine
+                "hang": fn("hang", "1s"),
                 "fail": fn("fail"),
                 "mirror": f'socket = "{sock}"\ntimeout = "10s"\n',
             }
