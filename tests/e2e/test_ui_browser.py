@@ -103,6 +103,13 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
 
         page.locator(".task-form").get_by_role("button", name="Enable").click()
         expect(page.locator(".task-summary")).to_contain_text("executing")
+        # an update of the defined task (PATCH) keeps it running with the new script
+        page.get_by_label("TICKscript").fill(formatted.replace("{{ .Level }}", "now {{ .Level }}"))
+        expect(page.locator("#check-state")).to_have_text("The script is valid.")
+        page.locator(".task-form").get_by_role("button", name="Save").click()
+        expect(page.locator("#status")).to_contain_text("Task cpu_ui saved.")
+        task = server.client.get("/kapacitor/v1/tasks/cpu_ui?script-format=raw").json()
+        assert "now {{ .Level }}" in task["script"] and task["executing"] is True
         expect(_counter(page, "from1", "emitted")).to_have_text("0")
 
         # points in: the counters move, httpOut shows a table, the log tail shows the log node
@@ -120,14 +127,14 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
         _write(server, "cpu,host=a value=95\n")
         event = page.locator('ol.events li[data-topic="cpu"]').first
         expect(event).to_contain_text("CRITICAL")
-        expect(event).to_contain_text("cpu:nil is CRITICAL")
+        expect(event).to_contain_text("cpu:nil is now CRITICAL")
         expect(page.locator("table", has_text="Topic")).to_contain_text("CRITICAL")
 
         # the event's details on its topic page
         page.get_by_role("link", name="cpu", exact=True).first.click()
         page.get_by_role("button", name="Show event cpu:nil").click()
         details = page.locator("#event-details")
-        expect(details).to_contain_text("cpu:nil is CRITICAL")
+        expect(details).to_contain_text("cpu:nil is now CRITICAL")
         history = details.locator("table", has_text="Changes seen")
         expect(history.locator("tbody tr")).to_have_count(1)
         cells = history.locator("tbody td")  # the change the feed brought: OK -> CRITICAL
@@ -145,6 +152,23 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
         assert server.client.get("/filters/quiet").json()["disabled"] is True
         page.get_by_role("button", name="Enable quiet").click()
         expect(page.locator('[data-filter-state="quiet"]')).to_have_text("enabled")
+        page.get_by_label("Inactivate quiet until").fill("2031-05-06T07:08")
+        page.get_by_role("button", name="Inactivate quiet", exact=True).click()
+        expect(page.locator('[data-filter-state="quiet"]')).to_contain_text(
+            "inactive until 2031-05"
+        )
+        assert server.client.get("/filters/quiet").json()["inactive"].startswith("2031-05-0")
+        page.get_by_label("Expire quiet at").fill("2032-01-02T03:04")
+        page.get_by_role("button", name="Set expiry of quiet").click()
+        expect(page.locator("tr", has_text="quiet")).to_contain_text("2032-01-0")
+        assert server.client.get("/filters/quiet").json()["expire"].startswith("2032-01-0")
+        page.get_by_label("Route ID").fill("ops")
+        page.get_by_label("Transports (JSON array)").fill(
+            '[{"type": "slack", "url": "http://127.0.0.1:1/x"}]'
+        )
+        page.get_by_role("button", name="Save route").click()
+        expect(page.get_by_role("button", name="Edit route ops")).to_be_visible()
+        assert server.client.get("/routes/ops").json()[0]["type"] == "slack"
         assert errors == []
 
 
@@ -234,6 +258,22 @@ def test_lists_handlers_replays_and_service_tests(server, tmp_path):
         assert server.client.get(f"{handlers}/to-log").json()["options"]["path"] == "/tmp/b.log"
         page.get_by_role("button", name="Delete handler to-log").click()
         expect(page.locator("section", has_text="Handlers")).to_contain_text("No handlers")
+
+        # templates: listed with their vars, deletable
+        r = server.client.post(
+            "/kapacitor/v1/templates",
+            json={
+                "id": "tpl",
+                "type": "stream",
+                "script": "var m string\nstream|from().measurement(m)",
+            },
+        )
+        assert r.status_code == 200, r.text
+        page.goto(f"{server.url}/#/templates")
+        expect(page.locator("main tbody tr", has_text="tpl")).to_contain_text("m")
+        page.get_by_role("button", name="Delete template tpl").click()
+        expect(page.locator("main")).to_contain_text("No templates.")
+        assert server.client.get("/kapacitor/v1/templates/tpl").status_code == 404
 
         # a replay's progress and result
         _record(server)
