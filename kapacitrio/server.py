@@ -20,6 +20,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from kapacitrio import __version__, logs
+from kapacitrio.cluster.service import open_cluster
 from kapacitrio.config import Config, duration_ns, host_port
 from kapacitrio.gcpolicy import tune_for_server
 from kapacitrio.services import Services, plugin_modules
@@ -90,10 +91,17 @@ async def run_server(
         config=cfg.path or "(defaults)",
         data_dir=cfg.data_dir,
     )
-    async with open_store(cfg.db_path) as store, httpx.AsyncClient(timeout=30.0) as client:
+    async with (
+        open_store(cfg.db_path) as local_store,
+        httpx.AsyncClient(timeout=30.0) as client,
+        open_cluster(cfg, local_store) as cluster,
+    ):
+        store = local_store if cluster is None else cluster.store
         services = Services(config=cfg, store=store, logs=logs.HUB, started_ns=time.time_ns())
         services.http_client = client
         services.server_id, services.cluster_id = await _server_ids(store)
+        if cluster is not None:
+            services.extra["cluster"] = cluster
         async with trio.open_nursery() as nursery:
             await _start_engine(services, nursery)
             from kapacitrio.tasks.service import TaskService
@@ -103,7 +111,10 @@ async def run_server(
             plugins = plugin_modules()
             for plugin in plugins:
                 await plugin.start(services, nursery)
-            await services.tasks.start_enabled()
+            if cluster is not None:  # tasks start where placement puts them
+                await cluster.start(services, nursery)
+            else:
+                await services.tasks.start_enabled()
             for plugin in plugins:
                 if hasattr(plugin, "ready"):
                     await plugin.ready(services)
@@ -116,5 +127,7 @@ async def run_server(
                 _log.info("shutting down")
                 services.logs.close_all()
             # HTTP has drained; stop the tasks and services.
+            if cluster is not None:
+                await cluster.stop()  # hand this member's tasks over, drained and checkpointed
             nursery.cancel_scope.cancel()
     _log.info("kapacitrio stopped")

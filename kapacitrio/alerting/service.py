@@ -420,6 +420,31 @@ class AlertService:
                 await self.store.delete(HANDLERS_KIND, f"{topic_id}/{handler_id}")
             t.handlers.pop(handler_id).close()
 
+    def apply_stored_handler(self, topic_id: str, handler_id: str, doc: Any) -> None:
+        """Put a handler stored elsewhere (a cluster peer) in force here; None removes it."""
+        if doc is None:
+            t = self.topics.get(topic_id)
+            if t is not None and handler_id in t.handlers:
+                t.handlers.pop(handler_id).close()
+            return
+        try:
+            spec, handler, match = self._validate_spec(topic_id, doc)
+        except AlertServiceError as exc:
+            _log.error(
+                "stored handler is invalid", topic=topic_id, handler=handler_id, error=str(exc)
+            )
+            return
+        self._install(topic_id, spec, handler, match)
+
+    def apply_stored_event(self, topic_id: str, event_id: str, doc: Any) -> None:
+        """An event state stored elsewhere (a cluster peer's task); None forgets it."""
+        if doc is None:
+            t = self.topics.get(topic_id)
+            if t is not None:
+                t.events.pop(event_id, None)
+            return
+        self.topic(topic_id).events[event_id] = EventState.from_doc(doc)
+
     def _check_free(self, topic_id: str, handler_id: str) -> None:
         t = self.topics.get(topic_id)
         if t is not None and handler_id in t.handlers:

@@ -56,6 +56,7 @@ BLUEPRINTS = [
     "ui",
     "openapi",
     "pprof",
+    "cluster",
 ]
 
 _log = get_logger("http")

@@ -6,6 +6,7 @@ from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.api.app import no_content, services
 from kapacitrio.api.errors import ApiError, json_object
+from kapacitrio.cluster.proxy import forward_get, remote_owner
 from kapacitrio.tasks.params import dot_view, list_params, script_format
 from kapacitrio.tasks.service import TaskService
 from kapacitrio.tasks.views import TASK_EXTRA_FIELDS, TASK_FIELDS
@@ -46,7 +47,20 @@ async def get_task(task_id: str) -> Response:
         if info is None:
             raise ApiError(404, f"replay {replay_id} does not exist")
         return jsonify(info)
-    return jsonify(await _tasks().get_task(task_id, fmt, view))
+    view_doc = await _tasks().get_task(task_id, fmt, view)
+    cluster = services().extra.get("cluster")
+    if cluster is None:
+        return jsonify(view_doc)
+    remote = remote_owner(cluster, task_id, request.headers)
+    if remote is not None:  # the owner has the stats
+        got = await forward_get(
+            services().http_client, remote[1], request.path, request.args, request.headers
+        )
+        if got is not None and got[0] == 200 and isinstance(got[1], dict):
+            return jsonify(got[1])  # the owner's view, its "cluster" part included
+    if cluster.placement is not None:
+        view_doc["cluster"] = cluster.placement.info(task_id)
+    return jsonify(view_doc)
 
 
 @bp.route("/tasks/<task_id>", methods=["PATCH"])
@@ -64,6 +78,13 @@ async def delete_task(task_id: str) -> Response:
 @bp.route("/tasks/<task_id>/<path:endpoint>", methods=["GET"])
 async def http_out(task_id: str, endpoint: str) -> Response:
     result = _tasks().http_out(task_id, endpoint)
+    remote = remote_owner(services().extra.get("cluster"), task_id, request.headers)
+    if result is None and remote is not None:
+        got = await forward_get(
+            services().http_client, remote[1], request.path, request.args, request.headers
+        )
+        if got is not None and got[0] == 200:
+            return jsonify(got[1])
     if result is None:
         raise ApiError(404, "Not Found")
     return jsonify(result)

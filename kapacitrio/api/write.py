@@ -51,6 +51,15 @@ async def write() -> Response:
         return no_content()
     if not db:
         raise bad_request("database is required")
+    cluster = svc.extra.get("cluster")
+    if cluster is not None:  # stored in JetStream for whichever member runs the tasks
+        try:
+            await cluster.ingest.publish(db, rp, precision, body)
+        except LineProtocolError as exc:
+            raise bad_request(str(exc)) from None
+        except cluster.link.errors as exc:
+            raise ApiError(503, f"the cluster cannot store the write: {exc!r}") from None
+        return no_content()
     if svc.taskmaster is None:
         raise ApiError(503, "the engine is not running")
     try:

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the configuration and serve; returns the exit status."""
     logs.configure("info")
     # Modules that register config sections must be imported before the config is read.
+    import kapacitrio.cluster.config  # noqa: F401  (registers [cluster])
     from kapacitrio.services import plugin_modules
 
     plugin_modules()

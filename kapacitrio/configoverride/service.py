@@ -105,6 +105,14 @@ class ConfigOverrideService:
             self._put_live(info.name, value)
         _log.info("config section overridden", section=info.name, element=action.element)
 
+    async def reapply(self, name: str) -> None:
+        """Overrides of one section changed elsewhere (a cluster peer): put the result live here."""
+        if not self.enabled or self.config.skip_config_overrides:
+            return
+        if sections.lookup(name) is None or name not in self.base:
+            return
+        self._put_live(name, await self.merged(name))
+
     def _put_live(self, name: str, value: Any) -> None:
         """Make the section's new value current; a listener's failure does not undo the change."""
         try:

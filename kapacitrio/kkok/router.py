@@ -118,6 +118,28 @@ class Router:
                 continue
             self.pool.add(alert, int(doc["seq"]))
 
+    def apply_stored(self, kind: str, doc_id: str, doc: Any) -> None:
+        """A filter or route stored elsewhere (a cluster peer) changed; None means deleted."""
+        try:
+            if kind == kinds.FILTERS:
+                if doc is None:
+                    self.dynamic_filters.pop(doc_id, None)
+                elif self._static(doc_id) is None:
+                    flt = make_filter(doc["id"], doc["params"], self.filter_env, dynamic=True)
+                    self.dynamic_filters[flt.id] = (int(doc["seq"]), flt)
+            elif kind == kinds.ROUTES:
+                if doc is None:
+                    self.routes.pop(doc_id, None)
+                else:
+                    self.routes[doc_id] = make_route(doc_id, doc["spec"], self.transport_env)
+            elif kind == kinds.STATIC:
+                flt = self._static(doc_id)
+                if flt is not None and doc is not None:
+                    flt.disabled = bool(doc.get("disabled"))
+                    flt.inactive_until = doc.get("inactive")
+        except (KkokError, KeyError, TypeError) as exc:
+            log.error("stored kkok document dropped", kind=kind, id=doc_id, err=str(exc))
+
     # -- alerts
 
     async def add_alert(self, alert: Alert) -> None:

@@ -85,6 +85,9 @@ class TaskRunner:
             raise Internal("the engine is not running")
         if doc.get("type") == "batch":
             check_batch_queries(pipeline, doc["dbrps"], self.services)
+        if self.services.extra.get("cluster") is not None:
+            doc["error"] = ""
+            return  # a cluster member runs a task only where placement puts it
         dbrps = [(d["db"], d["rp"]) for d in doc["dbrps"]]
         try:
             task = self.tm.start_task(doc["id"], pipeline, dbrps)
@@ -126,7 +129,7 @@ class TaskRunner:
 
     async def _stop(self, task_id: str) -> None:
         self._current.pop(task_id, None)
-        if self.tm is None:
+        if self.tm is None or self.services.extra.get("cluster") is not None:
             return
         result = self.tm.stop_task(task_id)
         if inspect.isawaitable(result):

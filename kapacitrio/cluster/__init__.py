@@ -1,0 +1,1 @@
+"""Clustering on NATS JetStream: shared definitions, task placement, ingest and state handover."""

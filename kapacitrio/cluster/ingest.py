@@ -1,0 +1,235 @@
+"""Writes into JetStream by db/rp/measurement, and per-task feeds that resume where they stopped.
+
+A write received by any member is validated, split by measurement and published to
+`<prefix>.points.<db>.<rp>.<measurement>` (each token base64url-escaped when needed); the write is
+acknowledged once JetStream has stored every part. Lines without a timestamp are stamped here (the
+`Kapacitrio-Default-Time` header), so a replay after a move gives them the same time.
+
+Each running task reads through its own durable pull consumer, filtered to the narrowest subject
+that covers its `from()` nodes and dbrps. Its position (the stream sequence of the last message
+handed to the task at least one checkpoint interval earlier, so the task has processed it) is
+checkpointed to the state bucket every `checkpoint-interval` and at a clean stop, and acknowledged
+to JetStream; a task that starts anywhere recreates its consumer just after that position. So a
+move loses no stored point and replays at most about two checkpoint intervals of points.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from typing import Any
+
+import trio
+
+from kapacitrio.logs import get_logger
+from kapacitrio.models.lineprotocol import precision_multiplier
+from kapacitrio.models.lpcolumns import parse_chunk
+
+_log = get_logger("cluster")
+
+_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+_MEAS_END = re.compile(r"(?<!\\)[, ]")
+HDR_PRECISION = "Kapacitrio-Precision"
+HDR_DEFAULT_TIME = "Kapacitrio-Default-Time"
+
+
+def token(text: str) -> str:
+    """A subject token for a db, rp or measurement: itself when safe, else `~` + base64url."""
+    if _SAFE.match(text):
+        return text
+    return "~" + base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def untoken(tok: str) -> str:
+    if not tok.startswith("~"):
+        return tok
+    raw = tok[1:]
+    return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+
+
+def measurement_of(line: str) -> str:
+    """The measurement of one line of line protocol (escapes kept, as the parser names it)."""
+    m = _MEAS_END.search(line)
+    name = line if m is None else line[: m.start()]
+    return name.replace("\\,", ",").replace("\\ ", " ")
+
+
+def split_body(text: str) -> dict[str, list[str]]:
+    """The lines of a body grouped by measurement, in order (comments and blank lines dropped)."""
+    groups: dict[str, list[str]] = {}
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        groups.setdefault(measurement_of(line), []).append(line)
+    return groups
+
+
+def consumer_name(task_id: str) -> str:
+    return "task_" + hashlib.blake2b(task_id.encode(), digest_size=10).hexdigest()
+
+
+def filter_subject(base: str, dbrps: list[tuple[str, str]], measurements: set[str]) -> str:
+    """The narrowest subject covering a task's dbrps and measurements (`""` is every one)."""
+    if len(dbrps) != 1:
+        return f"{base}.>"
+    db, rp = dbrps[0]
+    db_t = token(db) if db else "*"
+    rp_t = token(rp) if rp else "*"
+    if len(measurements) == 1 and "" not in measurements:
+        return f"{base}.{db_t}.{rp_t}.{token(next(iter(measurements)))}"
+    return f"{base}.{db_t}.{rp_t}.*"
+
+
+class Ingest:
+    """Publishes writes; `feed` runs one task's consumer."""
+
+    def __init__(self, link: Any, clock_ns: Any, checkpoint: float, poll: float) -> None:
+        self.link = link
+        self.clock_ns = clock_ns
+        self.checkpoint = checkpoint
+        self.poll = poll
+        self.published = 0
+
+    async def publish(self, db: str, rp: str, precision: str, body: bytes) -> int:
+        """Validate and publish one write; returns the number of lines stored in JetStream."""
+        mult = precision_multiplier(precision)
+        now = self.clock_ns()
+        default_time = now - now % mult
+        parse_chunk(body, mult, default_time, db, rp, lambda _name: False)  # raises on bad lines
+        text = body.decode("utf-8", "replace")
+        base = self.link.names.points_subject
+        headers = {HDR_PRECISION: precision, HDR_DEFAULT_TIME: str(default_time)}
+        messages = [
+            (f"{base}.{token(db)}.{token(rp)}.{token(meas)}", "\n".join(lines).encode(), headers)
+            for meas, lines in split_body(text).items()
+        ]
+        if not messages:
+            return 0
+        await self.link.publish_all(messages)
+        n = sum(len(m[1].splitlines()) for m in messages)
+        self.published += n
+        return n
+
+    # -- per-task feeds
+    def _pos_key(self, task_id: str) -> str:
+        return "pos." + consumer_name(task_id)
+
+    async def position(self, task_id: str) -> int:
+        raw = await self.link.kv_get(self.link.names.state, self._pos_key(task_id))
+        return int(json.loads(raw)["seq"]) if raw else 0
+
+    async def forget(self, task_id: str) -> None:
+        try:
+            await self.link.kv_delete(self.link.names.state, self._pos_key(task_id))
+        except self.link.errors:
+            pass
+
+
+class Feed:
+    """One task's consumer: fetch, hand to the task, checkpoint. Run with `nursery.start(feed.run)`."""
+
+    def __init__(
+        self,
+        ingest: Ingest,
+        tm: Any,
+        task_id: str,
+        dbrps: list[tuple[str, str]],
+        measurements: set[str],
+        start_ns: int,
+    ) -> None:
+        self.ingest = ingest
+        self.link = ingest.link
+        self.tm = tm
+        self.task_id = task_id
+        self.dbrps = dbrps
+        self.subject = filter_subject(self.link.names.points_subject, dbrps, measurements)
+        self.durable = consumer_name(task_id)
+        self.start_ns = start_ns
+        self.handed = 0  # stream sequence of the last message handed to the task
+        self.saved = 0
+        self.points = 0
+        self._last_msg: Any = None
+        self._resumed = False
+
+    def _wants(self, db: str, rp: str) -> bool:
+        return any((not d or d == db) and (not r or r == rp) for d, r in self.dbrps)
+
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Consume until cancelled (then the caller stops the task and calls `final_checkpoint`)."""
+        if not self._resumed:  # a retry after an error goes on from what it handed over
+            self.saved = self.handed = await self.ingest.position(self.task_id)
+            self._resumed = True
+        sub = await self.link.pull_consumer(
+            self.durable,
+            self.subject,
+            start_seq=self.handed + 1 if self.handed else 0,
+            start_ns=0 if self.handed else self.start_ns,
+        )
+        _log.info("task feed started", task=self.task_id, subject=self.subject, after=self.handed)
+        task_status.started()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._checkpoints)
+                await self._consume(sub)
+        finally:
+            await self.link.unsubscribe(sub)
+
+    async def _consume(self, sub: Any) -> None:
+        base_len = len(self.link.names.points_subject.split("."))
+        while True:
+            try:
+                msgs = await self.link.fetch(sub, 256, self.ingest.poll)
+            except self.link.errors as exc:
+                _log.debug("fetch failed", task=self.task_id, err=repr(exc))
+                await trio.sleep(self.ingest.poll)
+                continue
+            for msg in msgs:
+                seq = msg.metadata.sequence.stream
+                if seq <= self.handed:
+                    continue  # a redelivery of something already handed over
+                parts = msg.subject.split(".")[base_len:]
+                if len(parts) == 3:
+                    db, rp = untoken(parts[0]), untoken(parts[1])
+                    if self._wants(db, rp):
+                        hdr = msg.headers or {}
+                        self.points += await self.tm.write_task(
+                            self.task_id,
+                            db,
+                            rp,
+                            hdr.get(HDR_PRECISION, "n"),
+                            msg.data,
+                            int(hdr.get(HDR_DEFAULT_TIME, "0")),
+                        )
+                self.handed = seq
+                self._last_msg = msg
+
+    async def _checkpoints(self) -> None:
+        ready, ready_msg = self.handed, self._last_msg
+        while True:
+            await trio.sleep(self.ingest.checkpoint)
+            # Save what was handed over one interval ago: the task has processed it by now.
+            await self._save(ready, ready_msg)
+            ready, ready_msg = self.handed, self._last_msg
+
+    async def _save(self, seq: int, msg: Any) -> None:
+        if seq <= self.saved:
+            return
+        try:
+            await self.link.kv_put(
+                self.link.names.state,
+                self.ingest._pos_key(self.task_id),
+                json.dumps({"seq": seq, "task": self.task_id}).encode(),
+            )
+            self.saved = seq
+            if msg is not None:
+                await self.link.ack(msg)
+        except self.link.errors as exc:
+            _log.warning("checkpoint failed", task=self.task_id, err=repr(exc))
+
+    async def final_checkpoint(self) -> None:
+        """After the task drained at a clean stop: everything handed over is processed."""
+        with trio.CancelScope(shield=True), trio.move_on_after(3):
+            await self._save(self.handed, self._last_msg)

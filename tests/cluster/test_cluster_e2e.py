@@ -1,0 +1,362 @@
+"""Three kapacitrio instances on a three-node NATS cluster, each a host in its own network namespace.
+
+Driven over the real HTTP APIs: a task defined on one instance runs on its owner; kill -9 of an
+instance mid-stream moves its tasks, loses no acknowledged write and fires no second CRITICAL;
+an instance cut off from NATS gives its tasks up and takes them back once healed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kapacitrio.cluster.members import owner_of
+from tests.cluster.netns import (
+    NATS_SERVER,
+    Lab,
+    NamespacesRefused,
+    kapacitrio_argv,
+    nats_config,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+NAMES = ["k1", "k2", "k3"]
+HEARTBEAT, LEASE = "0.3s", "2s"
+
+
+class Receiver:
+    """Alert posts by path, from a threaded HTTP server on the lab's gateway address."""
+
+    def __init__(self, host: str) -> None:
+        self.posts: dict[str, list[dict]] = {}
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.posts.setdefault(self.path, []).append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def get(self, path: str) -> list[dict]:
+        with self.lock:
+            return list(self.posts.get(path, []))
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+class Cluster:
+    def __init__(self, lab: Lab, workdir: Path) -> None:
+        self.lab = lab
+        self.workdir = workdir
+        self.nats_ips = [lab.hosts[f"n{i}"].ip for i in (1, 2, 3)]
+        self.procs: dict[str, object] = {}
+        self.http = httpx.Client(timeout=5.0)
+
+    def url(self, name: str) -> str:
+        return f"http://{self.lab.hosts[name].ip}:9092"
+
+    def start(self, name: str) -> None:
+        env = {
+            "KAPACITOR_DATA_DIR": str(self.workdir / name),
+            "KAPACITOR_HTTP_BIND_ADDRESS": f"{self.lab.hosts[name].ip}:9092",
+            "KAPACITOR_CLUSTER_ENABLED": "true",
+            "KAPACITOR_CLUSTER_NATS_URLS": ",".join(f"nats://{ip}:4222" for ip in self.nats_ips),
+            "KAPACITOR_CLUSTER_NAME": name,
+            "KAPACITOR_CLUSTER_HEARTBEAT": HEARTBEAT,
+            "KAPACITOR_CLUSTER_LEASE": LEASE,
+            "KAPACITOR_CLUSTER_CHECKPOINT_INTERVAL": "0.25s",
+            "KAPACITOR_CLUSTER_REPLICAS": "3",
+            "KAPACITOR_CLUSTER_PREFIX": "kt",
+        }
+        self.procs[name] = self.lab.spawn(
+            name, kapacitrio_argv(), self.workdir / f"{name}.log", env
+        )
+
+    def status(self, name: str) -> dict | None:
+        try:
+            r = self.http.get(self.url(name) + "/kapacitor/v1preview/cluster", timeout=2.0)
+        except httpx.HTTPError:
+            return None
+        return r.json() if r.status_code == 200 else None
+
+    def members(self, name: str) -> list[str]:
+        st = self.status(name)
+        return [] if st is None else [m["name"] for m in st["members"]]
+
+    def running(self, via: str) -> dict[str, list[str]]:
+        """Task id -> the members whose heartbeat says they run it (as `via` sees them)."""
+        st = self.status(via) or {"tasks": []}
+        return {t["id"]: t["running-on"] for t in st["tasks"]}
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    workdir = tmp_path_factory.mktemp("cluster")
+    try:
+        lab = Lab(workdir)
+    except NamespacesRefused as exc:
+        pytest.skip(f"network namespaces are refused here: {exc}")
+    try:
+        try:
+            for i in (1, 2, 3):
+                lab.add_host(f"n{i}", 10 + i)
+            for i, name in enumerate(NAMES, start=1):
+                lab.add_host(name, 20 + i)
+        except NamespacesRefused as exc:
+            pytest.skip(f"network namespaces are refused here: {exc}")
+        c = Cluster(lab, workdir)
+        for i in (1, 2, 3):
+            conf = workdir / f"n{i}.conf"
+            conf.write_text(nats_config(f"n{i}", c.nats_ips[i - 1], c.nats_ips, workdir / f"js{i}"))
+            lab.spawn(f"n{i}", [NATS_SERVER, "-c", str(conf)], workdir / f"n{i}.log")
+        for name in NAMES:
+            c.start(name)
+        try:
+            wait_until(lambda: all(len(c.members(n)) == 3 for n in NAMES), 60, 0.3, "3 members")
+        except AssertionError:
+            for name in NAMES:
+                print(name, c.log(name)[-3000:])
+            raise
+        c.receiver = Receiver(lab.gateway)
+        yield c
+        c.receiver.close()
+        c.http.close()
+    finally:
+        lab.close()
+
+
+def task_owned_by(prefix: str, owner: str) -> str:
+    for i in range(1000):
+        task_id = f"{prefix}-{i}"
+        if owner_of(task_id, NAMES) == owner:
+            return task_id
+    raise AssertionError("no id found")
+
+
+def define(c: Cluster, via: str, task_id: str, script: str) -> None:
+    body = {
+        "id": task_id,
+        "type": "stream",
+        "dbrps": [{"db": "db", "rp": "rp"}],
+        "script": script,
+        "status": "enabled",
+    }
+    r = c.http.post(c.url(via) + "/kapacitor/v1/tasks", json=body)
+    assert r.status_code == 200, r.text
+
+
+def seq_script(receiver: str, task_id: str) -> str:
+    return (
+        "stream\n  |from()\n    .measurement('seq')\n    .groupBy('n')\n  |alert()\n"
+        "    .id('{{ index .Tags \"n\" }}')\n    .crit(lambda: TRUE)\n"
+        f"    .post('{receiver}/seq/{task_id}')\n"
+    )
+
+
+def lvl_script(receiver: str, task_id: str) -> str:
+    return (
+        "stream\n  |from()\n    .measurement('lvl')\n  |alert()\n    .id('lvl')\n"
+        '    .crit(lambda: "v" > 50)\n    .stateChangesOnly()\n'
+        f"    .post('{receiver}/lvl/{task_id}')\n"
+    )
+
+
+class Writer:
+    """Writes `seq` points (unique tag n) and `lvl` points to the given instances, round robin;
+    a refused write is retried on the next instance. `acked` holds the n of every 204."""
+
+    def __init__(self, c: Cluster, targets: list[str], lvl: float = 100.0) -> None:
+        self.c = c
+        self.targets = list(targets)
+        self.lvl = lvl
+        self.acked: set[int] = set()
+        self.refused = 0
+        self.n = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Writer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(15)
+
+    def _run(self) -> None:
+        client = httpx.Client(timeout=3.0)
+        i = 0
+        while not self.stop.is_set():
+            batch = list(range(self.n, self.n + 10))
+            self.n += 10
+            now = time.time_ns()
+            lines = [f"seq,n={n} v=1 {now + k}" for k, n in enumerate(batch)]
+            lines.append(f"lvl v={self.lvl} {now + 10}")
+            body = "\n".join(lines)
+            for attempt in range(2 * len(self.targets)):
+                target = self.targets[(i + attempt) % len(self.targets)]
+                try:
+                    r = client.post(
+                        self.c.url(target) + "/kapacitor/v1/write?db=db&rp=rp", content=body
+                    )
+                    if r.status_code == 204:
+                        self.acked.update(batch)
+                        break
+                except httpx.HTTPError:
+                    pass
+                self.refused += 1
+            i += 1
+            time.sleep(0.05)
+        client.close()
+
+
+def missing(c: Cluster, task_id: str, acked: set[int]) -> set[int]:
+    got = {int(p["id"]) for p in c.receiver.get(f"/seq/{task_id}")}
+    return acked - got
+
+
+def test_define_on_one_run_on_another(cluster: Cluster) -> None:
+    c = cluster
+    task_id = task_owned_by("where", "k2")
+    script = "stream\n  |from()\n    .measurement('where')\n  |httpOut('last')\n"
+    define(c, "k1", task_id, script)
+
+    def shown() -> dict | None:
+        r = c.http.get(c.url("k3") + f"/kapacitor/v1/tasks/{task_id}")
+        doc = r.json()
+        return doc if doc.get("executing") else None
+
+    doc = wait_until(shown, 10, what="the task to run")
+    assert doc["cluster"]["instance"] == "k2"
+    wait_until(lambda: c.running("k1")[task_id] == ["k2"], 5, what="k2's heartbeat to say so")
+    r = c.http.post(c.url("k3") + "/kapacitor/v1/write?db=db&rp=rp", content="where v=42 1")
+    assert r.status_code == 204
+
+    def out() -> dict | None:
+        r = c.http.get(c.url("k1") + f"/kapacitor/v1/tasks/{task_id}/last")
+        return r.json() if r.status_code == 200 and r.json().get("series") else None
+
+    result = wait_until(out, 10, what="the httpOut result through k1")
+    assert result["series"][0]["values"][0][1] == 42
+    stats = c.http.get(c.url("k1") + f"/kapacitor/v1/tasks/{task_id}").json()["stats"]
+    assert stats["node-stats"]["from1"]["emitted"] == 1  # the owner's stats, through k1
+    # bad input is refused where it lands, and nothing is published
+    r = c.http.post(c.url("k1") + "/kapacitor/v1/write?db=db&rp=rp", content="where v=")
+    assert r.status_code == 400
+    assert c.http.delete(c.url("k3") + f"/kapacitor/v1/tasks/{task_id}").status_code == 204
+    wait_until(lambda: task_id not in c.running("k2"), 10, what="the deleted task to stop")
+
+
+def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
+    c = cluster
+    victim = "k2"
+    seq_tasks = [task_owned_by("seq", n) for n in NAMES]
+    lvl_task = task_owned_by("lvl", victim)
+    for t in seq_tasks:
+        define(c, "k1", t, seq_script(c.receiver.url, t))
+    define(c, "k3", lvl_task, lvl_script(c.receiver.url, lvl_task))
+    owners = {t: owner_of(t, NAMES) for t in [*seq_tasks, lvl_task]}
+    wait_until(
+        lambda: all(c.running("k1").get(t) == [o] for t, o in owners.items()),
+        15,
+        what="every task on its owner",
+    )
+    with Writer(c, NAMES) as writer:
+        wait_until(lambda: c.receiver.get(f"/lvl/{lvl_task}"), 10, what="the first CRITICAL")
+        time.sleep(1.0)  # past a checkpoint
+        c.procs[victim].kill()
+        killed = time.monotonic()
+        survivors = [n for n in NAMES if n != victim]
+        writer.targets = survivors
+
+        def moved() -> bool:
+            running = c.running("k1")
+            return all(len(running.get(t, [])) == 1 and running[t][0] in survivors for t in owners)
+
+        wait_until(moved, 20, 0.05, "the victim's tasks to run elsewhere")
+        failover = time.monotonic() - killed
+        time.sleep(1.5)
+    print(f"failover {failover:.2f}s, {len(writer.acked)} points acknowledged")
+    assert failover < 4 * 2.0 + 2  # a few leases
+    for t in seq_tasks:
+        wait_until(
+            lambda t=t: not missing(c, t, writer.acked), 20, 0.2, f"every acknowledged point in {t}"
+        )
+    lost = sum(len(missing(c, t, writer.acked)) for t in seq_tasks)
+    assert lost == 0
+    r = c.http.post(c.url("k1") + "/kapacitor/v1/write?db=db&rp=rp", content="lvl v=1")
+    assert r.status_code == 204
+    posts = wait_until(
+        lambda: (p := c.receiver.get(f"/lvl/{lvl_task}")) and p[-1]["level"] == "OK" and p,
+        10,
+        what="the recovery",
+    )
+    levels = [p["level"] for p in posts]
+    print(f"lvl events after failover: {levels}")
+    assert levels == ["CRITICAL", "OK"]  # the moved task knew it was CRITICAL already
+    # the victim comes back and gets its tasks back, still without loss
+    c.start(victim)
+    wait_until(
+        lambda: all(c.running("k1").get(t) == [o] for t, o in owners.items()),
+        30,
+        0.2,
+        "the tasks back on their owners",
+    )
+
+
+def test_partition_and_heal(cluster: Cluster) -> None:
+    c = cluster
+    cut = "k3"
+    task = task_owned_by("part", cut)
+    define(c, "k1", task, seq_script(c.receiver.url, task))
+    wait_until(lambda: c.running("k1").get(task) == [cut], 20, what="the task on k3")
+    with Writer(c, ["k1", "k2"]) as writer:
+        time.sleep(0.5)
+        c.lab.cut(cut, c.nats_ips)
+        started = time.monotonic()
+        wait_until(
+            lambda: (r := c.running("k1").get(task)) and r[0] in ("k1", "k2"),
+            20,
+            0.05,
+            "the task to leave the cut-off instance",
+        )
+        moved = time.monotonic() - started
+        st = wait_until(lambda: (s := c.status(cut)) and s["fenced"] and s, 10, what="fencing")
+        assert st["nats-connected"] is False or st["fenced"]
+        assert all(m["name"] != cut for m in st["members"])  # it counts itself out
+        doc = c.http.get(c.url(cut) + f"/kapacitor/v1/tasks/{task}").json()
+        assert doc["cluster"]["instance"] in ("k1", "k2")  # it answers with the new owner's view
+        r = c.http.post(c.url(cut) + "/kapacitor/v1/write?db=db&rp=rp", content="seq,n=-1 v=1")
+        assert r.status_code == 503  # it cannot store writes, and says so
+        time.sleep(0.5)
+        c.lab.heal(cut, c.nats_ips)
+        wait_until(lambda: c.running("k1").get(task) == [cut], 30, 0.1, "the task back on k3")
+        time.sleep(1.0)
+    print(f"partition: task moved after {moved:.2f}s")
+    wait_until(lambda: not missing(c, task, writer.acked), 20, 0.2, "every acknowledged point")
+    assert len(writer.acked) > 100
