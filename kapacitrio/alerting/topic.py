@@ -34,6 +34,10 @@ class HandlerRunner:
         self.stats = {"delivered": 0, "errors": 0, "dropped": 0, "skipped": 0}
         self.done = trio.Event()
         self.pending = 0
+        #: Events accepted and events finished (delivered, skipped or failed) so far: a waiter
+        #: knows what was queued before a moment has been handled once `finished` reaches it.
+        self.offered = 0
+        self.finished = 0
         self.on_done = on_done
 
     def offer(self, event: Event) -> bool:
@@ -41,6 +45,7 @@ class HandlerRunner:
         try:
             self._send.send_nowait(event)
             self.pending += 1
+            self.offered += 1
             return True
         except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
             self.stats["dropped"] += 1
@@ -61,6 +66,7 @@ class HandlerRunner:
                             await self._deliver(event)
                         finally:
                             self.pending -= 1
+                            self.finished += 1
                             if self.on_done is not None:
                                 self.on_done()
                 nursery.cancel_scope.cancel()

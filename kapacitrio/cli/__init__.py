@@ -38,6 +38,7 @@ COMMANDS = {
     "replay": "client.recording",
     "replay-live": "client.recording",
     "help": "client.help",
+    "cluster": "client.cluster",
 }
 
 

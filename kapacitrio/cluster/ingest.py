@@ -8,17 +8,24 @@ acknowledged once JetStream has stored every part. Lines without a timestamp are
 Each running task reads through its own durable pull consumer, filtered to the narrowest subject
 that covers its `from()` nodes and dbrps. Its position (the stream sequence of the last message
 handed to the task at least one checkpoint interval earlier, so the task has processed it) is
-checkpointed to the state bucket every `checkpoint-interval` and at a clean stop, and acknowledged
-to JetStream; a task that starts anywhere recreates its consumer just after that position. So a
-move loses no stored point and replays at most about two checkpoint intervals of points.
+saved to the state bucket every `checkpoint-interval` and at a clean stop, once the alert handlers
+have delivered every event queued before it, and acknowledged to JetStream; a task that starts
+anywhere reads from a fresh consumer just after that position. So a move loses no stored point (nor
+its alerts) and replays about two checkpoint intervals of points (more while handlers lag).
+Each run of a task has a consumer of its own, so two members that both run a task for a moment
+(while their views of the members differ) both see every message: duplicates, never a gap. A
+message is parsed once per member, whichever of its tasks read it.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import re
+import time
+from collections import OrderedDict
 from typing import Any
 
 import trio
@@ -29,9 +36,14 @@ from kapacitrio.models.lpcolumns import parse_chunk
 
 _log = get_logger("cluster")
 
+_RUNS = itertools.count(int(time.time()))
 _SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 _MEAS_END = re.compile(r"(?<!\\)[, ]")
 HDR_PRECISION = "Kapacitrio-Precision"
+#: How many parsed messages a member keeps for its other tasks reading the same ones.
+PARSED_CACHE = 64
+#: Largest message published (NATS refuses more than its max_payload, 1 MB by default).
+MAX_MESSAGE = 512 * 1024
 HDR_DEFAULT_TIME = "Kapacitrio-Default-Time"
 
 
@@ -67,8 +79,32 @@ def split_body(text: str) -> dict[str, list[str]]:
     return groups
 
 
+def _payloads(lines: list[str]) -> list[bytes]:
+    """The lines joined into messages of at most about MAX_MESSAGE bytes each."""
+    out: list[bytes] = []
+    part: list[str] = []
+    size = 0
+    for line in lines:
+        n = len(line.encode()) + 1
+        if part and size + n > MAX_MESSAGE:
+            out.append("\n".join(part).encode())
+            part, size = [], 0
+        part.append(line)
+        size += n
+    if part:
+        out.append("\n".join(part).encode())
+    return out
+
+
 def consumer_name(task_id: str) -> str:
     return "task_" + hashlib.blake2b(task_id.encode(), digest_size=10).hexdigest()
+
+
+def run_consumer_name(task_id: str, member: str, run: int) -> str:
+    """The durable consumer of one run of a task on one member: never shared, so two members
+    that both believe they own a task for a moment each see every message (duplicates, no loss)."""
+    mine = hashlib.blake2b(f"{member}\x00{run}".encode(), digest_size=6).hexdigest()
+    return f"{consumer_name(task_id)}_{mine}"
 
 
 def filter_subject(base: str, dbrps: list[tuple[str, str]], measurements: set[str]) -> str:
@@ -86,12 +122,16 @@ def filter_subject(base: str, dbrps: list[tuple[str, str]], measurements: set[st
 class Ingest:
     """Publishes writes; `feed` runs one task's consumer."""
 
-    def __init__(self, link: Any, clock_ns: Any, checkpoint: float, poll: float) -> None:
+    def __init__(
+        self, link: Any, clock_ns: Any, checkpoint: float, poll: float, member: str = ""
+    ) -> None:
         self.link = link
+        self.member = member
         self.clock_ns = clock_ns
         self.checkpoint = checkpoint
         self.poll = poll
         self.published = 0
+        self._parsed: OrderedDict[int, Any] = OrderedDict()
 
     async def publish(self, db: str, rp: str, precision: str, body: bytes) -> int:
         """Validate and publish one write; returns the number of lines stored in JetStream."""
@@ -103,8 +143,9 @@ class Ingest:
         base = self.link.names.points_subject
         headers = {HDR_PRECISION: precision, HDR_DEFAULT_TIME: str(default_time)}
         messages = [
-            (f"{base}.{token(db)}.{token(rp)}.{token(meas)}", "\n".join(lines).encode(), headers)
+            (f"{base}.{token(db)}.{token(rp)}.{token(meas)}", payload, headers)
             for meas, lines in split_body(text).items()
+            for payload in _payloads(lines)
         ]
         if not messages:
             return 0
@@ -114,6 +155,26 @@ class Ingest:
         return n
 
     # -- per-task feeds
+    def chunk(self, seq: int, msg: Any, db: str, rp: str) -> Any:
+        """The parsed points of one stored message, parsed once for every local task that reads
+        it (a chunk is never changed once handed to a task); None when it does not parse."""
+        from kapacitrio.models.lineprotocol import LineProtocolError
+
+        cached = self._parsed.get(seq)
+        if cached is not None:
+            return cached
+        hdr = msg.headers or {}
+        try:
+            mult = precision_multiplier(hdr.get(HDR_PRECISION, "n"))
+            chunk = parse_chunk(msg.data, mult, int(hdr.get(HDR_DEFAULT_TIME, "0")), db, rp)
+        except (LineProtocolError, ValueError) as exc:
+            _log.error("stored write does not parse", seq=seq, err=str(exc))
+            return None
+        self._parsed[seq] = chunk
+        while len(self._parsed) > PARSED_CACHE:
+            self._parsed.popitem(last=False)
+        return chunk
+
     def _pos_key(self, task_id: str) -> str:
         return "pos." + consumer_name(task_id)
 
@@ -146,13 +207,15 @@ class Feed:
         self.task_id = task_id
         self.dbrps = dbrps
         self.subject = filter_subject(self.link.names.points_subject, dbrps, measurements)
-        self.durable = consumer_name(task_id)
+        self.durable = run_consumer_name(task_id, ingest.member, next(_RUNS))
         self.start_ns = start_ns
         self.handed = 0  # stream sequence of the last message handed to the task
         self.saved = 0
         self.points = 0
         self._last_msg: Any = None
         self._resumed = False
+        #: The alert service, whose handler queues a checkpoint waits for.
+        self.alerts: Any = None
 
     def _wants(self, db: str, rp: str) -> bool:
         return any((not d or d == db) and (not r or r == rp) for d, r in self.dbrps)
@@ -176,6 +239,7 @@ class Feed:
                 await self._consume(sub)
         finally:
             await self.link.unsubscribe(sub)
+            await self.link.drop_consumer(self.durable)
 
     async def _consume(self, sub: Any) -> None:
         base_len = len(self.link.names.points_subject.split("."))
@@ -192,17 +256,11 @@ class Feed:
                     continue  # a redelivery of something already handed over
                 parts = msg.subject.split(".")[base_len:]
                 if len(parts) == 3:
-                    db, rp = untoken(parts[0]), untoken(parts[1])
-                    if self._wants(db, rp):
-                        hdr = msg.headers or {}
-                        self.points += await self.tm.write_task(
-                            self.task_id,
-                            db,
-                            rp,
-                            hdr.get(HDR_PRECISION, "n"),
-                            msg.data,
-                            int(hdr.get(HDR_DEFAULT_TIME, "0")),
-                        )
+                    db, rp, meas = (untoken(p) for p in parts)
+                    if self._wants(db, rp) and self.tm.wants(self.task_id, db, rp, meas):
+                        chunk = self.ingest.chunk(seq, msg, db, rp)
+                        if chunk is not None:
+                            self.points += await self.tm.write_task(self.task_id, chunk)
                 self.handed = seq
                 self._last_msg = msg
 
@@ -210,9 +268,30 @@ class Feed:
         ready, ready_msg = self.handed, self._last_msg
         while True:
             await trio.sleep(self.ingest.checkpoint)
-            # Save what was handed over one interval ago: the task has processed it by now.
+            # What was handed over one interval ago has gone through the task by now; once the
+            # handlers have delivered what they had queued by then, it is done for good.
+            await self.handlers_caught_up(None)
             await self._save(ready, ready_msg)
             ready, ready_msg = self.handed, self._last_msg
+
+    async def handlers_caught_up(self, timeout: float | None) -> bool:
+        """Wait until the alert handlers this task's events go to have finished every event
+        queued so far (its anonymous topics and every topic with handlers); False on timeout."""
+        alerts = self.alerts
+        if alerts is None:
+            return True
+        prefix = f"{alerts.kapacitor_id}:{self.task_id}:"
+        marks = [
+            (r, r.offered)
+            for tid, topic in list(alerts.topics.items())
+            if tid.startswith(prefix) or topic.handlers
+            for r in topic.all_runners()
+        ]
+        with trio.move_on_after(timeout if timeout is not None else float("inf")):
+            while any(r.finished < n and not r.done.is_set() for r, n in marks):
+                await trio.sleep(0.01)
+            return True
+        return False
 
     async def _save(self, seq: int, msg: Any) -> None:
         if seq <= self.saved:
@@ -230,6 +309,8 @@ class Feed:
             _log.warning("checkpoint failed", task=self.task_id, err=repr(exc))
 
     async def final_checkpoint(self) -> None:
-        """After the task drained at a clean stop: everything handed over is processed."""
-        with trio.CancelScope(shield=True), trio.move_on_after(3):
-            await self._save(self.handed, self._last_msg)
+        """After the task drained at a clean stop: everything handed over is processed, and once
+        its alerts are delivered nothing needs replaying (else the last checkpoint stays)."""
+        with trio.CancelScope(shield=True), trio.move_on_after(5):
+            if await self.handlers_caught_up(3.0):
+                await self._save(self.handed, self._last_msg)

@@ -327,6 +327,21 @@ class NatsLink:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await self.bridge.call(go)
 
+    async def drop_consumer(self, durable: str) -> None:
+        """Delete a consumer (best effort: an unused one also expires on its own)."""
+
+        async def go() -> None:
+            try:
+                await self.jsm.delete_consumer(self.names.points_stream, durable)
+            except Exception:
+                pass
+
+        with trio.CancelScope(shield=True), trio.move_on_after(2):
+            try:
+                await self.bridge.call(go)
+            except Exception:
+                pass
+
     async def consumer_lag(self, durable: str) -> dict[str, int] | None:
         """(pending, ack-pending, delivered stream sequence) of one consumer, or None."""
 

@@ -110,7 +110,7 @@ class Members:
         bucket = self.link.names.members
         now = trio.current_time()
         try:
-            with trio.fail_after(max(self.heartbeat, 0.5)):
+            with trio.fail_after(max(self.heartbeat, self.lease / 2)):
                 await self.link.kv_put(bucket, self.name, json.dumps(self._record()).encode())
             if self.fenced:
                 self._joined = now
@@ -119,7 +119,7 @@ class Members:
         except (trio.TooSlowError, *self.link.errors) as exc:
             _log.warning("cannot renew membership", member=self.name, err=repr(exc))
         try:
-            with trio.fail_after(max(self.heartbeat, 0.5)):
+            with trio.fail_after(max(self.heartbeat, self.lease / 2)):
                 items = await self.link.kv_items(bucket)
         except (trio.TooSlowError, *self.link.errors) as exc:
             _log.warning("cannot read the members", err=repr(exc))
@@ -136,10 +136,8 @@ class Members:
                     continue
                 if wall - int(rec.get("ts", 0)) < self.lease * 1e9:
                     live[name] = rec
-        else:  # cut off: keep what we knew until the lease says otherwise
+        else:  # no news is not bad news: keep the view (fencing covers a real cut)
             live = {n: r for n, r in self.live.items() if n != self.name}
-            wall = time.time_ns()
-            live = {n: r for n, r in live.items() if wall - int(r.get("ts", 0)) < self.lease * 1e9}
         if not self.fenced:
             live[self.name] = self._record()
         if set(live) != set(self.live):

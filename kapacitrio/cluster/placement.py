@@ -151,6 +151,7 @@ class Placement:
         feed = None
         if doc["type"] == "stream":
             feed = Feed(self.ingest, tm, task_id, dbrps, _measurements(pipeline), start_ns(doc))
+            feed.alerts = self.services.alerts
         run = Run(task_id, fingerprint(doc), task, feed)
         self.running[task_id] = run
         assert self._nursery is not None
@@ -193,7 +194,7 @@ class Placement:
         if run.feed is not None:
             if forget:  # disabled or deleted: enabling again starts from new points
                 await self.ingest.forget(task_id)
-            else:
+            elif not self.members.fenced:  # a fenced member's task may already run elsewhere
                 await run.feed.final_checkpoint()
         self.members.running = sorted(self.running)
         _log.info("stopped task", task=task_id, instance=self.members.name)

@@ -68,7 +68,11 @@ class Cluster:
         beat = self.cfg.seconds("heartbeat")
         self.members = Members(self.link, self.name, self.url, beat, self.cfg.seconds("lease"))
         self.ingest = Ingest(
-            self.link, time.time_ns, self.cfg.seconds("checkpoint_interval"), min(beat, 1.0)
+            self.link,
+            time.time_ns,
+            self.cfg.seconds("checkpoint_interval"),
+            min(beat, 1.0),
+            self.name,
         )
         self.services: Any = None
         self.placement: Placement | None = None

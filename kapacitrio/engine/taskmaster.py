@@ -114,28 +114,21 @@ class TaskMaster:
                     await task.write_points(part)
         return routed
 
-    async def write_task(
-        self, task_id: str, db: str, rp: str, precision: str, body: bytes, default_time: int
-    ) -> int:
-        """Route a line-protocol body to one task only (a cluster member's per-task feed).
-
-        `default_time` stamps lines without a timestamp (fixed where the write was received).
-        Returns the number of lines the task took; 0 when it is not running here.
-        """
+    def wants(self, task_id: str, db: str, rp: str, measurement: str) -> bool:
+        """Whether a running stream task takes this measurement of this dbrp."""
         task = self.tasks.get(task_id)
         if task is None:
-            return 0
+            return False
         by_meas, wild = self.router.table(db, rp)
-        chunk = parse_chunk(
-            body,
-            precision_multiplier(precision),
-            default_time,
-            db,
-            rp,
-            lambda name: task in by_meas.get(name, wild),
-        )
-        if chunk:
-            await task.write_points(chunk)
+        return task in by_meas.get(measurement, wild)
+
+    async def write_task(self, task_id: str, chunk: Any) -> int:
+        """Hand a parsed chunk to one task only (a cluster member's per-task feed); the caller
+        checked `wants`. Returns the number of points handed over (0 when it is not running)."""
+        task = self.tasks.get(task_id)
+        if task is None or not chunk:
+            return 0
+        await task.write_points(chunk)
         return len(chunk)
 
     async def write_points(self, db: str, rp: str, points: list[Any]) -> None:

@@ -216,3 +216,13 @@ async def test_bridge_runs_coroutines_and_cancels_them() -> None:
     assert bridge.loop is None
     with pytest.raises(BridgeClosed):
         await bridge.call(add, 1, 1)
+
+
+def test_big_writes_are_split_into_small_messages() -> None:
+    from kapacitrio.cluster.ingest import MAX_MESSAGE, _payloads
+
+    lines = [f"cpu,host=h{i} value={i} {i}" for i in range(60000)]
+    parts = _payloads(lines)
+    assert len(parts) > 1
+    assert all(len(p) <= MAX_MESSAGE for p in parts)
+    assert b"\n".join(parts).decode().split("\n") == lines  # nothing lost, order kept
