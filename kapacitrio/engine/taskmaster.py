@@ -128,7 +128,11 @@ class TaskMaster:
         task = self.tasks.get(task_id)
         if task is None or not chunk:
             return 0
-        await task.write_points(chunk)
+        only = [task]  # every row is for this task; its router condition still applies
+        cond = self.router.conditions.get(task)
+        parts, _ = split_chunk(chunk, {}, only, {task: cond} if cond is not None else None)
+        for _targets, part in parts:
+            await task.write_points(part)
         return len(chunk)
 
     async def write_points(self, db: str, rp: str, points: list[Any]) -> None:

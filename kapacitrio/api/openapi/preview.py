@@ -6,6 +6,7 @@ from typing import Any
 
 from kapacitrio.api.openapi.common import (
     STRING,
+    array,
     json_body,
     kapacitor_errors,
     obj,
@@ -97,6 +98,30 @@ def paths() -> dict[str, dict[str, Any]]:
                 "tasks",
                 {"200": ok("The layout", {"type": "object"}), **kapacitor_errors(400)},
                 body=json_body(ref("DagLayoutRequest")),
+            )
+        },
+        "/cluster": {
+            "get": operation(
+                "cluster_status",
+                "Cluster members, where each task runs and each task feed's lag "
+                "(404 when clustering is off)",
+                "misc",
+                {
+                    "200": ok(
+                        "The cluster as this instance sees it",
+                        obj(
+                            {
+                                "instance": STRING,
+                                "fenced": {"type": "boolean"},
+                                "nats-connected": {"type": "boolean"},
+                                "members": array({"type": "object"}),
+                                "tasks": array({"type": "object"}),
+                            },
+                            ["instance", "members", "tasks"],
+                        ),
+                    ),
+                    **kapacitor_errors(404),
+                },
             )
         },
         "/openapi.json": {
