@@ -70,6 +70,16 @@ def test_define_enable_watch_dag_alert_live_and_kkok(server, tmp_path):
         page.get_by_label("ID").fill("cpu_ui")
         page.get_by_label("DBRPs").fill("")
 
+        # the keyboard: Tab indents in the editor; Escape, then Tab, leaves it
+        editor = page.get_by_label("TICKscript")
+        editor.fill("stream")
+        editor.press("Home")
+        editor.press("Tab")
+        expect(editor).to_have_value("    stream")
+        editor.press("Escape")
+        editor.press("Tab")
+        assert page.evaluate("document.activeElement.id") != "script"
+
         # a parse error, shown at its line as you type
         page.get_by_label("TICKscript").fill(BROKEN)
         error = page.locator("#editor-error")
