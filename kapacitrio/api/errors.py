@@ -11,6 +11,7 @@ the API. Anything unexpected is logged with its traceback and answered with a JS
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from quart import Quart, Response, current_app, has_request_context, request
@@ -95,14 +96,24 @@ async def json_body(request: Any, *, required: bool = True) -> Any:
             raise bad_request("invalid JSON")
         return {}
     try:
-        return scrub_surrogates(json.loads(data, parse_constant=_reject_constant))
+        return scrub_surrogates(
+            json.loads(data, parse_constant=reject_constant, parse_float=finite_float)
+        )
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("invalid JSON") from None
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
     """JSON has no NaN or Infinity (Go's decoder refuses them too)."""
     raise ValueError(f"invalid JSON constant {name}")
+
+
+def finite_float(text: str) -> float:
+    """A JSON number as a float; one past float64's range (`1e400`) is refused, as Go does."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
 
 
 def _is_surrogate(c: str) -> bool:

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from kapacitrio import __version__
 from kapacitrio.api.app import services
-from kapacitrio.api.errors import scrub_surrogates
+from kapacitrio.api.errors import finite_float, reject_constant, scrub_surrogates
 from kapacitrio.kkok.alert import alert_from_json
 from kapacitrio.kkok.errors import KkokError
 from kapacitrio.kkok.router import Router
@@ -122,7 +122,9 @@ async def json_body() -> Any:
         raise _MediaType("Content-Type must be application/json")
     data = await request.get_data()
     try:
-        return scrub_surrogates(json.loads(data))
+        return scrub_surrogates(
+            json.loads(data, parse_float=finite_float, parse_constant=reject_constant)
+        )
     except ValueError as exc:
         raise KkokError(f"invalid JSON body: {exc}") from None
     except RecursionError:

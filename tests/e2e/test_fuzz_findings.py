@@ -70,3 +70,19 @@ def test_kkok_filter_with_lone_surrogates(srv):
     )
     body = _lone('{"until": "@"}')
     _text_answer(srv.client.put("/filters/f1/inactivate", content=body, headers=JSON), 400)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_kkok_numbers_outside_float64_are_a_400(srv, number):
+    body = '[{"type": "exec", "command": "true", "timeout": %s}]'.replace("%s", number)
+    text = _text_answer(srv.client.put("/routes/r2", content=body, headers=JSON), 400)
+    assert text.startswith("invalid JSON body")
+    body = '{"From": "a", "Title": "t", "Info": {"n": %s}}'.replace("%s", number)
+    _text_answer(srv.client.post("/alerts", content=body, headers=JSON), 400)
+    assert srv.client.get("/routes/r2").status_code == 404
+
+
+def test_kapacitor_numbers_outside_float64_are_invalid_json(srv):
+    body = '{"id": "h", "kind": "aggregate", "options": {"interval": 1e400, "topic": "x"}}'
+    resp = srv.client.post("/kapacitor/v1/alerts/topics/t/handlers", content=body)
+    assert (resp.status_code, resp.json()) == (400, {"error": "invalid JSON"})

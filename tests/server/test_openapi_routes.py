@@ -156,8 +156,18 @@ def test_the_document_is_valid_openapi_3_1():
     import schemathesis
 
     schema = schemathesis.openapi.from_dict(document())
+    schema.validate()  # against the OpenAPI 3.1 meta-schema
     operations = [op for op in schema.get_all_operations()]
     assert all(op.ok() for op in operations), [op.err() for op in operations if not op.ok()]
     ids = [op for _, _, op in _doc_operations()]
     assert len({o["operationId"] for o in ids}) == len(ids)
     assert len(operations) == len(ids) > 100
+
+
+async def test_the_document_is_served_by_the_preview_api_only(app):
+    client = app.test_client()
+    resp = await client.get("/kapacitor/v1preview/openapi.json")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/json"
+    assert await resp.get_json() == document()
+    assert (await client.get("/kapacitor/v1/openapi.json")).status_code == 404
