@@ -3,7 +3,9 @@
 Each API area is a module in `kapacitrio/api/` with a `bp` Blueprint whose routes are relative to
 the base path (`/tasks`, `/ping`). A module may set `PREVIEW_ONLY = True` (mounted only under
 `/kapacitor/v1preview`) and `ROOT_ROUTES = True` (also mounted at `/`, as `/write` is). List each
-module once in `BLUEPRINTS`. Handlers reach the server's `Services` with `services()`.
+module once in `BLUEPRINTS`. Handlers reach the server's `Services` with `services()`. Every route
+is described in the OpenAPI document (`kapacitrio/api/openapi/`); tests/server/test_openapi_routes.py
+fails on a route that is not, and on a documented one that does not exist.
 """
 
 from __future__ import annotations

@@ -67,7 +67,35 @@ def _paths() -> dict[str, Any]:
         out[PREVIEW + path] = item
     out["/write"] = _mirror(kapacitor["/write"], "root_")
     out.update(kkok.paths())
-    return {path: _with_auth(path, item, kkok.is_kkok_api(path)) for path, item in out.items()}
+    return {
+        path: _with_headers(_with_auth(path, item, kkok.is_kkok_api(path)))
+        for path, item in out.items()
+    }
+
+
+#: Headers every HTTP answer carries (the WebSocket upgrade aside).
+HEADERS = {
+    "X-Kapacitor-Version": {
+        "description": "The Kapacitor version this server speaks",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "Request-Id": {
+        "description": "The request's `Request-Id` header, or a new UUID",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+    },
+}
+
+
+def _with_headers(item: dict[str, Any]) -> dict[str, Any]:
+    for method in METHODS:
+        for code, answer in item.get(method, {}).get("responses", {}).items():
+            if code != "101":
+                answer.setdefault("headers", {}).update(
+                    {name: {"$ref": f"#/components/headers/{name}"} for name in HEADERS}
+                )
+    return item
 
 
 @functools.cache
@@ -88,6 +116,7 @@ def _document() -> dict[str, Any]:
         "paths": _paths(),
         "components": {
             "schemas": {**schemas.KAPACITOR, **schemas.KKOK},
+            "headers": HEADERS,
             "securitySchemes": {
                 "basicAuth": {"type": "http", "scheme": "basic"},
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
