@@ -17,6 +17,7 @@ import shutil
 import time
 
 import hypothesis
+import hypothesis.strategies as st
 import pytest
 import requests
 import schemathesis
@@ -68,6 +69,46 @@ schema = schemathesis.openapi.from_dict(DOCUMENT).exclude(
         ctx.operation.definition.raw.get("operationId") in SKIPPED or ctx.operation.path in MIRRORED
     )
 )
+
+#: Put into one string of a JSON body at a time (Hypothesis's strings never hold lone surrogates).
+POISONS = ("\ud800", "\udfff", "\x00", "\ud800\x00")
+
+
+def _string_slots(value, path=()):
+    """The paths of a JSON value's strings: ("k", 0, ...) for values, ("k", KEY) for keys."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _string_slots(item, (*path, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, KEY, key)
+            yield from _string_slots(item, (*path, key))
+
+
+KEY = object()
+
+
+def _poisoned(value, path, poison):
+    if not path:
+        return value + poison
+    head, rest = path[0], path[1:]
+    if head is KEY:
+        return {(k + poison if k == rest[0] else k): v for k, v in value.items()}
+    copy = list(value) if isinstance(value, list) else dict(value)
+    copy[head] = _poisoned(value[head], rest, poison)
+    return copy
+
+
+@schema.hook("flatmap_body")
+def _poison_one_string(context, body):
+    slots = list(_string_slots(body)) if isinstance(body, (dict, list)) else []
+    if not slots:
+        return st.just(body)
+    poisoned = st.tuples(st.sampled_from(slots), st.sampled_from(POISONS))
+    return st.one_of(st.just(body), poisoned.map(lambda t: _poisoned(body, *t)))
+
 
 REQUESTS: collections.Counter[str] = collections.Counter()
 STATUSES: collections.Counter[int] = collections.Counter()
