@@ -21,22 +21,27 @@ class HungReceiver:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.conns: list[socket.socket] = []
+        self.sock.settimeout(0.1)  # so the accept loop sees `close`
+        self._closed = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
     def _accept(self) -> None:
-        while True:
+        while not self._closed.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             self.conns.append(conn)
 
     def close(self) -> None:
+        self._closed.set()
+        self._thread.join(5)
         self.sock.close()
         for c in self.conns:
             c.close()
-        self._thread.join(5)
 
 
 @pytest.fixture
