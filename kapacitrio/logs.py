@@ -81,13 +81,18 @@ def level_threshold(want: str) -> int | None:
 
 
 class _Subscriber:
-    __slots__ = ("filters", "least", "send", "dropped")
+    __slots__ = ("filters", "least", "floor", "send", "dropped")
 
     def __init__(self, filters: Mapping[str, str], send: trio.MemorySendChannel[dict]) -> None:
         self.filters = dict(filters)
         self.least = level_threshold(self.filters.get("lvl", ""))
         if self.least is not None:
             del self.filters["lvl"]
+        #: The least level this subscriber asks for by name (`lvl=debug`, `lvl=debug+`), which
+        #: the loggers then produce even below the server's level; None: the server's level.
+        self.floor = (
+            self.least if self.least is not None else LEVELS.get(self.filters.get("lvl", ""))
+        )
         self.send = send
         self.dropped = 0
 
@@ -105,12 +110,23 @@ class LogHub:
     def __init__(self, buffer: int = 1000) -> None:
         self.buffer = buffer
         self._subs: set[_Subscriber] = set()
+        #: Called when the subscribers change (`configure` sets it to re-tune the level filter).
+        self.on_change: Any = None
         self._token: trio.lowlevel.TrioToken | None = None
         self._thread: int | None = None
 
     @property
     def subscribers(self) -> int:
         return len(self._subs)
+
+    def floor(self) -> int | None:
+        """The least level any subscriber asks for by name, or None."""
+        floors = [sub.floor for sub in self._subs if sub.floor is not None]
+        return min(floors) if floors else None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def publish(self, entry: dict[str, Any]) -> None:
         """Offer an entry to every matching subscriber; callable from any thread."""
@@ -150,10 +166,12 @@ class LogHub:
         send, recv = trio.open_memory_channel[dict](self.buffer)
         sub = _Subscriber(filters or {}, send)
         self._subs.add(sub)
+        self._changed()
         try:
             yield recv
         finally:
             self._subs.discard(sub)
+            self._changed()
             send.close()
             recv.close()
 
@@ -179,25 +197,36 @@ class _Sink:
         if exc:
             entry["err"] = repr(sys.exc_info()[1]) if exc is True else repr(exc)
         self.hub.publish(entry)
+        if LEVELS.get(entry["lvl"], LEVELS["error"]) < LEVELS[_current[0]]:
+            # made only for a log tail that asked for this level: not for the server's own log
+            raise structlog.DropEvent
         return format_logfmt(entry)
 
 
 def configure(
     level: str = "info", stream: IO[str] | None = None, hub: LogHub | None = None
 ) -> None:
-    """Set up structlog: entries at or above `level` go to `stream` (stderr) and to `hub`."""
+    """Set up structlog: entries at or above `level` go to `stream` (stderr) and to `hub`.
+
+    A tail that asks for a lower level by name (`lvl=debug+`) gets those entries too, as
+    Kapacitor's log API does; the server's own log keeps to `level`.
+    """
     word = _level_word(level)
+    target = hub or HUB
+    _current[0] = word
+    _hub[0] = target
+    target.on_change = _refilter
     structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, _Sink(hub or HUB)],
-        wrapper_class=structlog.make_filtering_bound_logger(LEVELS[word]),
+        processors=[structlog.contextvars.merge_contextvars, _Sink(target)],
+        wrapper_class=structlog.make_filtering_bound_logger(_least()),
         logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
-    _current[0] = word
 
 
-#: The level `configure` or `set_level` last chose.
+#: The level `configure` or `set_level` last chose, and the hub entries go to.
 _current = ["info"]
+_hub: list[LogHub] = [HUB]
 
 
 def _level_word(level: str) -> str:
@@ -207,11 +236,21 @@ def _level_word(level: str) -> str:
     return word
 
 
+def _least() -> int:
+    """The least level loggers produce: the server's, or lower while a tail asks for it."""
+    floor = _hub[0].floor()
+    server = LEVELS[_current[0]]
+    return server if floor is None else min(server, floor)
+
+
+def _refilter() -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(_least()))
+
+
 def set_level(level: str) -> None:
     """Change the least level logged, live (loggers are not cached, so all follow at once)."""
-    word = _level_word(level)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(LEVELS[word]))
-    _current[0] = word
+    _current[0] = _level_word(level)
+    _refilter()
 
 
 def current_level() -> str:

@@ -75,6 +75,28 @@ def test_level_thresholds_and_exact_levels(kap, shared_server, tmp_path):
     assert kap("delete", "tasks", "lvl_t").code == 0
 
 
+def test_a_debug_tail_below_the_server_level(kap, shared_server, tmp_path):
+    # The server logs at info; `logs lvl=debug` still gets a log node's debug entries (as from
+    # Kapacitor), and they stay out of the server's own log.
+    path = tmp_path / "dbg.tick"
+    path.write_text("stream|from().measurement('dbgm')|log().level('DEBUG')\n")
+    r = kap("define", "dbg_t", "-type", "stream", "-tick", str(path), "-dbrp", "lg.autogen")
+    assert (r.code, r.err) == (0, "") and kap("enable", "dbg_t").code == 0
+    n = [0]
+
+    def feed() -> None:
+        n[0] += 1
+        shared_server.client.post(
+            "/write", params={"db": "lg", "rp": "autogen"}, content=f"dbgm v={n[0]}"
+        )
+
+    lines = _follow(shared_server, ["logs", "lvl=debug", "task=dbg_t"], feed, lambda ls: ls)
+    assert all("lvl=debug" in ln and "task=dbg_t" in ln for ln in lines), lines
+    own = [ln for ln in shared_server.logs().splitlines() if "task=dbg_t" in ln]
+    assert own and not any(ln.split()[1] == "lvl=debug" for ln in own), own
+    assert kap("delete", "tasks", "dbg_t").code == 0
+
+
 def test_watch_tails_one_tasks_logs(kap, shared_server, tmp_path):
     _log_task(kap, shared_server, tmp_path, "watch_a", "wam")
     _log_task(kap, shared_server, tmp_path, "watch_b", "wbm")

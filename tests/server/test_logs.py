@@ -143,3 +143,25 @@ def test_set_level_changes_what_is_logged_live():
         configure("info")
     text = stream.getvalue()
     assert "one" not in text and "two" in text and "three" not in text and "four" in text
+
+
+async def test_a_tail_asking_for_debug_gets_it_below_the_server_level():
+    # Kapacitor's log API serves `lvl=debug+` even when the server logs at info; the server's
+    # own log keeps to info, and once the tail ends debug entries are not even made.
+    hub = LogHub()
+    stream = io.StringIO()
+    configure("info", stream=stream, hub=hub)
+    try:
+        log = get_logger("x")
+        with hub.subscribe({"lvl": "debug+"}) as debug_up, hub.subscribe({}) as plain:
+            log.debug("low")
+            log.info("mid")
+            assert [debug_up.receive_nowait()["msg"] for _ in range(2)] == ["low", "mid"]
+            assert plain.receive_nowait()["msg"] == "low"  # made for the tail; filters pass it
+        assert "low" not in stream.getvalue() and "mid" in stream.getvalue()
+        with hub.subscribe({}) as later:
+            log.debug("after")
+            with pytest.raises(trio.WouldBlock):
+                later.receive_nowait()
+    finally:
+        configure("info")
