@@ -17,7 +17,7 @@ from dataclasses import dataclass
 BURST = 10
 #: Length of an interval, in nanoseconds.
 INTERVAL_NS = 60 * 1_000_000_000
-#: Keys remembered at most; the stalest are forgotten first (their counts summarised).
+#: Keys remembered at most; past it the oldest window is forgotten (with its count).
 MAX_KEYS = 1000
 
 
