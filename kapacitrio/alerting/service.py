@@ -159,9 +159,10 @@ class AlertService:
             t = self.topics[topic_id] = Topic(topic_id)
         return t
 
-    def anonymous_topic(self, task_id: str, node_name: str) -> str:
-        """The anonymous topic of an alert node: `<kapacitorID>:<taskID>:<node>`."""
-        return f"{self.kapacitor_id}:{task_id}:{node_name}"
+    def anonymous_topic(self, task_id: str, node_name: str, task_master: str = "") -> str:
+        """The anonymous topic of an alert node: `<kapacitorID>:<taskID>:<node>`; a replay's
+        task master id (the replay's id) takes the place of the server's own."""
+        return f"{task_master or self.kapacitor_id}:{task_id}:{node_name}"
 
     def event_state(self, topic_id: str, event_id: str) -> EventState | None:
         """The last known state of one event, if the topic has it."""

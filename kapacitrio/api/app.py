@@ -21,6 +21,7 @@ from quart_trio import QuartTrio
 from kapacitrio import __version__
 from kapacitrio.api import errors, keepalive
 from kapacitrio.api.bodydrain import settle_request_body
+from kapacitrio.api.jsonprovider import GoJSONProvider
 from kapacitrio.auth import guard as auth_guard
 from kapacitrio.logs import get_logger
 
@@ -95,7 +96,7 @@ def create_app(server: Services) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = server.config.http.max_body_size or None
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config["RESPONSE_TIMEOUT"] = None  # log tails stream for as long as the client stays
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = GoJSONProvider(app)
     app.url_map.strict_slashes = False
     errors.install(app)
     app.after_request(settle_request_body)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import trio
 from quart import Blueprint, websocket
 
 from kapacitrio.api.app import services
+from kapacitrio.models import gonumbers
 
 bp = Blueprint("feeds", __name__)
 
@@ -26,7 +25,9 @@ async def _stream(topic: str | None) -> None:
             nursery.start_soon(_until_client_leaves, nursery.cancel_scope)
             async with recv:
                 async for msg in recv:
-                    await websocket.send(json.dumps(msg, separators=(",", ":"), ensure_ascii=False))
+                    await websocket.send(
+                        gonumbers.dumps(msg, separators=(",", ":"), ensure_ascii=False)
+                    )
             # The channel closed: this subscriber fell too far behind.
             await websocket.close(1008, "feed subscriber too slow")
             nursery.cancel_scope.cancel()

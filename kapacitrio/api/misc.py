@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import sys
 import time
-from typing import Any
 
 from quart import Blueprint, Response, current_app, jsonify
 
 from kapacitrio import __version__
+from kapacitrio.api import debugvars
 from kapacitrio.api.app import KAPACITOR_VERSION, no_content, services
 from kapacitrio.influxdb.subscriptions import num_subscriptions
 
@@ -36,11 +35,6 @@ async def routes() -> Response:
     return jsonify(dict(sorted(out.items())))
 
 
-def _memstats() -> dict[str, Any]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"MaxRSS": usage.ru_maxrss * 1024, "UserTime": usage.ru_utime, "SysTime": usage.ru_stime}
-
-
 async def _task_counts() -> tuple[int, int]:
     svc = services()
     if svc.tasks is None:
@@ -53,11 +47,6 @@ async def debug_vars() -> Response:
     """Runtime information and statistics, shaped like Kapacitor's expvar output."""
     svc = services()
     num_tasks, num_enabled = await _task_counts()
-    stats: dict[str, Any] = {}
-    if svc.tasks is not None:
-        stats = await svc.tasks.debug_stats()
-    for source in svc.extra.get("stat_sources", []):  # inputs: udp listeners, scrapers
-        stats.update(source())
     body = {
         "cluster_id": svc.cluster_id,
         "server_id": svc.server_id,
@@ -73,7 +62,7 @@ async def debug_vars() -> Response:
         "num_enabled_tasks": num_enabled,
         "num_subscriptions": num_subscriptions(svc),
         "cmdline": sys.argv,
-        "memstats": _memstats(),
-        "kapacitor": stats,
+        "memstats": debugvars.memstats(),
+        "kapacitor": debugvars.statistics(svc),
     }
     return jsonify(body)

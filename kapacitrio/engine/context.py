@@ -31,6 +31,8 @@ class TaskContext:
     """Per-task services handed to every node runtime.
 
     `dbrps` are the task's database/retention-policy pairs (kapacitorLoopback checks for loops).
+    `task_master` is the id of the TaskMaster running the task: `main` for live tasks, the replay's
+    id in a replay (alert nodes name their anonymous topics after it).
     `services` is the server's service registry (or a test stand-in); `log_sink`, when given, receives
     every log entry as a dict (the logs API streams these). The last entries are kept in `recent`.
     """
@@ -43,8 +45,10 @@ class TaskContext:
         log_sink: LogSink | None = None,
         recent: int = 200,
         dbrps: list[tuple[str, str]] | None = None,
+        task_master: str = "main",
     ) -> None:
         self.task_id = task_id
+        self.task_master = task_master
         self.dbrps: list[tuple[str, str]] = list(dbrps or [])
         self.clock = clock
         self.services = services

@@ -33,14 +33,26 @@ DELIVER_ROWS = 8192
 
 
 class TaskMaster:
-    """Owns every running task. Start it with `nursery.start(tm.run)` or `open_taskmaster(...)`."""
+    """Owns every running task. Start it with `nursery.start(tm.run)` or `open_taskmaster(...)`.
 
-    def __init__(self, clock: Clock, services: Any = None, log_sink: LogSink | None = None) -> None:
+    `id` is `main` for the server's own; a replay runs its task in one named after the replay.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        services: Any = None,
+        log_sink: LogSink | None = None,
+        id: str = "main",
+    ) -> None:
+        self.id = id
         self.clock = clock
         self.services = services
         self.log_sink = log_sink
         self.router = Router()
         self.tasks: dict[str, Task] = {}
+        #: Points received per (db, rp, measurement), wanted by a task or not (`ingress` stats).
+        self.ingress: dict[tuple[str, str, str], int] = {}
         self._nursery: trio.Nursery | None = None
         self._parse_limiter = trio.CapacityLimiter(PARSE_THREADS)
 
@@ -63,7 +75,9 @@ class TaskMaster:
         if task_id in self.tasks:
             await self.stop_task(task_id)
         dbrps = list(dbrps if dbrps is not None else pipeline.dbrps)
-        ctx = TaskContext(task_id, self.clock, self.services, self.log_sink, dbrps=dbrps)
+        ctx = TaskContext(
+            task_id, self.clock, self.services, self.log_sink, dbrps=dbrps, task_master=self.id
+        )
         task = Task(task_id, pipeline, ctx)
         await self._nursery.start(task.run)
         self.tasks[task_id] = task
@@ -95,12 +109,14 @@ class TaskMaster:
         default_time = now - now % mult
         by_meas, wild = self.router.table(db, rp)
         args = (body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild)))
+        tally: dict[str, int] = {}
         if len(body) < THREAD_PARSE_BYTES:
-            chunk = parse_chunk(*args)
+            chunk = parse_chunk(*args, tally=tally)
         else:  # the calling request's task waits for the thread: nothing outlives the request
             chunk = await trio.to_thread.run_sync(
-                lambda: parse_chunk(*args, sliced=True), limiter=self._parse_limiter
+                lambda: parse_chunk(*args, sliced=True, tally=tally), limiter=self._parse_limiter
             )
+        self._count_ingress(db, rp, tally)
         routed = 0
         for start in range(0, len(chunk), DELIVER_ROWS):
             piece = chunk
@@ -139,11 +155,21 @@ class TaskMaster:
         """Route already-built points (replays, loopback)."""
         chunks: dict[Task, list[Any]] = {}
         by_meas, wild = self.router.table(db, rp)
+        tally: dict[str, int] = {}
+        for p in points:
+            tally[p.name] = tally.get(p.name, 0) + 1
+        self._count_ingress(db, rp, tally)
         for p in points:
             for task in by_meas.get(p.name, wild):
                 chunks.setdefault(task, []).append(p)
         for task, pts in chunks.items():
             await task.write_points(pts)
+
+    def _count_ingress(self, db: str, rp: str, tally: dict[str, int]) -> None:
+        ingress = self.ingress
+        for name, n in tally.items():
+            key = (db, rp, name)
+            ingress[key] = ingress.get(key, 0) + n
 
     async def feed_batches(self, task_id: str, source_index: int, batches: list[Batch]) -> None:
         """Deliver recorded batches to the `source_index`-th batch source (query) of a task."""
@@ -225,11 +251,11 @@ def _measurements(pipeline: Pipeline) -> set[str]:
 
 @asynccontextmanager
 async def open_taskmaster(
-    clock: Clock, services: Any = None, log_sink: LogSink | None = None
+    clock: Clock, services: Any = None, log_sink: LogSink | None = None, id: str = "main"
 ) -> AsyncIterator[TaskMaster]:
     """A running TaskMaster for the duration of the block; tasks are cancelled at exit."""
     async with trio.open_nursery() as nursery:
-        tm = await nursery.start(TaskMaster(clock, services, log_sink).run)
+        tm = await nursery.start(TaskMaster(clock, services, log_sink, id).run)
         try:
             yield tm
         finally:

@@ -8,6 +8,7 @@ the whole body with the very `LineProtocolError` the per-point parser raises.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -40,21 +41,24 @@ def parse_chunk(
     rp: str = "",
     wanted: Callable[[str], bool] | None = None,
     sliced: bool = False,
+    tally: dict[str, int] | None = None,
 ) -> ColumnChunk:
     """Validate and parse a whole body; raises `LineProtocolError` naming the first bad line.
 
     When `wanted` is given and no measurement of a valid body is wanted, the result is empty
     (the body is still validated). `sliced` scans the text in slices (for worker threads).
+    `tally`, when given, gets the number of points of a valid body per measurement added
+    to it, wanted or not (ingress statistics).
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     found = _scan_sliced(text) if sliced else lp._scan(text)
     if found is None:
-        return _careful(lp._lines_slow(text), mult, default_time, db, rp, wanted)
+        return _careful(lp._lines_slow(text), mult, default_time, db, rp, wanted, tally)
     if not found:
         return empty_chunk(db, rp)
-    chunk = _plain_columns(found, mult, default_time, db, rp, wanted)
+    chunk = _plain_columns(found, mult, default_time, db, rp, wanted, tally)
     if chunk is None:  # a line holds a field key twice: the per-line parser settles it
-        return _careful(found, mult, default_time, db, rp, wanted)
+        return _careful(found, mult, default_time, db, rp, wanted, tally)
     return chunk
 
 
@@ -73,11 +77,24 @@ def _scan_sliced(text: str) -> list[Any] | None:
     return found
 
 
+def _count(tally: dict[str, int], names: Any) -> None:
+    for name, n in Counter(names).items():
+        tally[name] = tally.get(name, 0) + n
+
+
 def _careful(
-    items: list[Any], mult: int, default_time: int, db: str, rp: str, wanted: Any
+    items: list[Any],
+    mult: int,
+    default_time: int,
+    db: str,
+    rp: str,
+    wanted: Any,
+    tally: dict[str, int] | None = None,
 ) -> ColumnChunk:
     runs = lp._route_mixed(items, mult, default_time, db, rp, {}, _ALL)
     points = [p for _, pts in runs for p in pts]
+    if tally is not None:
+        _count(tally, [p.name for p in points])
     if wanted is not None and not any(wanted(n) for n in {p.name for p in points}):
         return empty_chunk(db, rp)
     return from_points(points, db, rp)
@@ -107,11 +124,19 @@ def _raise_first(ints: list[Any], found: list[Any], mult: int, tmin: int, tmax: 
 
 
 def _plain_columns(
-    found: list[Any], mult: int, default_time: int, db: str, rp: str, wanted: Any
+    found: list[Any],
+    mult: int,
+    default_time: int,
+    db: str,
+    rp: str,
+    wanted: Any,
+    tally: dict[str, int] | None = None,
 ) -> ColumnChunk | None:
     names, tagtexts, fkeys, ffloats, fothers, rests, stamps = zip(*found, strict=True)
     times = _times(stamps, found, mult, default_time)
     if wanted is not None and not any(wanted(n) for n in set(names)):
+        if tally is not None:
+            _count(tally, names)
         return empty_chunk(db, rp)
     index: dict[str, int] = {}
     codes = [index.setdefault(k, len(index)) for k in map(str.__add__, names, tagtexts)]
@@ -126,6 +151,8 @@ def _plain_columns(
     if fields is None:
         return None
     columns, layout_codes, layouts = fields
+    if tally is not None:
+        _count(tally, names)
     return ColumnChunk(
         times,
         np.array(codes, dtype=np.int32),

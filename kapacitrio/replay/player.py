@@ -62,8 +62,11 @@ class Player:
         recording_time: bool = False,
         now: Callable[[], int],
         log_sink: Any = None,
+        replay_id: str = "",
     ) -> None:
         self.task_id = task_id
+        #: The private TaskMaster's id: anonymous alert topics are `<replay id>:<task>:<node>`.
+        self.replay_id = replay_id or "replay"
         self.pipeline = quiet_queries(pipeline)
         self.dbrps = dbrps
         self.services = services
@@ -111,7 +114,7 @@ class Player:
         """
         failure: Exception | None = None
         stats: dict[str, Any] = {}
-        async with open_taskmaster(clock, self.services, self.log_sink) as tm:
+        async with open_taskmaster(clock, self.services, self.log_sink, self.replay_id) as tm:
             try:
                 task = await self._start(tm)
                 await feed(tm, task)

@@ -134,7 +134,7 @@ class ReplayRequests(JobHost):
         await self.store.put(REPLAYS, rid, doc)
         return doc
 
-    def _player(self, task: dict[str, Any], clock: str, rec_time: bool) -> Player:
+    def _player(self, task: dict[str, Any], clock: str, rec_time: bool, rid: str) -> Player:
         tm = self.services.taskmaster
         return Player(
             task["id"],
@@ -145,6 +145,7 @@ class ReplayRequests(JobHost):
             recording_time=rec_time,
             now=self.clock.now,
             log_sink=getattr(tm, "log_sink", None),
+            replay_id=rid,
         )
 
     async def _start_replay(
@@ -156,7 +157,7 @@ class ReplayRequests(JobHost):
         rec_time: bool,
         play: Callable[[Player, Job], Awaitable[dict[str, Any]]],
     ) -> dict[str, Any]:
-        player = self._player(task, clock, rec_time)
+        player = self._player(task, clock, rec_time, rid)
         async with self._lock:
             doc = await self._new_replay(rid, task["id"], recording, clock, rec_time)
 

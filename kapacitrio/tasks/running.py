@@ -167,21 +167,6 @@ class TaskRunner:
         enabled = await self.store.count(TASKS, {"status": "enabled"})
         return total, enabled
 
-    async def debug_stats(self) -> dict[str, Any]:
-        """Per-task node statistics for `/debug/vars`, keyed like Kapacitor's expvar entries."""
-        out: dict[str, Any] = {}
-        for task_id in await self.store.ids(TASKS):
-            info = self._info(task_id)
-            if not info:
-                continue
-            for node, stats in (info.get("stats") or {}).items():
-                out[f"nodes:task={task_id},node={node}"] = {
-                    "name": "nodes",
-                    "tags": {"task": task_id, "node": node, "host": self.services.config.hostname},
-                    "values": stats,
-                }
-        return out
-
     async def _restore(self, original: dict[str, Any]) -> None:
         """Bring the engine back to a stored task's state (after a failed change)."""
         if original["status"] != "enabled":

@@ -24,11 +24,24 @@ def test_stats_general_and_vars(kap, shared_server):
     assert stats["Tasks"] == str(body["num_tasks"])
     assert stats["Version"] == body["version"]
 
+    # Kapacitor's layout: label and value each padded to 30 columns
+    assert f"{'Tasks:':<30}{body['num_tasks']:<30}" in r.out.splitlines()
+
+    lp = "ingress_m v=1 1\ningress_m v=2 2\ningress_other v=1 1\n"
+    params = {"db": "ingressdb", "rp": "autogen", "precision": "s"}
+    assert shared_server.client.post("/write", params=params, content=lp).status_code == 204
     r = kap("stats", "ingress")
     assert r.code == 0
-    assert r.out.splitlines()[0].split() == [
-        "Database", "Retention", "Policy", "Measurement", "Points", "Received",
-    ]  # fmt: skip
+    lines = r.out.splitlines()
+    assert (
+        lines[0]
+        == f"{'Database':<30}{'Retention Policy':<30}{'Measurement':<30}{'Points Received':<20}"
+    )
+    ours = [line for line in lines[1:] if line.startswith("ingressdb ")]
+    assert ours == [
+        f"{'ingressdb':<30}{'autogen':<30}{'ingress_m':<30}{'2':<20}",
+        f"{'ingressdb':<30}{'autogen':<30}{'ingress_other':<30}{'1':<20}",
+    ]
 
     r = kap("vars")
     assert r.code == 0 and json.loads(r.out)["cluster_id"] == body["cluster_id"]

@@ -64,7 +64,9 @@ def test_routes_and_debug_vars(server):
     assert dv["num_enabled_tasks"] == 1
     assert dv["product"] == "kapacitor"
     assert dv["server_id"] and dv["cluster_id"]
-    assert any(k.startswith("nodes:task=cnt,") for k in dv["kapacitor"])
+    assert any(
+        s["name"] == "nodes" and s["tags"]["task"] == "cnt" for s in dv["kapacitor"].values()
+    )
 
 
 def test_write_routes_points_to_tasks(server):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from kapacitrio.alerting.handlers.base import HandlerEnv, HandlerFailed
+from kapacitrio.models import gonumbers
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -31,7 +31,7 @@ async def post(
     hdrs = dict(headers or {})
     body: bytes | str | None = content
     if json_body is not None:
-        body = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False)
+        body = gonumbers.dumps(json_body, separators=(",", ":"), ensure_ascii=False)
         hdrs.setdefault("Content-Type", "application/json")
     client = env.http_client if verify else None
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from kapacitrio.alerting.handlers.kind import Ctx, Kind, Tick, config_section
 from kapacitrio.alerting.handlers.options import MAP, STRINGS, Opt, Table, Values
 from kapacitrio.alerting.handlers.services_common import first
 from kapacitrio.alerting.handlers.tcp import TCPRequest
+from kapacitrio.models import gonumbers
 
 STATUS = {levels.OK: 0, levels.INFO: 0, levels.WARNING: 1, levels.CRITICAL: 2}
 VALID_NAME = re.compile(r"^[\w.-]+$")
@@ -47,7 +47,7 @@ def request(o: Values, event: Event, ctx: Ctx) -> TCPRequest:
         body["handlers"] = handlers
     for k, v in o["metadata"].items():
         body.setdefault(k, v)
-    payload = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+    payload = gonumbers.dumps(body, separators=(",", ":")).encode() + b"\n"
     return TCPRequest(ctx.cfg("addr", ""), payload)
 
 

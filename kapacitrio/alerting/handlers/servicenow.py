@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kapacitrio.alerting import levels
@@ -12,6 +11,7 @@ from kapacitrio.alerting.handlers.http import HTTPRequest
 from kapacitrio.alerting.handlers.kind import SERVICE_KEYS, Ctx, Kind, Tick, config_section
 from kapacitrio.alerting.handlers.options import MAP, Opt, Table, Values
 from kapacitrio.alerting.handlers.services_common import basic_auth, first, template_data
+from kapacitrio.models import gonumbers
 
 SEVERITY = {levels.OK: "5", levels.INFO: "5", levels.WARNING: "4", levels.CRITICAL: "1"}
 
@@ -59,7 +59,7 @@ def request(o: Values, event: Event, ctx: Ctx) -> HTTPRequest:
     info = o.render("additional-info", data)
     if info:
         # ServiceNow takes additional_info as a JSON document inside a string
-        record["additional_info"] = json.dumps(info, separators=(",", ":"), sort_keys=True)
+        record["additional_info"] = gonumbers.dumps(info, separators=(",", ":"), sort_keys=True)
     url = ctx.cfg("url", "")
     return HTTPRequest(url, json={"records": [record]}, auth=basic_auth(ctx.section))
 

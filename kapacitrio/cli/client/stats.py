@@ -38,6 +38,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def _general(body: dict[str, Any]) -> None:
+    """Kapacitor's layout: label and value each left-aligned in 30 columns."""
     for label, key in (
         ("ClusterID", "cluster_id"),
         ("ServerID", "server_id"),
@@ -47,23 +48,27 @@ def _general(body: dict[str, Any]) -> None:
         ("Subscriptions", "num_subscriptions"),
         ("Version", "version"),
     ):
-        print(f"{label + ':':<30}{output.cell_text(body.get(key))}")
+        print(f"{label + ':':<30}{output.cell_text(body.get(key)):<30}")
 
 
 def _ingress(body: dict[str, Any]) -> None:
+    """Kapacitor's layout: 30-column db, rp and measurement, then the count (main task master)."""
     rows = []
     for stat in (body.get("kapacitor") or {}).values():
         if not isinstance(stat, dict) or stat.get("name") != "ingress":
             continue
         tags, values = stat.get("tags") or {}, stat.get("values") or {}
-        rows.append(
-            [
-                tags.get("database", ""),
-                tags.get("retention_policy", ""),
-                tags.get("measurement", ""),
-                values.get("points_received", 0),
-            ]
+        if tags.get("task_master") != "main":
+            continue
+        received = values.get("points_received", 0)
+        count = received if isinstance(received, int | float) else 0
+        row = (
+            str(tags.get("database", "")),
+            str(tags.get("retention_policy", "")),
+            str(tags.get("measurement", "")),
         )
-    rows.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[2])))
-    headers = ["Database", "Retention Policy", "Measurement", "Points Received"]
-    output.table(headers, rows, numeric=["Points Received"])
+        rows.append((row, count))
+    rows.sort()
+    print(f"{'Database':<30}{'Retention Policy':<30}{'Measurement':<30}{'Points Received':<20}")
+    for (db, rp, measurement), count in rows:
+        print(f"{db:<30}{rp:<30}{measurement:<30}{count:<20.0f}")

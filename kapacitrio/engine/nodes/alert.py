@@ -95,7 +95,9 @@ class AlertNode(NodeRuntime):
             if force_sco:
                 self.opts.state_changes_only = True
         if handlers:
-            self.anon_topic = self.service.anonymous_topic(self.ctx.task_id, self.spec.name)
+            self.anon_topic = self.service.anonymous_topic(
+                self.ctx.task_id, self.spec.name, getattr(self.ctx, "task_master", "")
+            )
         self._handlers = handlers
 
     def _attach(self) -> None:

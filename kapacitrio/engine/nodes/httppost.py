@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from typing import Any
 
@@ -10,6 +9,7 @@ import httpx
 import trio
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
+from kapacitrio.models import gonumbers
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 from kapacitrio.models.result import to_row
 from kapacitrio.tick.gotemplate import GoMap, GoTime, Template, TemplateError
@@ -149,7 +149,7 @@ class HTTPPostNode(NodeRuntime):
             if self.row_template is not None:
                 body = self.row_template.render(mapped)
             else:
-                body = json.dumps({"series": [row]}, separators=(",", ":"), default=str) + "\n"
+                body = gonumbers.dumps({"series": [row]}, separators=(",", ":"), default=str) + "\n"
         except TemplateError as exc:
             self.error(f"failed to POST data: failed to execute template: {exc}")
             if not self.code_field:
