@@ -61,11 +61,15 @@ class NodeRuntime:
         else:
             self.out = chunk
 
-    def error(self, message: str) -> None:
-        """Count and log a per-message error; the message being handled is dropped by the caller."""
+    def error(self, message: str, **kv: Any) -> None:
+        """Count (in `errors`) and log an error the node diagnosed; the task goes on. Every
+        error a node logs goes through here, as every diagnosed error counts in Kapacitor."""
         self.stats["errors"] += 1
         if not self.quiet:
-            self.ctx.log_error(self.spec.name, message)
+            if kv:
+                self.ctx.log_repeated("error", self.spec.name, message, **kv)
+            else:
+                self.ctx.log_error(self.spec.name, message)
 
     # -- handlers
     def point(self, p: Point, parent: int) -> None:

@@ -386,7 +386,10 @@ async def test_query_schedule_runs_against_influxdb_client() -> None:
         await trio.testing.wait_all_tasks_blocked()
         assert len(fake.queries) == 2
         assert task.node_stats()["query1"]["query_errors"] == 1
+        # a failed query is a diagnosed error like any other: it counts in `errors` too
+        assert task.node_stats()["query1"]["errors"] == 1
         assert task.node_stats()["query1"]["batches_queried"] == 1
+        assert task.error == "" and task.executing
 
 
 def test_cron_next() -> None:

@@ -100,9 +100,12 @@ async def test_results_read_as_kapacitor_and_a_missing_client_is_an_error():
         assert isinstance(out[0]["values"][0][2], float)
         stats = task.node_stats()["query1"]
         assert (stats["batches_queried"], stats["points_queried"]) == (1, 3)
-        # The cluster goes away from the config: each tick counts an error, nothing is emitted.
+        assert task.error == "" and task.executing
+        # The cluster goes away from the config: the task stops with Kapacitor's error for a
+        # query node without a client (the task's `error`), nothing more is queried.
         influx.client = None
         clock.advance_to(T0 + 20 * S)
         await trio.testing.wait_all_tasks_blocked()
-        assert task.node_stats()["query1"]["query_errors"] == 1
+        assert task.error == "query1: failed to get InfluxDB client: no such InfluxDB config default"
+        assert not task.executing
         assert len(influx.at) == 1

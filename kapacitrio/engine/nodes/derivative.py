@@ -62,10 +62,7 @@ class DerivativeNode(NodeRuntime):
             return None
         elapsed = time - t0
         if elapsed == 0:
-            if not self.quiet:
-                self.ctx.log(
-                    "error", self.spec.name, "cannot perform derivative: elapsed time was 0"
-                )
+            self.error("cannot perform derivative: elapsed time was 0")
             return None
         rate = (value - v0) / (elapsed / self.unit)
         if self.non_negative and rate < 0:
@@ -111,8 +108,8 @@ class DerivativeNode(NodeRuntime):
                 ok &= ~(rate < 0)
             rates[rows] = rate
             emit[rows] = ok
-        for _ in range(zero_elapsed if not self.quiet else 0):
-            self.ctx.log("error", self.spec.name, "cannot perform derivative: elapsed time was 0")
+        for _ in range(zero_elapsed):
+            self.error("cannot perform derivative: elapsed time was 0")
         out = chunk.take(emit)
         fields = dict(out.fields)
         fields[self.as_] = Column(rates[emit])

@@ -302,12 +302,7 @@ class HTTPPostNode(NodeRuntime):
                 detail = resp.text[:4096]
             else:
                 detail = "unknown error, use .captureResponse() to capture the HTTP response"
-            if not self.quiet:
-                self.ctx.log_repeated(
-                    "error",
-                    self.spec.name,
-                    "POST returned non 2xx status code",
-                    error=detail,
-                    code=str(resp.status_code),
-                )
+            self.error(
+                "POST returned non 2xx status code", error=detail, code=str(resp.status_code)
+            )
         return resp.status_code

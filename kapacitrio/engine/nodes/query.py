@@ -87,30 +87,31 @@ class QueryRuntime(NodeRuntime):
     # -- scheduling (live querying of InfluxDB)
     async def run_background(self) -> None:
         """Query InfluxDB on the node's schedule when the server has a client for its cluster."""
-        from kapacitrio.influxdb.clusters import lookup
-
         cluster = str(self.spec.props.get("cluster") or "")
-        client = lookup(self.ctx.services, cluster)
         cron = str(self.spec.props.get("cron") or "")
-        if client is None and getattr(self.ctx.services, "influxdb", None) is not None:
-            # A server with an InfluxDB service but no such cluster: say so, as Kapacitor does.
-            err = f"no such InfluxDB config {cluster or 'default'}"
-            self.ctx.log("error", self.spec.name, "failed to get InfluxDB client", err=err)
-        if client is None or not (self.every or cron):
-            return
+        if self.ctx.services is None or not (self.every or cron):
+            return  # fed only (the case runner, replays)
+        if getattr(self.ctx.services, "influxdb", None) is None:
+            raise NodeError("InfluxDB not configured, cannot query InfluxDB for batch query")
+        self._client(cluster)
         clock = self.ctx.clock
         tick = self.next_tick(clock.now(), cron)
         while tick is not None:
             await clock.sleep_until(tick)
-            # Looked up at each tick, so a changed `[[influxdb]]` config is followed.
-            current = lookup(self.ctx.services, cluster)
-            if current is None:
-                self.stats["query_errors"] += 1
-                err = f"no such InfluxDB config {cluster or 'default'}"
-                self.ctx.log("error", self.spec.name, "failed to get InfluxDB client", err=err)
-            else:
-                await self.query_once(current, tick)
+            # Looked up at each tick, so a changed `[[influxdb]]` config is followed; a cluster
+            # gone stops the task with the error Kapacitor gives when it has no client at start.
+            await self.query_once(self._client(cluster), tick)
             tick = self.skip_missed(self.next_tick(tick, cron), clock.now(), cron)
+
+    def _client(self, cluster: str) -> Any:
+        """The cluster's client; `NodeError` (the task stops, with this as its error) if none."""
+        from kapacitrio.influxdb.clusters import lookup
+
+        client = lookup(self.ctx.services, cluster)
+        if client is None:
+            err = f"no such InfluxDB config {cluster or 'default'}"
+            raise NodeError(f"failed to get InfluxDB client: {err}")
+        return client
 
     def skip_missed(self, tick: int | None, now: int, cron: str = "") -> int | None:
         """The first tick at or after `now`: ticks a slow query overran are dropped, not queued."""
@@ -139,7 +140,7 @@ class QueryRuntime(NodeRuntime):
             series = await self.fetch_series(client, start, stop)
         except Exception as exc:
             self.stats["query_errors"] += 1
-            self.ctx.log("error", self.spec.name, "error executing query", err=str(exc))
+            self.error("error executing query", err=str(exc))
             return
         for s in series:
             self.batch(self.series_batch(s, stop), 0)

@@ -155,7 +155,7 @@ class UDFNode(NodeRuntime):
         try:
             await svc.save_snapshot(self.ctx.task_id, self.spec.name, data)
         except Exception as exc:  # a full disk must not stop the task; the next one may work
-            self._log("error", f"failed to save snapshot: {exc}")
+            self.error(f"failed to save snapshot: {exc}")
 
     def _log(self, level: str, message: str) -> None:
         self.ctx.log(level, self.spec.name, message)
