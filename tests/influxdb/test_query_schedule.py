@@ -106,6 +106,8 @@ async def test_results_read_as_kapacitor_and_a_missing_client_is_an_error():
         influx.client = None
         clock.advance_to(T0 + 20 * S)
         await trio.testing.wait_all_tasks_blocked()
-        assert task.error == "query1: failed to get InfluxDB client: no such InfluxDB config default"
+        assert (
+            task.error == "query1: failed to get InfluxDB client: no such InfluxDB config default"
+        )
         assert not task.executing
         assert len(influx.at) == 1
