@@ -57,3 +57,10 @@ def test_go_numbers_turns_integral_floats_into_ints():
     out = go_numbers({"a": [1.0, 2.5], "b": 1e-7})
     assert out == {"a": [1, 2.5], "b": 1e-7}
     assert type(out["a"][0]) is int and type(out["b"]) is float
+
+
+async def test_the_kkok_api_writes_go_numbers_too():
+    from kapacitrio.api.kkok import json_response
+
+    r = json_response({"info": {"value": 979.0, "small": 1e-7}})
+    assert await r.get_data() == b'{"info": {"value": 979, "small": 1e-7}}'

@@ -1,8 +1,8 @@
 """`/debug/vars` statistics in Kapacitor's expvar shape: `{"name", "tags", "values"}` entries.
 
 Entries (under the body's `"kapacitor"` key): `ingress` per db/rp/measurement written to the main
-task master, `nodes` and `edges` per running task, `topics` per alert topic and `load` for the
-load directory. Every entry's tags carry `cluster_id`, `server_id` and `host`, as Kapacitor's do.
+task master, the task master's `write_points -> stream` edge, `nodes` and `edges` per running task,
+`topics` per alert topic, `load` for the load directory and the inputs' own (udp, scrapers). Every entry's tags carry `cluster_id`, `server_id` and `host`, as Kapacitor's do.
 Keys are readable (`ingress:database=db,...`) where Kapacitor's are random UUIDs: clients such as
 Telegraf read only the entries, and a stable key is easier to follow.
 """
@@ -39,6 +39,11 @@ def statistics(svc: Any) -> dict[str, Any]:
 
     tm = svc.taskmaster
     if tm is not None:
+        # the task master's own edge: every point written, before routing to tasks
+        total = sum(tm.ingress.values())
+        tags = {"task": f"task_master:{MAIN}", "parent": "write_points", "child": "stream",
+                "type": "stream"}  # fmt: skip
+        add("edges", tags, {"collected": total, "emitted": total})
         for (db, rp, measurement), n in sorted(tm.ingress.items()):
             tags = {
                 "task_master": MAIN,

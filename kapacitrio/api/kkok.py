@@ -17,6 +17,7 @@ from kapacitrio.api.errors import finite_float, reject_constant, scrub_surrogate
 from kapacitrio.kkok.alert import alert_from_json
 from kapacitrio.kkok.errors import KkokError
 from kapacitrio.kkok.router import Router
+from kapacitrio.models import gonumbers
 from kapacitrio.models.timefmt import parse_rfc3339
 
 bp = Blueprint("kkok", __name__)
@@ -38,7 +39,7 @@ def text(status: int, message: str = "") -> Response:
 
 
 def json_response(doc: Any) -> Response:
-    body = json.dumps(doc, ensure_ascii=False)
+    body = gonumbers.dumps(doc, ensure_ascii=False)  # kkok is Go: `979`, not `979.0`
     return Response(body, status=200, content_type="application/json")
 
 

@@ -66,6 +66,9 @@ def test_debug_vars_entries_and_go_numbers(server):
     assert alert["values"]["avg_exec_time_ns"][-1] == "s"
 
     edges = {(s["tags"]["parent"], s["tags"]["child"]): s for s in stats if s["name"] == "edges"}
+    master = edges.pop(("write_points", "stream"))
+    assert master["tags"]["task"] == "task_master:main"
+    assert master["values"] == {"collected": 3, "emitted": 3}
     assert set(edges) == {("stream0", "from1"), ("from1", "eval2"), ("eval2", "alert3"),
                           ("alert3", "http_out4")}  # fmt: skip
     assert edges[("from1", "eval2")]["values"] == {"collected": 1, "emitted": 1}
