@@ -53,12 +53,15 @@ async def write() -> Response:
         raise bad_request("database is required")
     cluster = svc.extra.get("cluster")
     if cluster is not None:  # stored in JetStream for whichever member runs the tasks
+        tally: dict[str, int] = {}
         try:
-            await cluster.ingest.publish(db, rp, precision, body)
+            await cluster.ingest.publish(db, rp, precision, body, tally)
         except LineProtocolError as exc:
             raise bad_request(str(exc)) from None
         except cluster.link.errors as exc:
             raise ApiError(503, f"the cluster cannot store the write: {exc!r}") from None
+        if svc.taskmaster is not None:  # received here, whichever member runs the tasks
+            svc.taskmaster.count_ingress(db, rp, tally)
         return no_content()
     if svc.taskmaster is None:
         raise ApiError(503, "the engine is not running")

@@ -133,12 +133,16 @@ class Ingest:
         self.published = 0
         self._parsed: OrderedDict[int, Any] = OrderedDict()
 
-    async def publish(self, db: str, rp: str, precision: str, body: bytes) -> int:
-        """Validate and publish one write; returns the number of lines stored in JetStream."""
+    async def publish(
+        self, db: str, rp: str, precision: str, body: bytes, tally: dict[str, int] | None = None
+    ) -> int:
+        """Validate and publish one write; returns the number of lines stored in JetStream.
+        `tally` gets the body's points per measurement (ingress statistics)."""
         mult = precision_multiplier(precision)
         now = self.clock_ns()
         default_time = now - now % mult
-        parse_chunk(body, mult, default_time, db, rp, lambda _name: False)  # raises on bad lines
+        # raises on bad lines
+        parse_chunk(body, mult, default_time, db, rp, lambda _name: False, tally=tally)
         text = body.decode("utf-8", "replace")
         base = self.link.names.points_subject
         headers = {HDR_PRECISION: precision, HDR_DEFAULT_TIME: str(default_time)}

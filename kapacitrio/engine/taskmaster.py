@@ -116,7 +116,7 @@ class TaskMaster:
             chunk = await trio.to_thread.run_sync(
                 lambda: parse_chunk(*args, sliced=True, tally=tally), limiter=self._parse_limiter
             )
-        self._count_ingress(db, rp, tally)
+        self.count_ingress(db, rp, tally)
         routed = 0
         for start in range(0, len(chunk), DELIVER_ROWS):
             piece = chunk
@@ -158,14 +158,15 @@ class TaskMaster:
         tally: dict[str, int] = {}
         for p in points:
             tally[p.name] = tally.get(p.name, 0) + 1
-        self._count_ingress(db, rp, tally)
+        self.count_ingress(db, rp, tally)
         for p in points:
             for task in by_meas.get(p.name, wild):
                 chunks.setdefault(task, []).append(p)
         for task, pts in chunks.items():
             await task.write_points(pts)
 
-    def _count_ingress(self, db: str, rp: str, tally: dict[str, int]) -> None:
+    def count_ingress(self, db: str, rp: str, tally: dict[str, int]) -> None:
+        """Add points received per measurement of one db/rp to the `ingress` statistics."""
         ingress = self.ingress
         for name, n in tally.items():
             key = (db, rp, name)

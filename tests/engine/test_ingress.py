@@ -36,3 +36,23 @@ async def test_every_valid_point_is_counted_per_measurement():
         # points written by the engine itself (kapacitorLoopback) count too
         await tm.write_points("loop", "rp", [Point("m", {}, {"v": 1.0}, 10)] * 3)
         assert tm.ingress[("loop", "rp", "m")] == 3
+
+
+async def test_a_cluster_write_is_counted_where_it_is_received():
+    from types import SimpleNamespace
+
+    from kapacitrio.cluster.ingest import Ingest
+
+    published: list = []
+
+    async def publish_all(messages):
+        published.extend(messages)
+
+    link = SimpleNamespace(names=SimpleNamespace(points_subject="p"), publish_all=publish_all)
+    ingest = Ingest(link, lambda: 0, 1.0, 1.0)
+    tally: dict[str, int] = {}
+    assert await ingest.publish("db", "rp", "s", b"cpu v=1 1\ncpu v=2 2\nmem v=1 1\n", tally) == 3
+    assert tally == {"cpu": 2, "mem": 1} and len(published) == 2
+    async with open_taskmaster(TrioClock(0)) as tm:
+        tm.count_ingress("db", "rp", tally)
+        assert tm.ingress == {("db", "rp", "cpu"): 2, ("db", "rp", "mem"): 1}
