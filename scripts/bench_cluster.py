@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 from bench_drained import post_all
@@ -49,8 +50,14 @@ def nats_server() -> Iterator[str]:
             proc.wait(timeout=30)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def instance(name: str, nats: str) -> Iterator[str]:
+def instance(name: str, nats: str) -> Iterator[tuple[str, int]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         env = dict(
@@ -73,7 +80,7 @@ def instance(name: str, nats: str) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_http(f"{base}/kapacitor/v1/ping", proc)
-            yield base
+            yield base, proc.pid
         finally:
             proc.terminate()
             try:
@@ -109,10 +116,14 @@ def wait_drained(client: httpx.Client, urls: list[str], tasks: list[str], want: 
         time.sleep(max(0.01, 0.02 * (now - t0)))
 
 
-def run_config(n_instances: int, n_tasks: int, rounds: int, points: int, log) -> list[float]:
+def run_config(
+    n_instances: int, n_tasks: int, rounds: int, points: int, log
+) -> tuple[list[float], list[float]]:
+    """Drained points per second of each round, and each instance's CPU seconds over the rounds."""
     with contextlib.ExitStack() as stack:
         nats = stack.enter_context(nats_server())
-        urls = [stack.enter_context(instance(f"i{i}", nats)) for i in range(n_instances)]
+        procs = [stack.enter_context(instance(f"i{i}", nats)) for i in range(n_instances)]
+        urls = [u for u, _ in procs]
         client = stack.enter_context(httpx.Client(timeout=900))
         tasks = [TaskDef(f"alert_{i}", "Alert") for i in range(n_tasks)]
         for t in tasks:
@@ -142,6 +153,7 @@ def run_config(n_instances: int, n_tasks: int, rounds: int, points: int, log) ->
         sent += counts.points
         wait_drained(client, urls, ids, sent, time.perf_counter())
         rates = []
+        cpu0 = [cpu_seconds(pid) for _, pid in procs]
         for r in range(rounds):
             bodies, counts = maker.bodies(4, points)
             t0 = time.perf_counter()
@@ -151,7 +163,8 @@ def run_config(n_instances: int, n_tasks: int, rounds: int, points: int, log) ->
             t1 = wait_drained(client, urls, ids, sent, t0)
             rates.append(counts.points / (t1 - t0))
             log(f"  {n_instances} instance(s) round {r + 1}: {rates[-1]:,.0f} p/s")
-        return rates
+        cpu = [cpu_seconds(pid) - c for (_, pid), c in zip(procs, cpu0, strict=True)]
+        return rates, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,14 +177,22 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    one = run_config(1, args.tasks, args.rounds, args.points, log)
-    two = run_config(2, args.tasks, args.rounds, args.points, log)
+    one, cpu1 = run_config(1, args.tasks, args.rounds, args.points, log)
+    two, cpu2 = run_config(2, args.tasks, args.rounds, args.points, log)
     m1, m2 = statistics.median(one), statistics.median(two)
-    print(f"| instances | tasks | median p/s (drained, {args.rounds} rounds) |")
-    print("| ---: | ---: | ---: |")
-    print(f"| 1 | {args.tasks} | {m1:,.0f} |")
-    print(f"| 2 | {args.tasks} | {m2:,.0f} |")
-    print(f"\n2 instances / 1 instance: {m2 / m1:.2f}")
+    total = args.rounds * 4 * args.points / 1e6
+
+    def cpu_text(cpu: list[float]) -> str:
+        return " + ".join(f"{c / total:.1f}" for c in cpu)
+
+    print(
+        f"| instances | tasks | median p/s (drained, {args.rounds} rounds) "
+        "| CPU s per million points, per instance |"
+    )
+    print("| ---: | ---: | ---: | ---: |")
+    print(f"| 1 | {args.tasks} | {m1:,.0f} | {cpu_text(cpu1)} |")
+    print(f"| 2 | {args.tasks} | {m2:,.0f} | {cpu_text(cpu2)} |")
+    print(f"\n2 instances / 1 instance: {m2 / m1:.2f} (on {os.cpu_count()} CPUs)")
     return 0
 
 

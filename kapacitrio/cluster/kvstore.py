@@ -100,25 +100,43 @@ class ClusterStore:
             except Exception:  # a listener's bug must not fail the write
                 _log.exception("store listener failed", kind=kind, id=doc_id)
 
+    # The cache changes before the KV call (and back on failure), so the watcher's echo of our
+    # own change finds it already there and is not taken for a peer's.
     async def _kv_put(self, kind: str, doc_id: str, doc: Any) -> None:
         text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        items = self._cache[kind]
+        old = items.get(doc_id)
+        items[doc_id] = text
         try:
             await self.link.kv_put(self.shared[kind], doc_key(kind, doc_id), text.encode())
-        except self.link.errors as exc:
-            raise StoreError(f"cannot store {kind}/{doc_id} in the cluster: {exc!r}") from exc
-        self._cache[kind][doc_id] = text
+        except BaseException as exc:
+            self._restore(items, doc_id, old)
+            if isinstance(exc, self.link.errors):
+                raise StoreError(f"cannot store {kind}/{doc_id} in the cluster: {exc!r}") from exc
+            raise
         self._notify(kind, doc_id, json.loads(text), False)
 
     async def _kv_delete(self, kind: str, doc_id: str) -> bool:
-        if doc_id not in self._cache[kind]:
+        items = self._cache[kind]
+        old = items.pop(doc_id, None)
+        if old is None:
             return False
         try:
             await self.link.kv_delete(self.shared[kind], doc_key(kind, doc_id))
-        except self.link.errors as exc:
-            raise StoreError(f"cannot delete {kind}/{doc_id} in the cluster: {exc!r}") from exc
-        self._cache[kind].pop(doc_id, None)
+        except BaseException as exc:
+            self._restore(items, doc_id, old)
+            if isinstance(exc, self.link.errors):
+                raise StoreError(f"cannot delete {kind}/{doc_id} in the cluster: {exc!r}") from exc
+            raise
         self._notify(kind, doc_id, None, False)
         return True
+
+    @staticmethod
+    def _restore(items: dict[str, str], doc_id: str, old: str | None) -> None:
+        if old is None:
+            items.pop(doc_id, None)
+        else:
+            items[doc_id] = old
 
     def _select(
         self, kind: str, pattern: str | None, match: Mapping[str, Any] | None

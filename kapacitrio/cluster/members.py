@@ -69,11 +69,16 @@ class Members:
         """True once this member has been live long enough for every other to have seen it."""
         return trio.current_time() - self._joined >= 2 * self.heartbeat
 
+    def _now_live(self) -> list[str]:
+        """The live names; never this member while it is fenced (even between two beats)."""
+        fenced = self.fenced
+        return [n for n in self.live if not (fenced and n == self.name)]
+
     def names(self) -> list[str]:
-        return sorted(self.live)
+        return sorted(self._now_live())
 
     def owner(self, task_id: str) -> str | None:
-        return owner_of(task_id, self.live)
+        return owner_of(task_id, self._now_live())
 
     def url_of(self, member: str) -> str | None:
         rec = self.live.get(member)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -269,6 +271,30 @@ def test_define_on_one_run_on_another(cluster: Cluster) -> None:
     # bad input is refused where it lands, and nothing is published
     r = c.http.post(c.url("k1") + "/kapacitor/v1/write?db=db&rp=rp", content="where v=")
     assert r.status_code == 400
+    out = subprocess.run(
+        [sys.executable, "-m", "kapacitrio", "cluster", "status", "-url", c.url("k1")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert all(name in out.stdout for name in NAMES)
+    row = next(line for line in out.stdout.splitlines() if line.startswith(task_id))
+    assert row.split()[1:4] == ["enabled", "k2", "k2"]  # status, instance, running on
+    # a topic handler made on one instance is in force on the others within a second
+    handler = {"id": "h1", "kind": "log", "options": {"path": "/tmp/kt-handler.log"}}
+    r = c.http.post(c.url("k1") + "/kapacitor/v1/alerts/topics/shared/handlers", json=handler)
+    assert r.status_code == 200, r.text
+    start = time.monotonic()
+    for other in ("k2", "k3"):
+        url = c.url(other) + "/kapacitor/v1/alerts/topics/shared/handlers/h1"
+        got = wait_until(lambda url=url: c.http.get(url).status_code == 200, 5, 0.02, "handler")
+        assert got
+    assert time.monotonic() - start < 1.0
+    r = c.http.delete(c.url("k2") + "/kapacitor/v1/alerts/topics/shared/handlers/h1")
+    assert r.status_code == 204
+    url = c.url("k3") + "/kapacitor/v1/alerts/topics/shared/handlers/h1"
+    wait_until(lambda: c.http.get(url).status_code == 404, 2, 0.02, "the handler gone on k3")
     assert c.http.delete(c.url("k3") + f"/kapacitor/v1/tasks/{task_id}").status_code == 204
     wait_until(lambda: task_id not in c.running("k2"), 10, what="the deleted task to stop")
 
