@@ -342,3 +342,6 @@ def test_sign_in_with_password_and_with_token(server_factory, tmp_path):
         expect(other.get_by_role("heading", name="Tasks")).to_be_visible()
         expect(other.locator("main")).to_contain_text("No tasks yet.")
         expect(other.get_by_role("dialog", name="Sign in")).to_be_hidden()
+        other.goto(f"{srv.url}/#/kkok")  # kkok's root paths take the same credentials
+        expect(other.get_by_role("region", name="Filters, in order")).to_contain_text("No filters.")
+        expect(other.get_by_role("dialog", name="Sign in")).to_be_hidden()
