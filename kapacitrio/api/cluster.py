@@ -56,6 +56,7 @@ async def cluster_status() -> Response:
             "instance": cluster.name,
             "fenced": members.fenced,
             "nats-connected": cluster.link.connected,
+            "kkok-leader": cluster.kkok_leader() or "",
             "members": out_members,
             "tasks": tasks,
         }

@@ -40,7 +40,9 @@ DEFINITION_KINDS = (
     "kkok_route",
 )
 #: Kinds kept in the state bucket.
-STATE_KINDS = ("alert_events",)
+STATE_KINDS = ("alert_events", "kkok_pending")
+#: The pseudo task whose owner is the kkok leader (the one member that runs kkok's rounds).
+KKOK_LEADER = "\x00kkok-pool"
 
 
 def advertise_url(cfg: Config, ccfg: ClusterConfig) -> str:
@@ -83,11 +85,20 @@ class Cluster:
         """Join (heartbeats) and start placing tasks, in the server's nursery."""
         self.services = services
         self.store.listeners.append(self._changed)
+        if services.kkok is not None:
+            services.kkok.is_leader = self.is_kkok_leader
+            services.kkok.seq_source = time.time_ns
         await nursery.start(self.members.run)
         self.placement = Placement(services, self.members, self.ingest, self.members.heartbeat)
         self._scope = trio.CancelScope()
         await nursery.start(self._run_placement)
         nursery.start_soon(self._watch_members)
+
+    def kkok_leader(self) -> str | None:
+        return self.members.owner(KKOK_LEADER)
+
+    def is_kkok_leader(self) -> bool:
+        return self.kkok_leader() == self.name
 
     async def _run_placement(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         assert self.placement is not None and self._scope is not None

@@ -38,6 +38,10 @@ class Pool:
         self._alerts[seq] = alert
         return seq
 
+    def discard(self, seq: int) -> None:
+        """Forget one pooled alert (sent by another cluster member)."""
+        self._alerts.pop(seq, None)
+
     def next_seq(self) -> int:
         """The sequence number the next added alert gets."""
         return self._next_seq

@@ -52,6 +52,10 @@ class Router:
         )
         self.static_filters: list[Filter] = []
         self.dynamic_filters: dict[str, tuple[int, Filter]] = {}
+        #: In a cluster only the leader runs rounds; the others mirror the pool through the store.
+        self.is_leader: Callable[[], bool] = lambda: True
+        #: In a cluster, a source of sequence numbers no other member hands out (wall-clock ns).
+        self.seq_source: Callable[[], int] | None = None
         self.routes: dict[str, Route] = {}
         self._lock = trio.Lock()
         self.rounds = 0
@@ -132,6 +136,12 @@ class Router:
                     self.routes.pop(doc_id, None)
                 else:
                     self.routes[doc_id] = make_route(doc_id, doc["spec"], self.transport_env)
+            elif kind == kinds.PENDING:
+                if doc is None:
+                    self.pool.discard(int(doc_id))
+                else:
+                    alert = alert_from_json(doc["alert"], now_ns=self.clock.now(), allow_stats=True)
+                    self.pool.add(alert, int(doc["seq"]))
             elif kind == kinds.STATIC:
                 flt = self._static(doc_id)
                 if flt is not None and doc is not None:
@@ -146,6 +156,8 @@ class Router:
         """Pool an alert (stored first, so it survives a restart)."""
         async with self._lock:
             seq = self.pool.next_seq()
+            if self.seq_source is not None:
+                seq = max(seq, self.seq_source())
             await self.store.put(
                 kinds.PENDING,
                 pending_id(seq),
@@ -272,6 +284,8 @@ class Router:
         while True:
             self.refresh_settings()
             await self.clock.sleep_until(self.clock.now() + self.pool.interval_ns())
+            if not self.is_leader():
+                continue
             try:
                 await self.run_round()
             except Exception as exc:  # a broken round must not stop the router or the server

@@ -92,6 +92,8 @@ class Cluster:
             "KAPACITOR_CLUSTER_CHECKPOINT_INTERVAL": "0.25s",
             "KAPACITOR_CLUSTER_REPLICAS": "3",
             "KAPACITOR_CLUSTER_PREFIX": "kt",
+            "KAPACITOR_KKOK_INITIAL_INTERVAL": "1",
+            "KAPACITOR_KKOK_MAX_INTERVAL": "1",
         }
         self.procs[name] = self.lab.spawn(
             name, kapacitrio_argv(), self.workdir / f"{name}.log", env
@@ -387,3 +389,32 @@ def test_partition_and_heal(cluster: Cluster) -> None:
     print(f"partition: task moved after {moved:.2f}s")
     wait_until(lambda: not missing(c, task, writer.acked), 20, 0.2, "every acknowledged point")
     assert len(writer.acked) > 100
+
+
+def test_kkok_pool_runs_on_one_leader(cluster: Cluster) -> None:
+    c = cluster
+    leaders = {(c.status(n) or {}).get("kkok-leader") for n in NAMES}
+    assert len(leaders) == 1 and leaders <= set(NAMES)  # every member names the same one
+    route = [{"type": "post", "url": f"{c.receiver.url}/kkok"}]
+    assert c.http.put(c.url("k1") + "/routes/rcv", json=route).status_code == 200
+    flt = {"type": "route", "routes": ["rcv"]}
+    assert c.http.put(c.url("k2") + "/filters/all", json=flt).status_code == 200
+    wait_until(
+        lambda: all(c.http.get(c.url(n) + "/filters").json() == ["all"] for n in NAMES),
+        2,
+        0.05,
+        "the filter everywhere",
+    )
+    for n in NAMES:  # an alert posted to each member
+        r = c.http.post(c.url(n) + "/alerts", json={"From": "t", "Title": f"from {n}"})
+        assert r.status_code == 200, r.text
+    wait_until(lambda: len(c.receiver.get("/kkok")) >= 3, 15, 0.1, "the three alerts")
+    wait_until(
+        lambda: all(c.http.get(c.url(n) + "/alerts").json() == [] for n in NAMES),
+        5,
+        0.1,
+        "every member's pool empty",
+    )
+    time.sleep(2.5)  # two more rounds: a member that pooled an alert itself must not send it too
+    titles = sorted(p["message"] for p in c.receiver.get("/kkok"))
+    assert titles == ["from k1", "from k2", "from k3"]  # each once, whoever pooled it
