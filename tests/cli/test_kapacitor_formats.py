@@ -166,3 +166,22 @@ def test_list_topics_columns(kap, shared_server, tmp_path):
         "fmt_topic                OK                0\n"
         "fmt_topic_with_long_name OK                0\n"
     )
+
+
+def test_show_topic_handler_options_as_go_marshals_them(kap, tmp_path):
+    spec = tmp_path / "post.json"
+    spec.write_text(json.dumps({"topic": "fmt_h", "id": "post", "kind": "post",
+                                "options": {"url": "http://x/?a=1&b=<2>", "timeout": 1.0}}))  # fmt: skip
+    assert kap("define-topic-handler", str(spec)).code == 0
+    r = kap("show-topic-handler", "fmt_h", "post")
+    # keys sorted, compact, a float with an integral value without ".0", HTML characters escaped
+    assert r.out.splitlines()[-1] == (
+        'Options: {"timeout":1,"url":"http://x/?a=1\\u0026b=\\u003c2\\u003e"}'
+    )
+
+
+def test_task_file_id_must_match(kap, tmp_path):
+    spec = tmp_path / "task.json"
+    spec.write_text(json.dumps({"id": "other", "template-id": "t", "dbrps": ["db.rp"]}))
+    r = kap("define", "mine", "-file", str(spec))
+    assert (r.code, r.err) == (3, f"Task id given on command line does not match id in {spec}\n")

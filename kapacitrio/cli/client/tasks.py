@@ -86,7 +86,7 @@ def task_body(args: argparse.Namespace) -> dict[str, Any]:
     """The task options the flags give (only those given)."""
     body: dict[str, Any] = {}
     if args.file:
-        body.update(_task_file(args.file))
+        body.update(_task_file(args.file, args.task_id))
     if args.type:
         body["type"] = args.type
     if args.tick:
@@ -100,8 +100,11 @@ def task_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-def _task_file(path: str) -> dict[str, Any]:
+def _task_file(path: str, task_id: str) -> dict[str, Any]:
     doc = load_mapping(path, "task")
+    file_id = doc.get("id")
+    if file_id not in (None, "") and file_id != task_id:
+        raise ClientError(f"Task id given on command line does not match id in {path}")
     body: dict[str, Any] = {}
     for key in ("template-id", "dbrps", "vars", "type", "script"):
         alt = key.replace("-", "_")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from kapacitrio.cli.client.http import (
     usage_error,
 )
 from kapacitrio.cli.client.output import pad
+from kapacitrio.tick.gotemplate.gojson import go_json
 
 HELP = {
     "show-topic": "show a topic's level, handlers and events",
@@ -107,7 +107,7 @@ def run_show_handler(args: argparse.Namespace) -> int:
             ("Match", handler.get("match")),
             (
                 "Options",
-                json.dumps(handler.get("options") or {}, sort_keys=True, separators=(",", ":")),
+                go_json(handler.get("options") or {}),
             ),
         ]
     )
