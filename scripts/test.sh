@@ -11,6 +11,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || NEED="$NEE
 command -v dot >/dev/null 2>&1 || NEED="$NEED graphviz"  # the DAG layout's Graphviz path
 command -v chromium >/dev/null 2>&1 || NEED="$NEED chromium"  # the web UI's browser tests
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || NEED="$NEED nats-server"  # cluster tests
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || NEED="$NEED iproute2"  # network namespaces of the cluster tests
 if [ -n "$NEED" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $NEED
