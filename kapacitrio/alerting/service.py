@@ -293,6 +293,17 @@ class AlertService:
             if r in self._pending:
                 self._pending.remove(r)
 
+    def delivery_marks(self, task_id: str) -> list[tuple[HandlerRunner, int]]:
+        """(runner, events it accepted so far) for every runner a task's events may be waiting
+        in: its inline handlers (detached ones included) and every topic handler."""
+        prefix = f"{self.kapacitor_id}:{task_id}:"
+        runners = [r for t in list(self.topics.values()) for r in t.handlers.values()]
+        runners += [
+            r for t in list(self.topics.values()) for r in t.anon if r.id.startswith(prefix)
+        ]
+        runners += [r for r in self._detached if r.id.startswith(prefix)]
+        return [(r, r.offered) for r in runners]
+
     def global_handlers(self, explicit: set[str]) -> tuple[list[Handler], bool]:
         """Default handlers of services configured `global`, for kinds the node does not use.
 

@@ -274,8 +274,10 @@ class Feed:
             await trio.sleep(self.ingest.checkpoint)
             # What was handed over one interval ago has gone through the task by now; once the
             # handlers have delivered what they had queued by then, it is done for good.
-            await self.handlers_caught_up(None)
-            await self._save(ready, ready_msg)
+            # A handler that cannot keep up delays the checkpoint (more replay after a move),
+            # never past what it has delivered; the next round tries again.
+            if await self.handlers_caught_up(max(5.0, 10 * self.ingest.checkpoint)):
+                await self._save(ready, ready_msg)
             ready, ready_msg = self.handed, self._last_msg
 
     async def handlers_caught_up(self, timeout: float | None) -> bool:
@@ -284,15 +286,9 @@ class Feed:
         alerts = self.alerts
         if alerts is None:
             return True
-        prefix = f"{alerts.kapacitor_id}:{self.task_id}:"
-        marks = [
-            (r, r.offered)
-            for tid, topic in list(alerts.topics.items())
-            if tid.startswith(prefix) or topic.handlers
-            for r in topic.all_runners()
-        ]
+        marks = alerts.delivery_marks(self.task_id)
         with trio.move_on_after(timeout if timeout is not None else float("inf")):
-            while any(r.finished < n and not r.done.is_set() for r, n in marks):
+            while any(r.finished < n and r.pending and not r.done.is_set() for r, n in marks):
                 await trio.sleep(0.01)
             return True
         return False

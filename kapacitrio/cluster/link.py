@@ -7,13 +7,14 @@ methods here are Trio coroutines whose bodies run as asyncio coroutines on the b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 from dataclasses import dataclass
 from typing import Any
 
 import trio
 
-from kapacitrio.cluster.bridge import AsyncioBridge
+from kapacitrio.cluster.bridge import AsyncioBridge, BridgeClosed
 from kapacitrio.cluster.config import ClusterConfig
 from kapacitrio.logs import get_logger
 
@@ -244,6 +245,7 @@ class NatsLink:
         return await self.bridge.call(go)
 
     async def watch_stop(self, watcher: Any) -> None:
+
         async def go() -> None:
             try:
                 await watcher.stop()
@@ -251,7 +253,8 @@ class NatsLink:
                 pass
 
         with trio.CancelScope(shield=True), trio.move_on_after(2):
-            await self.bridge.call(go)
+            with contextlib.suppress(BridgeClosed):
+                await self.bridge.call(go)
 
     # -- points
     async def publish_all(self, messages: list[tuple[str, bytes, dict[str, str]]]) -> list[int]:
@@ -318,6 +321,7 @@ class NatsLink:
         await self.bridge.call(go)
 
     async def unsubscribe(self, sub: Any) -> None:
+
         async def go() -> None:
             try:
                 await sub.unsubscribe()
@@ -325,10 +329,13 @@ class NatsLink:
                 pass
 
         with trio.CancelScope(shield=True), trio.move_on_after(2):
-            await self.bridge.call(go)
+            with contextlib.suppress(BridgeClosed):
+                await self.bridge.call(go)
 
     async def drop_consumer(self, durable: str) -> None:
         """Delete a consumer (best effort: an unused one also expires on its own)."""
+        if not self.connected:  # nothing to tidy on a server we cannot reach
+            return
 
         async def go() -> None:
             try:

@@ -56,6 +56,8 @@ class Members:
         self.extra: dict[str, Any] = {}
         self._last_ok = -float("inf")
         self._joined = -float("inf")
+        self._left = False
+        self._put_lock = trio.Lock()  # a renewal never lands after the record was deleted
         self.changed = trio.Event()
 
     # -- views
@@ -85,21 +87,31 @@ class Members:
         return None if rec is None else rec.get("url")
 
     # -- running
+    async def leave(self) -> None:
+        """Stop renewing and delete this member's record: the others take over at once."""
+        self._left = True
+        with trio.CancelScope(shield=True), trio.move_on_after(3):
+            async with self._put_lock:
+                try:
+                    await self.link.kv_delete(self.link.names.members, self.name)
+                except Exception:
+                    pass
+
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         started = False
         try:
-            while True:
+            while not self._left:
                 await self._beat()
                 if not started:
                     started = True
                     task_status.started(self)
                 await trio.sleep(self.heartbeat)
+            if not started:  # it left before its first beat
+                task_status.started(self)
+            await trio.sleep_forever()
         finally:
-            with trio.CancelScope(shield=True), trio.move_on_after(2):
-                try:  # leave at once rather than after a lease: the others take over now
-                    await self.link.kv_delete(self.link.names.members, self.name)
-                except Exception:
-                    pass
+            if not self._left:  # leave at once rather than after a lease
+                await self.leave()
 
     def _record(self) -> dict[str, Any]:
         return {
@@ -116,7 +128,11 @@ class Members:
         now = trio.current_time()
         try:
             with trio.fail_after(max(self.heartbeat, self.lease / 2)):
-                await self.link.kv_put(bucket, self.name, json.dumps(self._record()).encode())
+                async with self._put_lock:
+                    if self._left:
+                        return
+                    record = json.dumps(self._record()).encode()
+                    await self.link.kv_put(bucket, self.name, record)
             if self.fenced:
                 self._joined = now
                 _log.info("cluster member live", member=self.name)

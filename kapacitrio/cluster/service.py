@@ -112,18 +112,12 @@ class Cluster:
                 self.placement.poke()
 
     async def stop(self) -> None:
-        """Stop this member's tasks cleanly (drained, checkpointed) and leave the cluster."""
+        """Stop this member's tasks cleanly (drained, checkpointed), then leave the cluster."""
+        if self.placement is not None:
+            await self.placement.shutdown()
         if self._scope is not None:
             self._scope.cancel()
-        if self.placement is not None:
-            with trio.CancelScope(shield=True):
-                for task_id in list(self.placement.running):
-                    await self.placement._stop(task_id, forget=False)
-        with trio.CancelScope(shield=True), trio.move_on_after(2):
-            try:
-                await self.link.kv_delete(self.link.names.members, self.name)
-            except (*self.link.errors, BridgeClosed):
-                pass
+        await self.members.leave()
 
     # -- remote changes
     def _changed(self, kind: str, doc_id: str, doc: Any, remote: bool) -> None:
@@ -204,14 +198,19 @@ async def open_cluster(cfg: Config, local: Any) -> AsyncIterator[Cluster | None]
         yield None
         return
     cluster = Cluster(cfg, local)
-    async with trio.open_nursery() as nursery:
-        cluster._nursery = nursery
-        await nursery.start(cluster.link.run)
-        await cluster.store.load()
-        for bucket in sorted(set(cluster.store.shared.values())):
-            nursery.start_soon(cluster.watch, bucket)
-        _log.info("joined cluster", instance=cluster.name, url=cluster.url)
+    async with trio.open_nursery() as outer:
+        await outer.start(cluster.link.run)
         try:
-            yield cluster
+            # The watchers (and override reapplies) stop first, while the link still runs.
+            async with trio.open_nursery() as nursery:
+                cluster._nursery = nursery
+                await cluster.store.load()
+                for bucket in sorted(set(cluster.store.shared.values())):
+                    nursery.start_soon(cluster.watch, bucket)
+                _log.info("joined cluster", instance=cluster.name, url=cluster.url)
+                try:
+                    yield cluster
+                finally:
+                    nursery.cancel_scope.cancel()
         finally:
-            nursery.cancel_scope.cancel()
+            outer.cancel_scope.cancel()

@@ -358,7 +358,7 @@ def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
     )
 
 
-def test_partition_and_heal(cluster: Cluster) -> None:
+def test_partition_and_heal(cluster: Cluster, request: pytest.FixtureRequest) -> None:
     c = cluster
     cut = "k3"
     task = task_owned_by("part", cut)
@@ -367,6 +367,7 @@ def test_partition_and_heal(cluster: Cluster) -> None:
     with Writer(c, ["k1", "k2"]) as writer:
         time.sleep(0.5)
         c.lab.cut(cut, c.nats_ips)
+        request.addfinalizer(lambda: c.lab.heal(cut, c.nats_ips))  # whatever happens below
         started = time.monotonic()
         wait_until(
             lambda: (r := c.running("k1").get(task)) and r[0] in ("k1", "k2"),
@@ -378,8 +379,10 @@ def test_partition_and_heal(cluster: Cluster) -> None:
         st = wait_until(lambda: (s := c.status(cut)) and s["fenced"] and s, 10, what="fencing")
         assert st["nats-connected"] is False or st["fenced"]
         assert all(m["name"] != cut for m in st["members"])  # it counts itself out
-        doc = c.http.get(c.url(cut) + f"/kapacitor/v1/tasks/{task}").json()
-        assert doc["cluster"]["instance"] in ("k1", "k2")  # it answers with the new owner's view
+        url = c.url(cut) + f"/kapacitor/v1/tasks/{task}"
+        wait_until(  # it answers with the new owner's view
+            lambda: c.http.get(url).json()["cluster"]["instance"] in ("k1", "k2"), 5, 0.1, "view"
+        )
         r = c.http.post(c.url(cut) + "/kapacitor/v1/write?db=db&rp=rp", content="seq,n=-1 v=1")
         assert r.status_code == 503  # it cannot store writes, and says so
         time.sleep(0.5)
@@ -418,3 +421,33 @@ def test_kkok_pool_runs_on_one_leader(cluster: Cluster) -> None:
     time.sleep(2.5)  # two more rounds: a member that pooled an alert itself must not send it too
     titles = sorted(p["message"] for p in c.receiver.get("/kkok"))
     assert titles == ["from k1", "from k2", "from k3"]  # each once, whoever pooled it
+
+
+def test_clean_stop_hands_over_at_once(cluster: Cluster) -> None:
+    c = cluster
+    leaving = "k3"
+    task = task_owned_by("stop", leaving)
+    define(c, "k1", task, seq_script(c.receiver.url, task))
+    wait_until(lambda: c.running("k1").get(task) == [leaving], 20, what="the task on k3")
+    with Writer(c, ["k1", "k2"]) as writer:
+        time.sleep(0.5)
+        proc = c.procs[leaving]
+        proc.terminate()
+        started = time.monotonic()
+        wait_until(
+            lambda: (r := c.running("k1").get(task)) and r[0] in ("k1", "k2"),
+            10,
+            0.05,
+            "the task to move",
+        )
+        moved = time.monotonic() - started
+        assert proc.wait(timeout=20) == 0
+        time.sleep(0.5)
+    print(f"clean stop: task moved after {moved:.2f}s")
+    assert moved < 8.0  # drained, checkpointed, then gone
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: not missing(c, task, writer.acked), 20, 0.2, "every point")
+    lost = sorted(missing(c, task, writer.acked))
+    assert not lost, f"{len(lost)} of {len(writer.acked)} lost: {lost}"
+    c.start(leaving)
+    wait_until(lambda: c.running("k1").get(task) == [leaving], 30, 0.1, "the task back on k3")
