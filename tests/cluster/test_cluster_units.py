@@ -226,3 +226,64 @@ def test_big_writes_are_split_into_small_messages() -> None:
     assert len(parts) > 1
     assert all(len(p) <= MAX_MESSAGE for p in parts)
     assert b"\n".join(parts).decode().split("\n") == lines  # nothing lost, order kept
+
+
+class MembersLink:
+    """The part of `NatsLink` membership uses: one bucket in memory, puts that can fail."""
+
+    errors = (OSError,)
+
+    class names:  # noqa: N801 - mirrors NatsLink.names
+        members = "members"
+
+    def __init__(self) -> None:
+        self.kv: dict[str, bytes] = {}
+        self.down = False
+
+    async def kv_put(self, bucket: str, key: str, value: bytes) -> int:
+        if self.down:
+            raise OSError("cut off")
+        self.kv[key] = value
+        return 1
+
+    async def kv_items(self, bucket: str) -> dict[str, bytes]:
+        if self.down:
+            raise OSError("cut off")
+        return dict(self.kv)
+
+    async def kv_delete(self, bucket: str, key: str) -> None:
+        self.kv.pop(key, None)
+
+
+async def test_members_liveness_fencing_and_leaving(autojump_clock: trio.testing.MockClock) -> None:
+    import time as _time
+
+    from kapacitrio.cluster.members import Members
+
+    link = MembersLink()
+    now = _time.time_ns()
+    link.kv["fresh"] = json.dumps({"name": "fresh", "url": "u", "ts": now}).encode()
+    link.kv["stale"] = json.dumps({"name": "stale", "url": "u", "ts": now - 10**10}).encode()
+    members = Members(link, "me", "http://me", heartbeat=0.5, lease=2.0)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(members.run)
+        assert members.names() == ["fresh", "me"]  # a record older than the lease is gone
+        assert not members.fenced and not members.settled  # just joined: starts nothing yet
+        await trio.sleep(1.1)
+        assert members.settled
+        link.kv["fresh"] = json.dumps({"name": "fresh", "url": "u", "ts": _time.time_ns()}).encode()
+        link.down = True  # cut off: no renewal, no reading
+        await trio.sleep(1.0)
+        assert not members.fenced  # within lease - heartbeat of the last renewal
+        await trio.sleep(1.0)
+        assert members.fenced
+        assert "me" not in members.names()
+        assert members.owner("any-task") == "fresh"  # a fenced member never owns a task
+        link.down = False
+        await trio.sleep(0.6)
+        assert not members.fenced and "me" in members.names()
+        await members.leave()
+        assert "me" not in link.kv  # the others see it gone at once
+        await trio.sleep(1.0)
+        assert "me" not in link.kv  # and it does not come back
+        nursery.cancel_scope.cancel()
