@@ -290,11 +290,11 @@ def test_tls_with_a_self_signed_certificate(server_factory, tmp_path):
     )
     assert ok.returncode == 0, ok.stderr
     bad = subprocess.run([*cli, "-url", creds_url], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 1 and "certificate" in bad.stderr.lower()
+    assert bad.returncode == 3 and "certificate" in bad.stderr.lower()
     noauth = subprocess.run(
         [*cli, "-url", url, "-skipVerify"], capture_output=True, text=True, timeout=60
     )
-    assert noauth.returncode == 1 and "unable to parse authentication credentials" in noauth.stderr
+    assert noauth.returncode == 3 and "unable to parse authentication credentials" in noauth.stderr
     token = jwt.encode({"username": "admin", "exp": time.time() + 60}, SECRET, algorithm="HS256")
     env = {**os.environ, "KAPACITOR_URL": url, "KAPACITOR_UNSAFE_SSL": "true"}
     by_env = subprocess.run(
