@@ -205,8 +205,8 @@ async def _measure(
             await trio.sleep(0.5)  # let the load settle
             sent = await probe_run(probe_client, url, arrivals, 100_000, probes, 0.03)
             done.set()
-        while not achieved:
-            await trio.sleep(0.01)
+            while not achieved:  # the load's last write is answered before its client closes
+                await trio.sleep(0.01)
         results.append(summarise("half of max rate", sent, arrivals, achieved[0]))
         nursery.cancel_scope.cancel()
     return results
