@@ -8,6 +8,7 @@ from typing import Any
 import trio
 
 from kapacitrio import logs
+from kapacitrio.logratelimit import LogLimiter, summary_text
 
 #: Largest datagram read (the UDP maximum).
 MAX_DATAGRAM = 65536
@@ -28,6 +29,8 @@ class UDPListener:
         self.errors = 0
         self._sock: trio.socket.SocketType | None = None
         self._scope: trio.CancelScope | None = None
+        # A sender of bad lines must not fill the log: a few lines per minute, then a count.
+        self._limiter = LogLimiter(lambda: int(trio.current_time() * 1e9))
 
     async def bind(self, host: str, port: int) -> int:
         """Bind `host:port` (port 0: any free one); returns the bound port. Raises `OSError`."""
@@ -74,7 +77,16 @@ class UDPListener:
             await tm.write(self.db, self.rp, "n", data)
         except LineProtocolError as exc:
             self.errors += 1
-            _log.error("failed to parse points", db=self.db, rp=self.rp, error=str(exc))
+            write, held, sample = self._limiter.check("parse", str(exc))
+            if held:
+                _log.error(
+                    summary_text(held, self._limiter.interval_ns),
+                    db=self.db,
+                    rp=self.rp,
+                    error=sample,
+                )
+            if write:
+                _log.error("failed to parse points", db=self.db, rp=self.rp, error=str(exc))
 
 
 class UDPListeners:

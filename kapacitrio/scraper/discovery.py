@@ -15,6 +15,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import trio
 import yaml
 
 from kapacitrio import logs
@@ -88,6 +89,23 @@ def _signature(paths: list[str]) -> tuple[Any, ...]:
     return tuple(sig)
 
 
+def _scan(patterns: list[str]) -> tuple[Any, ...]:
+    """The matched files' names, mtimes and sizes (run in a worker thread)."""
+    return _signature(_matched(patterns))
+
+
+def _read_all(patterns: list[str]) -> dict[str, str | Exception]:
+    """Every matched file's text, or the error reading it (run in a worker thread)."""
+    out: dict[str, str | Exception] = {}
+    for path in _matched(patterns):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                out[path] = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            out[path] = exc
+    return out
+
+
 class FileDiscoverer:
     """Reads a file discoverer's files and reports its label sets whenever they change."""
 
@@ -97,14 +115,14 @@ class FileDiscoverer:
         self.by_file: dict[str, LabelSets] = {}
         self.errors = 0
 
-    def read(self) -> LabelSets:
-        """Re-read every matched file (keeping the last good groups of a file that fails)."""
-        paths = _matched(self.cfg.files)
+    def read(self, texts: dict[str, str | Exception]) -> LabelSets:
+        """Parse what `load` read (keeping the last good groups of a file that failed)."""
         fresh: dict[str, LabelSets] = {}
-        for path in paths:
+        for path, text in texts.items():
             try:
-                with open(path, encoding="utf-8") as fh:
-                    fresh[path] = parse_groups(fh.read(), path)
+                if isinstance(text, Exception):
+                    raise text
+                fresh[path] = parse_groups(text, path)
             except (OSError, UnicodeDecodeError, DiscoveryError) as exc:
                 self.errors += 1
                 _log.error("file discovery failed to read a file", id=self.cfg.id, err=str(exc))
@@ -113,16 +131,20 @@ class FileDiscoverer:
         self.by_file = fresh
         return [labels for path in sorted(fresh) for labels in fresh[path]]
 
+    async def load(self) -> LabelSets:
+        """Read every matched file, in a worker thread (the disk may be slow), and parse it."""
+        return self.read(await trio.to_thread.run_sync(_read_all, self.cfg.files))
+
     async def run(self, update: Callable[[LabelSets], Awaitable[None]]) -> None:
         """Call `update(label_sets)` now and after every change, until cancelled."""
         refresh = duration_ns(self.cfg.refresh_interval)
-        sig = _signature(_matched(self.cfg.files))
-        await update(self.read())
+        sig = await trio.to_thread.run_sync(_scan, self.cfg.files)
+        await update(await self.load())
         last = self.clock.now()
         while True:
             await self.clock.sleep_until(self.clock.now() + WATCH_EVERY)
-            now_sig = _signature(_matched(self.cfg.files))
+            now_sig = await trio.to_thread.run_sync(_scan, self.cfg.files)
             if now_sig != sig or self.clock.now() - last >= refresh:
                 sig = now_sig
                 last = self.clock.now()
-                await update(self.read())
+                await update(await self.load())

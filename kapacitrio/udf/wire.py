@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
-
-import trio
+from typing import TYPE_CHECKING, Any
 
 from kapacitrio.udf import udf_pb2 as pb
+
+if TYPE_CHECKING:  # not imported at run time: agents in the tests start faster without trio
+    import trio
 
 #: A response longer than this is refused (a corrupt or hostile stream, not a real message).
 MAX_MESSAGE = 64 * 1024 * 1024

@@ -99,7 +99,7 @@ def udf_server(server_factory, tmp_path):
                 "typed": fn("typed"),
                 "refuse": fn("refuse"),
                 "crash": fn("crash"),
-                "hang": fn("hang", "1s"),
+                "hang": fn("hang", "3s"),
                 "fail": fn("fail"),
                 "mirror": f'socket = "{sock}"\ntimeout = "10s"\n',
             }

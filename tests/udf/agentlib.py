@@ -23,7 +23,8 @@ class Handler:
     wants = pb.STREAM
     provides = pb.STREAM
     options: dict[str, list[int]] = {}
-    answer_keepalives = True
+    #: False: after its init the agent answers nothing at all (a hung agent).
+    answers_after_init = True
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
@@ -64,6 +65,7 @@ class Agent:
         self._send = send
         self._lock = threading.Lock()
         self.handler = handler_cls(self)
+        self._initialised = False
 
     def write(self, resp: Any) -> None:
         with self._lock:
@@ -87,6 +89,8 @@ class Agent:
     def _dispatch(self, req: Any) -> None:
         h = self.handler
         kind = req.WhichOneof("message")
+        if self._initialised and not h.answers_after_init:
+            return
         resp = pb.Response()
         if kind == "info":
             self.write(h.info())
@@ -95,10 +99,10 @@ class Agent:
             resp.init.success = not err
             resp.init.error = err
             self.write(resp)
+            self._initialised = True
         elif kind == "keepalive":
-            if h.answer_keepalives:
-                resp.keepalive.time = req.keepalive.time
-                self.write(resp)
+            resp.keepalive.time = req.keepalive.time
+            self.write(resp)
         elif kind == "snapshot":
             resp.snapshot.snapshot = h.snapshot()
             self.write(resp)

@@ -253,9 +253,13 @@ class Crash(Handler):
 
 
 class Hang(Handler):
-    """Answers everything but keepalives."""
+    """Answers its info and init, then nothing: no keepalives, no snapshots, no points.
 
-    answer_keepalives = False
+    (Any answer counts as a sign of life, as in Kapacitor: an agent still answering the task's
+    snapshot requests is not timed out for ignoring keepalives.)
+    """
+
+    answers_after_init = False
     point = Mirror.point
 
 
