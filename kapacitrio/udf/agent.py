@@ -138,6 +138,7 @@ def _env(fn: FunctionConfig) -> dict[str, str]:
 @asynccontextmanager
 async def _process(fn: FunctionConfig, log: Log) -> AsyncIterator[Connection]:
     argv = [fn.prog, *fn.args]
+    failed = ""  # raised after the nursery: inside it, it would reach callers in an ExceptionGroup
     async with trio.open_nursery() as nursery:
         try:
             proc = await nursery.start(
@@ -153,16 +154,19 @@ async def _process(fn: FunctionConfig, log: Log) -> AsyncIterator[Connection]:
                 )
             )
         except FileNotFoundError:
-            raise UDFError(f"fork/exec {fn.prog}: no such file or directory") from None
+            failed = "no such file or directory"
         except PermissionError:
-            raise UDFError(f"fork/exec {fn.prog}: permission denied") from None
+            failed = "permission denied"
         except OSError as exc:
-            raise UDFError(f"fork/exec {fn.prog}: {exc.strerror or exc}") from None
-        nursery.start_soon(_log_lines, proc.stderr, log)
-        try:
-            yield ProcessConnection(proc)
-        finally:
-            nursery.cancel_scope.cancel()
+            failed = str(exc.strerror or exc)
+        if not failed:
+            nursery.start_soon(_log_lines, proc.stderr, log)
+            try:
+                yield ProcessConnection(proc)
+            finally:
+                nursery.cancel_scope.cancel()
+    if failed:
+        raise UDFError(f"fork/exec {fn.prog}: {failed}")
 
 
 async def _dial(path: str) -> trio.SocketStream:
