@@ -86,6 +86,10 @@ def overlay(kapacitor_dir: Path, lib: Path) -> None:
     shutil.copy(find(kapacitor_dir, "agent.py", "udf"), pkg / "agent.py")
     (pkg / "udf_pb2.py").write_text(SHIM)
     (pkg / "udf.desc").write_bytes(udf_pb2.DESCRIPTOR.serialized_pb)
+    # Older examples import the library as top-level `agent` and `udf_pb2` modules.
+    (lib / "agent.py").write_text("from kapacitor.udf.agent import *  # noqa\n")
+    alias = "import sys\nfrom kapacitor.udf import udf_pb2 as _m\n\nsys.modules[__name__] = _m\n"
+    (lib / "udf_pb2.py").write_text(alias)
 
 
 def toml_str(s: str) -> str:
