@@ -34,7 +34,7 @@ async def _agent(requests, responses, answer: set[str]) -> None:
 
 
 async def _session(answer: set[str], snapshots_every: float | None, run_for: float):
-    """Run a session for `run_for` seconds; (error, seconds until it ended)."""
+    """Run a session for up to `run_for` seconds: (error, seconds it ran, snapshots, start wall)."""
     to_agent, agent_in = trio.testing.memory_stream_one_way_pair()
     agent_out, from_agent = trio.testing.memory_stream_one_way_pair()
     session = Session(Connection(to_agent, from_agent), TIMEOUT, _wall, lambda lvl, msg: None)
@@ -75,5 +75,17 @@ def test_any_response_is_a_sign_of_life_as_in_kapacitor():
     async def main():
         error, took, snaps, _ = await _session({"snapshot"}, 1.0, 30)
         assert error == "" and took == pytest.approx(30.0) and snaps >= 29
+        # Once the answers stop (at 10 s), the timeout runs from the last one.
+        answer = {"snapshot"}
+
+        async def stop_answering() -> None:
+            await trio.sleep(10.5)
+            answer.clear()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stop_answering)
+            error, took, snaps, start = await _session(answer, 1.0, 60)
+        assert snaps == 10 and took == pytest.approx(13.0)
+        assert error.endswith("was: " + go_time(start + 10 * 10**9))
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
