@@ -25,6 +25,7 @@ import itertools
 import json
 import re
 import time
+import zlib
 from collections import OrderedDict
 from typing import Any
 
@@ -45,6 +46,10 @@ PARSED_CACHE = 64
 #: Largest message published (NATS refuses more than its max_payload, 1 MB by default).
 MAX_MESSAGE = 512 * 1024
 HDR_DEFAULT_TIME = "Kapacitrio-Default-Time"
+#: A checkpoint larger than this is stored compressed; past MAX_CHECKPOINT (compressed) its node
+#: snapshots are left out (the position alone is saved, and the moved task starts empty).
+COMPRESS_ABOVE = 16 * 1024
+MAX_CHECKPOINT = 768 * 1024
 
 
 def token(text: str) -> str:
@@ -183,8 +188,14 @@ class Ingest:
         return "pos." + consumer_name(task_id)
 
     async def position(self, task_id: str) -> int:
+        return int((await self.checkpoint_of(task_id))["seq"])
+
+    async def checkpoint_of(self, task_id: str) -> dict[str, Any]:
+        """A task's last checkpoint: `seq`, and `nodes` (node snapshots) when it has state."""
         raw = await self.link.kv_get(self.link.names.state, self._pos_key(task_id))
-        return int(json.loads(raw)["seq"]) if raw else 0
+        if not raw:
+            return {"seq": 0}
+        return json.loads(zlib.decompress(raw[1:]) if raw[:1] == b"z" else raw)
 
     async def forget(self, task_id: str) -> None:
         try:
@@ -218,6 +229,13 @@ class Feed:
         self.points = 0
         self._last_msg: Any = None
         self._resumed = False
+        #: Held while a fetched batch is handed to the task, and while its state is snapshotted,
+        #: so a snapshot matches `handed` exactly.
+        self._writing = trio.Lock()
+        self._torn = False  # a hand-over was cancelled half-way: the task's state is past `handed`
+        self._final: tuple[int, Any, dict[str, Any]] | None = None
+        self._stateless: bool | None = None  # known at a clean stop
+        self.restored = 0  # nodes that took a snapshot at the start
         #: The alert service, whose handler queues a checkpoint waits for.
         self.alerts: Any = None
 
@@ -227,7 +245,10 @@ class Feed:
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Consume until cancelled (then the caller stops the task and calls `final_checkpoint`)."""
         if not self._resumed:  # a retry after an error goes on from what it handed over
-            self.saved = self.handed = await self.ingest.position(self.task_id)
+            ck = await self.ingest.checkpoint_of(self.task_id)
+            self.saved = self.handed = int(ck["seq"])
+            if ck.get("nodes"):  # before the first point reaches the task
+                self.restored = self.tm.restore_task(self.task_id, ck["nodes"])
             self._resumed = True
         sub = await self.link.pull_consumer(
             self.durable,
@@ -254,21 +275,40 @@ class Feed:
                 _log.debug("fetch failed", task=self.task_id, err=repr(exc))
                 await trio.sleep(self.ingest.poll)
                 continue
-            for msg in msgs:
-                seq = msg.metadata.sequence.stream
-                if seq <= self.handed:
-                    continue  # a redelivery of something already handed over
-                parts = msg.subject.split(".")[base_len:]
-                if len(parts) == 3:
-                    db, rp, meas = (untoken(p) for p in parts)
-                    if self._wants(db, rp) and self.tm.wants(self.task_id, db, rp, meas):
-                        chunk = self.ingest.chunk(seq, msg, db, rp)
-                        if chunk is not None:
-                            self.points += await self.tm.write_task(self.task_id, chunk)
-                self.handed = seq
-                self._last_msg = msg
+            if not msgs:
+                continue
+            async with self._writing:
+                for msg in msgs:
+                    seq = msg.metadata.sequence.stream
+                    if seq <= self.handed:
+                        continue  # a redelivery of something already handed over
+                    parts = msg.subject.split(".")[base_len:]
+                    if len(parts) == 3:
+                        db, rp, meas = (untoken(p) for p in parts)
+                        if self._wants(db, rp) and self.tm.wants(self.task_id, db, rp, meas):
+                            chunk = self.ingest.chunk(seq, msg, db, rp)
+                            if chunk is not None:
+                                self._torn = True
+                                self.points += await self.tm.write_task(self.task_id, chunk)
+                                self._torn = False
+                    self.handed = seq
+                    self._last_msg = msg
+
+    def _quiesce_timeout(self) -> float:
+        return max(1.0, 2 * self.ingest.checkpoint)
+
+    async def _snapshot(self) -> tuple[int, Any, dict[str, Any]] | None:
+        """(position, its message, node snapshots) at one point of the stream, with input held
+        back until the task is idle; None if it does not become idle in time."""
+        async with self._writing:
+            if self._torn:
+                return None
+            nodes = await self.tm.snapshot_task(self.task_id, self._quiesce_timeout())
+            return None if nodes is None else (self.handed, self._last_msg, nodes)
 
     async def _checkpoints(self) -> None:
+        if self.tm.stateful(self.task_id):
+            await self._stateful_checkpoints()
         ready, ready_msg = self.handed, self._last_msg
         while True:
             await trio.sleep(self.ingest.checkpoint)
@@ -279,6 +319,20 @@ class Feed:
             if await self.handlers_caught_up(max(5.0, 10 * self.ingest.checkpoint)):
                 await self._save(ready, ready_msg)
             ready, ready_msg = self.handed, self._last_msg
+
+    async def _stateful_checkpoints(self) -> None:
+        """A task with node state: position and state are taken together, at an idle moment,
+        then saved once the handlers have delivered the events queued by then."""
+        while True:
+            await trio.sleep(self.ingest.checkpoint)
+            if self.handed <= self.saved:
+                continue  # nothing new was handed over, so neither did the state change
+            snap = await self._snapshot()
+            if snap is None:
+                _log.debug("task not idle; checkpoint skipped", task=self.task_id)
+                continue
+            if await self.handlers_caught_up(max(5.0, 10 * self.ingest.checkpoint)):
+                await self._save(*snap)
 
     async def handlers_caught_up(self, timeout: float | None) -> bool:
         """Wait until the alert handlers this task's events go to have finished every event
@@ -293,14 +347,14 @@ class Feed:
             return True
         return False
 
-    async def _save(self, seq: int, msg: Any) -> None:
+    async def _save(self, seq: int, msg: Any, nodes: dict[str, Any] | None = None) -> None:
         if seq <= self.saved:
             return
         try:
             await self.link.kv_put(
                 self.link.names.state,
                 self.ingest._pos_key(self.task_id),
-                json.dumps({"seq": seq, "task": self.task_id}).encode(),
+                encode_checkpoint(seq, self.task_id, nodes),
             )
             self.saved = seq
             if msg is not None:
@@ -308,9 +362,36 @@ class Feed:
         except self.link.errors as exc:
             _log.warning("checkpoint failed", task=self.task_id, err=repr(exc))
 
+    async def snapshot_before_stop(self) -> None:
+        """At a clean stop, once the feed ended and before the task drains: the state to save
+        with the final position (a hand-over cut half-way leaves the last checkpoint as it is)."""
+        self._stateless = not self.tm.stateful(self.task_id)
+        if self._stateless:
+            return
+        with trio.CancelScope(shield=True):
+            self._final = await self._snapshot()
+
     async def final_checkpoint(self) -> None:
         """After the task drained at a clean stop: everything handed over is processed, and once
         its alerts are delivered nothing needs replaying (else the last checkpoint stays)."""
         with trio.CancelScope(shield=True), trio.move_on_after(5):
             if await self.handlers_caught_up(3.0):
-                await self._save(self.handed, self._last_msg)
+                if self._final is not None:
+                    await self._save(*self._final)
+                elif self._stateless is not False:
+                    await self._save(self.handed, self._last_msg)
+
+
+def encode_checkpoint(seq: int, task_id: str, nodes: dict[str, Any] | None) -> bytes:
+    """One task's checkpoint as one KV value: its position and, if any, its node snapshots."""
+    doc: dict[str, Any] = {"seq": seq, "task": task_id}
+    if nodes:
+        doc["nodes"] = nodes
+    raw = json.dumps(doc, separators=(",", ":")).encode()
+    if len(raw) <= COMPRESS_ABOVE:
+        return raw
+    packed = b"z" + zlib.compress(raw, 1)
+    if len(packed) <= MAX_CHECKPOINT:
+        return packed
+    _log.warning("node state too large to checkpoint", task=task_id, size=len(packed))
+    return json.dumps({"seq": seq, "task": task_id}).encode()

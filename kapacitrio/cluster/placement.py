@@ -199,6 +199,8 @@ class Placement:
             return
         run.scope.cancel()
         await run.done.wait()
+        if run.feed is not None and not forget and not self.members.fenced:
+            await run.feed.snapshot_before_stop()  # node state as of the last point handed over
         await self.services.taskmaster.stop_task(task_id)
         if run.feed is not None:
             if forget:  # disabled or deleted: enabling again starts from new points

@@ -104,6 +104,14 @@ class NodeRuntime:
         """Number of groups this node holds state for (`working_cardinality`)."""
         return 0
 
+    # -- state handover (`engine.snapshot`): a node with state to move overrides both
+    def snapshot(self) -> Any:
+        """JSON-ready state of this node, taken while the task is idle; None: nothing to keep."""
+        return None
+
+    def restore(self, data: Any) -> None:
+        """Take back what `snapshot` returned, before any message arrives (a moved task)."""
+
 
 NODE_TYPES: dict[str, type[NodeRuntime]] = {}
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import trio
 
+from kapacitrio.engine import snapshot
 from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
 from kapacitrio.engine.router import ANY, Router, split_chunk
@@ -150,6 +151,22 @@ class TaskMaster:
         for _targets, part in parts:
             await task.write_points(part)
         return len(chunk)
+
+    def stateful(self, task_id: str) -> bool:
+        """Whether a running task has node state to snapshot (`engine.snapshot`)."""
+        task = self.tasks.get(task_id)
+        return task is not None and snapshot.stateful(task)
+
+    async def snapshot_task(self, task_id: str, timeout: float) -> dict[str, Any] | None:
+        """The task's node snapshots once it is idle (the caller holds its input back); None
+        if it is not running or not idle within `timeout`."""
+        task = self.tasks.get(task_id)
+        return None if task is None else await snapshot.snapshot_task(task, timeout)
+
+    def restore_task(self, task_id: str, nodes: dict[str, Any]) -> int:
+        """Put node snapshots back into a task that has had no input yet."""
+        task = self.tasks.get(task_id)
+        return 0 if task is None else snapshot.restore_task(task, nodes)
 
     async def write_points(self, db: str, rp: str, points: list[Any]) -> None:
         """Route already-built points (replays, loopback)."""

@@ -39,6 +39,33 @@ class GroupState:
         self.resets = [e.instance() if e is not None else None for e in opts.resets]
         self.inhibitor: list[Inhibitor] = []
 
+    def dump(self) -> list:
+        """The parts that carry over to a moved task (expression instances and inhibitors are
+        rebuilt: the inhibitor with the group's next event)."""
+        return [
+            list(self.history),
+            self.idx,
+            self.flapping,
+            self.changed,
+            self.expired,
+            self.first_triggered,
+            self.last_triggered,
+        ]
+
+    def load(self, item: list) -> bool:
+        """Take back what `dump` gave; False (nothing changed) if the history length differs."""
+        history, idx, flapping, changed, expired, first, last = item
+        if len(history) != len(self.history) or not 0 <= int(idx) < len(history):
+            return False
+        self.history = [int(x) for x in history]
+        self.idx = int(idx)
+        self.flapping = bool(flapping)
+        self.changed = bool(changed)
+        self.expired = bool(expired)
+        self.first_triggered = int(first)
+        self.last_triggered = int(last)
+        return True
+
     @property
     def current(self) -> int:
         return self.history[self.idx]

@@ -129,6 +129,17 @@ class AlertNode(NodeRuntime):
     def cardinality(self) -> int:
         return len(self.groups)
 
+    # ------------------------------------------------------------------ state handover
+    def snapshot(self) -> Any:
+        """Each group's level history, flapping flag and state-changes-only bookkeeping."""
+        return {gid: st.dump() for gid, st in self.groups.items()}
+
+    def restore(self, data: Any) -> None:
+        for gid, item in data.items():
+            st = GroupState(self.opts)
+            if st.load(item):  # a history of another length (redefined task) starts afresh
+                self.groups[gid] = st
+
     # ------------------------------------------------------------------ levels
     def _eval(
         self, inst: Any, lvl: int, t: int, fields: dict, tags: dict, reset: bool

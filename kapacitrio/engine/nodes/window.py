@@ -8,7 +8,7 @@ from typing import Any
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.engine.nodes.window_columns import ColumnBuffer, TagTable, accepts, feed
 from kapacitrio.models.columns import ColumnChunk
-from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Point
+from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
 
 
 class _TimeWindow:
@@ -243,3 +243,47 @@ class WindowRuntime(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.groups)
+
+    # -- state handover
+    def snapshot(self) -> Any:
+        """Every group's buffered points and next emit time (column buffers read as rows,
+        left as they are)."""
+        table = self.tag_table.table
+        out = []
+        for w in self.groups.values():
+            rows = w.rows(table) if type(w) is ColumnBuffer else w.buf
+            out.append(
+                {
+                    "g": w.group,
+                    "n": w.name,
+                    "t": w.tags,
+                    "d": [w.dims.by_name, list(w.dims.tag_names)],
+                    "next": w.next_emit,
+                    "count": getattr(w, "count", 0),
+                    "buf": [[int(r.time), _plain(r.fields), r.tags] for r in rows],
+                }
+            )
+        return {"count": bool(self.period_count), "groups": out}
+
+    def restore(self, data: Any) -> None:
+        if bool(data["count"]) != bool(self.period_count):
+            raise ValueError("window kind changed")
+        self.col_mode = False  # restored windows are row windows
+        size = self.period_count
+        for item in data["groups"]:
+            w = (_CountWindow if size else _TimeWindow).__new__(
+                _CountWindow if size else _TimeWindow
+            )
+            w.name, w.tags, w.group = item["n"], item["t"], item["g"]
+            w.dims = Dimensions(bool(item["d"][0]), tuple(item["d"][1]))
+            points = (BatchPoint(int(t), f, tags) for t, f, tags in item["buf"])
+            w.buf = deque(points, maxlen=size) if size else deque(points)
+            w.next_emit = item["next"]
+            if size:
+                w.count = int(item["count"])
+            self.groups[w.group] = w
+
+
+def _plain(fields: dict[str, Any]) -> dict[str, Any]:
+    """Field values as JSON takes them (numpy scalars from column buffers as Python ones)."""
+    return {k: v.item() if hasattr(v, "item") else v for k, v in fields.items()}
