@@ -1,0 +1,130 @@
+"""A task's feed checkpoints its node state with its position: a task that moves (after a crash
+or a clean stop) goes on with the same windows, in process with an in-memory stream."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import trio
+import trio.testing
+
+from kapacitrio.cluster.ingest import Feed, Ingest
+from kapacitrio.engine.clock import TrioClock
+from kapacitrio.engine.taskmaster import open_taskmaster
+from tests.engine.helpers import T0, S
+from tests.engine.test_snapshot import SEEN, _recorded
+
+SCRIPT = """stream|from().measurement('cpu').groupBy('host')
+    |window().period(10s).every(4s)"""
+
+
+class StreamLink:
+    """The part of `NatsLink` a feed uses: one stream of messages and the state bucket."""
+
+    errors = (OSError,)
+    names = SimpleNamespace(points_subject="kp.points", state="state")
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.kv: dict[str, bytes] = {}
+
+    async def publish_all(self, messages: list[tuple[str, bytes, dict[str, str]]]) -> list[int]:
+        for subject, data, headers in messages:
+            seq = len(self.messages) + 1
+            meta = SimpleNamespace(sequence=SimpleNamespace(stream=seq))
+            self.messages.append(
+                SimpleNamespace(subject=subject, data=data, headers=headers, metadata=meta)
+            )
+        return [len(self.messages)]
+
+    async def pull_consumer(self, durable: str, subject: str, start_seq: int, start_ns: int) -> Any:
+        return SimpleNamespace(next=max(start_seq, 1))
+
+    async def fetch(self, sub: Any, batch: int, timeout: float) -> list[Any]:
+        out = self.messages[sub.next - 1 : sub.next - 1 + batch]
+        if not out:
+            await trio.sleep(timeout)
+        sub.next += len(out)
+        return out
+
+    async def kv_get(self, bucket: str, key: str) -> bytes | None:
+        return self.kv.get(key)
+
+    async def kv_put(self, bucket: str, key: str, value: bytes) -> int:
+        self.kv[key] = value
+        return 1
+
+    async def ack(self, msg: Any) -> None:
+        pass
+
+    async def unsubscribe(self, sub: Any) -> None:
+        pass
+
+    async def drop_consumer(self, durable: str) -> None:
+        pass
+
+
+WRITES = [
+    "\n".join(f"cpu,host=h{h} value={i * 10 + h} {T0 + i * S + h}" for h in range(3))
+    for i in range(40)
+]
+
+
+async def _publish(ingest: Ingest, writes: list[str], pause: float) -> None:
+    for body in writes:
+        await ingest.publish("db", "rp", "n", body.encode())
+        await trio.sleep(pause)
+
+
+async def _owner(link: StreamLink, run: str, writes: list[str], clean: bool) -> Feed:
+    """One member running the task while `writes` arrive, then stopping (cleanly or not)."""
+    SEEN[run] = []
+    async with open_taskmaster(TrioClock(T0)) as tm:
+        ingest = Ingest(link, lambda: T0, checkpoint=1.0, poll=0.1, member=run)
+        await tm.start_task(run, _recorded(SCRIPT), [("db", "rp")])
+        tm.tasks["t"] = tm.tasks.pop(run)  # one task id on every member, output kept apart
+        tm.tasks["t"].ctx.task_id = run
+        feed = Feed(ingest, tm, "t", [("db", "rp")], {"cpu"}, 0)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(feed.run)
+            await _publish(ingest, writes, 0.3)
+            await trio.sleep(0.5 if clean else 0.05)  # a crash soon after the last write
+            nursery.cancel_scope.cancel()
+        if clean:
+            await feed.snapshot_before_stop()
+            await tm.stop_task("t")
+            await feed.final_checkpoint()
+        else:  # as kill -9: only the periodic checkpoint survives
+            await tm.stop_task("t", drain=False)
+    return feed
+
+
+async def _uninterrupted() -> list[Any]:
+    link = StreamLink()
+    await _owner(link, "whole", WRITES, clean=False)
+    return SEEN["whole"]
+
+
+async def test_a_crashed_owners_windows_go_on_from_its_checkpoint(autojump_clock) -> None:
+    whole = await _uninterrupted()
+    link = StreamLink()
+    first = await _owner(link, "first", WRITES[:23], clean=False)
+    saved = json.loads(link.kv["pos." + first.durable.rsplit("_", 1)[0]])
+    assert 0 < saved["seq"] < 23 and saved["nodes"]  # a checkpoint with the window's state
+    second = await _owner(link, "second", WRITES[23:], clean=False)
+    assert second.restored == 1
+    after = SEEN["second"]
+    # the replay from the checkpoint re-emits what came after it, then the same as uninterrupted
+    assert after and after == whole[len(whole) - len(after) :]
+    assert len(SEEN["first"]) + len(after) >= len(whole)
+
+
+async def test_a_clean_stop_hands_the_windows_over_exactly(autojump_clock) -> None:
+    whole = await _uninterrupted()
+    link = StreamLink()
+    first = await _owner(link, "first", WRITES[:23], clean=True)
+    assert first.saved == 23  # everything handed over, with the state after it
+    await _owner(link, "second", WRITES[23:], clean=False)
+    assert SEEN["first"] + SEEN["second"] == whole
