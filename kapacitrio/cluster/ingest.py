@@ -12,6 +12,11 @@ saved to the state bucket every `checkpoint-interval` and at a clean stop, once 
 have delivered every event queued before it, and acknowledged to JetStream; a task that starts
 anywhere reads from a fresh consumer just after that position. So a move loses no stored point (nor
 its alerts) and replays about two checkpoint intervals of points (more while handlers lag).
+A task with node state (`engine.snapshot`: alert groups, windows) is checkpointed otherwise: its
+feed holds input back until the task is idle, takes the node snapshots and the position of the last
+message handed over together, then saves both in one KV value once the handlers have delivered the
+events queued by then (at a clean stop, from before the task drains). A task that starts reads
+from just after that position with the snapshots restored, so it goes on as if it had not moved.
 Each run of a task has a consumer of its own, so two members that both run a task for a moment
 (while their views of the members differ) both see every message: duplicates, never a gap. A
 message is parsed once per member, whichever of its tasks read it.
