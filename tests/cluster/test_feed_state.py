@@ -14,7 +14,7 @@ from kapacitrio.cluster.ingest import Feed, Ingest
 from kapacitrio.engine.clock import TrioClock
 from kapacitrio.engine.taskmaster import open_taskmaster
 from tests.engine.helpers import T0, S
-from tests.engine.test_snapshot import SEEN, _recorded
+from tests.engine.recording import SEEN, recorded
 
 SCRIPT = """stream|from().measurement('cpu').groupBy('host')
     |window().period(10s).every(4s)"""
@@ -83,7 +83,7 @@ async def _owner(link: StreamLink, run: str, writes: list[str], clean: bool) -> 
     SEEN[run] = []
     async with open_taskmaster(TrioClock(T0)) as tm:
         ingest = Ingest(link, lambda: T0, checkpoint=1.0, poll=0.1, member=run)
-        await tm.start_task(run, _recorded(SCRIPT), [("db", "rp")])
+        await tm.start_task(run, recorded(SCRIPT), [("db", "rp")])
         tm.tasks["t"] = tm.tasks.pop(run)  # one task id on every member, output kept apart
         tm.tasks["t"].ctx.task_id = run
         feed = Feed(ingest, tm, "t", [("db", "rp")], {"cpu"}, 0)

@@ -10,37 +10,9 @@ import trio
 import trio.testing
 
 from kapacitrio.engine.clock import TrioClock
-from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.taskmaster import open_taskmaster
-from kapacitrio.models.point import Batch, Point
-from kapacitrio.pipeline.spec import NodeSpec, Pipeline
-from kapacitrio.tasks.compiling import compile_doc
 from tests.engine.helpers import T0, S
-
-SEEN: dict[str, list[Any]] = {}
-
-
-@register("testRecord")
-class _Record(NodeRuntime):
-    """Records every point and batch it gets, by task, as plain values."""
-
-    def point(self, p: Point, parent: int) -> None:
-        SEEN.setdefault(self.ctx.task_id, []).append(("p", p.group, p.time, dict(p.fields)))
-
-    def batch(self, b: Batch, parent: int) -> None:
-        rows = [(bp.time, dict(bp.fields)) for bp in b.points]
-        SEEN.setdefault(self.ctx.task_id, []).append(("b", b.group, b.tmax, rows))
-
-
-def _recorded(script: str) -> Pipeline:
-    """The script's pipeline with a recording node under its last node."""
-    pipeline = compile_doc(script, "stream", {})
-    last = pipeline.nodes[-1]
-    rec = NodeSpec("testRecord", "rec", len(pipeline.nodes), last.provides, last.provides, [], {})
-    rec.parents.append(last)
-    last.children.append(rec)
-    pipeline.nodes.append(rec)
-    return pipeline
+from tests.engine.recording import SEEN, recorded
 
 
 async def _run(
@@ -50,7 +22,7 @@ async def _run(
     returns the node snapshots after the last write (through JSON, as a checkpoint stores them)."""
     SEEN[task_id] = []
     async with open_taskmaster(TrioClock(T0)) as tm:
-        await tm.start_task(task_id, _recorded(script), [("db", "rp")])
+        await tm.start_task(task_id, recorded(script), [("db", "rp")])
         if state is not None:
             assert tm.restore_task(task_id, state) >= 1
         for body in writes:
@@ -119,6 +91,14 @@ async def test_state_changes_only_alert_keeps_its_bookkeeping(autojump_clock) ->
     await _check_continuity(script, _points(len(values), 1, lambda i, h: values[i]), split=5)
 
 
+async def test_derivative_and_change_detect_continue_across_a_snapshot(autojump_clock) -> None:
+    script = """stream|from().measurement('cpu').groupBy('host')
+        |changeDetect('value')
+        |derivative('value').unit(1s)"""
+    values = [1, 1, 3, 3, 3, 3, 7, 2, 2, 9, 9, 4]  # at the split, no change: nothing passes
+    await _check_continuity(script, _points(len(values), 2, lambda i, h: values[i] + h), split=5)
+
+
 async def test_a_snapshot_that_does_not_fit_is_left_out(autojump_clock) -> None:
     script = """stream|from().measurement('cpu').groupBy('host')
         |window().period(10s).every(4s)"""
@@ -128,7 +108,7 @@ async def test_a_snapshot_that_does_not_fit_is_left_out(autojump_clock) -> None:
     item["state"]["count"] = True  # as if the window had become a count window
     SEEN["redefined"] = []
     async with open_taskmaster(TrioClock(T0)) as tm:
-        await tm.start_task("redefined", _recorded(script), [("db", "rp")])
+        await tm.start_task("redefined", recorded(script), [("db", "rp")])
         assert tm.restore_task("redefined", state) == 0
         assert tm.task_info("redefined")["stats"]["window2"]["working_cardinality"] == 0
         await tm.stop_task("redefined", drain=False)

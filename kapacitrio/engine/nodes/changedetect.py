@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.models.point import Batch, DeleteGroup, Point
 
@@ -23,6 +25,20 @@ class ChangeDetectNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.last)
+
+    def snapshot(self) -> Any:
+        """Each group's last values of the listed fields (all that is compared)."""
+        return {
+            gid: {
+                f: v.item() if hasattr(v, "item") else v
+                for f, v in last.items()
+                if f in self.fields
+            }
+            for gid, last in self.last.items()
+        }
+
+    def restore(self, data: Any) -> None:
+        self.last.update({gid: dict(values) for gid, values in data.items()})
 
     def _changed(self, group: str, fields: dict) -> bool:
         """True when a listed field differs from the group's last passed point (then it becomes

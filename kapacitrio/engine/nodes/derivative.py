@@ -39,6 +39,15 @@ class DerivativeNode(NodeRuntime):
     def cardinality(self) -> int:
         return len(self.prev)
 
+    def snapshot(self) -> Any:
+        """Each group's previous time and value."""
+        return {gid: [p.time, float(p.value)] for gid, p in self.prev.items()}
+
+    def restore(self, data: Any) -> None:
+        for gid, (time, value) in data.items():
+            prev = self.prev[gid] = _Prev()
+            prev.time, prev.value = None if time is None else int(time), float(value)
+
     def _value(self, fields: dict) -> float | None:
         value: Any = fields.get(self.field)
         if value is None:
