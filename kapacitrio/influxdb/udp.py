@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import trio
 
 from kapacitrio import logs
 from kapacitrio.logratelimit import LogLimiter, summary_text
+from kapacitrio.udp.sockets import bind_udp
 
 #: Largest datagram read (the UDP maximum).
 MAX_DATAGRAM = 65536
@@ -34,15 +34,7 @@ class UDPListener:
 
     async def bind(self, host: str, port: int) -> int:
         """Bind `host:port` (port 0: any free one); returns the bound port. Raises `OSError`."""
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = trio.socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            if self.read_buffer:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.read_buffer)
-            await sock.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
-        except OSError:
-            sock.close()
-            raise
+        sock = await bind_udp(host, port, self.read_buffer)
         self._sock = sock
         self.port = sock.getsockname()[1]
         return self.port

@@ -16,6 +16,7 @@ from kapacitrio import logs
 from kapacitrio.config import host_port
 from kapacitrio.engine.clock import NS, Clock
 from kapacitrio.models.lineprotocol import LineProtocolError
+from kapacitrio.udp.sockets import bind_udp
 
 #: Largest datagram read (the UDP maximum).
 MAX_DATAGRAM = 65536
@@ -71,19 +72,13 @@ class UDPListener:
     async def bind(self) -> str:
         """Bind the socket (port 0: any free one); returns the bound `host:port`. Raises `OSError`."""
         host, port = host_port(self.bind_address)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = trio.socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            if self.read_buffer:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.read_buffer)
-            await sock.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
-        except OSError:
-            sock.close()
-            raise
+        sock = await bind_udp(host, port, self.read_buffer)
         self._sock = sock
         bound = sock.getsockname()
         self.addr = (
-            f"[{bound[0]}]:{bound[1]}" if family == socket.AF_INET6 else f"{bound[0]}:{bound[1]}"
+            f"[{bound[0]}]:{bound[1]}"
+            if sock.family == socket.AF_INET6
+            else f"{bound[0]}:{bound[1]}"
         )
         return self.addr
 
