@@ -12,17 +12,9 @@ from playwright.sync_api import Page, expect
 from uibrowser import browser
 
 from kapacitrio.models.timefmt import format_rfc3339
+from tests.e2e.secureenv import ADMIN, SECRET, SECURE_ENV
 
 S = 1_000_000_000
-SECRET = "a-shared-secret-of-at-least-32-bytes!"
-ADMIN = ("admin", "admin-pass")
-SECURE_ENV = {
-    "KAPACITOR_HTTP_AUTH_ENABLED": "true",
-    "KAPACITOR_HTTP_SHARED_SECRET": SECRET,
-    "KAPACITOR_AUTH_ADMIN_USERNAME": ADMIN[0],
-    "KAPACITOR_AUTH_ADMIN_PASSWORD": ADMIN[1],
-    "KAPACITOR_AUTH_BCRYPT_COST": "4",
-}
 
 BROKEN = """dbrp "db"."rp"
 
