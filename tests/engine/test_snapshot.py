@@ -112,3 +112,12 @@ async def test_a_snapshot_that_does_not_fit_is_left_out(autojump_clock) -> None:
         assert tm.restore_task("redefined", state) == 0
         assert tm.task_info("redefined")["stats"]["window2"]["working_cardinality"] == 0
         await tm.stop_task("redefined", drain=False)
+
+
+async def test_alert_groups_only_ever_ok_are_left_out_of_the_snapshot(autojump_clock) -> None:
+    script = """stream|from().measurement('cpu').groupBy('host')
+        |alert().crit(lambda: "value" > 5)"""
+    state = await _run(script, "first", _points(3, 50, lambda i, h: 9 if h == 7 else 0), snap=True)
+    assert state
+    (item,) = state.values()
+    assert list(item["state"]) == ["host=h7"]

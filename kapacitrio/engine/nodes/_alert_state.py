@@ -52,6 +52,10 @@ class GroupState:
             self.last_triggered,
         ]
 
+    def fresh_like(self) -> bool:
+        """Never triggered, never flapping, only OK levels: as a new group would start."""
+        return not self.last_triggered and not self.flapping and not any(self.history)
+
     def load(self, item: list) -> bool:
         """Take back what `dump` gave; False (nothing changed) if the history length differs."""
         history, idx, flapping, changed, expired, first, last = item

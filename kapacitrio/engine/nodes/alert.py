@@ -131,8 +131,9 @@ class AlertNode(NodeRuntime):
 
     # ------------------------------------------------------------------ state handover
     def snapshot(self) -> Any:
-        """Each group's level history, flapping flag and state-changes-only bookkeeping."""
-        return {gid: st.dump() for gid, st in self.groups.items()}
+        """Each group's level history, flapping flag and state-changes-only bookkeeping; a group
+        never triggered and only ever OK is left out (a fresh one is the same)."""
+        return {gid: st.dump() for gid, st in self.groups.items() if not st.fresh_like()}
 
     def restore(self, data: Any) -> None:
         for gid, item in data.items():
