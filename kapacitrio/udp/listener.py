@@ -15,6 +15,7 @@ import trio
 from kapacitrio import logs
 from kapacitrio.config import host_port
 from kapacitrio.engine.clock import NS, Clock
+from kapacitrio.logratelimit import LogLimiter
 from kapacitrio.models.lineprotocol import LineProtocolError
 from kapacitrio.udp.sockets import bind_udp
 
@@ -60,14 +61,13 @@ class UDPListener:
         self.database = database
         self.retention_policy = retention_policy
         self._write = write
-        self._clock = clock
         self.buffer = buffer
         self.read_buffer = read_buffer
         self.addr = ""
         self.stats: dict[str, int] = dict.fromkeys(STAT_NAMES, 0)
         self._sock: trio.socket.SocketType | None = None
-        self._next_log = 0
-        self._suppressed = 0
+        # One parse-error line per LOG_EVERY; the next one carries how many were held back.
+        self._limiter = LogLimiter(clock.now, burst=1, interval_ns=LOG_EVERY)
 
     async def bind(self) -> str:
         """Bind the socket (port 0: any free one); returns the bound `host:port`. Raises `OSError`."""
@@ -134,11 +134,7 @@ class UDPListener:
         self.stats["points_tx"] += n
 
     def _log_parse_error(self, err: str) -> None:
-        now = self._clock.now()
-        if now < self._next_log:
-            self._suppressed += 1
-            return
-        extra = {"suppressed": self._suppressed} if self._suppressed else {}
-        _log.error("failed to parse points", bind=self.addr, db=self.database, err=err, **extra)
-        self._suppressed = 0
-        self._next_log = now + LOG_EVERY
+        write, held, _ = self._limiter.check("parse")
+        if write:
+            extra = {"suppressed": held} if held else {}
+            _log.error("failed to parse points", bind=self.addr, db=self.database, err=err, **extra)
