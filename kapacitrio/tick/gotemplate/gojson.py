@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+from kapacitrio.models.gonumbers import go_float_text
 from kapacitrio.models.timefmt import format_rfc3339
 from kapacitrio.tick.gotemplate.errors import TemplateError
 from kapacitrio.tick.gotemplate.gotypes import NO_VALUE, GoStruct, GoTime
@@ -108,15 +109,7 @@ def _json_str(s: str) -> str:
 def _json_float(f: float) -> str:
     if math.isnan(f) or math.isinf(f):
         raise TemplateError(f"json: unsupported value: {go_float(f)}")
-    a = abs(f)
-    if a != 0 and (a < 1e-6 or a >= 1e21):
-        text = go_float(f, 21)
-        m = re.match(r"^(-?[\d.]+)e([-+])0*(\d+)$", text)
-        if m:
-            text = f"{m.group(1)}e{m.group(2)}{int(m.group(3)):02d}"
-            text = re.sub(r"e-0(\d)$", r"e-\1", text)
-        return text
-    return go_float(f, 400, -400)
+    return go_float_text(f)
 
 
 def _json_into(v: Any, out: list[str]) -> None:
