@@ -175,10 +175,9 @@ class TaskMaster:
         tally: dict[str, int] = {}
         for p in points:
             tally[p.name] = tally.get(p.name, 0) + 1
-        self.count_ingress(db, rp, tally)
-        for p in points:
             for task in by_meas.get(p.name, wild):
                 chunks.setdefault(task, []).append(p)
+        self.count_ingress(db, rp, tally)
         for task, pts in chunks.items():
             await task.write_points(pts)
 
