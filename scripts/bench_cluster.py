@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 from bench_drained import post_all
-from bench_procs import free_port, wait_http
+from bench_procs import free_port, kapacitrio_server
 from bench_workload import BodyMaker, TaskDef
 
 WRITE = {"db": "bench", "rp": "autogen"}
@@ -58,36 +58,15 @@ def cpu_seconds(pid: int) -> float:
 
 @contextlib.contextmanager
 def instance(name: str, nats: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = dict(
-            os.environ,
-            KAPACITOR_HTTP_BIND_ADDRESS=f"127.0.0.1:{port}",
-            KAPACITOR_DATA_DIR=data_dir,
-            KAPACITOR_LOGGING_LEVEL="ERROR",
-            KAPACITOR_CLUSTER_ENABLED="true",
-            KAPACITOR_CLUSTER_NATS_URLS=nats,
-            KAPACITOR_CLUSTER_NAME=name,
-            KAPACITOR_CLUSTER_HEARTBEAT="0.5s",
-            KAPACITOR_CLUSTER_LEASE="3s",
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kapacitrio", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_http(f"{base}/kapacitor/v1/ping", proc)
-            yield base, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    cluster = {
+        "KAPACITOR_CLUSTER_ENABLED": "true",
+        "KAPACITOR_CLUSTER_NATS_URLS": nats,
+        "KAPACITOR_CLUSTER_NAME": name,
+        "KAPACITOR_CLUSTER_HEARTBEAT": "0.5s",
+        "KAPACITOR_CLUSTER_LEASE": "3s",
+    }
+    with kapacitrio_server(settings=cluster) as server:
+        yield server.url, server.pid
 
 
 def collected(client: httpx.Client, urls: list[str]) -> dict[str, int]:

@@ -47,9 +47,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def kapacitrio_server(source: str | None = None) -> Iterator[Server]:
+def kapacitrio_server(
+    source: str | None = None, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Start `kapacitrio serve` on a free port with a temporary data dir; `source` is another
-    checkout to run instead of the installed one (`-m` imports from the working directory)."""
+    checkout to run instead of the installed one (`-m` imports from the working directory);
+    `settings` are further KAPACITOR_* environment settings."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         env = dict(
@@ -57,6 +60,7 @@ def kapacitrio_server(source: str | None = None) -> Iterator[Server]:
             KAPACITOR_HTTP_BIND_ADDRESS=f"127.0.0.1:{port}",
             KAPACITOR_DATA_DIR=data_dir,
             KAPACITOR_LOGGING_LEVEL="ERROR",
+            **(settings or {}),
         )
         proc = subprocess.Popen(
             [sys.executable, "-m", "kapacitrio", "serve"],
