@@ -8,11 +8,11 @@ connections, for `hung`) each receiver saw.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 
 import trio
 
+from kapacitrio.testing.ports import free_port
 from tests.httpreceiver import HTTPReceiver
 
 KINDS = ("hung", "slow", "refused", "500")
@@ -31,16 +31,10 @@ class Receiver:
         return len(self.http.requests) if self.http is not None else self.connections[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def open_receiver(nursery: trio.Nursery, kind: str) -> Receiver:
     """A receiver of the given kind serving in `nursery` (nothing serves for `refused`)."""
     if kind == "refused":
-        return Receiver(f"http://127.0.0.1:{_free_port()}", kind)
+        return Receiver(f"http://127.0.0.1:{free_port()}", kind)
     if kind in ("slow", "500"):
         rx = HTTPReceiver(status=500 if kind == "500" else 200)
         rx.delay = SLOW_SECONDS if kind == "slow" else 0.0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smtpsink import free_port
+from kapacitrio.testing.ports import free_port
 
 
 @contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -13,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from kapacitrio.testing.ports import free_port
 
 CONFIG = """reporting-disabled = true
 bind-address = "127.0.0.1:{rpc}"
@@ -40,13 +41,6 @@ class LocalInfluxd:
 
     url: str
     pid: int
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def influxd_path() -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,10 +31,3 @@ def spawn(*argv: str, env: dict[str, str] | None = None, **kwargs: object) -> su
         text=True,
         **kwargs,  # type: ignore[arg-type]
     )
-
-
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -9,9 +9,10 @@ import sys
 import time
 
 import pytest
-from cli_helpers import cli_env, free_port, spawn
+from cli_helpers import cli_env, spawn
 
 from kapacitrio.cli.client.backup import _umask
+from kapacitrio.testing.ports import free_port
 
 
 def test_stats_general_and_vars(kap, shared_server):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,12 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+from kapacitrio.testing.ports import free_port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from tests.e2e.conftest import free_port
+from kapacitrio.testing.ports import free_port
 
 
 def _request(path: str, body_len: int, extra: str = "") -> bytes:

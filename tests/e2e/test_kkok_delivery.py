@@ -11,8 +11,9 @@ from email import message_from_bytes
 import httpx
 import pytest
 
+from kapacitrio.testing.ports import free_port
 from tests.e2e.test_kkok_kapacitor import wait_for
-from tests.smtpsink import free_port, running_smtp_sink
+from tests.smtpsink import running_smtp_sink
 
 JSON = {"Content-Type": "application/json"}
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import httpx
-
+from kapacitrio.testing.ports import wait_serving
 from tests.flux.samples import ERROR_TABLE, TWO_BLOCKS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,15 +57,8 @@ def fake_influx2_process(port: int, log: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 204:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("the fake InfluxDB 2 did not start")
+    wait_serving(proc, f"http://127.0.0.1:{port}/ping", 204, "the fake InfluxDB 2")
+    return proc
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 
 from kapacitrio.testing import influxd as local
-from kapacitrio.testing.influxd import free_port
+from kapacitrio.testing.ports import free_port
 
 __all__ = ["free_port", "influxd_url", "running_influxd"]
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+from kapacitrio.testing.ports import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,15 +53,8 @@ def exporter_process(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("the exporter did not start")
+    wait_serving(proc, f"http://127.0.0.1:{port}/metrics", 200, "the exporter")
+    return proc
 
 
 if __name__ == "__main__":
