@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from kapacitrio.testing.polling import wait_for
+
 TOPICS = "/kapacitor/v1/alerts/topics"
 SCRIPT = """
 stream
@@ -76,15 +78,6 @@ def define(c, task_id: str, script: str) -> None:
 def write(c, body: str) -> None:
     r = c.post("/write", params={"db": "db", "rp": "rp", "precision": "s"}, content=body)
     assert r.status_code == 204, r.text
-
-
-def wait_for(fn, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
 
 
 def test_alert_task_topics_events_and_persistence(server, receiver):

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 
+from kapacitrio.testing.polling import wait_for
 from tests.e2e.test_alerts_api import Receiver, define, write
 from tests.mosquitto import running_mosquitto
 from tests.smtpsink import running_smtp_sink
-
-
-def wait_until(fn, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not fn():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_email_and_slack_from_config(server_factory):
@@ -46,7 +37,7 @@ stream
 """
             define(c, "mail", script)
             write(c, "cpu value=95 1\n")
-            assert wait_until(lambda: sink.envelopes)
+            assert wait_for(lambda: sink.envelopes)
             env = sink.envelopes[0]
             assert env.mail_from == "kapacitor@example.com"
             assert env.rcpt_tos == ["ops@example.com"]
@@ -95,7 +86,7 @@ def test_mqtt_topic_handler_from_api(server_factory, mosquitto):
             "stream|from().measurement('cpu')|alert().warn(lambda: \"value\" > 50).topic('mq')",
         )
         write(c, "cpu value=60 1\n")
-        assert wait_until(lambda: got)
+        assert wait_for(lambda: got)
         assert got[0] == ("alerts/cpu", b"cpu:nil is WARNING")
     finally:
         sub.loop_stop()
@@ -162,14 +153,14 @@ stream
 """
     define(c, "files", script)
     write(c, "cpu value=95 1\ncpu value=5 2\n")
-    assert wait_until(lambda: log_path.exists() and len(log_path.read_text().splitlines()) == 2)
+    assert wait_for(lambda: log_path.exists() and len(log_path.read_text().splitlines()) == 2)
     assert [json.loads(x)["level"] for x in log_path.read_text().splitlines()] == ["CRITICAL", "OK"]
-    assert wait_until(lambda: exec_out.exists() and exec_out.read_text().count("\n") == 2)
+    assert wait_for(lambda: exec_out.exists() and exec_out.read_text().count("\n") == 2)
     assert [json.loads(x)["level"] for x in exec_out.read_text().splitlines()] == ["CRITICAL", "OK"]
     topics = "/kapacitor/v1/alerts/topics"
-    assert wait_until(lambda: c.get(f"{topics}/copy/events/cpu:nil").status_code == 200)
+    assert wait_for(lambda: c.get(f"{topics}/copy/events/cpu:nil").status_code == 200)
     assert c.get(f"{topics}/copy/events/cpu:nil").json()["state"]["level"] == "OK"
-    assert wait_until(lambda: c.get(f"{topics}/summary/events/sum").status_code == 200)
+    assert wait_for(lambda: c.get(f"{topics}/summary/events/sum").status_code == 200)
     summary = c.get(f"{topics}/summary/events/sum").json()["state"]
     assert summary["message"] == "Received 2 events in the last 2s."
     assert summary["level"] == "CRITICAL"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from kapacitrio.testing.polling import wait_for
 from tests.influxdb.influxd import running_influxd
 
 pytestmark = pytest.mark.influxdb
@@ -48,17 +49,6 @@ def subscriptions(url: str) -> list[tuple[str, str, str, str, list[str]]]:
         for rp, name, mode, dests in series["values"]:
             out.append((series["name"], rp, name, mode, dests))
     return sorted(out)
-
-
-def wait_for(fn, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def influx_config(url: str, **extra: str) -> str:

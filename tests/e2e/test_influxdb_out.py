@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
+from kapacitrio.testing.polling import wait_for
 from tests.influxdb.influxd import influxd_url  # noqa: F401  (fixture)
 
 TASKS = "/kapacitor/v1/tasks"
-
-
-def wait_for(fn, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.1)
 
 
 def enable(c, task_id, script, dbrps):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
+
+from kapacitrio.testing.polling import wait_for
 
 SCRIPT = """
 stream
@@ -17,16 +18,6 @@ stream
         .crit(lambda: "value" > 90)
         .topic('cpu')
 """
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_kapacitor_alert_reaches_kkok_route(server_factory, tmp_path):

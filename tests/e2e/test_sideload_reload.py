@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import time
+from kapacitrio.testing.polling import wait_for
 
 TASKS = "/kapacitor/v1/tasks"
-
-
-def wait_for(fn, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.1)
 
 
 def test_sideload_reload(server, tmp_path):

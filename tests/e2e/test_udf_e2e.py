@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kapacitrio.testing.polling import wait_for
+
 AGENTS = Path(__file__).resolve().parent.parent / "udf" / "agents.py"
 
 
@@ -20,17 +22,6 @@ def fn(name: str, timeout: str = "10s") -> str:
 
 def udf_config(functions: dict[str, str]) -> str:
     return "".join(f"[udf.functions.{n}]\n{body}\n" for n, body in functions.items())
-
-
-def wait_for(fn, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def define(c, task_id: str, script: str, type_: str = "stream", status: str = "enabled"):
