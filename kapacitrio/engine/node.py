@@ -110,7 +110,26 @@ class NodeRuntime:
         return None
 
     def restore(self, data: Any) -> None:
-        """Take back what `snapshot` returned, before any message arrives (a moved task)."""
+        """Take back what `snapshot` returned, before any message arrives (a moved task).
+        All or nothing: on a shape it does not know it raises (ValueError, TypeError, ...)
+        with its state unchanged."""
+
+    def keeps_state(self) -> bool:
+        """Whether this node has state to snapshot (e.g. a `where` only with a stateful lambda)."""
+        return type(self).snapshot is not NodeRuntime.snapshot or self.snapshot_async_kind()
+
+    def snapshot_async_kind(self) -> bool:
+        return type(self).snapshot_async is not NodeRuntime.snapshot_async
+
+    async def snapshot_async(self) -> Any:
+        """For state held outside the process (a UDF agent): asked before `snapshot` of the
+        other nodes, once the task is idle; what it returns goes to `restore` like `snapshot`'s."""
+        return None
+
+    def busy(self) -> bool:
+        """Work taken in but not finished (a forecast, a request on the wire): the task is not
+        idle, so no snapshot is taken until it is done."""
+        return False
 
 
 NODE_TYPES: dict[str, type[NodeRuntime]] = {}

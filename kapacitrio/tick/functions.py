@@ -310,8 +310,25 @@ def _float_argument(name: str, args: Sequence[object]) -> float:
     return x
 
 
+def _check_numbers(data: object, n: int, kinds: tuple[type, ...]) -> None:
+    """A dumped state: a list of `n` values of the given kinds (None for an unset bound)."""
+    if not isinstance(data, list) or len(data) != n:
+        raise ValueError("stateful function state of another shape")
+    if not all(x is None or type(x) in kinds for x in data):
+        raise ValueError("stateful function state of another kind")
+
+
 class _Count:
     __slots__ = ("n",)
+
+    def dump(self) -> list:
+        return [self.n]
+
+    def check(self, data: object) -> None:
+        _check_numbers(data, 1, (int,))
+
+    def load(self, data: list) -> None:
+        self.n = int(data[0])
 
     def __init__(self) -> None:
         self.n = 0
@@ -337,6 +354,15 @@ class _Sigma:
         self.m2 = 0.0
         self.n = 0.0
 
+    def dump(self) -> list:
+        return [self.mean, self.m2, self.n]
+
+    def check(self, data: object) -> None:
+        _check_numbers(data, 3, (int, float))
+
+    def load(self, data: list) -> None:
+        self.mean, self.m2, self.n = (float(x) for x in data)
+
     def call(self, *args: object) -> float:
         x = _float_argument("sigma", args)
         self.n += 1
@@ -360,6 +386,18 @@ class _Spread:
     def reset(self) -> None:
         self.lo = math.inf
         self.hi = -math.inf
+
+    def dump(self) -> list:
+        """Bounds not yet set (infinite) as None, which JSON has."""
+        return [None if math.isinf(self.lo) else self.lo, None if math.isinf(self.hi) else self.hi]
+
+    def check(self, data: object) -> None:
+        _check_numbers(data, 2, (int, float))
+
+    def load(self, data: list) -> None:
+        lo, hi = data
+        self.lo = math.inf if lo is None else float(lo)
+        self.hi = -math.inf if hi is None else float(hi)
 
     def call(self, *args: object) -> float:
         x = _float_argument("spread", args)

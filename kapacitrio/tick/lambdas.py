@@ -207,7 +207,8 @@ class Compiler:
         for var in self.stateful.values():
             src.add(f"        {var}.reset()")
         src.add("        return None")
-        src.add("    return _eval, _eval_bool, _eval_scope, _reset")
+        states = ", ".join(f"{fname!r}: {var}" for fname, var in self.stateful.items())
+        src.add(f"    return _eval, _eval_bool, _eval_scope, _reset, {{{states}}}")
         namespace = dict(_NAMESPACE)
         namespace.update(self.consts)
         namespace["_LINES"] = src.contexts
@@ -252,14 +253,34 @@ class ExpressionInstance:
 
     `eval(time, fields, tags)` returns the value; `eval_bool(...)` requires a boolean;
     `eval_scope(scope, as_type='any')` evaluates against an explicit name -> value scope;
-    `reset()` clears the state of `count()`, `sigma()` and `spread()`.
+    `reset()` clears the state of `count()`, `sigma()` and `spread()`; `dump_state()` and
+    `load_state()` carry that state over to another instance (a moved task).
     """
 
-    __slots__ = ("eval", "eval_bool", "_eval_scope", "reset", "root_kind")
+    __slots__ = ("eval", "eval_bool", "_eval_scope", "reset", "states", "root_kind")
 
     def __init__(self, closures: tuple, root_kind: str) -> None:
-        self.eval, self.eval_bool, self._eval_scope, self.reset = closures
+        self.eval, self.eval_bool, self._eval_scope, self.reset, self.states = closures
         self.root_kind = root_kind
+
+    def dump_state(self) -> dict[str, list] | None:
+        """The state of each stateful function by name (JSON-ready); None when there is none."""
+        return {name: st.dump() for name, st in self.states.items()} or None
+
+    def check_state(self, data: dict[str, list] | None) -> None:
+        """ValueError when `data` is not what `dump_state` gives for this expression."""
+        data = data or {}
+        if not isinstance(data, dict) or set(data) != set(self.states):
+            raise ValueError("the expression's stateful functions differ")
+        for name, st in self.states.items():
+            st.check(data[name])
+
+    def load_state(self, data: dict[str, list] | None) -> None:
+        """Take back what `dump_state` gave (all or nothing: ValueError on a shape it does not
+        know, with no state changed)."""
+        self.check_state(data)
+        for name, st in self.states.items():
+            st.load((data or {})[name])
 
     def eval_scope(self, scope: dict, as_type: str = "any") -> object:
         """Evaluate with the names in `scope` (absent names and nil values are errors, as in Kapacitor)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.topic import Inhibitor
 from kapacitrio.engine.nodes._alert_options import AlertOptions
+from kapacitrio.engine.nodes.lambdas import check_instance, dump_instance, load_instance
 
 # Weights of the flapping measure: from 0.8 (oldest change) up to 1.2 (newest).
 _MAX_WEIGHT = 1.2
@@ -40,9 +41,9 @@ class GroupState:
         self.inhibitor: list[Inhibitor] = []
 
     def dump(self) -> list:
-        """The parts that carry over to a moved task (expression instances and inhibitors are
-        rebuilt: the inhibitor with the group's next event)."""
-        return [
+        """The parts that carry over to a moved task, with the state of stateful functions in
+        the level expressions (inhibitors are rebuilt with the group's next event)."""
+        out = [
             list(self.history),
             self.idx,
             self.flapping,
@@ -51,16 +52,34 @@ class GroupState:
             self.first_triggered,
             self.last_triggered,
         ]
+        lambdas = self._lambda_states()
+        if lambdas is not None:
+            out.append(lambdas)
+        return out
+
+    def _lambda_states(self) -> list | None:
+        states = [[dump_instance(e) for e in self.exprs], [dump_instance(e) for e in self.resets]]
+        return states if any(x is not None for part in states for x in part) else None
 
     def fresh_like(self) -> bool:
-        """Never triggered, never flapping, only OK levels: as a new group would start."""
-        return not self.last_triggered and not self.flapping and not any(self.history)
-
-    def load(self, item: list) -> bool:
-        """Take back what `dump` gave; False (nothing changed) if the history length differs."""
-        history, idx, flapping, changed, expired, first, last = item
-        if len(history) != len(self.history) or not 0 <= int(idx) < len(history):
+        """Never triggered, never flapping, only OK levels, no lambda state: as a new group."""
+        if self.last_triggered or self.flapping or any(self.history):
             return False
+        return self._lambda_states() is None
+
+    def load(self, item: list) -> None:
+        """Take back what `dump` gave; ValueError, with nothing changed, on a history of another
+        length (a redefined task) or lambda states that do not fit."""
+        history, idx, flapping, changed, expired, first, last, *rest = item
+        if len(history) != len(self.history) or not 0 <= int(idx) < len(history):
+            raise ValueError("the alert history has another length")
+        if rest:
+            exprs, resets = rest[0]
+            pairs = [*zip(self.exprs, exprs, strict=True), *zip(self.resets, resets, strict=True)]
+            for inst, data in pairs:  # checked whole before any is loaded
+                check_instance(inst, data)
+            for inst, data in pairs:
+                load_instance(inst, data)
         self.history = [int(x) for x in history]
         self.idx = int(idx)
         self.flapping = bool(flapping)
@@ -68,7 +87,6 @@ class GroupState:
         self.expired = bool(expired)
         self.first_triggered = int(first)
         self.last_triggered = int(last)
-        return True
 
     @property
     def current(self) -> int:

@@ -136,10 +136,11 @@ class AlertNode(NodeRuntime):
         return {gid: st.dump() for gid, st in self.groups.items() if not st.fresh_like()}
 
     def restore(self, data: Any) -> None:
+        groups = {}
         for gid, item in data.items():
-            st = GroupState(self.opts)
-            if st.load(item):  # a history of another length (redefined task) starts afresh
-                self.groups[gid] = st
+            st = groups[gid] = GroupState(self.opts)
+            st.load(item)
+        self.groups.update(groups)
 
     # ------------------------------------------------------------------ levels
     def _eval(

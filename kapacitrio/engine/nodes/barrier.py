@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 
@@ -42,6 +45,18 @@ class BarrierNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.groups)
+
+    # -- state handover: each group's timer (task clock) and data-time marks
+    def snapshot(self) -> Any:
+        return {gid: [g.deadline, g.last_point, g.last_barrier] for gid, g in self.groups.items()}
+
+    def restore(self, data: Any) -> None:
+        groups = {}
+        for gid, (deadline, last_point, last_barrier) in codec.mapping(data).items():
+            g = groups[gid] = _Group(codec.integer(deadline), codec.integer(last_point))
+            g.last_barrier = codec.opt_integer(last_barrier)
+        self.groups.update(groups)
+        self.wake.set()
 
     def _group(self, group: str) -> _Group:
         g = self.groups.get(group)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import comb
+from typing import Any
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes.join import closed_by, round_time
-from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda, dump_all, load_all
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Dimensions, Point
 from kapacitrio.tick.errors import TickError
 
@@ -40,6 +42,21 @@ class CombineNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.buffers)
+
+    # -- state handover: each group's points at its current time, and the lambdas' state
+    def snapshot(self) -> Any:
+        buffers = {
+            gid: [b.time, [codec.point(p) for p in b.points]] for gid, b in self.buffers.items()
+        }
+        return {"buffers": buffers, "lambdas": dump_all(self.exprs)}
+
+    def restore(self, data: Any) -> None:
+        buffers = {}
+        for gid, (time, points) in codec.mapping(data["buffers"]).items():
+            buf = buffers[gid] = _Buffer(codec.integer(time))
+            buf.points = [codec.point_of(p) for p in points]
+        load_all(self.exprs, data["lambdas"])
+        self.buffers.update(buffers)
 
     def point(self, p: Point, parent: int) -> None:
         t = round_time(p.time, self.tolerance)

@@ -44,9 +44,11 @@ class DerivativeNode(NodeRuntime):
         return {gid: [p.time, float(p.value)] for gid, p in self.prev.items()}
 
     def restore(self, data: Any) -> None:
+        groups = {}
         for gid, (time, value) in data.items():
-            prev = self.prev[gid] = _Prev()
+            prev = groups[gid] = _Prev()
             prev.time, prev.value = None if time is None else int(time), float(value)
+        self.prev.update(groups)
 
     def _value(self, fields: dict) -> float | None:
         value: Any = fields.get(self.field)

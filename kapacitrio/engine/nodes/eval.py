@@ -6,7 +6,7 @@ from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._columnar import columnar_lambda, used_groups
-from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda, dump_all, load_all
 from kapacitrio.models.columns import Column, ColumnChunk
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.tick.columnar import Vec
@@ -149,3 +149,13 @@ class EvalRuntime(NodeRuntime):
 
     def cardinality(self) -> int:
         return max((len(lam.instances) for lam in self.exprs), default=0)
+
+    # -- state handover: only stateful lambdas (sigma(), count(), ...) have any
+    def keeps_state(self) -> bool:
+        return any(lam.compiled.stateful for lam in self.exprs)
+
+    def snapshot(self) -> Any:
+        return dump_all(self.exprs) if self.keeps_state() else None
+
+    def restore(self, data: Any) -> None:
+        load_all(self.exprs, data)

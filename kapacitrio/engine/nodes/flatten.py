@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes.join import closed_by, round_time
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Point
@@ -33,6 +36,20 @@ class FlattenNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.pending)
+
+    # -- state handover: each group's point being flattened
+    def snapshot(self) -> Any:
+        return {
+            gid: [p.time, codec.point(p.first), codec.plain(p.fields)]
+            for gid, p in self.pending.items()
+        }
+
+    def restore(self, data: Any) -> None:
+        pending = {}
+        for gid, (time, first, fields) in codec.mapping(data).items():
+            pend = pending[gid] = _Pending(codec.integer(time), codec.point_of(first))
+            pend.fields = codec.fields_of(fields)
+        self.pending.update(pending)
 
     def _prefix(self, tags: dict) -> str | None:
         parts = []

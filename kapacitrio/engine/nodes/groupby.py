@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._common import dims_from
 from kapacitrio.models.columns import ColumnChunk
@@ -76,6 +77,17 @@ class GroupByRuntime(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.pending)
+
+    # -- state handover: the regrouped batches held for the current tmax
+    def snapshot(self) -> Any:
+        if self.pending_tmax is None:
+            return None
+        return [self.pending_tmax, [[g, codec.batch(b)] for g, b in self.pending.items()]]
+
+    def restore(self, data: Any) -> None:
+        tmax, pending = data
+        held = {str(g): codec.batch_of(b) for g, b in pending}
+        self.pending_tmax, self.pending = codec.integer(tmax), held
 
 
 def _time_of(bp: BatchPoint) -> int:

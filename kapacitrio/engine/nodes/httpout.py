@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Batch, DeleteGroup, Point
@@ -73,6 +74,16 @@ class HTTPOutRuntime(NodeRuntime):
         )
 
     group_table = "latest"
+
+    # -- state handover: the row each group shows, in the order the groups appeared
+    def snapshot(self) -> Any:
+        return [
+            [gid, codec.message(m.point() if type(m) is _RowRef else m)]
+            for gid, m in self.latest.items()
+        ]
+
+    def restore(self, data: Any) -> None:
+        self.latest.update({str(gid): codec.message_of(m) for gid, m in data})
 
     def cardinality(self) -> int:
         return len(self.latest)

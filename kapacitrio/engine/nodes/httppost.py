@@ -184,6 +184,11 @@ class HTTPPostNode(NodeRuntime):
             "Values": values,
         }
 
+    def busy(self) -> bool:
+        """With codeField, messages wait for their response: a snapshot waits for them too
+        (without it, requests are side effects: one in flight does not hold checkpoints back)."""
+        return bool(self.code_field) and (bool(self.queue) or self._busy)
+
     def point(self, p: Point, parent: int) -> None:
         self._handle(p)
 

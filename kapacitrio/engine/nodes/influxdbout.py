@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import trio
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.influxdb.clusters import lookup
 from kapacitrio.influxdb.lineprotocol import EncodeError, encode, precision_ns
@@ -44,6 +46,22 @@ class InfluxDBOutNode(NodeRuntime):
         self.buffers: dict[str, list[str]] = {}
         self.pending: deque[tuple[str, list[str]]] = deque()
         self.wake = trio.Event()
+
+    # -- state handover: lines buffered or queued and not yet written (written by the new run;
+    # one the old run also wrote is the same point again, which InfluxDB keeps once)
+    def snapshot(self) -> Any:
+        if not self.buffers and not self.pending:
+            return None
+        return {"buffers": self.buffers, "pending": [[rp, lines] for rp, lines in self.pending]}
+
+    def restore(self, data: Any) -> None:
+        buffers = {str(rp): _lines(lines) for rp, lines in codec.mapping(data["buffers"]).items()}
+        pending = [(str(rp), _lines(lines)) for rp, lines in data["pending"]]
+        for rp, lines in buffers.items():
+            self.buffers.setdefault(rp, []).extend(lines)
+        self.pending.extend(pending)
+        if self.pending:
+            self.wake.set()
 
     # -- hot path
     def _add(self, rp: str, name: str, tags: dict, fields: dict, time: int) -> None:
@@ -150,3 +168,9 @@ class InfluxDBOutNode(NodeRuntime):
             self.error(f"failed to write points to InfluxDB: {exc}")
             return
         self.stats["points_written"] += len(lines)
+
+
+def _lines(data: Any) -> list[str]:
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        raise ValueError("buffered lines are not a list of strings")
+    return data

@@ -8,6 +8,7 @@ from typing import Any
 
 import trio
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes import influxql_funcs as fn
 from kapacitrio.engine.nodes.holtwinters import forecast
@@ -82,6 +83,25 @@ class _StreamGroup:
         self.dims = p.dimensions
         self.records = _Records()
 
+    def dump(self) -> list[Any]:
+        recs = [[t, v, codec.plain(f), tags] for t, v, f, tags in self.records.recs]
+        head = [self.time, self.name, self.tags, self.group, codec.dims(self.dims)]
+        return [*head, self.records.kind, recs]
+
+    @classmethod
+    def load(cls, data: Any) -> _StreamGroup:
+        time, name, tags, group, dims, kind, recs = data
+        g = cls.__new__(cls)
+        g.time, g.name, g.tags = codec.integer(time), str(name), codec.tags_of(tags)
+        g.group, g.dims = str(group), codec.dims_of(dims)
+        g.records = _Records()
+        g.records.kind = None if kind is None else str(kind)
+        g.records.recs = [
+            (codec.integer(t), codec.value(v), codec.fields_of(f), codec.tags_of(tg))
+            for t, v, f, tg in recs
+        ]
+        return g
+
 
 @register("count", "distinct", "mean", "median", "mode", "spread", "sum", "stddev")
 @register("first", "last", "min", "max", "percentile", "top", "bottom")
@@ -109,6 +129,13 @@ class InfluxQLNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.groups)
+
+    # -- state handover: on a stream, each group's points of its current time
+    def snapshot(self) -> Any:
+        return {gid: g.dump() for gid, g in self.groups.items()}
+
+    def restore(self, data: Any) -> None:
+        self.groups.update({gid: _StreamGroup.load(g) for gid, g in codec.mapping(data).items()})
 
     # -- stream input
     def point(self, p: Point, parent: int) -> None:
@@ -288,6 +315,22 @@ class _Transform:
         self.window: deque = deque(maxlen=max(int(arg), 1) if func == "movingAverage" else None)
         self.total: Any = None
 
+    def dump(self) -> list[Any]:
+        return [self.prev_time, self.prev_value, self.kind, list(self.window), self.total]
+
+    def load(self, data: Any) -> _Transform:
+        prev_time, prev_value, kind, window, total = data
+        if self.func == "movingAverage" and len(window) > (self.window.maxlen or 0):
+            raise ValueError("moving average window changed")
+        values = [codec.value(v) for v in (prev_value, total, *window)]
+        if any(v is not None and fn.kind_of(v) != kind for v in values):
+            raise ValueError("values of another kind than the transform's")
+        self.window.extend(window)
+        self.prev_time = codec.opt_integer(prev_time)
+        self.kind = None if kind is None else str(kind)
+        self.prev_value, self.total = prev_value, total
+        return self
+
     def step(self, time: int, value: Any) -> Any:
         """Feed one value; returns the output value or None when nothing is emitted yet."""
         kind = fn.kind_of(value)
@@ -331,6 +374,15 @@ class InfluxQLTransformNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.states)
+
+    # -- state handover: on a stream, each group's previous point, running total or window
+    def snapshot(self) -> Any:
+        return {gid: st.dump() for gid, st in self.states.items()}
+
+    def restore(self, data: Any) -> None:
+        self.states.update(
+            {gid: _Transform(self.func, self.arg).load(d) for gid, d in codec.mapping(data).items()}
+        )
 
     def _value(self, state: _Transform, time: int, fields: dict) -> Any:
         if self.field not in fields:
@@ -389,6 +441,10 @@ class HoltWintersNode(NodeRuntime):
         self.as_ = spec.props.get("as") or spec.kind
         self.jobs: deque[tuple[Any, list[tuple[int, float]] | None]] = deque()
         self.wake = trio.Event()
+
+    def busy(self) -> bool:
+        """Forecasts still running: each batch is forecast on its own, so that is all the state."""
+        return bool(self.jobs)
 
     def point(self, p: Point, parent: int) -> None:
         """On a stream each timestamp is its own series of one value: nothing to forecast."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._join_chunk import join_two
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
@@ -153,6 +154,36 @@ class _Group:
             out.extend(self._release(False))
         return out
 
+    # -- state handover
+    def dump(self) -> list[Any]:
+        sets = [
+            [t, [[None if v is None else codec.message(v) for v in js.values] for js in jss]]
+            for t, jss in self.sets.items()
+        ]
+        return [self.head, sets]
+
+    @classmethod
+    def load(cls, size: int, data: Any) -> _Group:
+        head, sets = data
+        g = cls(size)
+        if len(head) != size:
+            raise ValueError("join parents changed")
+        g.head = [codec.opt_integer(h) for h in head]
+        for t, jss in sets:
+            t = codec.integer(t)
+            g.sets[t] = []
+            for values in jss:
+                if len(values) != size:
+                    raise ValueError("join parents changed")
+                js = JoinSet(t, size)
+                for src, v in enumerate(values):
+                    if v is not None:
+                        js.set(src, codec.message_of(v))
+                g.sets[t].append(js)
+        g._times = sorted(g.sets)
+        g.oldest = g._times[0] if g._times else None
+        return g
+
 
 @register("join")
 class JoinNode(NodeRuntime):
@@ -179,6 +210,30 @@ class JoinNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.groups)
+
+    # -- state handover: the pending join sets and each parent's time per group, and the
+    # buffers of `.on(...)` matching
+    def snapshot(self) -> Any:
+        return {
+            "groups": {gid: g.dump() for gid, g in self.groups.items()},
+            "reported": sorted(self.reported),
+            "low": [[src, gid, t] for (src, gid), t in self.low_marks.items()],
+            "match": _dump_bufs(self.match_buf),
+            "spec": _dump_bufs(self.spec_buf),
+        }
+
+    def restore(self, data: Any) -> None:
+        groups = {
+            gid: _Group.load(self.size, g) for gid, g in codec.mapping(data["groups"]).items()
+        }
+        reported = {_source(s, self.size) for s in data["reported"]}
+        low = {(_source(s, self.size), str(g)): codec.integer(t) for s, g, t in data["low"]}
+        match, spec = _load_bufs(data["match"], self.size), _load_bufs(data["spec"], self.size)
+        self.groups.update(groups)
+        self.reported |= reported
+        self.low_marks.update(low)
+        self.match_buf.update(match)
+        self.spec_buf.update(spec)
 
     # -- input
     def merged_chunks(self, envelopes: list[tuple[int, Any]]) -> int:
@@ -387,3 +442,21 @@ class JoinNode(NodeRuntime):
         return Batch(
             name, first.tags, s.time, points, first.group, first.dimensions, first.db, first.rp
         )
+
+
+def _source(src: Any, size: int) -> int:
+    src = codec.integer(src)
+    if not 0 <= src < size:
+        raise ValueError("join parents changed")
+    return src
+
+
+def _dump_bufs(bufs: dict[str, list[tuple[int, Message]]]) -> dict[str, list[Any]]:
+    return {gid: [[src, codec.message(m)] for src, m in buf] for gid, buf in bufs.items()}
+
+
+def _load_bufs(data: Any, size: int) -> dict[str, list[tuple[int, Message]]]:
+    return {
+        gid: [(_source(src, size), codec.message_of(m)) for src, m in buf]
+        for gid, buf in codec.mapping(data).items()
+    }

@@ -41,6 +41,10 @@ class LoopbackNode(NodeRuntime):
         self.pending.append(Point(self.measurement or name, tags, fields, time, self.db, self.rp))
         self.wake.set()
 
+    def busy(self) -> bool:
+        """Points taken in and not yet written back (a snapshot waits for them)."""
+        return bool(self.pending)
+
     def point(self, p: Point, parent: int) -> None:
         self._add(p.name, p.tags, p.fields, p.time)
 

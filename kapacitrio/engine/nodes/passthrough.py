@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.snapcodec import integer, mapping
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Dimensions, Point
 from kapacitrio.models.timefmt import format_rfc3339
@@ -136,6 +137,16 @@ class SampleRuntime(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.counts)
+
+    # -- state handover: the count of points seen per group (sampling by count only)
+    def keeps_state(self) -> bool:
+        return not self.duration
+
+    def snapshot(self) -> Any:
+        return self.counts if self.keeps_state() else None
+
+    def restore(self, data: Any) -> None:
+        self.counts.update({str(g): integer(c) for g, c in mapping(data).items()})
 
 
 @register("union")

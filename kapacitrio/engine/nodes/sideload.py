@@ -207,6 +207,11 @@ class SideloadNode(NodeRuntime):
                 tags[key] = self._load(paths, key, str(default))
         return fields, tags
 
+    def busy(self) -> bool:
+        """Messages held until the sources are loaded (a new run loads them itself: the data
+        is read from files, so nothing of it is handed over)."""
+        return bool(self.held)
+
     def point(self, p: Point, parent: int) -> None:
         if not self.ready:
             self.held.append((p, parent))

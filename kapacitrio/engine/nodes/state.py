@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.engine.snapcodec import integer, mapping
 from kapacitrio.models.point import Batch, BatchPoint, DeleteGroup, Point
 from kapacitrio.tick.errors import TickError
 
@@ -25,6 +28,16 @@ class _StateNode(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.state)
+
+    # -- state handover: each group's start (time or count) and its lambda's state
+    def snapshot(self) -> Any:
+        return {"state": self.state, "lambda": self.expr.dump()}
+
+    def restore(self, data: Any) -> None:
+        state = {str(g): integer(v) for g, v in mapping(data["state"]).items()}
+        instances = self.expr.loaded(data.get("lambda"))
+        self.state.update(state)
+        self.expr.instances.update(instances)
 
     def _value(self, group: str, time: int, fields: dict, tags: dict) -> object | None:
         try:

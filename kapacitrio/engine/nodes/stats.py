@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes.join import _GO_EPOCH_OFFSET, round_time
 from kapacitrio.models.point import NO_DIMENSIONS, Batch, DeleteGroup, Dimensions, Point
@@ -37,6 +38,19 @@ class GroupCounts:
     def count_chunk(self, chunk: list[Any]) -> None:
         for msg in chunk:
             self.count(msg)
+
+    def dump(self) -> list[Any]:
+        return [
+            [g, n, *self.info[g][:1], codec.dims(self.info[g][1])] for g, n in self.counts.items()
+        ]
+
+    def load(self, data: Any) -> None:
+        rows = [
+            (str(g), codec.integer(n), codec.tags_of(t), codec.dims_of(d)) for g, n, t, d in data
+        ]
+        for g, n, tags, dims in rows:
+            self.counts[g] = n
+            self.info[g] = (tags, dims)
 
 
 def observe(rt: NodeRuntime) -> GroupCounts:
@@ -72,6 +86,16 @@ class StatsNode(NodeRuntime):
 
     def point(self, p: Point, parent: int) -> None:
         """A stats node takes no input; anything fed to it is ignored."""
+
+    # -- state handover: the observed node's counts, which only ever grow (a deadman's
+    # derivative of them would go negative if they started again from zero)
+    def snapshot(self) -> Any:
+        return None if self.counts is None else self.counts.dump()
+
+    def restore(self, data: Any) -> None:
+        if self.counts is None:
+            raise ValueError("the observed node is gone")
+        self.counts.load(data)
 
     def tick(self, now: int) -> None:
         """Emit one point per known group (or one for the nil group when none is known yet)."""

@@ -9,6 +9,7 @@ import numpy as np
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._columnar import columnar_lambda, predicate_mask
 from kapacitrio.engine.nodes._common import dims_from, group_id_fn
+from kapacitrio.engine.nodes.lambdas import dump_instance, load_instance
 from kapacitrio.models.chunk import PointChunk
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import NO_DIMENSIONS, Point
@@ -64,6 +65,16 @@ class FromRuntime(NodeRuntime):
         by_name = bool(props.get("groupByMeasurement"))
         self.dims = dims_from(group_by, by_name) if (group_by or by_name) else None
         self.group_of = None if self.dims is None or callable(self.dims) else group_id_fn(self.dims)
+
+    # -- state handover: only a stateful `where` lambda (sigma(), count(), ...) has any
+    def keeps_state(self) -> bool:
+        return self.where is not None and bool(self.where.states)
+
+    def snapshot(self) -> Any:
+        return dump_instance(self.where) if self.keeps_state() else None
+
+    def restore(self, data: Any) -> None:
+        load_instance(self.where, data)
 
     def point_chunk(self, chunk: list[Any], parent: int) -> int:
         """Filter and group a chunk of plain points at once; -1 hands it back message by message.

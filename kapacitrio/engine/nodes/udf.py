@@ -5,10 +5,16 @@ the task runs. Input is queued and written by a background writer; the node stop
 while much is still unwritten. On a clean stop the node takes a snapshot, closes the agent's input
 and forwards what the agent still answers. Snapshots are also taken every `[task]
 snapshot-interval` and restored when the task starts again (not in replays).
+
+A task that moves to another cluster member hands its agent's state over through the node
+snapshots (`engine.snapshot`): the agent is asked for a snapshot once the task is idle, and the
+new run's agent gets it as a restore request before its first point.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 import trio
@@ -46,6 +52,36 @@ class UDFNode(NodeRuntime):
         self._closing = False
         self._done = trio.Event()
         self._batches = convert.BatchAssembler()
+        self._session: Any = None
+        self._handover: bytes | None = None  # an agent snapshot from a moved task, not yet sent
+
+    # -- state handover (cluster): the agent's own snapshot
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    async def snapshot_async(self) -> Any:
+        if self._handover is not None:  # not given to the agent yet: still the state
+            return base64.b64encode(self._handover).decode()
+        if self._session is None:
+            return None
+        try:
+            data = await self._session.snapshot()
+        except UDFError as exc:
+            self.error(f"failed to take snapshot: {exc}")
+            return None
+        return base64.b64encode(data).decode()
+
+    def restore(self, data: Any) -> None:
+        try:
+            self._handover = base64.b64decode(data, validate=True)
+        except (binascii.Error, TypeError) as exc:
+            raise ValueError(f"agent snapshot is not base64: {exc}") from None
+
+    async def _give_handover(self, session: Any) -> None:
+        """Restore the agent from a moved task's snapshot, before it gets any data."""
+        data, self._handover = self._handover, None
+        if data:
+            await session.restore(data)
 
     # -- input (synchronous handlers: queue for the writer)
     def _queue(self, data: bytes) -> None:
@@ -88,10 +124,13 @@ class UDFNode(NodeRuntime):
                 req = convert.init_request(self.calls, self.ctx.task_id, self.spec.name)
                 await session.init(req)
                 persist = self._persistent()
-                if persist:
+                if self._handover is not None:
+                    await self._give_handover(session)
+                elif persist:
                     snapshot = await svc.load_snapshot(self.ctx.task_id, self.spec.name)
                     if snapshot:
                         await session.restore(snapshot)
+                self._session = session
                 async with trio.open_nursery() as nursery:
                     if persist:
                         nursery.start_soon(self._snapshots, svc, session)
@@ -99,6 +138,7 @@ class UDFNode(NodeRuntime):
                     nursery.cancel_scope.cancel()
                 if persist:
                     await self._snapshot(svc, session)
+                self._session = None
                 await session.close()
         except UDFError as exc:
             raise NodeError(str(exc)) from None
@@ -114,6 +154,8 @@ class UDFNode(NodeRuntime):
                 self._wake = trio.Event()
                 await self._wake.wait()
                 continue
+            if self._handover is not None:  # handed over after the agent started
+                await self._give_handover(session)
             data = b"".join(self._pending)
             self._pending.clear()
             self._pending_size = 0

@@ -7,6 +7,7 @@ from typing import Any
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes._columnar import columnar_lambda, predicate_mask, used_groups
 from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
+from kapacitrio.engine.snapcodec import mapping
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Batch, DeleteGroup, Point
 from kapacitrio.tick.errors import EvalError
@@ -62,3 +63,13 @@ class WhereRuntime(NodeRuntime):
 
     def cardinality(self) -> int:
         return len(self.expr.instances)
+
+    # -- state handover: only a stateful lambda (sigma(), count(), ...) has any
+    def keeps_state(self) -> bool:
+        return self.expr.compiled.stateful
+
+    def snapshot(self) -> Any:
+        return self.expr.dump()
+
+    def restore(self, data: Any) -> None:
+        self.expr.load(mapping(data))

@@ -270,6 +270,7 @@ class WindowRuntime(NodeRuntime):
             raise ValueError("window kind changed")
         self.col_mode = False  # restored windows are row windows
         size = self.period_count
+        groups = {}
         for item in data["groups"]:
             w = (_CountWindow if size else _TimeWindow).__new__(
                 _CountWindow if size else _TimeWindow
@@ -281,7 +282,8 @@ class WindowRuntime(NodeRuntime):
             w.next_emit = item["next"]
             if size:
                 w.count = int(item["count"])
-            self.groups[w.group] = w
+            groups[w.group] = w
+        self.groups.update(groups)
 
 
 def _plain(fields: dict[str, Any]) -> dict[str, Any]:
