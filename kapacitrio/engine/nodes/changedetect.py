@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
+from kapacitrio.engine.snapcodec import fields_of, mapping, plain
 from kapacitrio.models.point import Batch, DeleteGroup, Point
 
 
@@ -29,16 +30,12 @@ class ChangeDetectNode(NodeRuntime):
     def snapshot(self) -> Any:
         """Each group's last values of the listed fields (all that is compared)."""
         return {
-            gid: {
-                f: v.item() if hasattr(v, "item") else v
-                for f, v in last.items()
-                if f in self.fields
-            }
+            gid: plain({f: v for f, v in last.items() if f in self.fields})
             for gid, last in self.last.items()
         }
 
     def restore(self, data: Any) -> None:
-        self.last.update({gid: dict(values) for gid, values in data.items()})
+        self.last.update({gid: fields_of(values) for gid, values in mapping(data).items()})
 
     def _changed(self, group: str, fields: dict) -> bool:
         """True when a listed field differs from the group's last passed point (then it becomes

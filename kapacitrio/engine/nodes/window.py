@@ -7,6 +7,7 @@ from typing import Any
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.engine.nodes.window_columns import ColumnBuffer, TagTable, accepts, feed
+from kapacitrio.engine.snapcodec import plain
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
 
@@ -260,7 +261,7 @@ class WindowRuntime(NodeRuntime):
                     "d": [w.dims.by_name, list(w.dims.tag_names)],
                     "next": w.next_emit,
                     "count": getattr(w, "count", 0),
-                    "buf": [[int(r.time), _plain(r.fields), r.tags] for r in rows],
+                    "buf": [[int(r.time), plain(r.fields), r.tags] for r in rows],
                 }
             )
         return {"count": bool(self.period_count), "groups": out}
@@ -284,8 +285,3 @@ class WindowRuntime(NodeRuntime):
                 w.count = int(item["count"])
             groups[w.group] = w
         self.groups.update(groups)
-
-
-def _plain(fields: dict[str, Any]) -> dict[str, Any]:
-    """Field values as JSON takes them (numpy scalars from column buffers as Python ones)."""
-    return {k: v.item() if hasattr(v, "item") else v for k, v in fields.items()}
