@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from kapacitrio.testing.ports import free_port
+from kapacitrio.testing.ports import free_port, wait_listening
 
 
 @contextmanager
@@ -31,20 +29,8 @@ def running_mosquitto(workdir: Path, start_timeout: float = 10.0) -> Iterator[in
         [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_listening(port, start_timeout)
+        wait_listening(port, start_timeout, "mosquitto")
         yield port
     finally:
         proc.terminate()
         proc.wait(5)
-
-
-def _wait_listening(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("mosquitto did not start")
-            time.sleep(0.05)

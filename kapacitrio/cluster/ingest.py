@@ -14,7 +14,7 @@ anywhere reads from a fresh consumer just after that position. So a move loses n
 its alerts) and replays about two checkpoint intervals of points (more while handlers lag).
 A task with node state (`engine.snapshot`: alert groups, windows) is checkpointed otherwise: its
 feed holds input back until the task is idle, takes the node snapshots and the position of the last
-message handed over together, then saves both in one KV value once the handlers have delivered the
+message handed over together, then saves both (`cluster.statestore`) once the handlers have delivered the
 events queued by then (at a clean stop, from before the task drains). A task that starts reads
 from just after that position with the snapshots restored, so it goes on as if it had not moved.
 Each run of a task has a consumer of its own, so two members that both run a task for a moment
@@ -27,15 +27,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
-import json
 import re
 import time
-import zlib
 from collections import OrderedDict
 from typing import Any
 
 import trio
 
+from kapacitrio.cluster.statestore import StateStore
 from kapacitrio.logs import get_logger
 from kapacitrio.models.lineprotocol import precision_multiplier
 from kapacitrio.models.lpcolumns import parse_chunk
@@ -51,10 +50,6 @@ PARSED_CACHE = 64
 #: Largest message published (NATS refuses more than its max_payload, 1 MB by default).
 MAX_MESSAGE = 512 * 1024
 HDR_DEFAULT_TIME = "Kapacitrio-Default-Time"
-#: A checkpoint larger than this is stored compressed; past MAX_CHECKPOINT (compressed) its node
-#: snapshots are left out (the position alone is saved, and the moved task starts empty).
-COMPRESS_ABOVE = 16 * 1024
-MAX_CHECKPOINT = 768 * 1024
 
 
 def token(text: str) -> str:
@@ -142,6 +137,7 @@ class Ingest:
         self.poll = poll
         self.published = 0
         self._parsed: OrderedDict[int, Any] = OrderedDict()
+        self.states = StateStore(link)
 
     async def publish(
         self, db: str, rp: str, precision: str, body: bytes, tally: dict[str, int] | None = None
@@ -197,14 +193,18 @@ class Ingest:
 
     async def checkpoint_of(self, task_id: str) -> dict[str, Any]:
         """A task's last checkpoint: `seq`, and `nodes` (node snapshots) when it has state."""
-        raw = await self.link.kv_get(self.link.names.state, self._pos_key(task_id))
-        if not raw:
-            return {"seq": 0}
-        return json.loads(zlib.decompress(raw[1:]) if raw[:1] == b"z" else raw)
+        return await self.states.load(self._pos_key(task_id))
+
+    async def save_checkpoint(self, task_id: str, seq: int, nodes: dict[str, Any] | None) -> None:
+        """Store a task's position with its node snapshots, if any (raises the link's errors)."""
+        doc: dict[str, Any] = {"seq": seq, "task": task_id}
+        if nodes:
+            doc["nodes"] = nodes
+        await self.states.save(self._pos_key(task_id), doc)
 
     async def forget(self, task_id: str) -> None:
         try:
-            await self.link.kv_delete(self.link.names.state, self._pos_key(task_id))
+            await self.states.delete(self._pos_key(task_id))
         except self.link.errors:
             pass
 
@@ -356,11 +356,7 @@ class Feed:
         if seq <= self.saved:
             return
         try:
-            await self.link.kv_put(
-                self.link.names.state,
-                self.ingest._pos_key(self.task_id),
-                encode_checkpoint(seq, self.task_id, nodes),
-            )
+            await self.ingest.save_checkpoint(self.task_id, seq, nodes)
             self.saved = seq
             if msg is not None:
                 await self.link.ack(msg)
@@ -385,18 +381,3 @@ class Feed:
                     await self._save(*self._final)
                 elif self._stateless is not False:
                     await self._save(self.handed, self._last_msg)
-
-
-def encode_checkpoint(seq: int, task_id: str, nodes: dict[str, Any] | None) -> bytes:
-    """One task's checkpoint as one KV value: its position and, if any, its node snapshots."""
-    doc: dict[str, Any] = {"seq": seq, "task": task_id}
-    if nodes:
-        doc["nodes"] = nodes
-    raw = json.dumps(doc, separators=(",", ":")).encode()
-    if len(raw) <= COMPRESS_ABOVE:
-        return raw
-    packed = b"z" + zlib.compress(raw, 1)
-    if len(packed) <= MAX_CHECKPOINT:
-        return packed
-    _log.warning("node state too large to checkpoint", task=task_id, size=len(packed))
-    return json.dumps({"seq": seq, "task": task_id}).encode()

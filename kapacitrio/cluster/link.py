@@ -54,6 +54,11 @@ class Names:
     def state(self) -> str:
         return f"{self.prefix}_state"
 
+    @property
+    def state_objects(self) -> str:
+        """The object store of checkpoints too large for one KV value (`cluster.statestore`)."""
+        return f"{self.prefix}_state_objects"
+
 
 class NatsLink:
     """One connection to NATS with JetStream; start with `await nursery.start(link.run)`."""
@@ -68,6 +73,7 @@ class NatsLink:
         self.js: Any = None
         self.jsm: Any = None
         self._kv: dict[str, Any] = {}
+        self._objects: Any = None
         #: Bumped on every reconnect: watchers restart (and so resynchronise) when it changes.
         self.generation = 0
         self.connected = False
@@ -153,6 +159,15 @@ class NatsLink:
         self._kv[n.defs] = await self._bucket(n.defs, None)
         self._kv[n.state] = await self._bucket(n.state, None)
         self._kv[n.members] = await self._bucket(n.members, self.cfg.seconds("lease"))
+        self._objects = await self._object_store(n.state_objects)
+
+    async def _object_store(self, name: str) -> Any:
+        import nats.js.errors
+
+        try:
+            return await self.js.object_store(name)
+        except nats.js.errors.BucketNotFoundError:
+            return await self.js.create_object_store(bucket=name, replicas=self.cfg.replicas)
 
     async def _bucket(self, name: str, ttl: float | None) -> Any:
         """Create a KV bucket, or adopt an existing one (its TTL set to ours)."""
@@ -255,6 +270,35 @@ class NatsLink:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             with contextlib.suppress(BridgeClosed):
                 await self.bridge.call(go)
+
+    # -- objects (checkpoints too large for a KV value)
+    async def obj_put(self, name: str, data: bytes) -> None:
+        async def go() -> None:
+            await self._objects.put(name, data)
+
+        await self.bridge.call(go)
+
+    async def obj_get(self, name: str) -> bytes | None:
+        import nats.js.errors
+
+        async def go() -> bytes | None:
+            try:
+                return (await self._objects.get(name)).data
+            except nats.js.errors.NotFoundError:
+                return None
+
+        return await self.bridge.call(go)
+
+    async def obj_delete(self, name: str) -> None:
+        import nats.js.errors
+
+        async def go() -> None:
+            try:
+                await self._objects.delete(name)
+            except nats.js.errors.NotFoundError:
+                pass
+
+        await self.bridge.call(go)
 
     # -- points
     async def publish_all(self, messages: list[tuple[str, bytes, dict[str, str]]]) -> list[int]:

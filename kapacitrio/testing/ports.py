@@ -27,3 +27,16 @@ def wait_serving(proc: subprocess.Popen[bytes], url: str, status: int, what: str
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"{what} did not start")
+
+
+def wait_listening(port: int, timeout: float, what: str, host: str = "127.0.0.1") -> None:
+    """Return once something accepts TCP connections on `port`; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} did not start") from None
+            time.sleep(0.05)
