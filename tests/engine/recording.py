@@ -24,9 +24,9 @@ class _Record(NodeRuntime):
         SEEN.setdefault(self.ctx.task_id, []).append(("b", b.group, b.tmax, rows))
 
 
-def recorded(script: str) -> Pipeline:
-    """The script's pipeline with a recording node under its last node."""
-    pipeline = compile_doc(script, "stream", {})
+def recorded(script: str, **opts: Any) -> Pipeline:
+    """The script's pipeline with a recording node under its last node (`opts`: `compile_doc`'s)."""
+    pipeline = compile_doc(script, "stream", {}, **opts)
     last = pipeline.nodes[-1]
     rec = NodeSpec("testRecord", "rec", len(pipeline.nodes), last.provides, last.provides, [], {})
     rec.parents.append(last)
