@@ -191,6 +191,16 @@ def lvl_script(receiver: str, task_id: str) -> str:
     )
 
 
+def count_script(receiver: str, task_id: str) -> str:
+    """Posts every `lvl` point with its running count: a count() that started again after a
+    move would post 1 a second time."""
+    return (
+        "stream\n  |from()\n    .measurement('lvl')\n  |eval(lambda: count())\n    .as('n')\n"
+        "  |alert()\n    .id('cnt')\n    .message('{{ index .Fields \"n\" }}')\n"
+        f"    .crit(lambda: TRUE)\n    .post('{receiver}/cnt/{task_id}')\n"
+    )
+
+
 class Writer:
     """Writes `seq` points (unique tag n) and `lvl` points to the given instances, round robin;
     a refused write is retried on the next instance. `acked` holds the n of every 204."""
@@ -306,10 +316,12 @@ def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
     victim = "k2"
     seq_tasks = [task_owned_by("seq", n) for n in NAMES]
     lvl_task = task_owned_by("lvl", victim)
+    count_task = task_owned_by("cnt", victim)
     for t in seq_tasks:
         define(c, "k1", t, seq_script(c.receiver.url, t))
     define(c, "k3", lvl_task, lvl_script(c.receiver.url, lvl_task))
-    owners = {t: owner_of(t, NAMES) for t in [*seq_tasks, lvl_task]}
+    define(c, "k3", count_task, count_script(c.receiver.url, count_task))
+    owners = {t: owner_of(t, NAMES) for t in [*seq_tasks, lvl_task, count_task]}
     wait_until(
         lambda: all(c.running("k1").get(t) == [o] for t, o in owners.items()),
         15,
@@ -348,6 +360,20 @@ def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
     levels = [p["level"] for p in posts]
     print(f"lvl events after failover: {levels}")
     assert levels == ["CRITICAL", "OK"]  # the moved task knew it was CRITICAL already
+    # count()'s state moved with its task: it went on from the checkpoint (a replay repeats the
+    # counts after it, and nothing restarts from 1)
+    lvl_points = (len(writer.acked) // 10) + 1  # one per acknowledged batch, and the recovery
+    counts = wait_until(
+        lambda: (
+            (n := [int(p["message"]) for p in c.receiver.get(f"/cnt/{count_task}")])
+            and max(n) >= lvl_points
+            and n
+        ),
+        10,
+        what="every lvl point counted",
+    )
+    print(f"count() after failover: max {max(counts)} of {lvl_points} points, {len(counts)} posts")
+    assert counts.count(1) == 1 and sorted(set(counts)) == list(range(1, max(counts) + 1))
     # the victim comes back and gets its tasks back, still without loss
     c.start(victim)
     wait_until(
