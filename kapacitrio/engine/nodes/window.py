@@ -6,8 +6,10 @@ from collections import deque
 from typing import Any
 
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
-from kapacitrio.engine.nodes.window_columns import ColumnBuffer, TagTable, accepts, feed
+from kapacitrio.engine.nodes.window_columns import SHARED_TAGS, ColumnBuffer, accepts
+from kapacitrio.engine.nodes.window_cuts import feed
 from kapacitrio.engine.snapcodec import plain
+from kapacitrio.models.batchrun import BatchRun
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
 
@@ -62,7 +64,7 @@ class WindowRuntime(NodeRuntime):
         # Columnar mode (time windows with `every`): `groups` holds `ColumnBuffer`s until a chunk
         # or message the buffers cannot hold turns them into row windows for good.
         self.col_mode = self.period_count == 0 and self.every > 0
-        self.tag_table = TagTable()
+        self.tag_table = SHARED_TAGS
         self.col_sig: tuple | None = None  # (field keys, dtypes) every buffer holds
 
     @property
@@ -93,8 +95,11 @@ class WindowRuntime(NodeRuntime):
             self.col_sig = sig
         elif sig != self.col_sig:
             return -1
-        for _, batch in feed(self, chunk):
-            self.out.append(batch)
+        emitted = feed(self, chunk)
+        if type(emitted) is BatchRun:
+            self.emit_chunk(emitted)
+        else:
+            self.out.extend(emitted)
         return len(chunk)
 
     # -- time windows

@@ -56,7 +56,7 @@ class ColumnBuffer:
             self._grow(k)
         t, e = self.tail, self.tail + k
         if self.ordered and (
-            (t > self.head and time[0] < self.time[t - 1]) or (k > 1 and not _ascending(time))
+            (t > self.head and time[0] < self.time[t - 1]) or (k > 1 and not ascending(time))
         ):
             self.ordered = False
         self.time[t:e] = time
@@ -109,7 +109,7 @@ class ColumnBuffer:
         return self.time.nbytes + self.codes.nbytes + sum(a.nbytes for a in self.fields.values())
 
 
-def _ascending(a: np.ndarray) -> bool:
+def ascending(a: np.ndarray) -> bool:
     return bool((a[1:] >= a[:-1]).all())
 
 
@@ -134,30 +134,51 @@ def group_slices(chunk: ColumnChunk) -> list[tuple[str, np.ndarray]]:
 
 
 class TagTable:
-    """Full tags dicts of buffered rows, each stored once."""
+    """Full tags dicts of buffered rows, each distinct set stored once."""
 
     def __init__(self) -> None:
         self.table: list[dict[str, str]] = []
-        self._ids: dict[int, int] = {}
+        self._codes: dict[tuple, int] = {}
         self._series: Any = None
         self._per_series = np.zeros(0, dtype=np.int32)
 
     def codes_for(self, chunk: ColumnChunk) -> np.ndarray:
-        """Per-row codes for a chunk's rows (one lookup per series)."""
-        ids = self._ids
-        table = self.table
-        if chunk.series is self._series:  # the same series tables as last time (other tasks)
-            return self._per_series[chunk.series_codes]
-        per_series = []
-        for tags in chunk.series.tags:
-            code = ids.get(id(tags))
-            if code is None:
-                code = ids[id(tags)] = len(table)
-                table.append(tags)  # kept alive here, so its id stays its own
-            per_series.append(code)
-        self._series = chunk.series
-        self._per_series = np.array(per_series, dtype=np.int32)
-        return self._per_series[chunk.series_codes]
+        """Per-row codes for a chunk's rows (one lookup per series; once per chunk for every
+        window sharing the table)."""
+        memo = chunk.memo
+        rows = memo.get(self)
+        if rows is None:
+            rows = memo[self] = self._per_series_of(chunk)[chunk.series_codes]
+        return rows
+
+    def _per_series_of(self, chunk: ColumnChunk) -> np.ndarray:
+        if chunk.series is not self._series:  # else: the same series tables as last time
+            codes = self._codes
+            table = self.table
+            series = chunk.series
+            per_series = []
+            for tags, key in zip(series.tags, tag_keys(series), strict=True):
+                code = codes.get(key)
+                if code is None:
+                    code = codes[key] = len(table)
+                    table.append(tags)
+                per_series.append(code)
+            self._series = series
+            self._per_series = np.array(per_series, dtype=np.int32)
+        return self._per_series
+
+
+#: One table for every window of the process: the tags of buffered rows are the same whichever
+#: task buffers them, so the tasks reading one chunk look its series up once.
+SHARED_TAGS = TagTable()
+
+
+def tag_keys(series: Any) -> list[tuple]:
+    """Each series' tags as a hashable key (computed once for every task reading the series)."""
+    keys = series.cache.get("tag_items")
+    if keys is None:
+        keys = series.cache["tag_items"] = [tuple(t.items()) for t in series.tags]
+    return keys
 
 
 def series_info(chunk: ColumnChunk, row: int) -> tuple[str, dict[str, str], Dimensions]:
@@ -165,50 +186,3 @@ def series_info(chunk: ColumnChunk, row: int) -> tuple[str, dict[str, str], Dime
     code = int(chunk.series_codes[row])
     dims = NO_DIMENSIONS if s.dims is None else s.dims[code]
     return s.names[code], s.tags[code], dims
-
-
-def feed(rt: Any, chunk: ColumnChunk) -> list[tuple[int, Any]]:
-    """Walk a chunk through the buffers of a window runtime (`every` > 0).
-
-    Returns the emitted batches as (causing row, batch), in row order.
-    """
-    keys = chunk.layouts[0]
-    codes = rt.tag_table.codes_for(chunk)
-    time = chunk.time
-    columns = {k: c.values for k, c in chunk.fields.items()}
-    emitted: list[tuple[int, Any]] = []
-    for group, idx in group_slices(chunk):
-        w = rt.col_groups.get(group)
-        if w is None:
-            name, tags, dims = series_info(chunk, int(idx[0]))
-            w = rt.col_groups[group] = ColumnBuffer(name, tags, dims, group, keys)
-        ts = time[idx]
-        k = len(ts)
-        ascending = k < 2 or _ascending(ts)
-        start = 0  # rows [start, pos) wait to join the buffer
-        pos = 0
-        while pos < k:
-            nxt = w.next_emit
-            if nxt is None:
-                j = pos
-            elif ascending:  # the first due row by bisection
-                j = pos + int(np.searchsorted(ts[pos:], nxt, side="left"))
-                if j >= k:
-                    break
-            else:
-                due = ts[pos:] >= nxt
-                if not due.any():
-                    break
-                j = pos + int(np.argmax(due))
-            sel = idx[start:j]
-            w.append(ts[start:j], {key: a[sel] for key, a in columns.items()}, codes[sel])
-            start = j
-            before = len(rt.out)
-            rt._advance(w, int(ts[j]))
-            emitted.extend((int(idx[j]), b) for b in rt.out[before:])
-            del rt.out[before:]
-            pos = j + 1
-        sel = idx[start:]
-        w.append(ts[start:], {key: a[sel] for key, a in columns.items()}, codes[sel])
-    emitted.sort(key=lambda e: e[0])
-    return emitted
