@@ -47,9 +47,12 @@ class StateStore:
 
     def __init__(self, link: Any) -> None:
         self.link = link
-        self.bucket = link.names.state
         #: Keys whose checkpoint this member last put into the object store.
         self._objects: set[str] = set()
+
+    @property
+    def bucket(self) -> str:
+        return self.link.names.state
 
     async def save(self, key: str, doc: dict[str, Any]) -> None:
         """Store one checkpoint (raises the link's errors; the last stored one then stays)."""
