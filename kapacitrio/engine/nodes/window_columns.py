@@ -46,7 +46,14 @@ class ColumnBuffer:
     def __len__(self) -> int:
         return self.tail - self.head
 
-    def append(self, time: np.ndarray, fields: dict[str, np.ndarray], codes: np.ndarray) -> None:
+    def append(
+        self,
+        time: np.ndarray,
+        fields: dict[str, np.ndarray],
+        codes: np.ndarray,
+        in_order: bool = False,
+    ) -> None:
+        """Rows at the back; `in_order`: the caller knows they keep the times non-decreasing."""
         k = len(time)
         if not k:
             return
@@ -55,8 +62,10 @@ class ColumnBuffer:
         if self.tail + k > len(self.time):
             self._grow(k)
         t, e = self.tail, self.tail + k
-        if self.ordered and (
-            (t > self.head and time[0] < self.time[t - 1]) or (k > 1 and not ascending(time))
+        if (
+            self.ordered
+            and not in_order
+            and ((t > self.head and time[0] < self.time[t - 1]) or (k > 1 and not ascending(time)))
         ):
             self.ordered = False
         self.time[t:e] = time

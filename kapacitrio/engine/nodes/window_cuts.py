@@ -64,44 +64,86 @@ def cuts(nxt: int, ts: np.ndarray, every: int, align: bool) -> tuple[list[int], 
     return rows, tmax, nxt
 
 
-def can_cut(w: ColumnBuffer, ts: np.ndarray) -> bool:
+class _Part:
+    """One group's rows of a chunk, the same for every window reading the chunk."""
+
+    __slots__ = ("group", "idx", "ts", "fields", "codes", "in_order")
+
+    def __init__(self, group: str, idx: np.ndarray, ts: np.ndarray, fields: dict, codes: Any):
+        self.group = group
+        self.idx = idx
+        self.ts = ts
+        self.fields = fields
+        self.codes = codes
+        self.in_order = ascending(ts)
+
+
+def parts_of(chunk: ColumnChunk, codes: np.ndarray) -> list[_Part]:
+    """The chunk's group slices (computed once per chunk for every window reading it)."""
+    parts = chunk.memo.get("window-parts")
+    if parts is not None and parts[0] is codes:
+        return parts[1]
+    time = chunk.time
+    columns = {k: c.values for k, c in chunk.fields.items()}
+    slices = group_slices(chunk)
+    if len(slices) == 1:
+        [(group, idx)] = slices
+        out = [_Part(group, idx, time, columns, codes)]
+    else:
+        out = [
+            _Part(g, idx, time[idx], {k: a[idx] for k, a in columns.items()}, codes[idx])
+            for g, idx in slices
+        ]
+    chunk.memo["window-parts"] = (codes, out)
+    return out
+
+
+def can_cut(w: ColumnBuffer, part: _Part) -> bool:
     """True when the buffered and new times of the group never decrease."""
-    if not w.ordered or not ascending(ts):
+    ts = part.ts
+    if not w.ordered or not part.in_order:
         return False
     if len(ts) and int(ts[-1]) > _FAR or (w.next_emit is not None and w.next_emit > _FAR):
         return False  # emit times could leave int64: walked with Python ints
     return w.tail == w.head or not len(ts) or int(ts[0]) >= int(w.time[w.tail - 1])
 
 
+def shared_cuts(rt: Any, chunk: ColumnChunk, part: _Part, nxt: int) -> tuple:
+    """`cuts` of a group slice as arrays, once per chunk for every window in the same state."""
+    key = ("window-cuts", part.group, nxt, rt.every, rt.align)
+    got = chunk.memo.get(key)
+    if got is None:
+        rows, tmax, after = cuts(nxt, part.ts, rt.every, rt.align)
+        got = chunk.memo[key] = (np.array(rows, dtype=np.int64), tmax, after)
+    return got
+
+
 def cut_group(
-    rt: Any,
-    w: ColumnBuffer,
-    ts: np.ndarray,
-    fields: dict[str, np.ndarray],
-    codes: np.ndarray,
-) -> tuple[RunSegment, list[int]] | None:
-    """Append a group's rows and cut its windows; (the windows, the emitting rows) or None when
-    nothing was emitted. Requires `can_cut(w, ts)`."""
+    rt: Any, w: ColumnBuffer, chunk: ColumnChunk, part: _Part
+) -> tuple[RunSegment, np.ndarray] | None:
+    """Append a group's rows and cut its windows; (the windows, the emitting rows of the
+    chunk) or None when nothing was emitted. Requires `can_cut(w, part)`."""
+    ts = part.ts
     k = len(ts)
     if not k:
         return None
     nxt = w.next_emit
     if nxt is None:
         nxt = rt._init_next(int(ts[0]))
-    rows, tmax, nxt = cuts(nxt, ts, rt.every, rt.align)
+    rows, tmax, nxt = shared_cuts(rt, chunk, part, nxt)
     w.next_emit = nxt
-    w.append(ts, fields, codes)
-    if not rows:
+    w.append(ts, part.fields, part.codes, in_order=True)
+    if not len(rows):
         return None
     base = w.tail - k
-    ends = base + np.array(rows, dtype=np.int64)
+    ends = base + rows
     lows = np.array(tmax, dtype=np.int64) - rt.period
     live = w.time[w.head : w.tail]
     starts = w.head + np.searchsorted(live, lows, side="left")
     w.head = int(starts[-1])
     meta = (w.name, w.tags, w.group, w.dims)
     arrays = (w.time, dict(w.fields), w.keys, w.codes, rt.tag_table.table)
-    return RunSegment(meta, arrays, starts, ends, tmax), rows
+    return RunSegment(meta, arrays, starts, ends, tmax), part.idx[rows]
 
 
 def feed(rt: Any, chunk: ColumnChunk) -> Any:
@@ -112,42 +154,33 @@ def feed(rt: Any, chunk: ColumnChunk) -> Any:
     """
     keys = chunk.layouts[0]
     codes = rt.tag_table.codes_for(chunk)
-    time = chunk.time
     columns = {k: c.values for k, c in chunk.fields.items()}
-    whole = len(table_of(chunk)) == 1
-    segments: list[tuple[RunSegment, list[int]]] = []
+    segments: list[tuple[RunSegment, np.ndarray]] = []
     walked: list[tuple[int, Any]] = []
-    for group, idx in group_slices(chunk):
-        w = rt.col_groups.get(group)
+    for part in parts_of(chunk, codes):
+        w = rt.col_groups.get(part.group)
         if w is None:
-            name, tags, dims = series_info(chunk, int(idx[0]))
-            w = rt.col_groups[group] = ColumnBuffer(name, tags, dims, group, keys)
-        ts = time if whole else time[idx]
-        if can_cut(w, ts):
-            fields = columns if whole else {key: a[idx] for key, a in columns.items()}
-            cut = cut_group(rt, w, ts, fields, codes if whole else codes[idx])
+            name, tags, dims = series_info(chunk, int(part.idx[0]))
+            w = rt.col_groups[part.group] = ColumnBuffer(name, tags, dims, part.group, keys)
+        if can_cut(w, part):
+            cut = cut_group(rt, w, chunk, part)
             if cut is not None:
-                seg, rows = cut
-                segments.append((seg, rows if whole else idx[rows].tolist()))
+                segments.append(cut)
         else:
-            walked.extend(_walk_group(rt, w, idx, ts, columns, codes))
+            walked.extend(_walk_group(rt, w, part.idx, part.ts, columns, codes))
     if not walked:
         return _run(segments)
     for seg, rows in segments:
-        walked.extend(zip(rows, seg.batches(), strict=True))
+        walked.extend(zip(rows.tolist(), seg.batches(), strict=True))
     walked.sort(key=lambda e: e[0])
     return [b for _, b in walked]
 
 
-def table_of(chunk: ColumnChunk) -> list[str]:
-    return chunk.group_codes()[1]
-
-
-def _run(segments: list[tuple[RunSegment, list[int]]]) -> BatchRun:
+def _run(segments: list[tuple[RunSegment, np.ndarray]]) -> BatchRun:
     """The cut windows of every group, ordered by the rows that emitted them."""
     if len(segments) < 2:
         return BatchRun([s for s, _ in segments], None)
-    rows = np.concatenate([np.asarray(r, dtype=np.int64) for _, r in segments])
+    rows = np.concatenate([r for _, r in segments])
     return BatchRun([s for s, _ in segments], np.argsort(rows, kind="stable"))
 
 
