@@ -75,6 +75,7 @@ class StateStore:
         if not raw:
             return {"seq": 0}
         if raw[:1] == b"o":
+            self._objects.add(key)  # this member's next small checkpoint deletes it
             return await self._load_object(key, raw[1:])
         try:
             return decode(raw)

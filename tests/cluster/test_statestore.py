@@ -53,6 +53,12 @@ async def test_a_large_checkpoint_goes_through_the_object_store(tmp_path: Path) 
         await store.save("pos.a", small)
         assert await store.load("pos.a") == small
         assert await link.obj_get("pos.a") is None
+        # a member that took the task over deletes the object it restored from, too
+        await store.save("pos.a", _big_doc(10, IN_KV + 1024))
+        other = StateStore(link)
+        assert (await other.load("pos.a"))["seq"] == 10
+        await other.save("pos.a", small)
+        assert await link.obj_get("pos.a") is None
         await store.save("pos.a", _big_doc(11, IN_KV + 1024))
         await store.delete("pos.a")
         assert await store.load("pos.a") == {"seq": 0}

@@ -148,19 +148,41 @@ async def test_barrier_timers_stats_counts_and_unwritten_lines_carry_over(autoju
     assert len(out["buffers"]["rp"]) == 15  # nothing written yet: the lines are handed over
 
 
-async def test_a_forecast_in_flight_keeps_the_task_from_being_idle(autojump_clock) -> None:
+IN_FLIGHT = {
+    "holtWinters": (
+        "|window().period(4s).every(4s)|holtWinters('value', 2, 0, 1s)",
+        lambda rt: rt.jobs.append((None, None)),
+        lambda rt: rt.jobs.clear(),
+    ),
+    "httpPost": (
+        "|httpPost('http://127.0.0.1:9/').codeField('code')",
+        lambda rt: setattr(rt, "_busy", True),
+        lambda rt: setattr(rt, "_busy", False),
+    ),
+    "kapacitorLoopback": (
+        "|kapacitorLoopback().database('other').retentionPolicy('rp').measurement('x')",
+        lambda rt: rt.pending.append(None),
+        lambda rt: rt.pending.clear(),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(IN_FLIGHT))
+async def test_work_in_flight_keeps_the_task_from_being_idle(kind: str, autojump_clock) -> None:
+    chain, start, finish = IN_FLIGHT[kind]
     async with open_taskmaster(TrioClock(T0)) as tm:
-        script = "stream|from().measurement('cpu')|window().period(4s).every(4s)"
-        await tm.start_task("hw", recorded(script + "|holtWinters('value', 2, 0, 1s)"), [])
-        task = tm.tasks["hw"]
-        (hw,) = [n.rt for n in task.nodes.values() if n.spec.kind == "holtWinters"]
+        script = "stream|from().measurement('cpu')" + chain
+        await tm.start_task("w", recorded(script), [("db", "rp")])
+        task = tm.tasks["w"]
+        (rt,) = [n.rt for n in task.nodes.values() if n.spec.kind == kind]
         await trio.testing.wait_all_tasks_blocked()
-        assert snapshot.quiescent(task) and not hw.keeps_state()
-        hw.jobs.append((None, None))
+        assert snapshot.quiescent(task) and not rt.keeps_state()
+        start(rt)
         assert not snapshot.quiescent(task)
-        assert await tm.snapshot_task("hw", 1.0) is None  # not idle in time: no snapshot
-        hw.jobs.clear()
-        await tm.stop_task("hw", drain=False)
+        assert await tm.snapshot_task("w", 1.0) is None  # not idle in time: no snapshot
+        finish(rt)
+        assert snapshot.quiescent(task)
+        await tm.stop_task("w", drain=False)
 
 
 async def test_a_stateless_lambda_adds_no_state(autojump_clock) -> None:
