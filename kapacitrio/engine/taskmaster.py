@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import trio
 
+from kapacitrio import gcpolicy
 from kapacitrio.engine import snapshot
 from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
@@ -84,6 +85,7 @@ class TaskMaster:
         self.tasks[task_id] = task
         if pipeline.type == STREAM:
             self.router.add(task, dbrps, _measurements(pipeline), task.prefilter)
+        gcpolicy.task_started()
         return task
 
     async def stop_task(self, task_id: str, drain: bool = True) -> None:
@@ -98,6 +100,7 @@ class TaskMaster:
                 await task.finished.wait()
         task.cancel()
         await task.finished.wait()
+        gcpolicy.task_stopped()
 
     # -- data in
     async def write(self, db: str, rp: str, precision: str, body: bytes | str) -> int:
