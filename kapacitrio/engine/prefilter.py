@@ -24,6 +24,7 @@ the edges it would have crossed. So `collected`, `emitted` and the edge counts i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from kapacitrio.tick.columnar import ColumnarExpression
 class Prefilter:
     """One task's condition and the bookkeeping of the rows the router dropped for it."""
 
-    __slots__ = ("expr", "refs", "through", "drops", "edges", "rows", "_where")
+    __slots__ = ("expr", "refs", "equals", "through", "drops", "edges", "rows", "_where")
 
     def __init__(
         self,
@@ -47,6 +48,8 @@ class Prefilter:
     ) -> None:
         self.expr = expr
         self.refs = references(expr.node)
+        #: (tag, value) when the condition is `"tag" == 'value'`: answered by a tag index.
+        self.equals = tag_equality(expr.node)
         #: Nodes that would have collected and emitted the dropped rows.
         self.through = through
         #: The node that would have collected and dropped them.
@@ -81,6 +84,11 @@ class Prefilter:
         per_series = memo.get("per-series")
         if per_series is None:
             per_series = memo["per-series"] = _SeriesRows(chunk)
+        if self.equals is not None:
+            index = per_series.tag_index(self.equals[0])
+            if index is not None:  # every series has the tag: its series are the verdict
+                idx = per_series.rows_of(index.get(self.equals[1], ()))
+                return idx, np.ones(len(idx), dtype=np.bool_), np.zeros(len(idx), dtype=np.bool_)
         res = expr.evaluate_bool(per_series.chunk)
         if res is None:
             return None
@@ -111,7 +119,7 @@ class _SeriesRows:
     """A chunk's series as a chunk of one row per series (without fields), and each series'
     rows in order."""
 
-    __slots__ = ("chunk", "_order", "_starts", "_ends")
+    __slots__ = ("chunk", "_order", "_starts", "_ends", "_tags", "_indexes")
 
     def __init__(self, chunk: ColumnChunk) -> None:
         n = len(chunk.series.names)
@@ -130,10 +138,30 @@ class _SeriesRows:
         counts = np.bincount(codes, minlength=n)
         self._ends = np.cumsum(counts)
         self._starts = self._ends - counts
+        self._tags = chunk.series.tags
+        self._indexes: dict[str, dict[str, list[int]] | None] = {}
+
+    def tag_index(self, key: str) -> dict[str, list[int]] | None:
+        """The series of each value of a tag (built once per chunk and tag, shared by every
+        condition on it); None when some series lacks the tag (the columns decide those)."""
+        if key in self._indexes:
+            return self._indexes[key]
+        index: dict[str, list[int]] | None = {}
+        for code, tags in enumerate(self._tags):
+            value = tags.get(key)
+            if value is None:
+                index = None
+                break
+            index.setdefault(value, []).append(code)
+        self._indexes[key] = index
+        return index
 
     def rows(self, want: np.ndarray) -> np.ndarray:
         """Indices (ascending) of the rows of the series `want` marks."""
-        picked = np.flatnonzero(want).tolist()
+        return self.rows_of(np.flatnonzero(want).tolist())
+
+    def rows_of(self, picked: Sequence[int]) -> np.ndarray:
+        """Indices (ascending) of the rows of these series (ascending codes)."""
         order, starts, ends = self._order, self._starts, self._ends
         if len(picked) == 1:
             s = picked[0]
@@ -156,6 +184,20 @@ def references(node: Any) -> frozenset[str]:
         elif isinstance(v, list | tuple):
             stack.extend(v)
     return frozenset(out)
+
+
+def tag_equality(node: Any) -> tuple[str, str] | None:
+    """(tag, value) of a condition `"tag" == 'value'` (either way round), else None."""
+    if isinstance(node, ast.LambdaNode):
+        node = node.expr
+    if not isinstance(node, ast.BinaryNode) or node.op != "==":
+        return None
+    ref, lit = node.left, node.right
+    if isinstance(ref, ast.StringNode):
+        ref, lit = lit, ref
+    if isinstance(ref, ast.ReferenceNode) and isinstance(lit, ast.StringNode):
+        return ref.name, lit.value
+    return None
 
 
 def prefilter_of(pipeline: Any, runtimes: dict[str, Any]) -> Prefilter | None:

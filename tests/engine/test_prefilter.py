@@ -21,14 +21,15 @@ from kapacitrio.pipeline.build import compile_task
 S = 1_000_000_000
 
 
-def body(start: int, n: int = 200, host_field: bool = False) -> str:
-    """Points over 5 hosts and 2 dcs, with rows lacking `host`, a rack tag on some, another
-    measurement in between and (`host_field`) a field named like the tag on some."""
+def body(start: int, n: int = 200, host_field: bool = False, every_host: bool = False) -> str:
+    """Points over 5 hosts and 2 dcs, with rows lacking `host` (unless `every_host`), a rack
+    tag on some, another measurement in between and (`host_field`) a field named like the tag
+    on some."""
     out = []
     for i in range(n):
         t = (start + i) * S
         v = (i * 37) % 100 + 0.5
-        if i % 17 == 0:
+        if i % 17 == 0 and not every_host:
             out.append(f"cpu,dc=d{i % 2} value={v} {t}")  # no host: the where node errs
         elif host_field and i % 23 == 0:
             out.append(f'cpu,dc=d{i % 2} host="h1",value={v} {t}')  # host as a field
@@ -50,6 +51,7 @@ FROM_WHERE = (
 
 CASES = [
     WHERE.format(cond="\"host\" == 'h1'"),
+    WHERE.format(cond="'h3' == \"host\""),
     WHERE.format(cond='"host" == \'h1\' OR "host" =~ /h[23]/'),
     WHERE.format(cond="\"host\" != 'h1' AND \"dc\" == 'd0'"),
     WHERE.format(cond='"host" !~ /^h[01]$/'),
@@ -76,8 +78,8 @@ async def run(script: str, mode: str, monkeypatch: pytest.MonkeyPatch) -> dict:
             )
         if mode != "routed":
             tm.router.conditions.clear()
-        for k in range(4):
-            await tm.write("db", "rp", "ns", body(k * 1000, host_field=k == 2))
+        for k in range(5):  # the last write has `host` on every row: the tag index answers
+            await tm.write("db", "rp", "ns", body(k * 1000, host_field=k == 2, every_host=k == 4))
         await trio.testing.wait_all_tasks_blocked()
         skipped = {tid: t.prefilter.rows if t.prefilter else 0 for tid, t in tm.tasks.items()}
         return {
@@ -166,3 +168,43 @@ def test_a_part_takes_its_verdicts_from_the_whole_chunk() -> None:
             else:
                 assert got is not None
                 assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_tag_equality_is_answered_by_the_tag_index_as_by_the_columns() -> None:
+    """`"tag" == 'value'` takes each series' rows from a per-chunk index of the tag's values;
+    the rows and verdicts are those of evaluating the condition, and a chunk with a series
+    lacking the tag goes to the columnar code (which flags those rows for the node)."""
+    import numpy as np
+
+    from kapacitrio.engine.prefilter import Prefilter, tag_equality
+    from kapacitrio.models.lpcolumns import parse_chunk
+    from kapacitrio.tick.columnar import compile_columnar
+    from kapacitrio.tick.parser import parse_expression
+
+    def parse(text: str) -> object:
+        return parse_chunk(text, 1, 0, "db", "rp", lambda name: name == "cpu")
+
+    assert tag_equality(parse_expression("\"host\" == 'h1'")) == ("host", "h1")
+    assert tag_equality(parse_expression("'h1' == \"host\"")) == ("host", "h1")
+    for other in ("\"host\" != 'h1'", "\"host\" == 'h1' OR \"dc\" == 'd0'", '"a" == "b"'):
+        assert tag_equality(parse_expression(other)) is None
+    for value in ("h1", "h4", "nobody"):
+        expr = compile_columnar(parse_expression(f"\"host\" == '{value}'"))
+        indexed = Prefilter(expr, ["stream0", "from1"], "where2")
+        assert indexed.equals == ("host", value)
+        by_columns = Prefilter(expr, ["stream0", "from1"], "where2")
+        by_columns.equals = None
+        full = parse(body(0, every_host=True))
+        index = parse(body(0, every_host=True))
+        got, want = indexed.select(index), by_columns.select(full)
+        assert got is not None and want is not None
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+        assert index.memo["per-series"].tag_index("host") is not None
+        lacking = parse(body(0))
+        assert lacking.memo.get("per-series") is None
+        got, want = indexed.select(lacking), by_columns.select(parse(body(0)))
+        assert lacking.memo["per-series"].tag_index("host") is None
+        assert want is not None and want[2].any()  # rows without the tag: the node decides
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
