@@ -8,13 +8,13 @@ window's `[start, end)` slice of them with its batch time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from kapacitrio.models.colbatch import ColumnPoints
 from kapacitrio.models.columns import Column, ColumnChunk, Series
+from kapacitrio.models.lazyrows import LazyRows
 from kapacitrio.models.point import Batch, Dimensions
 
 
@@ -52,7 +52,7 @@ class RunSegment:
         return out
 
 
-class BatchRun(Sequence):
+class BatchRun(LazyRows):
     """Every window a chunk completed, in the order a point-by-point walk emits them.
 
     `order` (None: segment after segment) lists the windows' positions in the segments'
@@ -69,15 +69,6 @@ class BatchRun(Sequence):
 
     def __len__(self) -> int:
         return self.n
-
-    def __bool__(self) -> bool:
-        return self.n > 0
-
-    def __iter__(self) -> Iterator[Batch]:
-        return iter(self.rows())
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.rows()[i]
 
     def __repr__(self) -> str:
         return f"BatchRun({self.n} batches, {len(self.segments)} groups)"

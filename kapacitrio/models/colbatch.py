@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
-
 import numpy as np
 
+from kapacitrio.models.lazyrows import LazyRows
 from kapacitrio.models.point import BatchPoint
 
 
-class ColumnPoints(Sequence):
+class ColumnPoints(LazyRows):
     """The points of one batch: `time` (int64), `fields` ({key: array}, every row has every key,
     in `keys` order), `tag_codes` (int32) into `tag_table` (full tags dicts). Read-only."""
 
@@ -33,15 +31,6 @@ class ColumnPoints(Sequence):
 
     def __len__(self) -> int:
         return len(self.time)
-
-    def __bool__(self) -> bool:
-        return len(self.time) > 0
-
-    def __iter__(self) -> Iterator[BatchPoint]:
-        return iter(self.rows())
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.rows()[i]
 
     def __repr__(self) -> str:
         return f"ColumnPoints({len(self)} rows, keys={self.keys})"

@@ -12,11 +12,11 @@ built once, on first use, and shared by every reader, so a node that wants rows 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from kapacitrio.models.lazyrows import LazyRows
 from kapacitrio.models.point import NO_DIMENSIONS, Dimensions, Point
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -101,7 +101,7 @@ class Series:
         return s
 
 
-class ColumnChunk(Sequence):
+class ColumnChunk(LazyRows):
     """Rows of one write for one task (or derived by a node), as columns; read-only once sent."""
 
     __slots__ = (
@@ -153,15 +153,6 @@ class ColumnChunk(Sequence):
     # -- the sequence of points
     def __len__(self) -> int:
         return self.n
-
-    def __bool__(self) -> bool:
-        return self.n > 0
-
-    def __iter__(self) -> Iterator[Point]:
-        return iter(self.rows())
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.rows()[i]
 
     def __repr__(self) -> str:
         return f"ColumnChunk({self.n} rows, fields={list(self.fields)})"

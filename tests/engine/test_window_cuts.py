@@ -203,6 +203,24 @@ async def test_a_regular_chunk_leaves_the_window_as_one_run(
     assert {"BatchRun", "ColumnChunk"} <= cut["kinds"]
 
 
+@pytest.mark.parametrize("grouping", GROUPINGS)
+@pytest.mark.parametrize("data", ["regular", "late"])
+async def test_a_run_read_by_two_children(
+    grouping: str, data: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run to a `count` (by columns) and a `mean` (batch by batch) of the same window."""
+    text = (
+        f"var w = stream|from().measurement('cpu'){grouping}|window().period(10s).every(5s)\n"
+        "w|count('value')\nw|mean('value')\n"
+    )
+    cut = await run(text, WRITES[data], "cut", monkeypatch)
+    per_point = await run(text, WRITES[data], "per point", monkeypatch)
+    assert cut["emitted"] == per_point["emitted"]
+    assert cut["stats"] == per_point["stats"]
+    assert cut["edges"] == per_point["edges"]
+    assert cut["emitted"]["a.count3"] and cut["emitted"]["a.mean4"]
+
+
 def walk_cuts(nxt: int, ts: list[int], every: int, align: bool) -> tuple[list, list, int]:
     """The recurrence row by row, as the point-by-point window applies it."""
     rows, tmax = [], []

@@ -152,6 +152,8 @@ def feed(rt: Any, chunk: ColumnChunk) -> Any:
     Returns the emitted batches in row order: a `BatchRun` when every group's windows were cut
     at once, else a list.
     """
+    if not len(chunk):
+        return []
     keys = chunk.layouts[0]
     codes = rt.tag_table.codes_for(chunk)
     columns = {k: c.values for k, c in chunk.fields.items()}
