@@ -23,6 +23,7 @@ from kapacitrio.scraper.config import FileDiscoveryConfig, ScraperConfig, Static
 from kapacitrio.scraper.discovery import FileDiscoverer, LabelSets, static_targets
 from kapacitrio.scraper.scrape import ScrapeError, fetch, parse_exposition, scrape_points
 from kapacitrio.scraper.targets import Target, build_target
+from kapacitrio.tlsclient import client_context
 
 _log = logs.get_logger("scraper")
 
@@ -32,12 +33,7 @@ STAT_NAMES = ("targets", "scrapes", "scrape_errors", "samples", "points_tx")
 
 def http_client(cfg: ScraperConfig) -> httpx.AsyncClient:
     """The HTTP client of one scraper (TLS, auth, proxy); raises `OSError` for unreadable files."""
-    ctx = ssl.create_default_context(cafile=cfg.ssl_ca or None)
-    if cfg.ssl_cert:
-        ctx.load_cert_chain(cfg.ssl_cert, cfg.ssl_key or None)
-    if cfg.insecure_skip_verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+    ctx = client_context(cfg.ssl_ca, cfg.ssl_cert, cfg.ssl_key, cfg.insecure_skip_verify)
     headers = {"User-Agent": "kapacitrio-scraper"}
     if cfg.bearer_token:
         headers["Authorization"] = f"Bearer {cfg.bearer_token}"

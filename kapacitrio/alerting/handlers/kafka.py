@@ -25,6 +25,7 @@ from kapacitrio.alerting.handlers.kind import Ctx, Kind, TableHandler, Tick, con
 from kapacitrio.alerting.handlers.options import BOOL, Opt, Table, Values
 from kapacitrio.alerting.handlers.post import _template_data
 from kapacitrio.config import duration_ns
+from kapacitrio.tlsclient import client_context
 
 ALGORITHMS = ("", "crc32", "murmur2", "fnv-1a")
 MECHANISMS = ("", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -146,14 +147,12 @@ def partition_for(key: bytes | None, count: int, algorithm: str = "") -> int:
 
 
 def _ssl_context(sec: Any) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=field_of(sec, "ssl_ca", "") or None)
-    cert, key = field_of(sec, "ssl_cert", ""), field_of(sec, "ssl_key", "")
-    if cert:
-        ctx.load_cert_chain(cert, key or None)
-    if field_of(sec, "insecure_skip_verify", False):
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
+    return client_context(
+        field_of(sec, "ssl_ca", ""),
+        field_of(sec, "ssl_cert", ""),
+        field_of(sec, "ssl_key", ""),
+        bool(field_of(sec, "insecure_skip_verify", False)),
+    )
 
 
 def producer_options(sec: Any, algorithm: str) -> dict[str, Any]:
