@@ -102,6 +102,7 @@ async def run_server(
         services.server_id, services.cluster_id = await _server_ids(store)
         if cluster is not None:
             services.extra["cluster"] = cluster
+            services.cluster_id = await cluster.cluster_id(services.cluster_id)
         async with trio.open_nursery() as nursery:
             await _start_engine(services, nursery)
             from kapacitrio.tasks.service import TaskService

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import typing
 from dataclasses import dataclass, field
@@ -23,6 +24,16 @@ class ClusterConfig:
     username: str = ""
     password: str = ""
     token: str = ""
+    #: An NKey seed file (the user's private key) to sign the server's challenge with.
+    nkeys_seed: str = ""
+    #: A credentials file (user JWT and NKey seed, as `nsc` writes it).
+    credentials_file: str = ""
+    #: TLS to NATS: the CA to trust (else the system's), and a client certificate and key.
+    ssl_ca: str = ""
+    ssl_cert: str = ""
+    ssl_key: str = ""
+    #: Do not verify the NATS servers' certificates (testing only).
+    insecure_skip_verify: bool = False
     #: Replicas of every JetStream stream and KV bucket (1, 3 or 5 in a NATS cluster).
     replicas: int = 1
     #: The URL other instances reach this one's HTTP API at; empty: http://<hostname>:<port>.
@@ -54,6 +65,23 @@ class ClusterConfig:
             raise ValueError("retention must be positive")
         if not self.prefix.replace("-", "").replace("_", "").isalnum():
             raise ValueError("prefix may hold only letters, digits, - and _")
+        if self.ssl_key and not self.ssl_cert:
+            raise ValueError("ssl-key needs ssl-cert")
+        if self.nkeys_seed and self.credentials_file:
+            raise ValueError("give nkeys-seed or credentials-file, not both")
+        if self.enabled:
+            self._check_files()
+
+    def _check_files(self) -> None:
+        for option in ("ssl_ca", "ssl_cert", "ssl_key", "nkeys_seed", "credentials_file"):
+            path = getattr(self, option)
+            if path and not os.access(path, os.R_OK):
+                raise ValueError(f"{option.replace('_', '-')}: cannot read {path!r}")
+
+    @property
+    def tls(self) -> bool:
+        """Whether any TLS option is set (else TLS only when a URL says `tls://`)."""
+        return bool(self.ssl_ca or self.ssl_cert or self.insecure_skip_verify)
 
     def instance_name(self, hostname: str = "") -> str:
         """This instance's name: `name`, else the configured hostname, else the machine's."""

@@ -74,6 +74,9 @@ class NatsLink:
         self.jsm: Any = None
         self._kv: dict[str, Any] = {}
         self._objects: Any = None
+        #: The client's last error (a refused certificate, ...), and why the last connect failed.
+        self.last_error = ""
+        self.connect_error = ""
         #: Bumped on every reconnect: watchers restart (and so resynchronise) when it changes.
         self.generation = 0
         self.connected = False
@@ -91,8 +94,11 @@ class NatsLink:
                     await self.bridge.call(self._setup)
                     break
                 except self.errors as exc:
+                    self.connect_error = self._why(exc)
                     _log.warning(
-                        "cannot reach NATS yet", urls=",".join(self.cfg.nats_urls), err=repr(exc)
+                        "cannot reach NATS yet",
+                        urls=",".join(self.cfg.nats_urls),
+                        err=self.connect_error,
                     )
                     await self.bridge.call(self._close)
                     await trio.sleep(delay)
@@ -100,6 +106,13 @@ class NatsLink:
             _log.info("connected to NATS", url=str(self.nc.connected_url.geturl()))
             task_status.started(self)
             await trio.sleep_forever()
+
+    def _why(self, exc: BaseException) -> str:
+        """Why a connect failed: nats-py's "no servers" hides the cause its error callback saw."""
+        text = repr(exc)
+        if self.last_error and self.last_error != text:
+            text += f" (last error: {self.last_error})"
+        return text
 
     async def _connect(self) -> None:
         import nats
@@ -110,11 +123,20 @@ class NatsLink:
 
         async def reconnected() -> None:
             self.connected = True
+            self.last_error = ""
             self.generation += 1
             _log.info("reconnected to NATS", url=str(self.nc.connected_url.geturl()))
 
         async def error(exc: Exception) -> None:
-            _log.debug("NATS client error", err=repr(exc))
+            # nats-py retries by itself (the first connect too) and tells only this callback why
+            # it failed: a refused certificate or sign-in is a warning, once per distinct reason.
+            text = repr(exc)
+            if not self.connected and text != self.last_error:
+                _log.warning("cannot connect to NATS", urls=",".join(self.cfg.nats_urls), err=text)
+                self.connect_error = text
+            else:
+                _log.debug("NATS client error", err=text)
+            self.last_error = text
 
         beat = self.cfg.seconds("heartbeat")
         opts: dict[str, Any] = {
@@ -130,14 +152,32 @@ class NatsLink:
             "reconnected_cb": reconnected,
             "error_cb": error,
         }
-        if self.cfg.username:
-            opts["user"], opts["password"] = self.cfg.username, self.cfg.password
-        if self.cfg.token:
-            opts["token"] = self.cfg.token
+        opts.update(self._auth_options())
+        self.last_error = ""
         self.nc = await nats.connect(**opts)
+        self.last_error = ""
         self.connected = True
         self.js = self.nc.jetstream(timeout=max(1.0, min(5.0, self.cfg.seconds("lease") / 2)))
         self.jsm = self.nc.jsm()
+
+    def _auth_options(self) -> dict[str, Any]:
+        """nats-py's options for `[cluster]`'s credentials and TLS."""
+        from kapacitrio.tlsclient import client_context
+
+        cfg, opts = self.cfg, {}
+        if cfg.username:
+            opts["user"], opts["password"] = cfg.username, cfg.password
+        if cfg.token:
+            opts["token"] = cfg.token
+        if cfg.nkeys_seed:
+            opts["nkeys_seed"] = cfg.nkeys_seed
+        if cfg.credentials_file:
+            opts["user_credentials"] = cfg.credentials_file
+        if cfg.tls:
+            opts["tls"] = client_context(
+                cfg.ssl_ca, cfg.ssl_cert, cfg.ssl_key, cfg.insecure_skip_verify
+            )
+        return opts
 
     async def _setup(self) -> None:
         from nats.js.api import StorageType, StreamConfig
@@ -210,6 +250,20 @@ class NatsLink:
             except nats.js.errors.KeyNotFoundError:
                 return None
             return entry.value
+
+        return await self.bridge.call(go)
+
+    async def kv_create(self, bucket: str, key: str, value: bytes) -> bytes:
+        """Put `value` at `key` unless the key holds one already; returns the value it holds."""
+        import nats.js.errors
+
+        async def go() -> bytes:
+            kv = self._kv[bucket]
+            try:
+                await kv.create(key, value)
+                return value
+            except nats.js.errors.KeyWrongLastSequenceError:
+                return (await kv.get(key)).value
 
         return await self.bridge.call(go)
 

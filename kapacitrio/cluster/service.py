@@ -43,6 +43,8 @@ DEFINITION_KINDS = (
 STATE_KINDS = ("alert_events", "kkok_pending")
 #: The pseudo task whose owner is the kkok leader (the one member that runs kkok's rounds).
 KKOK_LEADER = "\x00kkok-pool"
+#: The key of the cluster's id in the definitions bucket (not a document key: watchers skip it).
+CLUSTER_ID_KEY = "cluster_id"
 
 
 def advertise_url(cfg: Config, ccfg: ClusterConfig) -> str:
@@ -81,6 +83,11 @@ class Cluster:
         self._scope: trio.CancelScope | None = None
 
     # -- lifecycle
+    async def cluster_id(self, proposed: str) -> str:
+        """The id every member shows as `cluster_id`: the first member's proposal wins."""
+        raw = await self.link.kv_create(self.link.names.defs, CLUSTER_ID_KEY, proposed.encode())
+        return raw.decode()
+
     async def start(self, services: Any, nursery: trio.Nursery) -> None:
         """Join (heartbeats) and start placing tasks, in the server's nursery."""
         self.services = services
