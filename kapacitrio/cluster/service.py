@@ -84,8 +84,12 @@ class Cluster:
 
     # -- lifecycle
     async def cluster_id(self, proposed: str) -> str:
-        """The id every member shows as `cluster_id`: the first member's proposal wins."""
-        raw = await self.link.kv_create(self.link.names.defs, CLUSTER_ID_KEY, proposed.encode())
+        """The id every member shows as `cluster_id`: the first member's proposal wins.
+        Retried until NATS answers (a new bucket's replicas may still be electing a leader)."""
+        key, value = CLUSTER_ID_KEY, proposed.encode()
+        raw = await until_answered(
+            self.link, "the cluster id", self.link.kv_create, self.link.names.defs, key, value
+        )
         return raw.decode()
 
     async def start(self, services: Any, nursery: trio.Nursery) -> None:
@@ -198,6 +202,19 @@ class Cluster:
                 self.store.apply_remote(kind, doc_id, None)
 
 
+async def until_answered(link: NatsLink, what: str, fn: Any, *args: Any) -> Any:
+    """`await fn(*args)`, retried while NATS does not answer (at a start, a new bucket's
+    replicas may still be electing their leader)."""
+    delay = 0.2
+    while True:
+        try:
+            return await fn(*args)
+        except (*link.errors, BridgeClosed) as exc:
+            _log.warning("cannot read from NATS yet", what=what, err=repr(exc))
+            await trio.sleep(delay)
+            delay = min(2 * delay, 2.0)
+
+
 @contextlib.asynccontextmanager
 async def open_cluster(cfg: Config, local: Any) -> AsyncIterator[Cluster | None]:
     """The cluster member for the block, or None when clustering is off."""
@@ -211,7 +228,7 @@ async def open_cluster(cfg: Config, local: Any) -> AsyncIterator[Cluster | None]
             # The watchers (and override reapplies) stop first, while the link still runs.
             async with trio.open_nursery() as nursery:
                 cluster._nursery = nursery
-                await cluster.store.load()
+                await until_answered(cluster.link, "the definitions", cluster.store.load)
                 for bucket in sorted(set(cluster.store.shared.values())):
                     nursery.start_soon(cluster.watch, bucket)
                 _log.info("joined cluster", instance=cluster.name, url=cluster.url)
