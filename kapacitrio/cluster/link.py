@@ -133,7 +133,8 @@ class NatsLink:
             text = repr(exc)
             if not self.connected and text != self.last_error:
                 _log.warning("cannot connect to NATS", urls=",".join(self.cfg.nats_urls), err=text)
-                self.connect_error = text
+                reasons = [r for r in self.connect_error.split("; ") if r and r != text]
+                self.connect_error = "; ".join([*reasons[-2:], text])  # e.g. refused, then reset
             else:
                 _log.debug("NATS client error", err=text)
             self.last_error = text
@@ -155,7 +156,7 @@ class NatsLink:
         opts.update(self._auth_options())
         self.last_error = ""
         self.nc = await nats.connect(**opts)
-        self.last_error = ""
+        self.last_error = self.connect_error = ""
         self.connected = True
         self.js = self.nc.jetstream(timeout=max(1.0, min(5.0, self.cfg.seconds("lease") / 2)))
         self.jsm = self.nc.jsm()
