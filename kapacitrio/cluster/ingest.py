@@ -50,6 +50,8 @@ PARSED_CACHE = 64
 #: Largest message published (NATS refuses more than its max_payload, 1 MB by default).
 MAX_MESSAGE = 512 * 1024
 HDR_DEFAULT_TIME = "Kapacitrio-Default-Time"
+#: Checkpoints a task keeps waiting for its handlers to deliver their events (see `_candidate`).
+MAX_PENDING_CHECKPOINTS = 8
 
 
 def token(text: str) -> str:
@@ -241,6 +243,9 @@ class Feed:
         self._final: tuple[int, Any, dict[str, Any]] | None = None
         self._stateless: bool | None = None  # known at a clean stop
         self.restored = 0  # nodes that took a snapshot at the start
+        #: Checkpoints taken but not saved yet: (position, message, node snapshots, delivery
+        #: marks of the handlers), oldest first (see `_candidate`).
+        self._pending: list[tuple[int, Any, dict[str, Any] | None, list[Any]]] = []
         #: The alert service, whose handler queues a checkpoint waits for.
         self.alerts: Any = None
 
@@ -317,27 +322,43 @@ class Feed:
         ready, ready_msg = self.handed, self._last_msg
         while True:
             await trio.sleep(self.ingest.checkpoint)
-            # What was handed over one interval ago has gone through the task by now; once the
-            # handlers have delivered what they had queued by then, it is done for good.
-            # A handler that cannot keep up delays the checkpoint (more replay after a move),
-            # never past what it has delivered; the next round tries again.
-            if await self.handlers_caught_up(max(5.0, 10 * self.ingest.checkpoint)):
-                await self._save(ready, ready_msg)
+            # What was handed over one interval ago has gone through the task by now: it is a
+            # candidate, done for good once the handlers have delivered what they had by now.
+            if ready > self.saved:
+                self._candidate(ready, ready_msg, None)
+            await self._save_delivered()
             ready, ready_msg = self.handed, self._last_msg
 
     async def _stateful_checkpoints(self) -> None:
         """A task with node state: position and state are taken together, at an idle moment,
-        then saved once the handlers have delivered the events queued by then."""
+        and saved once the handlers have delivered the events queued by then."""
         while True:
             await trio.sleep(self.ingest.checkpoint)
-            if self.handed <= self.saved:
-                continue  # nothing new was handed over, so neither did the state change
-            snap = await self._snapshot()
-            if snap is None:
-                _log.debug("task not idle; checkpoint skipped", task=self.task_id)
-                continue
-            if await self.handlers_caught_up(max(5.0, 10 * self.ingest.checkpoint)):
-                await self._save(*snap)
+            newest = self._pending[-1][0] if self._pending else self.saved
+            if self.handed > newest and len(self._pending) < MAX_PENDING_CHECKPOINTS:
+                snap = await self._snapshot()
+                if snap is None:
+                    _log.debug("task not idle; checkpoint skipped", task=self.task_id)
+                else:
+                    self._candidate(*snap)
+            await self._save_delivered()
+
+    def _candidate(self, seq: int, msg: Any, nodes: dict[str, Any] | None) -> None:
+        """A checkpoint that holds once the events queued so far are delivered. Candidates
+        wait in order while handlers lag (a bounded number), so a handler that never catches
+        up still lets the checkpoint advance as far as it has delivered."""
+        marks = self.alerts.delivery_marks(self.task_id) if self.alerts is not None else []
+        self._pending.append((seq, msg, nodes, marks))
+        if len(self._pending) > MAX_PENDING_CHECKPOINTS:  # keep the oldest, which lands first
+            del self._pending[-2]
+
+    async def _save_delivered(self) -> None:
+        """Save the newest candidate whose events are all delivered; drop the ones before it."""
+        ready = None
+        while self._pending and delivered(self._pending[0][3]):
+            ready = self._pending.pop(0)
+        if ready is not None:
+            await self._save(*ready[:3])
 
     async def handlers_caught_up(self, timeout: float | None) -> bool:
         """Wait until the alert handlers this task's events go to have finished every event
@@ -347,7 +368,7 @@ class Feed:
             return True
         marks = alerts.delivery_marks(self.task_id)
         with trio.move_on_after(timeout if timeout is not None else float("inf")):
-            while any(r.finished < n and r.pending and not r.done.is_set() for r, n in marks):
+            while not delivered(marks):
                 await trio.sleep(0.01)
             return True
         return False
@@ -379,5 +400,13 @@ class Feed:
             if await self.handlers_caught_up(3.0):
                 if self._final is not None:
                     await self._save(*self._final)
-                elif self._stateless is not False:
+                    return
+                if self._stateless is not False:
                     await self._save(self.handed, self._last_msg)
+                    return
+            await self._save_delivered()  # at least as far as the handlers got
+
+
+def delivered(marks: list[Any]) -> bool:
+    """Whether every handler runner has finished the events it had accepted at its mark."""
+    return not any(r.finished < n and r.pending and not r.done.is_set() for r, n in marks)

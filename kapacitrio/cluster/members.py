@@ -133,8 +133,8 @@ class Members:
                         return
                     record = json.dumps(self._record()).encode()
                     await self.link.kv_put(bucket, self.name, record)
-            if self.fenced:
-                self._joined = now
+            if self.fenced:  # counted from now: the others see the record from now on
+                self._joined = trio.current_time()
                 _log.info("cluster member live", member=self.name)
             self._last_ok = now
         except (trio.TooSlowError, *self.link.errors) as exc:

@@ -156,3 +156,56 @@ async def test_a_join_and_its_lambdas_state_move_at_a_clean_stop(autojump_clock)
     assert second.restored >= 2
     assert SEEN["first"] + SEEN["second"] == SEEN["whole"]
     assert SEEN["second"][0][3]["n"] > 1  # count() went on
+
+
+class LaggingRunner:
+    """A handler runner that always has a backlog: it accepts events faster than it delivers."""
+
+    def __init__(self) -> None:
+        self.offered = 0
+        self.finished = 0
+        self.pending = True
+        self.done = trio.Event()
+
+    async def deliver(self, every: float) -> None:
+        while True:
+            await trio.sleep(every)
+            self.finished = min(self.offered, self.finished + 1)
+
+
+async def test_a_handler_that_never_catches_up_still_lets_the_checkpoint_advance(
+    autojump_clock,
+) -> None:
+    link, runner = StreamLink(), LaggingRunner()
+    marks: dict[int, int] = {}  # position of a candidate checkpoint -> events accepted by then
+    saved: list[tuple[int, int]] = []  # (position saved, events delivered at that moment)
+    feed: Any = None
+
+    def delivery_marks(task_id: str) -> list[Any]:
+        marks[feed.handed] = runner.offered
+        return [(runner, runner.offered)]
+
+    put = link.kv_put
+
+    async def kv_put(bucket: str, key: str, value: bytes) -> int:
+        saved.append((json.loads(value)["seq"], runner.finished))
+        return await put(bucket, key, value)
+
+    link.kv_put = kv_put  # type: ignore[method-assign]
+    async with open_taskmaster(TrioClock(T0)) as tm:
+        ingest = Ingest(link, lambda: T0, checkpoint=1.0, poll=0.1, member="m")
+        await tm.start_task("t", recorded(SCRIPT), [("db", "rp")])
+        feed = Feed(ingest, tm, "t", [("db", "rp")], {"cpu"}, 0)
+        feed.alerts = SimpleNamespace(delivery_marks=delivery_marks)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(feed.run)
+            nursery.start_soon(runner.deliver, 0.2)
+            for body in WRITES:
+                await ingest.publish("db", "rp", "n", body.encode())
+                runner.offered += 10  # ten events per write, five delivered meanwhile
+                await trio.sleep(1.0)
+            nursery.cancel_scope.cancel()
+    assert runner.offered - runner.finished > 100  # the backlog only grew
+    assert len(saved) >= 5 and saved[-1][0] > 10  # yet the position moved on, many times
+    for seq, finished in saved:
+        assert marks[seq] <= finished  # never past what the handlers had delivered
