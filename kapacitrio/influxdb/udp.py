@@ -7,6 +7,7 @@ from typing import Any
 import trio
 
 from kapacitrio import logs
+from kapacitrio.cluster.inputs import write_body
 from kapacitrio.logratelimit import LogLimiter, summary_text
 from kapacitrio.udp.sockets import bind_udp
 
@@ -62,11 +63,10 @@ class UDPListener:
         from kapacitrio.models.lineprotocol import LineProtocolError
 
         self.received += 1
-        tm = getattr(self.services, "taskmaster", None)
-        if tm is None or not data.strip():
+        if getattr(self.services, "taskmaster", None) is None or not data.strip():
             return
         try:
-            await tm.write(self.db, self.rp, "n", data)
+            await write_body(self.services, self.db, self.rp, "n", data)
         except LineProtocolError as exc:
             self.errors += 1
             write, held, sample = self._limiter.check("parse", str(exc))
@@ -79,6 +79,9 @@ class UDPListener:
                 )
             if write:
                 _log.error("failed to parse points", db=self.db, rp=self.rp, error=str(exc))
+        except Exception as exc:  # e.g. the cluster cannot store it: the listener goes on
+            self.errors += 1
+            _log.error("failed to write points", db=self.db, rp=self.rp, error=repr(exc))
 
 
 class UDPListeners:

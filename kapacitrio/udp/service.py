@@ -11,6 +11,7 @@ from typing import Any
 import trio
 
 from kapacitrio import logs
+from kapacitrio.cluster.inputs import write_body
 from kapacitrio.engine.clock import WallClock
 from kapacitrio.udp.config import UDPConfig
 from kapacitrio.udp.listener import UDPListener
@@ -26,11 +27,8 @@ class UDPService:
         self.listeners: list[UDPListener] = []
 
     async def _write(self, db: str, rp: str, precision: str, body: bytes) -> None:
-        tm = self.services.taskmaster
-        if tm is None:
-            raise RuntimeError("the engine is not running")
         rp = rp or self.services.config.default_retention_policy
-        await tm.write(db, rp, precision, body)
+        await write_body(self.services, db, rp, precision, body)
 
     async def start(self, configs: list[UDPConfig], nursery: trio.Nursery) -> None:
         """Bind and serve every enabled listener; raises `OSError` naming the address that failed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import trio
 
+from kapacitrio.cluster.inputs import write_points
 from kapacitrio.engine.node import NodeError, NodeRuntime, register
 from kapacitrio.models.point import Batch, Point
 
@@ -67,13 +68,13 @@ class LoopbackNode(NodeRuntime):
         if not self.pending:
             return
         points, self.pending = self.pending, []
-        tm = getattr(self.ctx.services, "taskmaster", None) if self.ctx.services else None
-        if tm is None:
+        services = self.ctx.services
+        if services is None or getattr(services, "taskmaster", None) is None:
             self.stats["write_errors"] += len(points)
             self.error("kapacitorLoopback: no task master to write to")
             return
         try:
-            await tm.write_points(self.db, self.rp, points)
+            await write_points(services, self.db, self.rp, points)
         except Exception as exc:  # noqa: BLE001 - a failed write is counted and logged
             self.stats["write_errors"] += len(points)
             self.error(f"kapacitorLoopback: write failed: {exc}")
