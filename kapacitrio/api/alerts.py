@@ -7,9 +7,11 @@ from typing import Any
 from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.alerting import levels
-from kapacitrio.alerting.service import AlertService, AlertServiceError, NotFound
+from kapacitrio.alerting.service import AlertService, AlertServiceError, NotFound, glob_match
+from kapacitrio.alerting.topic import Topic
 from kapacitrio.api.app import BASE, no_content, services
 from kapacitrio.api.errors import ApiError, json_body
+from kapacitrio.cluster.topics import peer_counts
 
 bp = Blueprint("alerts", __name__)
 
@@ -35,13 +37,26 @@ def _link(href: str, rel: str = "self") -> dict[str, str]:
     return {"rel": rel, "href": href}
 
 
-def _topic_json(t: Any) -> dict[str, Any]:
+def _peers() -> dict[str, int]:
+    """Events collected per topic by the other cluster members (none without clustering)."""
+    return peer_counts(services().extra.get("cluster"))
+
+
+def _topic(topic_id: str, peers: dict[str, int]) -> Any:
+    """The topic, or an empty one that only other cluster members have; 404 otherwise."""
+    alerts = _alerts()
+    if topic_id not in alerts.topics and topic_id in peers:
+        return Topic(topic_id)
+    return _call(alerts.get_topic, topic_id)
+
+
+def _topic_json(t: Any, peers: dict[str, int]) -> dict[str, Any]:
     base = f"{TOPICS}/{t.id}"
     return {
         "link": _link(base),
         "id": t.id,
         "level": levels.name(t.level),
-        "collected": t.collected,
+        "collected": t.collected + peers.get(t.id, 0),
         "events-link": _link(f"{base}/events", "events"),
         "handlers-link": _link(f"{base}/handlers", "handlers"),
     }
@@ -95,13 +110,22 @@ async def _delete(fn: Any, *args: Any) -> None:
 
 @bp.route("/alerts/topics", methods=["GET"])
 async def list_topics() -> Response:
-    topics = _alerts().list_topics(_min_level(), request.args.get("pattern", "*"))
-    return jsonify({"link": _link(TOPICS), "topics": [_topic_json(t) for t in topics]})
+    alerts, min_level = _alerts(), _min_level()
+    pattern = request.args.get("pattern", "*") or "*"
+    topics = {t.id: t for t in alerts.list_topics(min_level, pattern)}
+    peers = _peers()
+    if min_level <= levels.OK:  # a topic only others have holds no events here: it is OK
+        for tid in peers:
+            if tid not in alerts.topics and glob_match(pattern, tid):
+                topics[tid] = Topic(tid)
+    body = [_topic_json(topics[tid], peers) for tid in sorted(topics)]
+    return jsonify({"link": _link(TOPICS), "topics": body})
 
 
 @bp.route("/alerts/topics/<topic>", methods=["GET"])
 async def get_topic(topic: str) -> Response:
-    return jsonify(_topic_json(_call(_alerts().get_topic, topic)))
+    peers = _peers()
+    return jsonify(_topic_json(_topic(topic, peers), peers))
 
 
 @bp.route("/alerts/topics/<topic>", methods=["DELETE"])
@@ -112,7 +136,9 @@ async def delete_topic(topic: str) -> Response:
 
 @bp.route("/alerts/topics/<topic>/events", methods=["GET"])
 async def list_events(topic: str) -> Response:
-    states = _call(_alerts().events, topic, _min_level())
+    min_level = _min_level()
+    t = _topic(topic, _peers())
+    states = [s for _, s in sorted(t.events.items()) if s.level >= min_level]
     return jsonify(
         {
             "link": _link(f"{TOPICS}/{topic}/events"),

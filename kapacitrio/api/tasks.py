@@ -6,7 +6,8 @@ from quart import Blueprint, Response, jsonify, request
 
 from kapacitrio.api.app import no_content, services
 from kapacitrio.api.errors import ApiError, json_object
-from kapacitrio.cluster.proxy import forward_get, remote_owner
+from kapacitrio.cluster.proxy import PROXIED, forward_get, remote_owner
+from kapacitrio.cluster.taskviews import fill_from_owners
 from kapacitrio.tasks.params import dot_view, list_params, script_format
 from kapacitrio.tasks.service import TaskService
 from kapacitrio.tasks.views import TASK_EXTRA_FIELDS, TASK_FIELDS
@@ -24,7 +25,19 @@ def _tasks() -> TaskService:
 @bp.route("/tasks", methods=["GET"])
 async def list_tasks() -> Response:
     params = list_params(request.args, TASK_FIELDS, TASK_EXTRA_FIELDS)
-    return jsonify({"tasks": await _tasks().list_tasks(params)})
+    docs = await _tasks().list_task_docs(params)
+    views = _tasks().list_views(docs, params)
+    cluster = services().extra.get("cluster")
+    if cluster is None or request.headers.get(PROXIED):
+        return jsonify({"tasks": views})
+    ids = [d["id"] for d in docs]
+    unreachable = await fill_from_owners(
+        cluster, services().http_client, views, ids, params["fields"], request
+    )
+    body: dict = {"tasks": views}
+    if unreachable:
+        body["cluster"] = {"unreachable": unreachable}
+    return jsonify(body)
 
 
 @bp.route("/tasks", methods=["POST"])

@@ -25,19 +25,19 @@ def remote_owner(cluster: Any, task_id: str, headers: Any) -> tuple[str, str] | 
 
 
 async def forward_get(
-    client: Any, url: str, path: str, args: Any, headers: Any
+    client: Any, url: str, path: str, args: Any, headers: Any, *, timeout: float = 5.0
 ) -> tuple[int, Any] | None:
-    """GET `path` on another member; (status, JSON body) or None when it cannot be reached."""
+    """GET `path` on another member; (status, JSON body) or None when it cannot be reached.
+    `args`: the query, as request args or a list of (name, value) pairs."""
     import httpx
 
+    params = list(args.items(multi=True)) if hasattr(args, "items") else list(args)
     fwd = {PROXIED: "1"}
     for name in ("Authorization",):
         if headers.get(name):
             fwd[name] = headers[name]
     try:
-        resp = await client.get(
-            url + path, params=list(args.items(multi=True)), headers=fwd, timeout=5.0
-        )
+        resp = await client.get(url + path, params=params, headers=fwd, timeout=timeout)
         return resp.status_code, resp.json()
     except (httpx.HTTPError, ValueError) as exc:
         _log.warning("cannot reach a cluster member", url=url, err=repr(exc))

@@ -24,6 +24,7 @@ from kapacitrio.cluster.kvstore import ClusterStore, parse_key
 from kapacitrio.cluster.link import NatsLink
 from kapacitrio.cluster.members import Members
 from kapacitrio.cluster.placement import Placement
+from kapacitrio.cluster.topics import REPORT_KEY, local_counts
 from kapacitrio.config import Config, host_port
 from kapacitrio.logs import get_logger
 
@@ -104,6 +105,13 @@ class Cluster:
         self._scope = trio.CancelScope()
         await nursery.start(self._run_placement)
         nursery.start_soon(self._watch_members)
+        nursery.start_soon(self._report_topics)
+
+    async def _report_topics(self) -> None:
+        """Keep this member's topic counts in its heartbeat record (see `cluster.topics`)."""
+        while True:
+            self.members.extra[REPORT_KEY] = local_counts(self.services.alerts)
+            await trio.sleep(self.members.heartbeat)
 
     def kkok_leader(self) -> str | None:
         return self.members.owner(KKOK_LEADER)

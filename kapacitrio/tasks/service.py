@@ -54,9 +54,17 @@ class TaskService(TaskRunner, TaskViews, TemplateOps):
         return self.task_view(await self.get_task_doc(task_id), None, fmt, view)
 
     async def list_tasks(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        docs = await self.store.list(
+        return self.list_views(await self.list_task_docs(params), params)
+
+    async def list_task_docs(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The stored tasks of one list page (`pattern`, `offset`, `limit`)."""
+        return await self.store.list(
             TASKS, pattern=params["pattern"], offset=params["offset"], limit=params["limit"]
         )
+
+    def list_views(
+        self, docs: list[dict[str, Any]], params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return [
             self.task_view(d, params["fields"], params["script_format"], params["dot_view"])
             for d in docs
