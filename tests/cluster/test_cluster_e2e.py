@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +33,12 @@ from tests.cluster.netns import (
 pytestmark = pytest.mark.e2e
 
 NAMES = ["k1", "k2", "k3"]
+UDP_PORT = 9100
+#: Every instance listens for line protocol on UDP too (into db.rp).
+UDP_CONFIG = (
+    f'[[udp]]\nenabled = true\nbind-address = ":{UDP_PORT}"\n'
+    'database = "db"\nretention-policy = "rp"\n'
+)
 HEARTBEAT, LEASE = "0.3s", "2s"
 
 
@@ -44,11 +51,16 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive: the members post every alert, and a connection per post could not
+            # keep up with the writers on a loaded machine (a backlog, not a loss).
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
                     outer.posts.setdefault(self.path, []).append(json.loads(body))
                 self.send_response(200)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -94,6 +106,7 @@ class Cluster:
             "KAPACITOR_CLUSTER_PREFIX": "kt",
             "KAPACITOR_KKOK_INITIAL_INTERVAL": "1",
             "KAPACITOR_KKOK_MAX_INTERVAL": "1",
+            "KAPACITOR_CONFIG_PATH": str(self.workdir / "kapacitrio.toml"),
         }
         self.procs[name] = self.lab.spawn(
             name, kapacitrio_argv(), self.workdir / f"{name}.log", env
@@ -135,6 +148,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         except NamespacesRefused as exc:
             pytest.skip(f"network namespaces are refused here: {exc}")
         c = Cluster(lab, workdir)
+        (workdir / "kapacitrio.toml").write_text(UDP_CONFIG)
         for i in (1, 2, 3):
             conf = workdir / f"n{i}.conf"
             conf.write_text(nats_config(f"n{i}", c.nats_ips[i - 1], c.nats_ips, workdir / f"js{i}"))
@@ -280,6 +294,12 @@ def test_define_on_one_run_on_another(cluster: Cluster) -> None:
     assert result["series"][0]["values"][0][1] == 42
     stats = c.http.get(c.url("k1") + f"/kapacitor/v1/tasks/{task_id}").json()["stats"]
     assert stats["node-stats"]["from1"]["emitted"] == 1  # the owner's stats, through k1
+    for via in NAMES:  # the list too, with its field selection and pattern
+        args = {"pattern": task_id, "fields": ["executing", "stats"], "limit": 5}
+        listed = c.http.get(c.url(via) + "/kapacitor/v1/tasks", params=args).json()
+        assert [t["id"] for t in listed["tasks"]] == [task_id] and "cluster" not in listed
+        assert listed["tasks"][0]["executing"] is True, via
+        assert listed["tasks"][0]["stats"]["node-stats"]["from1"]["emitted"] == 1, via
     # bad input is refused where it lands, and nothing is published
     r = c.http.post(c.url("k1") + "/kapacitor/v1/write?db=db&rp=rp", content="where v=")
     assert r.status_code == 400
@@ -311,6 +331,52 @@ def test_define_on_one_run_on_another(cluster: Cluster) -> None:
     wait_until(lambda: task_id not in c.running("k2"), 10, what="the deleted task to stop")
 
 
+def test_udp_and_loopback_reach_tasks_on_other_members(cluster: Cluster) -> None:
+    c = cluster
+    reader = task_owned_by("udpread", "k2")
+    looper = task_owned_by("looper", "k3")
+    looped = task_owned_by("looped", "k1")
+    define(c, "k1", reader, "stream\n  |from()\n    .measurement('udpm')\n  |httpOut('last')\n")
+    define(
+        c,
+        "k1",
+        looper,
+        "stream\n  |from()\n    .measurement('lbin')\n  |eval(lambda: \"v\" * 2.0)\n"
+        "    .as('v')\n  |kapacitorLoopback()\n    .database('db2')\n"
+        "    .retentionPolicy('rp')\n    .measurement('lbout')\n",
+    )
+    body = {
+        "id": looped,
+        "type": "stream",
+        "dbrps": [{"db": "db2", "rp": "rp"}],
+        "script": "stream\n  |from()\n    .measurement('lbout')\n  |httpOut('last')\n",
+        "status": "enabled",
+    }
+    assert c.http.post(c.url("k1") + "/kapacitor/v1/tasks", json=body).status_code == 200
+    owners = {reader: "k2", looper: "k3", looped: "k1"}
+    wait_until(lambda: all(c.running("k1").get(t) == [o] for t, o in owners.items()), 15)
+    # a datagram to k1 reaches the task on k2
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(b"udpm v=7 1", (c.lab.hosts["k1"].ip, UDP_PORT))
+
+    def last(task_id: str) -> list | None:
+        r = c.http.get(c.url("k3") + f"/kapacitor/v1/tasks/{task_id}/last")
+        series = r.json().get("series") if r.status_code == 200 else None
+        return series[0]["values"] if series else None
+
+    assert wait_until(lambda: last(reader), 10, what="the UDP point on k2") == [
+        ["1970-01-01T00:00:00.000000001Z", 7.0]
+    ]
+    # k3's loopback writes through the cluster, so the task on k1 reads them
+    r = c.http.post(c.url("k2") + "/kapacitor/v1/write?db=db&rp=rp", content="lbin v=21 2")
+    assert r.status_code == 204
+    assert wait_until(lambda: last(looped), 10, what="the looped point on k1") == [
+        ["1970-01-01T00:00:00.000000002Z", 42.0]
+    ]
+    for t in owners:
+        assert c.http.delete(c.url("k1") + f"/kapacitor/v1/tasks/{t}").status_code == 204
+
+
 def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
     c = cluster
     victim = "k2"
@@ -332,6 +398,10 @@ def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
         time.sleep(1.0)  # past a checkpoint
         c.procs[victim].kill()
         killed = time.monotonic()
+        args = {"pattern": lvl_task, "fields": ["error", "executing"]}
+        listed = c.http.get(c.url("k1") + "/kapacitor/v1/tasks", params=args).json()
+        assert list(listed["cluster"]["unreachable"]) == [victim]  # within the lease: still its
+        assert not listed["tasks"][0]["executing"] and victim in listed["tasks"][0]["error"]
         survivors = [n for n in NAMES if n != victim]
         writer.targets = survivors
 
@@ -374,6 +444,23 @@ def test_kill9_failover_loses_nothing(cluster: Cluster) -> None:
     )
     print(f"count() after failover: max {max(counts)} of {lvl_points} points, {len(counts)} posts")
     assert counts.count(1) == 1 and sorted(set(counts)) == list(range(1, max(counts) + 1))
+    survivors = [n for n in NAMES if n != victim]
+
+    def topic_views() -> list:
+        views = []
+        for n in survivors:
+            base = c.url(n) + "/kapacitor/v1/alerts/topics"
+            topics = [t for t in c.http.get(base).json()["topics"] if lvl_task in t["id"]]
+            events = [c.http.get(base + f"/{t['id']}/events").json() for t in topics]
+            views.append((topics, events))
+        return views
+
+    views = wait_until(  # every member shows the moved task's topic, events and count alike
+        lambda: (v := topic_views()) and v[0][0] and all(x == v[0] for x in v) and v, 3, 0.1
+    )
+    topic, events = views[0][0][0], views[0][1][0]["events"]
+    assert topic["level"] == "OK" and topic["collected"] >= 1
+    assert [e["state"]["level"] for e in events] == ["OK"]
     # the victim comes back and gets its tasks back, still without loss
     c.start(victim)
     wait_until(
