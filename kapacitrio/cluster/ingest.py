@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import re
 import time
+import zlib
 from collections import OrderedDict
 from typing import Any
 
@@ -316,7 +317,13 @@ class Feed:
             nodes = await self.tm.snapshot_task(self.task_id, self._quiesce_timeout())
             return None if nodes is None else (self.handed, self._last_msg, nodes)
 
+    def _phase(self) -> float:
+        """Where in the interval this task checkpoints: spread by its id, so a member's tasks
+        (all started together) do not take and encode their state in one burst."""
+        return self.ingest.checkpoint * (zlib.crc32(self.task_id.encode()) % 1000) / 1000
+
     async def _checkpoints(self) -> None:
+        await trio.sleep(self._phase())
         if self.tm.stateful(self.task_id):
             await self._stateful_checkpoints()
         ready, ready_msg = self.handed, self._last_msg

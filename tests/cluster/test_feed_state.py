@@ -72,16 +72,27 @@ WRITES = [
 ]
 
 
-async def _publish(ingest: Ingest, writes: list[str], pause: float) -> None:
-    for body in writes:
+async def _publish(ingest: Ingest, writes: list[str], pause: float, trailing: bool) -> None:
+    """The writes `pause` apart; with `trailing`, a pause after the last one too (else a crash
+    comes right after it, before the next checkpoint)."""
+    for i, body in enumerate(writes):
+        if i:
+            await trio.sleep(pause)
         await ingest.publish("db", "rp", "n", body.encode())
+    if trailing:
         await trio.sleep(pause)
 
 
 async def _owner(
-    link: StreamLink, run: str, writes: list[str], clean: bool, script: str = SCRIPT
+    link: StreamLink,
+    run: str,
+    writes: list[str],
+    clean: bool,
+    script: str = SCRIPT,
+    at_once: bool = False,
 ) -> Feed:
-    """One member running the task while `writes` arrive, then stopping (cleanly or not)."""
+    """One member running the task while `writes` arrive, then stopping (cleanly or not;
+    `at_once`: a crash right after the last write, before the next checkpoint)."""
     SEEN[run] = []
     async with open_taskmaster(TrioClock(T0)) as tm:
         ingest = Ingest(link, lambda: T0, checkpoint=1.0, poll=0.1, member=run)
@@ -91,7 +102,7 @@ async def _owner(
         feed = Feed(ingest, tm, "t", [("db", "rp")], set(), 0)
         async with trio.open_nursery() as nursery:
             await nursery.start(feed.run)
-            await _publish(ingest, writes, 0.3)
+            await _publish(ingest, writes, 0.3, trailing=not at_once)
             await trio.sleep(0.5 if clean else 0.05)  # a crash soon after the last write
             nursery.cancel_scope.cancel()
         if clean:
@@ -112,7 +123,7 @@ async def _uninterrupted() -> list[Any]:
 async def test_a_crashed_owners_windows_go_on_from_its_checkpoint(autojump_clock) -> None:
     whole = await _uninterrupted()
     link = StreamLink()
-    first = await _owner(link, "first", WRITES[:23], clean=False)
+    first = await _owner(link, "first", WRITES[:23], clean=False, at_once=True)
     saved = json.loads(link.kv["pos." + first.durable.rsplit("_", 1)[0]])
     assert 0 < saved["seq"] < 23 and saved["nodes"]  # a checkpoint with the window's state
     second = await _owner(link, "second", WRITES[23:], clean=False)
