@@ -44,6 +44,8 @@ DEFINITION_KINDS = (
 STATE_KINDS = ("alert_events", "kkok_pending")
 #: The pseudo task whose owner is the kkok leader (the one member that runs kkok's rounds).
 KKOK_LEADER = "\x00kkok-pool"
+#: The pseudo task whose owner links the InfluxDB subscriptions of the cluster.
+SUBSCRIPTIONS_LEADER = "\x00subscriptions"
 #: The key of the cluster's id in the definitions bucket (not a document key: watchers skip it).
 CLUSTER_ID_KEY = "cluster_id"
 
@@ -113,6 +115,10 @@ class Cluster:
             self.members.extra[REPORT_KEY] = local_counts(self.services.alerts)
             await trio.sleep(self.members.heartbeat)
 
+    def links_subscriptions(self) -> bool:
+        """Whether this member links the InfluxDB subscriptions named after the cluster id."""
+        return self.members.owner(SUBSCRIPTIONS_LEADER) == self.name
+
     def kkok_leader(self) -> str | None:
         return self.members.owner(KKOK_LEADER)
 
@@ -129,6 +135,9 @@ class Cluster:
             await self.members.changed.wait()
             if self.placement is not None:
                 self.placement.poke()
+            subscriptions = self.services.extra.get("subscriptions")
+            if subscriptions is not None:  # the subscriptions' member may have changed
+                subscriptions.trigger()
 
     async def stop(self) -> None:
         """Stop this member's tasks cleanly (drained, checkpointed), then leave the cluster."""
@@ -146,6 +155,9 @@ class Cluster:
         if kind == "tasks":
             if self.placement is not None:
                 self.placement.poke()
+            subscriptions = self.services.extra.get("subscriptions")
+            if subscriptions is not None:  # the subscriptions' member may have changed
+                subscriptions.trigger()
             return
         if not remote:
             return

@@ -173,6 +173,14 @@ class SubscriptionService:
                     done.append(state)
             return done
 
+    def _links_here(self, section: Any) -> bool:
+        """Whether this server links the section's subscriptions: always, except that in a
+        cluster the one subscription named after the shared cluster id is linked by one member
+        (the others leave it alone rather than each pointing it at itself in turn)."""
+        cluster = (getattr(self.services, "extra", None) or {}).get("cluster")
+        mode = str(setting(section, "subscription_mode", "cluster") or "cluster")
+        return cluster is None or mode != "cluster" or cluster.links_subscriptions()
+
     def _now(self) -> int:
         return self.clock.now()
 
@@ -189,6 +197,9 @@ class SubscriptionService:
                 state.count = 0
                 return
             state.disabled = False
+            if not self._links_here(section):
+                state.next_due = self._now() + every if every else None
+                return
             target = target_for(section, self.services)
             client = self.services.influxdb.get(state.name)
             if client is None:

@@ -431,3 +431,42 @@ async def test_first_link_waits_until_our_http_listener_accepts(clean):
             await listener.aclose()
         nursery.cancel_scope.cancel()
     await services.influxdb.aclose()
+
+
+@pytest.mark.influxdb
+async def test_in_a_cluster_one_member_links_the_cluster_named_subscription(clean):
+    """Members share the cluster id, so one subscription is theirs: only its member links it,
+    and a new one (after the old is gone) points it at itself."""
+    leader = {"name": "a"}
+    members = {}
+    for name in ("a", "b"):
+        config = LiveConfig(
+            [InfluxDBConfig(enabled=True, name="main", urls=[clean], kapacitor_hostname=name)]
+        )
+        cluster = SimpleNamespace(links_subscriptions=lambda n=name: leader["name"] == n)
+        services = SimpleNamespace(
+            config=config,
+            cluster_id=CID,
+            server_id=SID + name,
+            extra={"cluster": cluster},
+            influxdb=InfluxDBService(config),
+        )
+        members[name] = SubscriptionService(services, VirtualClock(0))
+    q(clean, "CREATE DATABASE a")
+    for svc in members.values():
+        await svc.link_all()
+    assert show_subs(clean) == {("a", "autogen", NAME, "http://a:9092")}
+    assert members["b"].num_subscriptions == 0
+    await members["a"].link_all()  # a second round changes nothing
+    await members["b"].link_all()
+    assert show_subs(clean) == {("a", "autogen", NAME, "http://a:9092")}
+    leader["name"] = "b"  # a is gone: b takes the subscription over
+    await members["b"].link_all()
+    assert show_subs(clean) == {("a", "autogen", NAME, "http://b:9092")}
+    # server mode names subscriptions per member: each links its own, as without a cluster
+    for svc in members.values():
+        svc.services.config.sections[0].subscription_mode = "server"
+        await svc.link_all()
+    assert {s[2] for s in show_subs(clean)} == {"kapacitor-" + SID + n for n in "ab"}
+    for svc in members.values():
+        await svc.services.influxdb.aclose()
