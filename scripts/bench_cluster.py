@@ -8,6 +8,9 @@ every point (the drained measure of `bench_drained.py`, summed over the instance
 each configuration's median points per second and the ratio of two instances to one.
 
     .venv/bin/python scripts/bench_cluster.py [--tasks 100] [--rounds 5] [--points 5000]
+
+`--checkpoint-pause` runs `bench_checkpoint.py` instead: how long the event loop stalls while
+100 alert tasks with 100 CRITICAL groups each checkpoint.
 """
 
 from __future__ import annotations
@@ -151,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--points", type=int, default=5000)
-    args = ap.parse_args(argv)
+    ap.add_argument("--checkpoint-pause", action="store_true", help="see bench_checkpoint.py")
+    args, rest = ap.parse_known_args(argv)
+    if args.checkpoint_pause:
+        import bench_checkpoint
+
+        return bench_checkpoint.main(["--tasks", str(args.tasks), *rest])
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
