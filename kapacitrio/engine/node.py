@@ -106,7 +106,8 @@ class NodeRuntime:
 
     # -- state handover (`engine.snapshot`): a node with state to move overrides both
     def snapshot(self) -> Any:
-        """JSON-ready state of this node, taken while the task is idle; None: nothing to keep."""
+        """JSON-ready state of this node, taken while the task is idle; None: nothing to keep.
+        A copy: it is encoded later, while the node goes on (never the node's own dicts)."""
         return None
 
     def restore(self, data: Any) -> None:

@@ -13,7 +13,7 @@ import trio.testing
 from kapacitrio.engine import snapshot
 from kapacitrio.engine.clock import TrioClock
 from kapacitrio.engine.taskmaster import open_taskmaster
-from tests.engine.helpers import T0
+from tests.engine.helpers import T0, S
 from tests.engine.recording import SEEN, recorded
 from tests.engine.test_snapshot import _points, _run
 
@@ -192,3 +192,33 @@ async def test_a_stateless_lambda_adds_no_state(autojump_clock) -> None:
         await tm.start_task("plain", recorded(script), [])
         assert not tm.stateful("plain")
         await tm.stop_task("plain", drain=False)
+
+
+async def test_a_snapshot_is_a_copy_that_later_input_leaves_alone(autojump_clock) -> None:
+    """A checkpoint is encoded after input has resumed: what was taken must not change."""
+    script = """var cpu = stream|from().measurement('cpu').groupBy('host')
+    var mem = stream|from().measurement('mem').groupBy('host')
+    cpu|join(mem).as('c', 'm')|stateCount(lambda: "c.value" > 2.0)|sample(2)
+        |influxDBOut().database('out').buffer(1000).flushInterval(1h)"""
+    writes = [
+        f"cpu,host=h0 value={i % 5} {T0 + i * S}\nmem,host=h0 v={i} {T0 + (i - 1) * S}"
+        for i in range(1, 12)
+    ]
+    async with open_taskmaster(TrioClock(T0)) as tm:
+        await tm.start_task("c", recorded(script), [("db", "rp")])
+        for body in writes[:6]:
+            await tm.write("db", "rp", "n", body)
+        taken = await tm.snapshot_task("c", 5.0)
+        assert {i["kind"] for i in taken.values()} == {
+            "join",
+            "stateCount",
+            "sample",
+            "influxDBOut",
+        }
+        frozen = json.dumps(taken, sort_keys=True)
+        for body in writes[6:]:
+            await tm.write("db", "rp", "n", body)
+        later = await tm.snapshot_task("c", 5.0)
+        assert json.dumps(later, sort_keys=True) != frozen  # the nodes did go on
+        assert json.dumps(taken, sort_keys=True) == frozen
+        await tm.stop_task("c", drain=False)

@@ -52,7 +52,8 @@ class InfluxDBOutNode(NodeRuntime):
     def snapshot(self) -> Any:
         if not self.buffers and not self.pending:
             return None
-        return {"buffers": self.buffers, "pending": [[rp, lines] for rp, lines in self.pending]}
+        buffers = {rp: list(lines) for rp, lines in self.buffers.items()}
+        return {"buffers": buffers, "pending": [[rp, list(lines)] for rp, lines in self.pending]}
 
     def restore(self, data: Any) -> None:
         buffers = {str(rp): _lines(lines) for rp, lines in codec.mapping(data["buffers"]).items()}

@@ -160,7 +160,7 @@ class _Group:
             [t, [[None if v is None else codec.message(v) for v in js.values] for js in jss]]
             for t, jss in self.sets.items()
         ]
-        return [self.head, sets]
+        return [list(self.head), sets]
 
     @classmethod
     def load(cls, size: int, data: Any) -> _Group:

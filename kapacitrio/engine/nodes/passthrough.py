@@ -143,7 +143,7 @@ class SampleRuntime(NodeRuntime):
         return not self.duration
 
     def snapshot(self) -> Any:
-        return self.counts if self.keeps_state() else None
+        return dict(self.counts) if self.keeps_state() else None
 
     def restore(self, data: Any) -> None:
         self.counts.update({str(g): integer(c) for g, c in mapping(data).items()})

@@ -31,7 +31,7 @@ class _StateNode(NodeRuntime):
 
     # -- state handover: each group's start (time or count) and its lambda's state
     def snapshot(self) -> Any:
-        return {"state": self.state, "lambda": self.expr.dump()}
+        return {"state": dict(self.state), "lambda": self.expr.dump()}
 
     def restore(self, data: Any) -> None:
         state = {str(g): integer(v) for g, v in mapping(data["state"]).items()}
