@@ -206,3 +206,30 @@ async def test_unread_events_are_never_rendered(monkeypatch):
     assert fast["stats"]["alerts_triggered"] > 50
     assert sorted(rendered) == ["cpu:host=h0", "cpu:host=h1", "cpu:host=h2"]  # read by `states`
     assert fast["collected"] == fast["stats"]["alerts_triggered"]
+
+
+ROUTED = """
+stream
+    |from().measurement('cpu')
+    |where(lambda: "host" == 'h1')
+    |alert()
+        .info(lambda: "value" > 40)
+        .warn(lambda: "value" > 60)
+        .crit(lambda: "value" > 90)
+        .topic('out')
+"""
+
+
+async def test_routed_rows_take_their_levels_from_the_whole_write(monkeypatch):
+    """Behind a routed `where`, the alert's levels come from the whole write's (shared by every
+    task); a write whose other rows the columns cannot settle (a string value on another
+    host) makes the task's rows be levelled on their own. Both as point by point."""
+    mixed = "\n".join(
+        [body(100, seed=5, start=62000000), 'cpu,host=h2 value="x" 62000500', "cpu,host=h3 v=1"]
+    )
+    writes = [body(300), mixed, body(200, seed=11, start=31537000)]
+    fast, used = await run(ROUTED, writes, recorder=True, columnar=True, monkeypatch=monkeypatch)
+    slow, _ = await run(ROUTED, writes, recorder=True, columnar=False, monkeypatch=monkeypatch)
+    assert fast == slow
+    assert fast["stats"]["alerts_triggered"] > 5
+    assert used and all(used), "the columnar path was not taken"

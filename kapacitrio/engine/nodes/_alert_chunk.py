@@ -34,7 +34,23 @@ def columnar_levels(opts: AlertOptions) -> list[ColumnarExpression | None] | Non
 
 def chunk_levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.ndarray | None:
     """Each row's level (the highest whose lambda holds), or None when some row needs the
-    per-point code (a value the columns cannot vouch for: the per-point path counts its errors)."""
+    per-point code (a value the columns cannot vouch for: the per-point path counts its errors).
+
+    Rows the router took from a bigger chunk (`"origin"` in the memo) take their levels from
+    the whole chunk's, computed once for every task with the same level lambdas."""
+    origin = chunk.memo.get("origin")
+    if origin is not None:
+        parent, idx = origin
+        key = ("levels", *(e.key if e is not None else "" for e in exprs))
+        whole = parent.memo.get(key, False)
+        if whole is False:
+            whole = parent.memo[key] = _levels(exprs, parent)
+        if whole is not None:  # else some row of the whole needs points: maybe not these
+            return whole[idx]
+    return _levels(exprs, chunk)
+
+
+def _levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.ndarray | None:
     level = np.zeros(len(chunk), dtype=np.int8)
     for lvl in (levels.INFO, levels.WARNING, levels.CRITICAL):  # higher levels overwrite
         expr = exprs[lvl]
