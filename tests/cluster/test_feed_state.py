@@ -83,6 +83,14 @@ async def _publish(ingest: Ingest, writes: list[str], pause: float, trailing: bo
         await trio.sleep(pause)
 
 
+async def member_task(tm: Any, ingest: Ingest, run: str, script: str) -> Feed:
+    """Task `t` on one member, its output recorded as `run`'s, and its feed (not started)."""
+    await tm.start_task(run, recorded(script), [("db", "rp")])
+    tm.tasks["t"] = tm.tasks.pop(run)  # one task id on every member, output kept apart
+    tm.tasks["t"].ctx.task_id = run
+    return Feed(ingest, tm, "t", [("db", "rp")], set(), 0)
+
+
 async def _owner(
     link: StreamLink,
     run: str,
@@ -96,10 +104,7 @@ async def _owner(
     SEEN[run] = []
     async with open_taskmaster(TrioClock(T0)) as tm:
         ingest = Ingest(link, lambda: T0, checkpoint=1.0, poll=0.1, member=run)
-        await tm.start_task(run, recorded(script), [("db", "rp")])
-        tm.tasks["t"] = tm.tasks.pop(run)  # one task id on every member, output kept apart
-        tm.tasks["t"].ctx.task_id = run
-        feed = Feed(ingest, tm, "t", [("db", "rp")], set(), 0)
+        feed = await member_task(tm, ingest, run, script)
         async with trio.open_nursery() as nursery:
             await nursery.start(feed.run)
             await _publish(ingest, writes, 0.3, trailing=not at_once)

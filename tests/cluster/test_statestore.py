@@ -19,8 +19,9 @@ from kapacitrio.cluster.link import NatsLink
 from kapacitrio.cluster.statestore import IN_KV, StateStore
 from kapacitrio.engine.clock import TrioClock
 from kapacitrio.engine.taskmaster import open_taskmaster
+from tests.cluster.test_feed_state import member_task
 from tests.engine.helpers import T0, S
-from tests.engine.recording import SEEN, recorded
+from tests.engine.recording import SEEN
 from tests.natsserver import running_nats
 
 
@@ -103,10 +104,7 @@ async def _owner(link: NatsLink, run: str, writes: list[str]) -> Feed:
     SEEN[run] = []
     async with open_taskmaster(TrioClock(T0)) as tm:
         ingest = Ingest(link, lambda: T0, checkpoint=30.0, poll=0.05, member=run)
-        await tm.start_task(run, recorded(SCRIPT), [("db", "rp")])
-        tm.tasks["t"] = tm.tasks.pop(run)  # one task id on every member, output kept apart
-        tm.tasks["t"].ctx.task_id = run
-        feed = Feed(ingest, tm, "t", [("db", "rp")], {"cpu"}, 0)
+        feed = await member_task(tm, ingest, run, SCRIPT)
         async with trio.open_nursery() as nursery:
             await nursery.start(feed.run)
             until = feed.handed + len(writes)  # one stream message per write
