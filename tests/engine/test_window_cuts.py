@@ -33,7 +33,8 @@ T0 = 1_600_000_000 * S
 def regular(start: int, n: int, hosts: int = 3, step: int = S, extra: str = "") -> str:
     """`n` points, one every `step` from `start` (whole seconds: many fall on boundaries)."""
     return "\n".join(
-        f"cpu,host=h{i % hosts} value={(i * 37) % 100 + 0.5}{extra} {T0 + start + i * step}"
+        f"cpu,host=h{i % hosts} value={(i * 37) % 100 + 0.5},i={i * 7 % 5}i,b={i % 3 == 0}{extra} "
+        f"{T0 + start + i * step}"
         for i in range(n)
     )
 
@@ -44,6 +45,15 @@ def gappy(start: int) -> str:
     return "\n".join(
         f"cpu,host=h{i % 2} value={i}.5 {T0 + start + t * S}" for i, t in enumerate(times)
     )
+
+
+def ties(start: int) -> str:
+    """Two or three rows at most times (one host twice), values often equal."""
+    lines = []
+    for t in range(0, 60, 2):
+        for j, (h, v) in enumerate((("h0", t % 3), ("h1", t % 2), ("h0", t % 3))):
+            lines.append(f"cpu,host={h} value={v}.5,i={j}i,b={v > 1} {T0 + start + t * S}")
+    return "\n".join(lines)
 
 
 def late(start: int) -> str:
@@ -59,6 +69,7 @@ WRITES = {
     "fine": [regular(k * 40 * S, 160, step=S // 4) for k in range(3)],
     "gaps": [gappy(k * 100 * S) for k in range(3)],
     "late": [regular(0, 50), late(60 * S), regular(100 * S, 50)],
+    "ties": [ties(k * 60 * S) for k in range(3)],
     "strings": [regular(k * 100 * S, 100, extra=',s="x"') for k in range(2)],
     "backwards": [regular(100 * S, 60), regular(0, 60), regular(200 * S, 60)],
 }
@@ -81,6 +92,10 @@ TAILS = [
     "|mean('value')",
     "|max('value')",
     "|last('value')",
+    "|first('value').as('f')|eval(lambda: \"f\" + 1.0).as('g')",
+    "|min('value').usePointTimes()",
+    "|max('i').as('value')",  # the output field takes the place of another
+    "|first('b')",
     "",  # the batches themselves
 ]
 
@@ -146,7 +161,9 @@ CASES = [
     (w, g, t, d)
     for w in WINDOWS
     for g in GROUPINGS
-    for t, d in zip(TAILS, ["regular", "fine", "gaps", "late", "backwards"] * 2, strict=False)
+    for t, d in zip(
+        TAILS, ["regular", "fine", "gaps", "late", "ties", "backwards"] * 3, strict=False
+    )
 ] + [(WINDOWS[0], g, "|count('s')", "strings") for g in GROUPINGS]
 
 
@@ -164,7 +181,7 @@ async def test_cut_windows_equal_walked_and_per_point(
         assert cut["stats"] == other["stats"]
         assert cut["edges"] == other["edges"]
     assert cut["emitted"]["a.window2"], "the window emitted nothing"
-    if data in ("regular", "fine", "gaps"):  # in order: every chunk was cut at once
+    if data in ("regular", "fine", "gaps", "ties"):  # in order: every chunk was cut at once
         assert "BatchRun" in cut["kinds"]
     assert "BatchRun" not in walked["kinds"]
 
@@ -219,6 +236,52 @@ async def test_a_run_read_by_two_children(
     assert cut["stats"] == per_point["stats"]
     assert cut["edges"] == per_point["edges"]
     assert cut["emitted"]["a.count3"] and cut["emitted"]["a.mean4"]
+
+
+@pytest.mark.parametrize("func", ["first", "last", "min", "max"])
+@pytest.mark.parametrize("field", ["value", "i", "b"])
+async def test_selectors_reduce_a_run_by_columns(
+    func: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = script("window().period(6s).every(4s)", "", f"|{func}('{field}')")
+    cut = await run(text, WRITES["ties"], "cut", monkeypatch)
+    per_point = await run(text, WRITES["ties"], "per point", monkeypatch)
+    assert cut["emitted"] == per_point["emitted"]
+    assert cut["stats"] == per_point["stats"]
+    assert cut["emitted"][f"a.{func}3"]
+    kinds = await _selector_output_kinds(text, WRITES["ties"])
+    assert kinds == {"ColumnChunk"}
+
+
+async def _selector_output_kinds(text: str, writes: list[str]) -> set[str]:
+    kinds: set[str] = set()
+    async with open_taskmaster(VirtualClock(T0)) as tm:
+        task = await tm.start_task("s", compile_task(text, "stream"), [("db", "rp")])
+        last = task.nodes[task.pipeline.nodes[-1].name]
+        last.rt.watch_output = lambda out: kinds.add(type(out).__name__)
+        for body in writes:
+            await tm.write("db", "rp", "ns", body)
+        await trio.testing.wait_all_tasks_blocked()
+    return kinds
+
+
+def test_a_nan_sends_a_selector_batch_by_batch() -> None:
+    from kapacitrio.engine.nodes.influxql_runs import selected_chunk
+    from kapacitrio.models.batchrun import RunSegment
+    from kapacitrio.models.point import NO_DIMENSIONS
+
+    values = np.array([1.0, np.nan, 3.0, 2.0])
+    seg = RunSegment(
+        ("m", {}, "", NO_DIMENSIONS),
+        (np.arange(4, dtype=np.int64), {"v": values}, ("v",), np.zeros(4, np.int32), [{}]),
+        np.array([0, 2]),
+        np.array([2, 4]),
+        [10, 20],
+    )
+    assert selected_chunk(BatchRun([seg], None), "max", "v", "max", False) is None
+    seg.fields = {"v": np.array([1.0, 5.0, 3.0, 2.0])}
+    got = selected_chunk(BatchRun([seg], None), "max", "v", "max", False)
+    assert [(p.time, p.fields) for p in got] == [(10, {"max": 5.0}), (20, {"max": 3.0})]
 
 
 def walk_cuts(nxt: int, ts: list[int], every: int, align: bool) -> tuple[list, list, int]:

@@ -12,6 +12,7 @@ from kapacitrio.engine import snapcodec as codec
 from kapacitrio.engine.node import NodeRuntime, register
 from kapacitrio.engine.nodes import influxql_funcs as fn
 from kapacitrio.engine.nodes.holtwinters import forecast
+from kapacitrio.engine.nodes.influxql_runs import SELECTORS, selected_chunk
 from kapacitrio.models.batchrun import BatchRun, counts_chunk
 from kapacitrio.models.colbatch import ColumnPoints
 from kapacitrio.models.point import Barrier, Batch, BatchPoint, DeleteGroup, Dimensions, Point
@@ -169,19 +170,24 @@ class InfluxQLNode(NodeRuntime):
 
     # -- batch input
     def point_chunk(self, chunk: Any, parent: int) -> int:
-        """`count` over a window's `BatchRun` whose field every point has, typed: each window's
-        count is its length, and the counts leave as one columnar chunk of points. Anything else
-        is handed back, batch by batch."""
-        if type(chunk) is not BatchRun or self.func != "count":
+        """`count` or a selector over a window's `BatchRun` whose field every point has, typed:
+        reduced by columns, the results leave as one columnar chunk of points. Anything else is
+        handed back, batch by batch."""
+        if type(chunk) is not BatchRun or (self.func != "count" and self.func not in SELECTORS):
             return -1
         if not chunk:
             return 0
-        segments = chunk.segments
-        for seg in segments:
-            values = seg.fields.get(self.field)
-            if values is None or values.dtype.kind not in "fib":
-                return -1
-        self.emit_chunk(counts_chunk(chunk, self.as_))
+        if self.func == "count":
+            for seg in chunk.segments:
+                values = seg.fields.get(self.field)
+                if values is None or values.dtype.kind not in "fib":
+                    return -1
+            self.emit_chunk(counts_chunk(chunk, self.as_))
+            return len(chunk)
+        out = selected_chunk(chunk, self.func, self.field, self.as_, self.point_times)
+        if out is None:
+            return -1
+        self.emit_chunk(out)
         return len(chunk)
 
     def batch(self, b: Batch, parent: int) -> None:
