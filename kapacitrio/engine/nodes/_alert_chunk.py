@@ -82,7 +82,7 @@ def walk_group(
     changed = lv != prev
     fire = changed if opts.state_changes_only else (lv != levels.OK) | changed
     st.push_levels(lv[-len(st.history) :].tolist())
-    pos = np.flatnonzero(fire)
+    pos = fire.nonzero()[0]
     if not len(pos):
         return pos, pos
     ft = t[pos]

@@ -272,6 +272,16 @@ class AlertNode(NodeRuntime):
         (group state, event ID); None when a group's ID fails or two groups share an ID."""
         codes, group_ids = chunk.group_codes()
         names, scodes, time = chunk.series.names, chunk.series_codes, chunk.time
+        if len(group_ids) == 1:  # one group (as behind a routed `where`): every row, in order
+            s = int(scodes[0])
+            event_id = self.events.render_id(
+                names[s], group_ids[0], chunk.series.tags[s], count_errors=False
+            )
+            if event_id is None:
+                return None
+            st = self._state(group_ids[0], event_id, int(time[0]))
+            pos, dur = walk_group(st, self.opts, level, time)
+            return pos, level[pos], dur, [(st, event_id)] * len(pos)
         parts = group_rows(codes)
         ids = []
         for g, grows in parts:
