@@ -15,8 +15,6 @@ import json
 import zlib
 from typing import Any
 
-import trio
-
 from kapacitrio.logs import get_logger
 
 _log = get_logger("cluster")
@@ -57,10 +55,8 @@ class StateStore:
         return self.link.names.state
 
     async def save(self, key: str, doc: dict[str, Any]) -> None:
-        """Store one checkpoint (raises the link's errors; the last stored one then stays).
-        Node state is encoded in a worker thread: megabytes of it take a second of JSON and
-        zlib, which the other tasks need not wait for (the snapshots are copies)."""
-        data = await trio.to_thread.run_sync(encode, doc) if doc.get("nodes") else encode(doc)
+        """Store one checkpoint (raises the link's errors; the last stored one then stays)."""
+        data = encode(doc)
         if len(data) <= IN_KV:
             await self.link.kv_put(self.bucket, key, data)
             if key in self._objects:  # the large one before it is not needed any more
