@@ -562,21 +562,24 @@ class AlertService:
             return
         while self._dirty:
             batch = list(itertools.islice(self._dirty.items(), FLUSH_BATCH))
-            try:
-                async with self.store.transaction() as tx:
-                    for (tid, eid), _ in batch:
-                        t = self.topics.get(tid)
-                        state = t.events.get(eid) if t is not None else None
-                        if state is not None:
-                            await tx.put(
-                                EVENTS_KIND, f"{tid}/{eid}", {"topic": tid, **state.to_doc()}
-                            )
+            try:  # one trip to the store's thread: the event loop hands over work once
+                await self.store.put_many(EVENTS_KIND, self._docs(batch))
             except Exception as exc:  # storage failure: keep running, retry on the next change
                 _log.error("failed to store alert event states", error=str(exc))
                 return
             for key, version in batch:
                 if self._dirty.get(key) == version:
                     del self._dirty[key]
+
+    def _docs(self, batch: list[tuple[tuple[str, str], int]]) -> list[tuple[str, Any]]:
+        """The stored documents of some marked event states (those still known)."""
+        docs = []
+        for (tid, eid), _ in batch:
+            t = self.topics.get(tid)
+            state = t.events.get(eid) if t is not None else None
+            if state is not None:
+                docs.append((f"{tid}/{eid}", {"topic": tid, **state.to_doc()}))
+        return docs
 
     async def load(self) -> None:
         """Restore topic states and API handlers from the store."""

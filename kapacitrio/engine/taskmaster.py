@@ -14,6 +14,7 @@ from kapacitrio.engine import snapshot
 from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
 from kapacitrio.engine.router import ANY, Router, split_chunk
+from kapacitrio.engine.slicedparse import parse_sliced, sliceable, until_idle
 from kapacitrio.engine.task import Task, TaskStartError
 from kapacitrio.models.lineprotocol import precision_multiplier
 from kapacitrio.models.lpcolumns import parse_chunk
@@ -24,8 +25,8 @@ __all__ = ["TaskMaster", "TaskStartError", "open_taskmaster"]
 
 #: How long `stop_task` lets a task drain before cancelling it (seconds of Trio time).
 STOP_DRAIN_SECONDS = 5.0
-#: Bodies at least this large are parsed in a worker thread, so other requests are answered
-#: meanwhile; smaller ones are parsed on the event loop (a thread costs more than they do).
+#: Bodies at least this large that cannot be parsed in slices (`engine.slicedparse`) are parsed
+#: in a worker thread, so other requests are answered meanwhile.
 THREAD_PARSE_BYTES = 256 * 1024
 #: Large bodies parsed at once (the rest wait their turn).
 PARSE_THREADS = 2
@@ -114,7 +115,9 @@ class TaskMaster:
         by_meas, wild = self.router.table(db, rp)
         args = (body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild)))
         tally: dict[str, int] = {}
-        if len(body) < THREAD_PARSE_BYTES:
+        if sliceable(body):  # on the event loop, a slice at a time: small writes go in between
+            chunk = await parse_sliced(*args, tally, until_idle)
+        elif len(body) < THREAD_PARSE_BYTES:
             chunk = parse_chunk(*args, tally=tally)
         else:  # the calling request's task waits for the thread: nothing outlives the request
             chunk = await trio.to_thread.run_sync(

@@ -193,6 +193,15 @@ class Store:
         """Store `doc` (anything JSON can encode) under (kind, id), replacing what was there."""
         await self._auto(self._ops.put, kind, id, doc)
 
+    async def put_many(self, kind: str, docs: list[tuple[str, Any]]) -> None:
+        """Store several (id, doc) of one kind in one transaction, in one trip to the thread."""
+
+        def work() -> None:
+            for id, doc in docs:
+                self._ops.put(kind, id, doc)
+
+        await self._auto(work)
+
     async def get(self, kind: str, id: str) -> Any | None:
         """The document stored under (kind, id), or None."""
         return await self._read(self._ops.get, kind, id)

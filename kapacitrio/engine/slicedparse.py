@@ -1,0 +1,165 @@
+"""A large write body parsed a slice of lines at a time, with a pause between slices (so a small
+write is answered meanwhile), joined into the very chunk a parse of the whole body gives.
+
+Only a body without `"` and `\\` is cut: there every newline ends a line, so each slice holds
+whole lines and the slices' lines are the body's lines. Any other body, a body with a bad line
+and one that needs the careful parser is parsed whole instead: its error (the first bad line's)
+and its points are exactly those of `parse_chunk` on the whole body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+import trio
+import trio.testing
+
+from kapacitrio.models.columns import Column, ColumnChunk, Series, column_from_values, empty_chunk
+from kapacitrio.models.lineprotocol import LineProtocolError
+from kapacitrio.models.lpcolumns import parse_chunk
+
+#: Body text per slice (about 500 lines of a Telegraf-like body, well under 1 ms to parse).
+SLICE_BYTES = 24 * 1024
+
+#: The longest a large write waits for the event loop to be idle before its next slice.
+IDLE_WAIT_S = 0.02
+
+
+def sliceable(body: bytes | str) -> bool:
+    """Whether every newline of the body ends a line (no quoted strings, no escapes)."""
+    quote, escape = ('"', "\\") if isinstance(body, str) else (b'"', b"\\")
+    return len(body) > SLICE_BYTES and quote not in body and escape not in body  # type: ignore[operator]
+
+
+def line_slices(body: bytes | str, size: int = 0) -> list[Any]:
+    """The body cut after the first newline at or past every `size` (`SLICE_BYTES`) characters."""
+    size = size or SLICE_BYTES
+    nl = "\n" if isinstance(body, str) else b"\n"
+    out = []
+    start = 0
+    while start < len(body):
+        end = body.find(nl, start + size)  # type: ignore[arg-type]
+        end = len(body) if end < 0 else end + 1
+        out.append(body[start:end])
+        start = end
+    return out
+
+
+async def parse_sliced(
+    body: bytes | str,
+    mult: int,
+    default_time: int,
+    db: str,
+    rp: str,
+    wanted: Callable[[str], bool],
+    tally: dict[str, int],
+    pause: Callable[[], Awaitable[None]],
+) -> ColumnChunk:
+    """`parse_chunk` of a `sliceable` body, awaiting `pause()` between slices.
+
+    Raises the `LineProtocolError` of the whole body; `tally` gets counts only for a valid body.
+    """
+    chunks: list[ColumnChunk] = []
+    counted: dict[str, int] = {}
+    try:
+        for i, part in enumerate(line_slices(body)):
+            if i:
+                await pause()
+            chunk = parse_chunk(part, mult, default_time, db, rp, wanted, tally=counted)
+            if chunk and chunk.has_rows:  # the careful parser's points: the whole body settles them
+                break
+            chunks.append(chunk)
+        else:
+            for name, n in counted.items():
+                tally[name] = tally.get(name, 0) + n
+            return concat(chunks, db, rp)
+    except LineProtocolError:
+        pass
+    return parse_chunk(body, mult, default_time, db, rp, wanted, tally=tally)
+
+
+def concat(chunks: list[ColumnChunk], db: str, rp: str) -> ColumnChunk:
+    """Fresh chunks parsed from consecutive slices as one chunk, as if parsed together: series,
+    layouts and field keys numbered in order of first appearance, mixed types as objects."""
+    chunks = [c for c in chunks if c]
+    if len(chunks) == 1:
+        return chunks[0]
+    if not chunks:
+        return empty_chunk(db, rp)
+    s_index: dict[Any, int] = {}
+    s_names: list[str] = []
+    s_tags: list[dict[str, str]] = []
+    l_index: dict[tuple[str, ...], int] = {}
+    codes, lcodes = [], []
+    last: Series | None = None
+    remap = np.zeros(0, np.int32)
+    for c in chunks:
+        s = c.series
+        if last is None or s.names != last.names or s.tags != last.tags:  # (often the same)
+            remap = _series_codes(s, s_index, s_names, s_tags)
+            last = s
+        codes.append(remap[c.series_codes])
+        lmap = np.array([l_index.setdefault(lay, len(l_index)) for lay in c.layouts], np.int32)
+        lcodes.append(np.full(len(c), lmap[0]) if c.layout_codes is None else lmap[c.layout_codes])
+    layout_codes = None if len(l_index) == 1 else np.concatenate(lcodes).astype(np.int32)
+    keys = {k: None for c in chunks for k in c.fields}
+    fields = {k: _joined([(len(c), c.fields.get(k)) for c in chunks]) for k in keys}
+    return ColumnChunk(
+        np.concatenate([c.time for c in chunks]),
+        np.concatenate(codes),
+        Series(s_names, s_tags),
+        fields,
+        layout_codes,
+        list(l_index),
+        db,
+        rp,
+    )
+
+
+def _series_codes(
+    s: Series, index: dict[Any, int], names: list[str], tags: list[dict[str, str]]
+) -> np.ndarray:
+    """The joined chunk's code of each series of `s`, adding new series to the tables.
+
+    A series is its name and tags in their order (as a parse tells series apart)."""
+    known = len(index)
+    keys = [(n, tuple(t.items())) for n, t in zip(s.names, s.tags, strict=True)]
+    remap = [index.setdefault(k, len(index)) for k in keys]
+    if len(index) > known:
+        for i, code in enumerate(remap):
+            if code == len(names):
+                names.append(s.names[i])
+                tags.append(s.tags[i])
+    return np.array(remap, dtype=np.int32)
+
+
+def _joined(parts: list[tuple[int, Column | None]]) -> Column:
+    """One field's column over consecutive chunks (None: the field is absent in that chunk)."""
+    present = [
+        np.zeros(n, np.bool_)
+        if c is None
+        else np.ones(n, np.bool_)
+        if c.present is None
+        else c.present
+        for n, c in parts
+    ]
+    mask = np.concatenate(present)
+    dtypes = {c.values.dtype for _, c in parts if c is not None}
+    if len(dtypes) == 1 and object not in dtypes:
+        [dtype] = dtypes
+        values = np.concatenate([np.zeros(n, dtype) if c is None else c.values for n, c in parts])
+        return Column(values, None if mask.all() else mask)
+    vals: list[Any] = []
+    for n, c in parts:
+        vals += [None] * n if c is None else c.values.tolist()
+    vals = [v if m else None for v, m in zip(vals, mask.tolist(), strict=True)]
+    return column_from_values(vals, None if mask.all() else mask)
+
+
+async def until_idle() -> None:
+    """Let every other runnable task go first: return once nothing else is ready to run (no I/O
+    either), or after `IDLE_WAIT_S` of Trio time, so a large write cannot be starved for ever."""
+    with trio.move_on_after(IDLE_WAIT_S):
+        await trio.testing.wait_all_tasks_blocked()
