@@ -9,7 +9,7 @@ and its points are exactly those of `parse_chunk` on the whole body.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,8 +56,9 @@ async def parse_sliced(
     wanted: Callable[[str], bool],
     tally: dict[str, int],
     pause: Callable[[], Awaitable[None]],
-) -> ColumnChunk:
-    """`parse_chunk` of a `sliceable` body, awaiting `pause()` between slices.
+) -> list[ColumnChunk]:
+    """`parse_chunk` of a `sliceable` body, awaiting `pause()` between slices: the chunks of
+    consecutive slices (`pieces` joins them), or the whole body's chunk.
 
     Raises the `LineProtocolError` of the whole body; `tally` gets counts only for a valid body.
     """
@@ -74,10 +75,29 @@ async def parse_sliced(
         else:
             for name, n in counted.items():
                 tally[name] = tally.get(name, 0) + n
-            return concat(chunks, db, rp)
+            return chunks
     except LineProtocolError:
         pass
-    return parse_chunk(body, mult, default_time, db, rp, wanted, tally=tally)
+    return [parse_chunk(body, mult, default_time, db, rp, wanted, tally=tally)]
+
+
+def pieces(chunks: list[ColumnChunk], rows: int, db: str, rp: str) -> Iterator[ColumnChunk]:
+    """Consecutive chunks joined into pieces of at most `rows` rows (a longer chunk cut up),
+    in order; a body of at most `rows` rows is one piece, as if parsed whole."""
+    group: list[ColumnChunk] = []
+    size = 0
+    for chunk in chunks:
+        if group and size + len(chunk) > rows:
+            yield concat(group, db, rp)
+            group, size = [], 0
+        if len(chunk) > rows:
+            for start in range(0, len(chunk), rows):
+                yield chunk.take(np.arange(start, min(start + rows, len(chunk))))
+            continue
+        group.append(chunk)
+        size += len(chunk)
+    if group:
+        yield concat(group, db, rp)
 
 
 def concat(chunks: list[ColumnChunk], db: str, rp: str) -> ColumnChunk:

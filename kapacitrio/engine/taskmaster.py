@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import numpy as np
 import trio
 
 from kapacitrio import gcpolicy
@@ -14,7 +13,7 @@ from kapacitrio.engine import snapshot
 from kapacitrio.engine.clock import Clock
 from kapacitrio.engine.context import LogSink, TaskContext
 from kapacitrio.engine.router import ANY, Router, split_chunk
-from kapacitrio.engine.slicedparse import parse_sliced, sliceable, until_idle
+from kapacitrio.engine.slicedparse import parse_sliced, pieces, sliceable, until_idle
 from kapacitrio.engine.task import Task, TaskStartError
 from kapacitrio.models.lineprotocol import precision_multiplier
 from kapacitrio.models.lpcolumns import parse_chunk
@@ -116,19 +115,20 @@ class TaskMaster:
         args = (body, mult, default_time, db, rp, lambda name: bool(by_meas.get(name, wild)))
         tally: dict[str, int] = {}
         if sliceable(body):  # on the event loop, a slice at a time: small writes go in between
-            chunk = await parse_sliced(*args, tally, until_idle)
+            chunks = await parse_sliced(*args, tally, until_idle)
         elif len(body) < THREAD_PARSE_BYTES:
-            chunk = parse_chunk(*args, tally=tally)
+            chunks = [parse_chunk(*args, tally=tally)]
         else:  # the calling request's task waits for the thread: nothing outlives the request
-            chunk = await trio.to_thread.run_sync(
-                lambda: parse_chunk(*args, sliced=True, tally=tally), limiter=self._parse_limiter
-            )
+            chunks = [
+                await trio.to_thread.run_sync(
+                    lambda: parse_chunk(*args, sliced=True, tally=tally),
+                    limiter=self._parse_limiter,
+                )
+            ]
         self.count_ingress(db, rp, tally)
         routed = 0
-        for start in range(0, len(chunk), DELIVER_ROWS):
-            piece = chunk
-            if len(chunk) > DELIVER_ROWS:
-                piece = chunk.take(np.arange(start, min(start + DELIVER_ROWS, len(chunk))))
+        for i, piece in enumerate(pieces(chunks, DELIVER_ROWS, db, rp)):
+            if i:
                 await trio.lowlevel.checkpoint()
             parts, n = split_chunk(piece, by_meas, wild, self.router.conditions)
             routed += n

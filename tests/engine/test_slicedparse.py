@@ -9,7 +9,7 @@ import trio.testing
 
 from kapacitrio.engine import slicedparse
 from kapacitrio.engine.clock import VirtualClock
-from kapacitrio.engine.slicedparse import concat, line_slices, parse_sliced, sliceable
+from kapacitrio.engine.slicedparse import concat, line_slices, parse_sliced, pieces, sliceable
 from kapacitrio.engine.taskmaster import open_taskmaster
 from kapacitrio.models.lineprotocol import LineProtocolError
 from kapacitrio.models.lpcolumns import parse_chunk
@@ -50,7 +50,7 @@ async def sliced(body: bytes, tally: dict | None = None, pauses: list | None = N
             pauses.append(1)
 
     got = {} if tally is None else tally
-    return await parse_sliced(body, 1, DEFAULT_T, "db", "rp", None, got, pause)
+    return concat(await parse_sliced(body, 1, DEFAULT_T, "db", "rp", None, got, pause), "db", "rp")
 
 
 def same(a, b) -> None:
@@ -111,6 +111,19 @@ async def test_a_slice_for_the_careful_parser_settles_the_whole_body(small_slice
     good = lines(*[(f"cpu,host=a value={i}", i) for i in range(20)])
     body = good + b"\ncpu value=1,value=2 7\n" + good  # a field key twice
     same(await sliced(body), whole(body))
+
+
+async def test_pieces_hold_at_most_so_many_rows_in_order(small_slices) -> None:
+    body = lines(*[(f"cpu,host=h{i % 3} value={i}", i) for i in range(90)])
+    chunks = await parse_sliced(body, 1, DEFAULT_T, "db", "rp", None, {}, trio.lowlevel.checkpoint)
+    assert len(chunks) > 20
+    for rows in (1, 7, 25, 89, 90, 1000):
+        got = list(pieces(chunks, rows, "db", "rp"))
+        assert all(len(p) <= rows for p in got)
+        assert len(got) == -(-90 // rows) if rows >= 25 else len(got) >= 90 // rows
+        assert [p.fields["value"] for c in got for p in c.rows()] == [float(i) for i in range(90)]
+    [one] = pieces(chunks, 90, "db", "rp")
+    same(one, whole(body))
 
 
 def test_concat_of_nothing_is_empty() -> None:
