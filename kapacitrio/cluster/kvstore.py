@@ -164,6 +164,14 @@ class ClusterStore:
         else:
             await self.local.put(kind, id, doc)
 
+    async def put_many(self, kind: str, docs: list[tuple[str, Any]]) -> None:
+        """Several (id, doc) of one kind: one KV put each for a shared kind, else one transaction."""
+        if kind not in self.shared:
+            await self.local.put_many(kind, docs)
+            return
+        for doc_id, doc in docs:
+            await self._kv_put(kind, doc_id, doc)
+
     async def get(self, kind: str, id: str) -> Any | None:
         if kind in self.shared:
             await trio.lowlevel.checkpoint()

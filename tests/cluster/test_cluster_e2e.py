@@ -509,8 +509,16 @@ def test_partition_and_heal(cluster: Cluster, request: pytest.FixtureRequest) ->
 
 def test_kkok_pool_runs_on_one_leader(cluster: Cluster) -> None:
     c = cluster
-    leaders = {(c.status(n) or {}).get("kkok-leader") for n in NAMES}
-    assert len(leaders) == 1 and leaders <= set(NAMES)  # every member names the same one
+    # every member names the same one (a member back from the partition may take a round)
+    wait_until(
+        lambda: (
+            len(ls := {(c.status(n) or {}).get("kkok-leader") for n in NAMES}) == 1
+            and ls <= set(NAMES)
+        ),
+        10,
+        0.1,
+        "one kkok leader named by every member",
+    )
     route = [{"type": "post", "url": f"{c.receiver.url}/kkok"}]
     assert c.http.put(c.url("k1") + "/routes/rcv", json=route).status_code == 200
     flt = {"type": "route", "routes": ["rcv"]}

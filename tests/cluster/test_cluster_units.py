@@ -14,7 +14,7 @@ from kapacitrio.cluster.ingest import filter_subject, split_body, token, untoken
 from kapacitrio.cluster.kvstore import ClusterStore, doc_key, parse_key
 from kapacitrio.cluster.members import owner_of
 from kapacitrio.config import ConfigError, load
-from kapacitrio.storage.db import open_store
+from kapacitrio.storage.db import Store, open_store
 
 
 def test_cluster_off_by_default() -> None:
@@ -146,6 +146,12 @@ async def test_cluster_store_shared_and_local_kinds(tmp_path: Path) -> None:
         await store.put("tasks", "b", {"id": "b", "status": "enabled"})
         await store.put("tasks", "a", {"id": "a", "status": "disabled"})
         await store.put("users", "u", {"name": "u"})
+        await store.put_many("tasks", [("m1", {"id": "m1"}), ("m2", {"id": "m2"})])
+        await store.put_many("users", [("w", {"name": "w"})])
+        assert {doc_key("tasks", "m1"), doc_key("tasks", "m2")} <= set(link.kv["defs"])
+        assert await local.get("tasks", "m1") is None and await local.get("users", "w")
+        for m in ("m1", "m2"):
+            assert await store.delete("tasks", m)
         assert doc_key("tasks", "a") in link.kv["defs"]
         assert await local.get("tasks", "a") is None  # shared kinds are not in SQLite
         assert await local.get("users", "u") == {"name": "u"}
@@ -287,3 +293,12 @@ async def test_members_liveness_fencing_and_leaving(autojump_clock: trio.testing
         await trio.sleep(1.0)
         assert "me" not in link.kv  # and it does not come back
         nursery.cancel_scope.cancel()
+
+
+def test_cluster_store_has_every_method_of_the_store() -> None:
+    """A method missing here would fail only when a cluster member calls it (AttributeError)."""
+    public = {
+        n for n in vars(Store) if not n.startswith("_") and n != "open"
+    }  # open: a classmethod
+    missing = {n for n in public if not callable(getattr(ClusterStore, n, None))}
+    assert not missing, f"ClusterStore lacks {sorted(missing)}"
