@@ -23,6 +23,7 @@ from kapacitrio.models.columns import (
     empty_chunk,
     from_points,
 )
+from kapacitrio.models.lpuniform import UniformLines, split_uniform
 
 #: A marker target: keep every line (the per-line router keeps lines with truthy targets).
 _ALL = (True,)
@@ -51,6 +52,9 @@ def parse_chunk(
     to it, wanted or not (ingress statistics).
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    uniform = None if sliced else _parse_uniform(body, text, mult, db, rp, wanted, tally)
+    if uniform is not None:
+        return uniform
     found = _scan_sliced(text) if sliced else lp._scan(text)
     if found is None:
         return _careful(lp._lines_slow(text), mult, default_time, db, rp, wanted, tally)
@@ -60,6 +64,42 @@ def parse_chunk(
     if chunk is None:  # a line holds a field key twice: the per-line parser settles it
         return _careful(found, mult, default_time, db, rp, wanted, tally)
     return chunk
+
+
+def parse_uniform(
+    body: bytes | str,
+    mult: int,
+    db: str = "",
+    rp: str = "",
+    wanted: Callable[[str], bool] | None = None,
+    tally: dict[str, int] | None = None,
+    known: dict[str, tuple[str, dict[str, str]]] | None = None,
+) -> ColumnChunk | None:
+    """`parse_chunk` of a uniform body (`models.lpuniform`), or None for any other body.
+
+    `known` keeps each series' name and tags by its text, for the next slice of the same body.
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return _parse_uniform(body, text, mult, db, rp, wanted, tally, known)
+
+
+def _parse_uniform(
+    body: bytes | str,
+    text: str,
+    mult: int,
+    db: str,
+    rp: str,
+    wanted: Any,
+    tally: dict[str, int] | None,
+    known: dict[str, tuple[str, dict[str, str]]] | None = None,
+) -> ColumnChunk | None:
+    if not text:
+        return None
+    tmin, tmax, _ = lp._time_check(mult)
+    lines = split_uniform(body, text, tmin, tmax)
+    if lines is None:
+        return None
+    return _uniform_chunk(lines, mult, db, rp, wanted, tally, {} if known is None else known)
 
 
 def _scan_sliced(text: str) -> list[Any] | None:
@@ -138,31 +178,58 @@ def _plain_columns(
         if tally is not None:
             _count(tally, names)
         return empty_chunk(db, rp)
-    index: dict[str, int] = {}
-    codes = [index.setdefault(k, len(index)) for k in map(str.__add__, names, tagtexts)]
-    s_names: list[str] = []
-    s_tags: list[dict[str, str]] = []
-    for key in index:
-        name, _, tagtext = key.partition(",")
-        s_names.append(name)
-        s_tags.append(dict(kv.split("=") for kv in tagtext.split(",")) if tagtext else {})
-    n = len(found)
-    fields = _fields(n, fkeys, ffloats, fothers, rests)
+    fields = _fields(len(found), fkeys, ffloats, fothers, rests)
     if fields is None:
         return None
     columns, layout_codes, layouts = fields
+    codes, series = _series(list(map(str.__add__, names, tagtexts)))
     if tally is not None:
         _count(tally, names)
-    return ColumnChunk(
-        times,
-        np.array(codes, dtype=np.int32),
-        Series(s_names, s_tags),
-        columns,
-        layout_codes,
-        layouts,
-        db,
-        rp,
-    )
+    return ColumnChunk(times, codes, series, columns, layout_codes, layouts, db, rp)
+
+
+def _uniform_chunk(
+    lines: UniformLines,
+    mult: int,
+    db: str,
+    rp: str,
+    wanted: Any,
+    tally: dict[str, int] | None,
+    known: dict[str, tuple[str, dict[str, str]]],
+) -> ColumnChunk:
+    """The chunk of a body `lpuniform.split_uniform` cut into columns."""
+    codes, series = _series(lines.keys, known)
+    if tally is not None:
+        for code, n in enumerate(np.bincount(codes, minlength=len(series.names)).tolist()):
+            name = series.names[code]
+            tally[name] = tally.get(name, 0) + n
+    if wanted is not None and not any(wanted(n) for n in set(series.names)):
+        return empty_chunk(db, rp)
+    times = np.array(lines.times, dtype=np.int64)
+    if mult != 1:
+        times *= mult
+    return ColumnChunk(times, codes, series, lines.fields, None, [lines.layout], db, rp)
+
+
+def _series(
+    keys: list[str], known: dict[str, tuple[str, dict[str, str]]] | None = None
+) -> tuple[np.ndarray, Series]:
+    """Each line's series code, and the series, from each line's `name,tags` text (in order of
+    first appearance); `known` holds (and gets) name and tags by text."""
+    known = {} if known is None else known
+    position = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    codes = np.fromiter(map(position.__getitem__, keys), np.int32, len(keys))
+    s_names: list[str] = []
+    s_tags: list[dict[str, str]] = []
+    for key in position:
+        name_tags = known.get(key)
+        if name_tags is None:
+            name, _, tagtext = key.partition(",")
+            tags = dict(kv.split("=") for kv in tagtext.split(",")) if tagtext else {}
+            name_tags = known[key] = (name, tags)
+        s_names.append(name_tags[0])
+        s_tags.append(name_tags[1])
+    return codes, Series(s_names, s_tags)
 
 
 _Fields = tuple[dict[str, Column], np.ndarray | None, list[tuple[str, ...]]]

@@ -23,6 +23,7 @@ DEFAULT_T = T0 + 5 * S
 def small_slices(monkeypatch):
     """Slices of about 60 characters, so a body of a few dozen lines has many."""
     monkeypatch.setattr(slicedparse, "SLICE_BYTES", 60)
+    monkeypatch.setattr(slicedparse, "UNIFORM_SLICE_BYTES", 60)
 
 
 def mixed_body() -> bytes:
@@ -111,6 +112,23 @@ async def test_a_slice_for_the_careful_parser_settles_the_whole_body(small_slice
     good = lines(*[(f"cpu,host=a value={i}", i) for i in range(20)])
     body = good + b"\ncpu value=1,value=2 7\n" + good  # a field key twice
     same(await sliced(body), whole(body))
+
+
+async def test_uniform_stretches_are_cut_larger_than_the_rest(monkeypatch) -> None:
+    monkeypatch.setattr(slicedparse, "SLICE_BYTES", 60)
+    monkeypatch.setattr(slicedparse, "UNIFORM_SLICE_BYTES", 600)
+    uniform = [f"cpu,host=h{i % 3} value={i}.5 {T0 + i * S}" for i in range(40)]
+    other = [f"cpu,host=a value={i}i,x=true {T0 + i * S}" for i in range(20)]
+    body = "\n".join(uniform + other + uniform).encode()
+    pauses: list[int] = []
+    same(await sliced(body, pauses=pauses), whole(body))
+    big = line_slices(body, 600)
+    small = [line_slices(part) for part in big]
+    uniform_parts = sum(1 for part in big if b"i," not in part)
+    assert 0 < uniform_parts < len(big)
+    assert len(pauses) == len(big) - 1 + sum(
+        len(s) - 1 for s, p in zip(small, big, strict=True) if b"i," in p
+    )
 
 
 async def test_pieces_hold_at_most_so_many_rows_in_order(small_slices) -> None:
