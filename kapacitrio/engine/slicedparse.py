@@ -70,24 +70,27 @@ async def parse_sliced(
     counted: dict[str, int] = {}
     known: dict[str, Any] = {}  # series by text, shared by the slices
 
-    def plain(part: Any) -> ColumnChunk | None:
-        chunk = parse_chunk(part, mult, default_time, db, rp, wanted, tally=counted)
-        return None if chunk and chunk.has_rows else chunk  # careful parser's rows: parse whole
+    async def plain_slices(stretch: Any) -> list[ColumnChunk | None]:
+        """`SLICE_BYTES` slices of a stretch that is not uniform (None: the careful parser's
+        rows, which the whole body settles)."""
+        out: list[ColumnChunk | None] = []
+        for j, part in enumerate(line_slices(stretch)):
+            if j:
+                await pause()
+            chunk = parse_chunk(part, mult, default_time, db, rp, wanted, tally=counted)
+            out.append(None if chunk and chunk.has_rows else chunk)
+        return out
 
     chunks: list[ColumnChunk] = []
     try:
-        for i, big in enumerate(line_slices(body, UNIFORM_SLICE_BYTES)):
+        for i, stretch in enumerate(line_slices(body, UNIFORM_SLICE_BYTES)):
             if i:
                 await pause()
-            chunk = parse_uniform(big, mult, db, rp, wanted, counted, known)
-            parts = [chunk] if chunk is not None else []
-            for j, part in enumerate([] if parts else line_slices(big)):
-                if j:
-                    await pause()
-                parts.append(plain(part))
+            chunk = parse_uniform(stretch, mult, db, rp, wanted, counted, known)
+            parts = [chunk] if chunk is not None else await plain_slices(stretch)
             if None in parts:
                 break
-            chunks += parts
+            chunks += parts  # type: ignore[arg-type]
         else:
             for name, n in counted.items():
                 tally[name] = tally.get(name, 0) + n

@@ -99,7 +99,7 @@ def _parse_uniform(
     lines = split_uniform(body, text, tmin, tmax)
     if lines is None:
         return None
-    return _uniform_chunk(lines, mult, db, rp, wanted, tally, {} if known is None else known)
+    return _uniform_chunk(lines, mult, db, rp, wanted, tally, known)
 
 
 def _scan_sliced(text: str) -> list[Any] | None:
@@ -195,7 +195,7 @@ def _uniform_chunk(
     rp: str,
     wanted: Any,
     tally: dict[str, int] | None,
-    known: dict[str, tuple[str, dict[str, str]]],
+    known: dict[str, tuple[str, dict[str, str]]] | None,
 ) -> ColumnChunk:
     """The chunk of a body `lpuniform.split_uniform` cut into columns."""
     codes, series = _series(lines.keys, known)
@@ -224,9 +224,8 @@ def _series(
     for key in position:
         name_tags = known.get(key)
         if name_tags is None:
-            name, _, tagtext = key.partition(",")
-            tags = dict(kv.split("=") for kv in tagtext.split(",")) if tagtext else {}
-            name_tags = known[key] = (name, tags)
+            name, comma, tagtext = key.partition(",")
+            name_tags = known[key] = (name, lp._tag_dict(comma + tagtext))
         s_names.append(name_tags[0])
         s_tags.append(name_tags[1])
     return codes, Series(s_names, s_tags)
