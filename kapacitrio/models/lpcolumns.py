@@ -198,26 +198,28 @@ def _uniform_chunk(
     known: dict[str, tuple[str, dict[str, str]]] | None,
 ) -> ColumnChunk:
     """The chunk of a body `lpuniform.split_uniform` cut into columns."""
-    codes, series = _series(lines.keys, known)
+    codes, series = _series(lines.keys, known, lines.distinct)
     if tally is not None:
         for code, n in enumerate(np.bincount(codes, minlength=len(series.names)).tolist()):
             name = series.names[code]
             tally[name] = tally.get(name, 0) + n
     if wanted is not None and not any(wanted(n) for n in set(series.names)):
         return empty_chunk(db, rp)
-    times = np.array(lines.times, dtype=np.int64)
-    if mult != 1:
-        times *= mult
+    times = lines.times * mult if mult != 1 else lines.times
     return ColumnChunk(times, codes, series, lines.fields, None, [lines.layout], db, rp)
 
 
 def _series(
-    keys: list[str], known: dict[str, tuple[str, dict[str, str]]] | None = None
+    keys: list[str],
+    known: dict[str, tuple[str, dict[str, str]]] | None = None,
+    distinct: list[str] | None = None,
 ) -> tuple[np.ndarray, Series]:
     """Each line's series code, and the series, from each line's `name,tags` text (in order of
-    first appearance); `known` holds (and gets) name and tags by text."""
+    first appearance, `distinct` when known); `known` holds (and gets) name and tags by text."""
     known = {} if known is None else known
-    position = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    position = {
+        key: i for i, key in enumerate(dict.fromkeys(keys) if distinct is None else distinct)
+    }
     codes = np.fromiter(map(position.__getitem__, keys), np.int32, len(keys))
     s_names: list[str] = []
     s_tags: list[dict[str, str]] = []

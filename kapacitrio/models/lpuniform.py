@@ -23,16 +23,26 @@ _SERIES = re.compile(rf"{lp._P_NAME}(?:,{lp._P_KEY}={lp._P_KEY})*+")
 _FIELD_KEY = re.compile(lp._P_KEY)
 _STAMP = r"[-+]?[0-9]{1,19}"
 _STAMPS = re.compile(rf"(?:{_STAMP}\n)*+{_STAMP}")
-_P_NUMBER = rf"(?:[-+]?[0-9]{{1,18}}i|[-+]?{lp._P_FLOAT})"
+# The values `lp._P_FLOAT` and the integer branch of `lp._P_VAL` accept, written possessively
+# (each line ends at a newline, so no match backtracks into a value).
+_P_VALUE = {
+    "f": rf"[-+]?(?:[0-9]{{1,200}}+(?:\.[0-9]*+)?+{lp._P_EXP}|\.[0-9]++{lp._P_EXP})",
+    "i": r"[-+]?[0-9]{1,18}+i",
+}
 
 
 class UniformLines(NamedTuple):
-    """A uniform body's columns: each line's series key, its time and the field columns."""
+    """A uniform body's columns: each line's series key (and the distinct ones, in order of
+    first appearance), its time and the field columns."""
 
     keys: list[str]
-    times: list[int]
+    distinct: list[str]
+    times: np.ndarray
     fields: dict[str, Column]
     layout: tuple[str, ...]
+
+
+_INT64 = np.iinfo(np.int64)
 
 
 def split_uniform(body: bytes | str, text: str, tmin: int, tmax: int) -> UniformLines | None:
@@ -47,21 +57,37 @@ def split_uniform(body: bytes | str, text: str, tmin: int, tmax: int) -> Uniform
     if len(flat) != 3 * n or not _two_spaces_a_line(body, n):
         return None
     keys, ftoks, stamps = flat[0::3], flat[1::3], flat[2::3]
-    if _STAMPS.fullmatch("\n".join(stamps)) is None:
+    stamp_text = "\n".join(stamps)
+    if _STAMPS.fullmatch(stamp_text) is None:
         return None
-    times = list(map(int, stamps))
-    if min(times) < tmin or max(times) > tmax:
+    times = _times(stamp_text, n, tmin, tmax)
+    distinct = list(dict.fromkeys(keys))
+    if times is None or not all(map(_SERIES.fullmatch, distinct)):
         return None
-    if not all(map(_SERIES.fullmatch, dict.fromkeys(keys))):
-        return None
-    layout = tuple(kv.partition("=")[0] for kv in ftoks[0].split(","))
+    first = [kv.partition("=") for kv in ftoks[0].split(",")]
+    layout = tuple(k for k, _, _ in first)
+    kinds = "".join("i" if v.endswith("i") else "f" for _, _, v in first)
     if len(set(layout)) != len(layout) or not all(map(_FIELD_KEY.fullmatch, layout)):
         return None
     joined = "\n".join(ftoks)
-    if _layout_pattern(layout).fullmatch(joined) is None:
+    if _layout_pattern(layout, kinds).fullmatch(joined) is None:
         return None
-    fields = _field_columns(joined, layout, n)
-    return None if fields is None else UniformLines(keys, times, fields, layout)
+    fields = _field_columns(joined, layout, kinds)
+    return UniformLines(keys, distinct, times, fields, layout)
+
+
+def _times(text: str, n: int, tmin: int, tmax: int) -> np.ndarray | None:
+    """The `n` timestamps of a checked column of them, or None when one lies outside
+    [tmin, tmax]. (numpy reads a number past int64's range as its bound: those are redone.)"""
+    times = np.fromstring(text, np.int64, sep="\n")
+    lo, hi = int(times.min()), int(times.max())
+    if lo == _INT64.min or hi == _INT64.max or len(times) != n:
+        exact = list(map(int, text.split("\n")))
+        lo, hi = min(exact), max(exact)
+        if lo < tmin or hi > tmax:
+            return None
+        times = np.array(exact, np.int64)
+    return None if lo < tmin or hi > tmax else times
 
 
 def _two_spaces_a_line(body: bytes | str, n: int) -> bool:
@@ -77,26 +103,26 @@ def _two_spaces_a_line(body: bytes | str, n: int) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _layout_pattern(layout: tuple[str, ...]) -> re.Pattern[str]:
-    """A regex matching lines of fields, one per line, with these keys in this order."""
-    line = ",".join(f"{re.escape(k)}={_P_NUMBER}" for k in layout)
+def _layout_pattern(layout: tuple[str, ...], kinds: str) -> re.Pattern[str]:
+    """A regex matching lines of fields, one per line, with these keys in this order, each
+    holding floats (kind `f`) or integers (`i`)."""
+    line = ",".join(f"{re.escape(k)}={_P_VALUE[t]}" for k, t in zip(layout, kinds, strict=True))
     return re.compile(rf"(?:{line}\n)*+{line}")
 
 
-def _field_columns(joined: str, layout: tuple[str, ...], n: int) -> dict[str, Column] | None:
-    """Each field's column from the checked field text, or None when one mixes types."""
+def _field_columns(joined: str, layout: tuple[str, ...], kinds: str) -> dict[str, Column]:
+    """Each field's column from the field text `_layout_pattern(layout, kinds)` matched."""
     width = len(layout)
-    flat = joined.replace("\n", ",").split(",") if width > 1 else joined.split("\n")
+    if width == 1:
+        texts = [joined]
+    else:
+        flat = joined.replace("\n", ",").split(",")
+        texts = ["\n".join(flat[j::width]) for j in range(width)]
     columns: dict[str, Column] = {}
-    for j, key in enumerate(layout):
-        cut = len(key) + 1
-        texts = [kv[cut:] for kv in flat[j::width]]
-        ints = "".join(texts).count("i")
-        if ints == 0:
-            columns[key] = Column(np.array(list(map(float, texts)), dtype=np.float64))
-        elif ints == n:
-            values = list(map(int, (t[:-1] for t in texts)))
-            columns[key] = Column(np.array(values, dtype=np.int64))
-        else:
-            return None
+    for key, kind, text in zip(layout, kinds, texts, strict=True):
+        values = text.replace(f"{key}=", "")  # values hold no "=": each is a line's own prefix
+        if kind == "f":
+            columns[key] = Column(np.fromstring(values, np.float64, sep="\n"))
+        else:  # at most 18 digits: within int64
+            columns[key] = Column(np.fromstring(values.replace("i", ""), np.int64, sep="\n"))
     return columns

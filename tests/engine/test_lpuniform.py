@@ -19,12 +19,16 @@ _NUMBERS = ["1", "-1.5", ".5", "5.", "+1", "1e5", "1E-07", "2.5e+3", "0", "-0.0"
 _INTS = ["-2i", "+3i", "0i", "9" * 18 + "i", "-" + "9" * 18 + "i"]
 _ODD = ["3u", "t", "true", "1e100", "1e", "nan", "inf", "9" * 19 + "i", "1_0", '"s"', "1.2.3"]
 _STAMPS = ["1", "-5", "1600000000000000000", "9223372036854775807", "9223372036854775808", "+7"]
+_STAMPS += ["-9223372036854775808", "-9223372036854775809", "0009"]
 
 
 def _line(rng: random.Random, layout: list[str], kinds: list[str], odd: float) -> str:
     values = []
     for kind in kinds:
         pool = {"f": _NUMBERS, "i": _INTS}[kind]
+        if kind == "f" and rng.random() < 0.3:  # every digit of a double counts
+            values.append(repr(rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-30, 30)))
+            continue
         values.append(rng.choice(_ODD if rng.random() < odd else pool))
     fields = ",".join(f"{k}={v}" for k, v in zip(layout, values, strict=True))
     stamp = rng.choice(_STAMPS) if rng.random() < 0.3 else str(rng.randint(0, 10**18))
