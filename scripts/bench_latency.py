@@ -1,7 +1,9 @@
 """Alert latency: from the start of a probe's `/write` to the alert's arrival at a local HTTP receiver.
 
 One probe task raises a critical alert for every `probe` point and posts it to a receiver in this
-process (h11 on Trio). The probes run twice: alone (low load), and beside a background writer that
+process (h11 on Trio). The probes are sent by a bare h11 client on one kept-alive connection (as a
+collector's compiled client would send them), so the figures are the server's, not the cost of a
+Python HTTP client building each request. The probes run twice: alone (low load), and beside a background writer that
 posts 5000-point bodies to load tasks at about half of the maximum drained rate measured for those
 tasks on the same server just before. Every probe carries a sequence number, so a lost or repeated
 alert is counted, not guessed.
@@ -16,6 +18,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import h11
 import httpx
@@ -90,6 +93,43 @@ async def serve_receiver(
     await trio.serve_listeners(connection, listeners)
 
 
+class ProbeClient:
+    """HTTP/1.1 POSTs of small bodies on one kept-alive connection (h11 on Trio)."""
+
+    def __init__(self, url: str) -> None:
+        self.host, _, port = url.removeprefix("http://").partition(":")
+        self.port = int(port)
+        self.stream: trio.SocketStream | None = None
+        self.conn = h11.Connection(h11.CLIENT)
+
+    async def post(self, target: str, body: bytes) -> int:
+        """Send one request; returns the response's status once its body has been read."""
+        if self.stream is None:
+            self.stream = await trio.open_tcp_stream(self.host, self.port)
+        headers = [("Host", f"{self.host}:{self.port}"), ("Content-Length", str(len(body)))]
+        conn = self.conn
+        request = h11.Request(method="POST", target=target, headers=headers)
+        await self.stream.send_all(
+            conn.send(request) + conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage())
+        )
+        status = 0
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await self.stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.EndOfMessage):
+                conn.start_next_cycle()
+                return status
+            elif isinstance(event, h11.ConnectionClosed):
+                raise RuntimeError("the server closed the probe connection")
+
+    async def aclose(self) -> None:
+        if self.stream is not None:
+            await self.stream.aclose()
+
+
 @dataclass
 class LatencyResult:
     label: str
@@ -122,7 +162,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def probe_run(
-    client: httpx.AsyncClient, url: str, arrivals: Arrivals, first_seq: int, n: int, gap_s: float
+    client: ProbeClient, arrivals: Arrivals, first_seq: int, n: int, gap_s: float
 ) -> dict[int, float]:
     """Send `n` probes about `gap_s` apart (jittered); returns their send times by sequence."""
     sent: dict[int, float] = {}
@@ -130,9 +170,9 @@ async def probe_run(
     for seq in range(first_seq, first_seq + n):
         body = f"probe,host=p seq={seq}i {time.time_ns()}".encode()
         sent[seq] = time.perf_counter()
-        r = await client.post(f"{url}/write", params=WRITE_PARAMS, content=body)
-        if r.status_code != 204:
-            raise RuntimeError(f"probe write: {r.status_code} {r.text}")
+        status = await client.post(f"/write?{urlencode(WRITE_PARAMS)}", body)
+        if status != 204:
+            raise RuntimeError(f"probe write: {status}")
         await trio.sleep(gap_s * rng.uniform(0.5, 1.5))
     with trio.move_on_after(10):  # the stragglers
         while not all(s in arrivals.at for s in sent):
@@ -188,12 +228,10 @@ async def _measure(
     results = []
     async with trio.open_nursery() as nursery:
         await nursery.start(serve_receiver, port, arrivals)
-        async with (
-            httpx.AsyncClient(timeout=120) as probe_client,
-            httpx.AsyncClient(timeout=120) as load_client,
-        ):
-            await probe_run(probe_client, url, arrivals, 0, 5, 0.02)  # warm-up
-            sent = await probe_run(probe_client, url, arrivals, 1000, probes, 0.02)
+        probe_client = ProbeClient(url)
+        async with httpx.AsyncClient(timeout=120) as load_client:
+            await probe_run(probe_client, arrivals, 0, 5, 0.02)  # warm-up
+            sent = await probe_run(probe_client, arrivals, 1000, probes, 0.02)
             results.append(summarise("low load", sent, arrivals, 0.0))
             done = trio.Event()
             achieved: list[float] = []
@@ -203,10 +241,11 @@ async def _measure(
 
             nursery.start_soon(load_main)
             await trio.sleep(0.5)  # let the load settle
-            sent = await probe_run(probe_client, url, arrivals, 100_000, probes, 0.03)
+            sent = await probe_run(probe_client, arrivals, 100_000, probes, 0.03)
             done.set()
             while not achieved:  # the load's last write is answered before its client closes
                 await trio.sleep(0.01)
+        await probe_client.aclose()
         results.append(summarise("half of max rate", sent, arrivals, achieved[0]))
         nursery.cancel_scope.cancel()
     return results

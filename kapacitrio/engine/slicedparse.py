@@ -19,7 +19,7 @@ import trio.testing
 
 from kapacitrio.models.columns import Column, ColumnChunk, Series, column_from_values, empty_chunk
 from kapacitrio.models.lineprotocol import LineProtocolError
-from kapacitrio.models.lpcolumns import parse_chunk, parse_uniform
+from kapacitrio.models.lpcolumns import SeriesTable, parse_chunk, parse_uniform
 
 #: Body text per slice (about 500 lines of a Telegraf-like body, well under 1 ms to parse).
 SLICE_BYTES = 24 * 1024
@@ -68,7 +68,7 @@ async def parse_sliced(
     gets counts only for a valid body.
     """
     counted: dict[str, int] = {}
-    known: dict[str, Any] = {}  # series by text, shared by the slices
+    table = SeriesTable()  # the uniform slices' series, in one table
 
     async def plain_slices(stretch: Any) -> list[ColumnChunk | None]:
         """`SLICE_BYTES` slices of a stretch that is not uniform (None: the careful parser's
@@ -86,7 +86,7 @@ async def parse_sliced(
         for i, stretch in enumerate(line_slices(body, UNIFORM_SLICE_BYTES)):
             if i:
                 await pause()
-            chunk = parse_uniform(stretch, mult, db, rp, wanted, counted, known)
+            chunk = parse_uniform(stretch, mult, db, rp, wanted, counted, table)
             parts = [chunk] if chunk is not None else await plain_slices(stretch)
             if None in parts:
                 break
@@ -134,12 +134,16 @@ def concat(chunks: list[ColumnChunk], db: str, rp: str) -> ColumnChunk:
     codes, lcodes = [], []
     last: Series | None = None
     remap = np.zeros(0, np.int32)
+    shared = all(c.series is chunks[0].series for c in chunks)  # one body's uniform slices
     for c in chunks:
         s = c.series
-        if last is None or s.names != last.names or s.tags != last.tags:  # (often the same)
-            remap = _series_codes(s, s_index, s_names, s_tags)
-            last = s
-        codes.append(remap[c.series_codes])
+        if shared:
+            codes.append(c.series_codes)
+        else:
+            if last is None or s.names != last.names or s.tags != last.tags:  # (often the same)
+                remap = _series_codes(s, s_index, s_names, s_tags)
+                last = s
+            codes.append(remap[c.series_codes])
         lmap = np.array([l_index.setdefault(lay, len(l_index)) for lay in c.layouts], np.int32)
         lcodes.append(np.full(len(c), lmap[0]) if c.layout_codes is None else lmap[c.layout_codes])
     layout_codes = None if len(l_index) == 1 else np.concatenate(lcodes).astype(np.int32)
@@ -148,7 +152,7 @@ def concat(chunks: list[ColumnChunk], db: str, rp: str) -> ColumnChunk:
     return ColumnChunk(
         np.concatenate([c.time for c in chunks]),
         np.concatenate(codes),
-        Series(s_names, s_tags),
+        chunks[0].series if shared else Series(s_names, s_tags),
         fields,
         layout_codes,
         list(l_index),

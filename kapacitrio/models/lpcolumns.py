@@ -52,7 +52,9 @@ def parse_chunk(
     to it, wanted or not (ingress statistics).
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    uniform = None if sliced else _parse_uniform(body, text, mult, db, rp, wanted, tally)
+    uniform = (
+        None if sliced else _parse_uniform(body, text, mult, db, rp, wanted, tally, SeriesTable())
+    )
     if uniform is not None:
         return uniform
     found = _scan_sliced(text) if sliced else lp._scan(text)
@@ -73,14 +75,15 @@ def parse_uniform(
     rp: str = "",
     wanted: Callable[[str], bool] | None = None,
     tally: dict[str, int] | None = None,
-    known: dict[str, tuple[str, dict[str, str]]] | None = None,
+    table: SeriesTable | None = None,
 ) -> ColumnChunk | None:
     """`parse_chunk` of a uniform body (`models.lpuniform`), or None for any other body.
 
-    `known` keeps each series' name and tags by its text, for the next slice of the same body.
+    The chunk's series are those of `table` (a fresh one by default): the slices of one body that
+    share a table share their series and its codes, as if parsed together.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return _parse_uniform(body, text, mult, db, rp, wanted, tally, known)
+    return _parse_uniform(body, text, mult, db, rp, wanted, tally, table or SeriesTable())
 
 
 def _parse_uniform(
@@ -91,7 +94,7 @@ def _parse_uniform(
     rp: str,
     wanted: Any,
     tally: dict[str, int] | None,
-    known: dict[str, tuple[str, dict[str, str]]] | None = None,
+    table: SeriesTable,
 ) -> ColumnChunk | None:
     if not text:
         return None
@@ -99,7 +102,7 @@ def _parse_uniform(
     lines = split_uniform(body, text, tmin, tmax)
     if lines is None:
         return None
-    return _uniform_chunk(lines, mult, db, rp, wanted, tally, known)
+    return _uniform_chunk(lines, mult, db, rp, wanted, tally, table)
 
 
 def _scan_sliced(text: str) -> list[Any] | None:
@@ -195,42 +198,61 @@ def _uniform_chunk(
     rp: str,
     wanted: Any,
     tally: dict[str, int] | None,
-    known: dict[str, tuple[str, dict[str, str]]] | None,
+    table: SeriesTable,
 ) -> ColumnChunk:
     """The chunk of a body `lpuniform.split_uniform` cut into columns."""
-    codes, series = _series(lines.keys, known, lines.distinct)
+    codes = table.codes(lines.keys, lines.distinct)
+    names = table.measurements(lines.distinct)
     if tally is not None:
-        for code, n in enumerate(np.bincount(codes, minlength=len(series.names)).tolist()):
-            name = series.names[code]
-            tally[name] = tally.get(name, 0) + n
-    if wanted is not None and not any(wanted(n) for n in set(series.names)):
+        if len(names) == 1:
+            [name] = names
+            tally[name] = tally.get(name, 0) + len(codes)
+        else:
+            series_names = table.series.names
+            for code, n in enumerate(np.bincount(codes).tolist()):
+                if n:
+                    tally[series_names[code]] = tally.get(series_names[code], 0) + n
+    if wanted is not None and not any(map(wanted, names)):
         return empty_chunk(db, rp)
     times = lines.times * mult if mult != 1 else lines.times
-    return ColumnChunk(times, codes, series, lines.fields, None, [lines.layout], db, rp)
+    return ColumnChunk(times, codes, table.series, lines.fields, None, [lines.layout], db, rp)
 
 
-def _series(
-    keys: list[str],
-    known: dict[str, tuple[str, dict[str, str]]] | None = None,
-    distinct: list[str] | None = None,
-) -> tuple[np.ndarray, Series]:
+class SeriesTable:
+    """Series numbered in order of first appearance, by their `name,tags` text: one table for
+    the slices of one body, whose chunks then share one `Series` (complete once the last slice
+    is parsed; nothing reads it before)."""
+
+    def __init__(self) -> None:
+        self.position: dict[str, int] = {}
+        self.series = Series([], [])
+        self._measurements: set[str] = set()
+
+    def codes(self, keys: list[str], distinct: list[str]) -> np.ndarray:
+        """Each line's series code (`distinct`: the keys once each), adding new series."""
+        position = self.position
+        for key in distinct:
+            if key not in position:
+                position[key] = len(position)
+                name, comma, tagtext = key.partition(",")
+                self.series.names.append(name)
+                self.series.tags.append(lp._tag_dict(comma + tagtext))
+                self._measurements.add(name)
+        return np.fromiter(map(position.__getitem__, keys), np.int32, len(keys))
+
+    def measurements(self, distinct: list[str]) -> set[str]:
+        """The measurements of these keys (of series in the table)."""
+        if len(self._measurements) == 1:
+            return self._measurements
+        names = self.series.names
+        return {names[self.position[key]] for key in distinct}
+
+
+def _series(keys: list[str]) -> tuple[np.ndarray, Series]:
     """Each line's series code, and the series, from each line's `name,tags` text (in order of
-    first appearance, `distinct` when known); `known` holds (and gets) name and tags by text."""
-    known = {} if known is None else known
-    position = {
-        key: i for i, key in enumerate(dict.fromkeys(keys) if distinct is None else distinct)
-    }
-    codes = np.fromiter(map(position.__getitem__, keys), np.int32, len(keys))
-    s_names: list[str] = []
-    s_tags: list[dict[str, str]] = []
-    for key in position:
-        name_tags = known.get(key)
-        if name_tags is None:
-            name, comma, tagtext = key.partition(",")
-            name_tags = known[key] = (name, lp._tag_dict(comma + tagtext))
-        s_names.append(name_tags[0])
-        s_tags.append(name_tags[1])
-    return codes, Series(s_names, s_tags)
+    first appearance)."""
+    table = SeriesTable()
+    return table.codes(keys, list(dict.fromkeys(keys))), table.series
 
 
 _Fields = tuple[dict[str, Column], np.ndarray | None, list[tuple[str, ...]]]
