@@ -1,22 +1,30 @@
 """Alert latency: from the start of a probe's `/write` to the alert's arrival at a local HTTP receiver.
 
 One probe task raises a critical alert for every `probe` point and posts it to a receiver in this
-process (h11 on Trio). The probes are sent by a bare h11 client on one kept-alive connection (as a
-collector's compiled client would send them), so the figures are the server's, not the cost of a
-Python HTTP client building each request. The probes run twice: alone (low load), and beside a background writer that
-posts 5000-point bodies to load tasks at about half of the maximum drained rate measured for those
-tasks on the same server just before. Every probe carries a sequence number, so a lost or repeated
-alert is counted, not guessed.
+process (h11 on Trio). The probes are sent by a bare h11 client on one kept-alive connection, as a
+collector's compiled client would send them, so the figures are the server's and not the cost of a
+Python HTTP client building each request. The probes run twice: alone (low load), and beside a
+background writer (`bench_loadgen.py`, a process of its own, as a collector is) that posts
+5000-point bodies to load tasks at about half of the maximum drained rate measured for those tasks
+on the same server just before. Every probe carries a sequence number, so a lost or repeated alert
+is counted, not guessed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import pickle
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +34,8 @@ import trio
 from bench_drained import WRITE_PARAMS, Drain, define_tasks, kapacitrio_round
 from bench_procs import free_port, kapacitrio_server
 from bench_workload import BodyMaker, TaskDef
+
+LOADGEN = Path(__file__).resolve().parent / "bench_loadgen.py"
 
 PROBE_SCRIPT = (
     "stream\n    |from()\n        .measurement('probe')\n    |alert()\n"
@@ -198,27 +208,35 @@ def summarise(
     )
 
 
+@contextlib.asynccontextmanager
 async def background(
-    client: httpx.AsyncClient,
-    url: str,
-    bodies: list[bytes],
-    rate: float,
-    points: int,
-    done: trio.Event,
-) -> float:
-    """Post bodies paced to `rate` points/s until `done`; returns the rate achieved."""
-    interval = points / rate
-    t0 = time.perf_counter()
-    sent = 0
-    for i, body in enumerate(bodies):
-        if done.is_set():
-            break
-        await trio.sleep(max(0.0, t0 + i * interval - time.perf_counter()))
-        r = await client.post(f"{url}/write", params=WRITE_PARAMS, content=body)
-        if r.status_code != 204:
-            raise RuntimeError(f"load write: {r.status_code} {r.text[:200]}")
-        sent += points
-    return sent / (time.perf_counter() - t0)
+    url: str, bodies: list[bytes], rate: float, points: int
+) -> AsyncIterator[Callable[[], Awaitable[float]]]:
+    """The load writer (`bench_loadgen.py`) posting bodies paced to `rate` points/s, in a
+    process of its own; yields a function that stops it and returns the rate it achieved."""
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as f:
+        f.write(pickle.dumps(bodies))
+        f.flush()
+        cmd = [sys.executable, str(LOADGEN), url, str(rate), str(points), f.name]
+        proc = await trio.lowlevel.open_process(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+
+            async def stop() -> float:
+                assert proc.stdin is not None and proc.stdout is not None
+                await proc.stdin.aclose()
+                out = b""
+                while chunk := await proc.stdout.receive_some(4096):
+                    out += chunk
+                if await proc.wait() != 0:
+                    raise RuntimeError(f"the load writer failed with status {proc.returncode}")
+                return float(out)
+
+            yield stop
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                with trio.CancelScope(shield=True):
+                    await proc.wait()
 
 
 async def _measure(
@@ -229,24 +247,15 @@ async def _measure(
     async with trio.open_nursery() as nursery:
         await nursery.start(serve_receiver, port, arrivals)
         probe_client = ProbeClient(url)
-        async with httpx.AsyncClient(timeout=120) as load_client:
-            await probe_run(probe_client, arrivals, 0, 5, 0.02)  # warm-up
-            sent = await probe_run(probe_client, arrivals, 1000, probes, 0.02)
-            results.append(summarise("low load", sent, arrivals, 0.0))
-            done = trio.Event()
-            achieved: list[float] = []
-
-            async def load_main() -> None:
-                achieved.append(await background(load_client, url, load, half_rate, points, done))
-
-            nursery.start_soon(load_main)
-            await trio.sleep(0.5)  # let the load settle
+        await probe_run(probe_client, arrivals, 0, 5, 0.02)  # warm-up
+        sent = await probe_run(probe_client, arrivals, 1000, probes, 0.02)
+        results.append(summarise("low load", sent, arrivals, 0.0))
+        async with background(url, load, half_rate, points) as stop_load:
+            await trio.sleep(1.0)  # let the writer start and the load settle
             sent = await probe_run(probe_client, arrivals, 100_000, probes, 0.03)
-            done.set()
-            while not achieved:  # the load's last write is answered before its client closes
-                await trio.sleep(0.01)
+            achieved = await stop_load()
         await probe_client.aclose()
-        results.append(summarise("half of max rate", sent, arrivals, achieved[0]))
+        results.append(summarise("half of max rate", sent, arrivals, achieved))
         nursery.cancel_scope.cancel()
     return results
 

@@ -46,9 +46,13 @@ def _body(rng: random.Random, odd: float) -> str:
     return "\n".join(lines) + ("\n" if rng.random() < 0.5 else "")
 
 
-def _outcome(body: str, mult: int, **kw):  # type: ignore[no-untyped-def]
+def _outcome(body: str, mult: int, *, by_lines: bool = False):  # type: ignore[no-untyped-def]
+    """The uniform parse of a body, when it has one (or with `by_lines` the per-line regex
+    parse, which `sliced=True` takes), else `parse_chunk`'s."""
     try:
-        chunk = parse_chunk(body, mult, 7, "db", "rp", **kw)
+        chunk = None if by_lines else parse_uniform(body, mult, "db", "rp")
+        if chunk is None:
+            chunk = parse_chunk(body, mult, 7, "db", "rp", sliced=by_lines)
     except LineProtocolError as exc:
         return ("error", str(exc))
     return (
@@ -70,8 +74,7 @@ def test_a_uniform_parse_is_the_per_line_parse(odd: float) -> None:
         body = _body(rng, odd)
         mult = rng.choice([1, 10**9])
         uniform += parse_uniform(body, mult) is not None
-        # `sliced=True` takes the per-line regex path, never the uniform one.
-        assert _outcome(body, mult) == _outcome(body, mult, sliced=True), body
+        assert _outcome(body, mult) == _outcome(body, mult, by_lines=True), body
     assert uniform > {0.0: 1000, 0.1: 100, 0.4: 20}[odd]  # the uniform path was really taken
 
 
@@ -108,7 +111,7 @@ def test_a_collectors_body_is_uniform_with_typed_columns() -> None:
 def test_bodies_that_are_not_quite_uniform_are_left_to_the_line_parser(body: str) -> None:
     tmin, tmax, _ = lp._time_check(1)
     assert split_uniform(body, body, tmin, tmax) is None
-    assert _outcome(body, 1) == _outcome(body, 1, sliced=True)
+    assert _outcome(body, 1) == _outcome(body, 1, by_lines=True)
 
 
 def test_a_tally_and_wanted_apply_to_a_uniform_body() -> None:
