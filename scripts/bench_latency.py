@@ -130,7 +130,11 @@ class ProbeClient:
             elif isinstance(event, h11.Response):
                 status = event.status_code
             elif isinstance(event, h11.EndOfMessage):
-                conn.start_next_cycle()
+                if conn.our_state is h11.MUST_CLOSE:  # the server's keep-alive limit
+                    await self.aclose()
+                    self.stream, self.conn = None, h11.Connection(h11.CLIENT)
+                else:
+                    conn.start_next_cycle()
                 return status
             elif isinstance(event, h11.ConnectionClosed):
                 raise RuntimeError("the server closed the probe connection")

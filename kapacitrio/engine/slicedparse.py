@@ -60,7 +60,7 @@ async def parse_sliced(
     tally: dict[str, int],
     pause: Callable[[], Awaitable[None]],
 ) -> list[ColumnChunk]:
-    """`parse_chunk` of a `sliceable` body, awaiting `pause()` between slices: the chunks of
+    """`parse_chunk` of a `sliceable` body, awaiting `pause()` before each slice: the chunks of
     consecutive slices (`pieces` joins them), or the whole body's chunk.
 
     A uniform stretch of the body (`models.lpuniform`) is parsed `UNIFORM_SLICE_BYTES` at a time,
@@ -83,9 +83,8 @@ async def parse_sliced(
 
     chunks: list[ColumnChunk] = []
     try:
-        for i, stretch in enumerate(line_slices(body, UNIFORM_SLICE_BYTES)):
-            if i:
-                await pause()
+        for stretch in line_slices(body, UNIFORM_SLICE_BYTES):
+            await pause()  # the first too: what is ready to run goes before this write's work
             chunk = parse_uniform(stretch, mult, db, rp, wanted, counted, table)
             parts = [chunk] if chunk is not None else await plain_slices(stretch)
             if None in parts:

@@ -126,7 +126,7 @@ async def test_uniform_stretches_are_cut_larger_than_the_rest(monkeypatch) -> No
     small = [line_slices(part) for part in big]
     uniform_parts = sum(1 for part in big if b"i," not in part)
     assert 0 < uniform_parts < len(big)
-    assert len(pauses) == len(big) - 1 + sum(
+    assert len(pauses) == len(big) + sum(
         len(s) - 1 for s, p in zip(small, big, strict=True) if b"i," in p
     )
 
