@@ -54,9 +54,9 @@ def parse_chunk(
     to it, wanted or not (ingress statistics).
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    uniform = (
-        None if sliced else _parse_uniform(body, text, mult, db, rp, wanted, tally, SeriesTable())
-    )
+    by_lines = sliced or len(text) < UNIFORM_MIN_CHARS
+    table = SeriesTable()
+    uniform = None if by_lines else _parse_uniform(body, text, mult, db, rp, wanted, tally, table)
     if uniform is not None:
         return uniform
     found = _scan_sliced(text) if sliced else lp._scan(text)
