@@ -87,6 +87,17 @@ def collected(client: httpx.Client, urls: list[str]) -> dict[str, int]:
     return out
 
 
+def placement(client: httpx.Client, url: str, n_tasks: int) -> dict[str, int]:
+    """Tasks per member, from the members' records (which follow their heartbeats)."""
+    deadline = time.monotonic() + 10
+    while True:
+        status = client.get(f"{url}/kapacitor/v1preview/cluster").json()
+        per_instance = {m["name"]: len(m["tasks"]) for m in status["members"]}
+        if sum(per_instance.values()) >= n_tasks or time.monotonic() > deadline:
+            return per_instance
+        time.sleep(0.2)
+
+
 def wait_drained(client: httpx.Client, urls: list[str], tasks: list[str], want: int, t0: float):
     while True:
         got = collected(client, urls)
@@ -126,7 +137,7 @@ def run_config(
             if time.monotonic() > deadline:
                 raise RuntimeError("the tasks did not all start")
             time.sleep(0.2)
-        per_instance = [len(collected(client, [u])) for u in urls]
+        per_instance = placement(client, urls[0], n_tasks)
         log(f"  {n_instances} instance(s): tasks per instance {per_instance}")
         maker = BodyMaker()
         sent = 0
