@@ -47,6 +47,7 @@ class Receiver:
 
     def __init__(self, host: str) -> None:
         self.posts: dict[str, list[dict]] = {}
+        self.truncated = 0
         self.lock = threading.Lock()
         outer = self
 
@@ -56,7 +57,12 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # its sender was killed mid-post: nothing was delivered
+                    with outer.lock:
+                        outer.truncated += 1
+                    return
                 with outer.lock:
                     outer.posts.setdefault(self.path, []).append(json.loads(body))
                 self.send_response(200)
