@@ -66,6 +66,10 @@ class ClusterStore:
         self.shared = dict(shared)
         self._cache: dict[str, dict[str, str]] = {k: {} for k in self.shared}
         self.listeners: list[Listener] = []
+        #: The KV revision of this member's last put of a document whose echo the watcher has not
+        #: brought back yet: an older entry of that key (the echo of a put we have since deleted or
+        #: replaced) is stale, not a peer's change.
+        self._own_revision: dict[tuple[str, str], int] = {}
 
     # -- cache
     async def load(self) -> None:
@@ -76,10 +80,18 @@ class ClusterStore:
                 if parsed is not None and parsed[0] in self.shared:
                     self._cache[parsed[0]][parsed[1]] = value.decode()
 
-    def apply_remote(self, kind: str, doc_id: str, text: str | None) -> bool:
-        """A change seen by a watcher; True when it changed the cache (listeners were told)."""
+    def apply_remote(
+        self, kind: str, doc_id: str, text: str | None, revision: int | None = None
+    ) -> bool:
+        """A change seen by a watcher (at a KV `revision`, when known); True when it changed the
+        cache (listeners were told)."""
         items = self._cache.get(kind)
         if items is None:
+            return False
+        own = self._own_revision.get((kind, doc_id))
+        if revision is not None and own is not None and revision <= own:
+            if revision == own:  # the echo of our last put: nothing older can follow
+                del self._own_revision[(kind, doc_id)]
             return False
         if items.get(doc_id) == text:
             return False
@@ -108,12 +120,16 @@ class ClusterStore:
         old = items.get(doc_id)
         items[doc_id] = text
         try:
-            await self.link.kv_put(self.shared[kind], doc_key(kind, doc_id), text.encode())
+            revision = await self.link.kv_put(
+                self.shared[kind], doc_key(kind, doc_id), text.encode()
+            )
         except BaseException as exc:
             self._restore(items, doc_id, old)
             if isinstance(exc, self.link.errors):
                 raise StoreError(f"cannot store {kind}/{doc_id} in the cluster: {exc!r}") from exc
             raise
+        if isinstance(revision, int):
+            self._own_revision[(kind, doc_id)] = revision
         self._notify(kind, doc_id, json.loads(text), False)
 
     async def _kv_delete(self, kind: str, doc_id: str) -> bool:

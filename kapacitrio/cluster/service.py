@@ -102,6 +102,7 @@ class Cluster:
         if services.kkok is not None:
             services.kkok.is_leader = self.is_kkok_leader
             services.kkok.seq_source = time.time_ns
+            services.kkok.leader_settle_ns = int(self.members.lease * 1e9)
         await nursery.start(self.members.run)
         self.placement = Placement(services, self.members, self.ingest, self.members.heartbeat)
         self._scope = trio.CancelScope()
@@ -207,7 +208,8 @@ class Cluster:
                         seen.add(parsed)
                     deleted = entry.operation in ("DEL", "PURGE") or entry.value is None
                     text = None if deleted else entry.value.decode()
-                    self.store.apply_remote(parsed[0], parsed[1], text)
+                    revision = getattr(entry, "revision", None)
+                    self.store.apply_remote(parsed[0], parsed[1], text, revision)
             except (*self.link.errors, BridgeClosed) as exc:
                 _log.debug("watcher failed", bucket=bucket, err=repr(exc))
                 await trio.sleep(0.5)

@@ -54,6 +54,10 @@ class Router:
         self.dynamic_filters: dict[str, tuple[int, Filter]] = {}
         #: In a cluster only the leader runs rounds; the others mirror the pool through the store.
         self.is_leader: Callable[[], bool] = lambda: True
+        #: How long a member must have been the leader before its rounds send (a cluster's lease):
+        #: a member that only looks gone for a moment is not replaced by a second sender.
+        self.leader_settle_ns = 0
+        self._leader_since: int | None = None
         #: In a cluster, a source of sequence numbers no other member hands out (wall-clock ns).
         self.seq_source: Callable[[], int] | None = None
         self.routes: dict[str, Route] = {}
@@ -284,12 +288,22 @@ class Router:
         while True:
             self.refresh_settings()
             await self.clock.sleep_until(self.clock.now() + self.pool.interval_ns())
-            if not self.is_leader():
+            if not self.leads_settled():
                 continue
             try:
                 await self.run_round()
             except Exception as exc:  # a broken round must not stop the router or the server
                 log.error("round failed; its alerts stay pooled for the next one", err=repr(exc))
+
+    def leads_settled(self) -> bool:
+        """Whether this member is the leader, and has been for `leader_settle_ns` already."""
+        if not self.is_leader():
+            self._leader_since = None
+            return False
+        now = self.clock.now()
+        if self._leader_since is None:
+            self._leader_since = now
+        return now - self._leader_since >= self.leader_settle_ns
 
     async def run_round(self) -> list[Alert]:
         """Filter and send what is pooled now; returns the alerts that were sent."""

@@ -120,13 +120,15 @@ class FakeLink:
 
     def __init__(self) -> None:
         self.kv: dict[str, dict[str, bytes]] = {"defs": {}}
+        self.revision = 0  # of the last put, as JetStream numbers a stream's messages
         self.fail = False
 
     async def kv_put(self, bucket: str, key: str, value: bytes) -> int:
         if self.fail:
             raise OSError("down")
         self.kv[bucket][key] = value
-        return 1
+        self.revision += 1
+        return self.revision
 
     async def kv_delete(self, bucket: str, key: str) -> None:
         self.kv[bucket].pop(key, None)
@@ -170,6 +172,16 @@ async def test_cluster_store_shared_and_local_kinds(tmp_path: Path) -> None:
         assert store.apply_remote("tasks", "a", None) is True
         assert await store.ids("tasks") == ["b", "c"]
         assert ("tasks", "c", True) in seen and ("tasks", "b", False) in seen
+        # the late echo of a put of ours we have deleted since is stale, not a peer's put
+        await store.put("tasks", "e", {"id": "e"})
+        put_revision = link.revision
+        assert await store.delete("tasks", "e")
+        assert store.apply_remote("tasks", "e", json.dumps({"id": "e"}), put_revision) is False
+        assert await store.ids("tasks") == ["b", "c"]
+        newer = json.dumps({"id": "e", "by": "peer"})  # a peer's put after ours is applied
+        assert store.apply_remote("tasks", "e", newer, put_revision + 2) is True
+        assert await store.ids("tasks") == ["b", "c", "e"]
+        assert store.apply_remote("tasks", "e", None, put_revision + 3) is True
         async with store.transaction() as tx:
             await tx.put("tasks", "d", {"id": "d"})
             await tx.delete("tasks", "b")

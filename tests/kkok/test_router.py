@@ -272,3 +272,30 @@ async def test_static_filter_wins_over_a_stored_one_with_its_id(clock):
     await r2.load()
     assert await r2.filter_ids() == ["x"]
     assert (await r2.get_filter("x")).type_name == "route"
+
+
+async def test_a_new_leader_sends_only_once_it_has_led_for_the_settle_time(autojump_clock, clock):
+    r = Router(clock=clock, initial_interval=1, max_interval=1)
+    r.leader_settle_ns = 5 * NS
+    leading = [False]
+    r.is_leader = lambda: leading[0]
+    rounds: list[float] = []
+    real = r.run_round
+
+    async def spy():
+        rounds.append(round(trio.current_time() - t0))
+        return await real()
+
+    r.run_round = spy
+    t0 = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(r.run)
+        await trio.sleep(3.5)
+        leading[0] = True  # leads from the round at 4 s: sends from 9 s on
+        await trio.sleep(7)
+        leading[0] = False  # a moment out of the lead (at 11 s) starts the wait again
+        await trio.sleep(1)
+        leading[0] = True  # leads again from the round at 12 s: sends from 17 s on
+        await trio.sleep(7)
+        nursery.cancel_scope.cancel()
+    assert rounds == [9, 10, 17, 18]
