@@ -31,6 +31,20 @@ def read_lines(path):
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def round_times(router: Router) -> list[int]:
+    """The seconds from now at which the router's rounds run, filled in as they run."""
+    times: list[int] = []
+    real = router.run_round
+    t0 = trio.current_time()
+
+    async def spy():
+        times.append(round(trio.current_time() - t0))
+        return await real()
+
+    router.run_round = spy
+    return times
+
+
 async def test_interval_doubles_while_alerts_keep_coming(router, autojump_clock):
     seen = []
     async with trio.open_nursery() as nursery:
@@ -49,15 +63,7 @@ async def test_interval_doubles_while_alerts_keep_coming(router, autojump_clock)
 
 async def test_round_times_follow_the_interval(autojump_clock, clock):
     r = Router(clock=clock, initial_interval=2, max_interval=8)
-    times = []
-    real = r.run_round
-
-    async def spy():
-        times.append(round(trio.current_time() - t0))
-        return await real()
-
-    r.run_round = spy
-    t0 = trio.current_time()
+    times = round_times(r)
     await r.add_alert(make_alert())
     async with trio.open_nursery() as nursery:
         await nursery.start(r.run)
@@ -279,15 +285,7 @@ async def test_a_new_leader_sends_only_once_it_has_led_for_the_settle_time(autoj
     r.leader_settle_ns = 5 * NS
     leading = [False]
     r.is_leader = lambda: leading[0]
-    rounds: list[float] = []
-    real = r.run_round
-
-    async def spy():
-        rounds.append(round(trio.current_time() - t0))
-        return await real()
-
-    r.run_round = spy
-    t0 = trio.current_time()
+    rounds = round_times(r)
     async with trio.open_nursery() as nursery:
         await nursery.start(r.run)
         await trio.sleep(3.5)
