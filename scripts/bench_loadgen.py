@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import trio
-
-WRITE_PARAMS = {"db": "bench", "rp": "autogen", "precision": "ns"}
+from bench_drained import WRITE_PARAMS
 
 
 async def post_paced(

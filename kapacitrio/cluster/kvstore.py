@@ -128,8 +128,7 @@ class ClusterStore:
             if isinstance(exc, self.link.errors):
                 raise StoreError(f"cannot store {kind}/{doc_id} in the cluster: {exc!r}") from exc
             raise
-        if isinstance(revision, int):
-            self._own_revision[(kind, doc_id)] = revision
+        self._own_revision[(kind, doc_id)] = revision
         self._notify(kind, doc_id, json.loads(text), False)
 
     async def _kv_delete(self, kind: str, doc_id: str) -> bool:

@@ -126,23 +126,10 @@ def concat(chunks: list[ColumnChunk], db: str, rp: str) -> ColumnChunk:
         return chunks[0]
     if not chunks:
         return empty_chunk(db, rp)
-    s_index: dict[Any, int] = {}
-    s_names: list[str] = []
-    s_tags: list[dict[str, str]] = []
+    codes, series = _joined_series(chunks)
     l_index: dict[tuple[str, ...], int] = {}
-    codes, lcodes = [], []
-    last: Series | None = None
-    remap = np.zeros(0, np.int32)
-    shared = all(c.series is chunks[0].series for c in chunks)  # one body's uniform slices
+    lcodes = []
     for c in chunks:
-        s = c.series
-        if shared:
-            codes.append(c.series_codes)
-        else:
-            if last is None or s.names != last.names or s.tags != last.tags:  # (often the same)
-                remap = _series_codes(s, s_index, s_names, s_tags)
-                last = s
-            codes.append(remap[c.series_codes])
         lmap = np.array([l_index.setdefault(lay, len(l_index)) for lay in c.layouts], np.int32)
         lcodes.append(np.full(len(c), lmap[0]) if c.layout_codes is None else lmap[c.layout_codes])
     layout_codes = None if len(l_index) == 1 else np.concatenate(lcodes).astype(np.int32)
@@ -150,14 +137,35 @@ def concat(chunks: list[ColumnChunk], db: str, rp: str) -> ColumnChunk:
     fields = {k: _joined([(len(c), c.fields.get(k)) for c in chunks]) for k in keys}
     return ColumnChunk(
         np.concatenate([c.time for c in chunks]),
-        np.concatenate(codes),
-        chunks[0].series if shared else Series(s_names, s_tags),
+        codes,
+        series,
         fields,
         layout_codes,
         list(l_index),
         db,
         rp,
     )
+
+
+def _joined_series(chunks: list[ColumnChunk]) -> tuple[np.ndarray, Series]:
+    """The series codes of consecutive chunks joined, and their series: the one table of a
+    body's uniform slices as it is, any other series renumbered in order of first appearance."""
+    first = chunks[0].series
+    if all(c.series is first for c in chunks):
+        return np.concatenate([c.series_codes for c in chunks]), first
+    index: dict[Any, int] = {}
+    names: list[str] = []
+    tags: list[dict[str, str]] = []
+    codes = []
+    last: Series | None = None
+    remap = np.zeros(0, np.int32)
+    for c in chunks:
+        s = c.series
+        if last is None or s.names != last.names or s.tags != last.tags:  # (often the same)
+            remap = _series_codes(s, index, names, tags)
+            last = s
+        codes.append(remap[c.series_codes])
+    return np.concatenate(codes), Series(names, tags)
 
 
 def _series_codes(

@@ -23,7 +23,7 @@ from kapacitrio.models.columns import (
     empty_chunk,
     from_points,
 )
-from kapacitrio.models.lpuniform import UniformLines, split_uniform
+from kapacitrio.models.lpuniform import split_uniform
 
 #: A marker target: keep every line (the per-line router keeps lines with truthy targets).
 _ALL = (True,)
@@ -54,9 +54,9 @@ def parse_chunk(
     to it, wanted or not (ingress statistics).
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    by_lines = sliced or len(text) < UNIFORM_MIN_CHARS
-    table = SeriesTable()
-    uniform = None if by_lines else _parse_uniform(body, text, mult, db, rp, wanted, tally, table)
+    uniform = None
+    if not sliced and len(text) >= UNIFORM_MIN_CHARS:
+        uniform = _parse_uniform(body, text, mult, db, rp, wanted, tally, SeriesTable())
     if uniform is not None:
         return uniform
     found = _scan_sliced(text) if sliced else lp._scan(text)
@@ -86,25 +86,6 @@ def parse_uniform(
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     return _parse_uniform(body, text, mult, db, rp, wanted, tally, table or SeriesTable())
-
-
-def _parse_uniform(
-    body: bytes | str,
-    text: str,
-    mult: int,
-    db: str,
-    rp: str,
-    wanted: Any,
-    tally: dict[str, int] | None,
-    table: SeriesTable,
-) -> ColumnChunk | None:
-    if not text:
-        return None
-    tmin, tmax, _ = lp._time_check(mult)
-    lines = split_uniform(body, text, tmin, tmax)
-    if lines is None:
-        return None
-    return _uniform_chunk(lines, mult, db, rp, wanted, tally, table)
 
 
 def _scan_sliced(text: str) -> list[Any] | None:
@@ -193,16 +174,22 @@ def _plain_columns(
     return ColumnChunk(times, codes, series, columns, layout_codes, layouts, db, rp)
 
 
-def _uniform_chunk(
-    lines: UniformLines,
+def _parse_uniform(
+    body: bytes | str,
+    text: str,
     mult: int,
     db: str,
     rp: str,
     wanted: Any,
     tally: dict[str, int] | None,
     table: SeriesTable,
-) -> ColumnChunk:
-    """The chunk of a body `lpuniform.split_uniform` cut into columns."""
+) -> ColumnChunk | None:
+    """The chunk of a uniform body (`lpuniform.split_uniform`), its series in `table`; None
+    for any other body."""
+    tmin, tmax, _ = lp._time_check(mult)
+    lines = split_uniform(body, text, tmin, tmax) if text else None
+    if lines is None:
+        return None
     codes = table.codes(lines.keys, lines.distinct)
     names = table.measurements(lines.distinct)
     if tally is not None:

@@ -60,7 +60,7 @@ def split_uniform(body: bytes | str, text: str, tmin: int, tmax: int) -> Uniform
     stamp_text = "\n".join(stamps)
     if _STAMPS.fullmatch(stamp_text) is None:
         return None
-    times = _times(stamp_text, n, tmin, tmax)
+    times = _times(stamp_text, tmin, tmax)
     distinct = list(dict.fromkeys(keys))
     if times is None or not all(map(_SERIES.fullmatch, distinct)):
         return None
@@ -76,12 +76,12 @@ def split_uniform(body: bytes | str, text: str, tmin: int, tmax: int) -> Uniform
     return UniformLines(keys, distinct, times, fields, layout)
 
 
-def _times(text: str, n: int, tmin: int, tmax: int) -> np.ndarray | None:
-    """The `n` timestamps of a checked column of them, or None when one lies outside
+def _times(text: str, tmin: int, tmax: int) -> np.ndarray | None:
+    """The timestamps of a column `_STAMPS` matched, or None when one lies outside
     [tmin, tmax]. (numpy reads a number past int64's range as its bound: those are redone.)"""
     times = np.fromstring(text, np.int64, sep="\n")
     lo, hi = int(times.min()), int(times.max())
-    if lo == _INT64.min or hi == _INT64.max or len(times) != n:
+    if lo == _INT64.min or hi == _INT64.max:
         exact = list(map(int, text.split("\n")))
         lo, hi = min(exact), max(exact)
         if lo < tmin or hi > tmax:
