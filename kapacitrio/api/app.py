@@ -10,17 +10,15 @@ fails on a route that is not, and on a documented one that does not exist.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from quart import Response, current_app, request
 from quart_trio import QuartTrio
 
-from kapacitrio import __version__
-from kapacitrio.api import errors, keepalive
+from kapacitrio.api import accesslog, errors, fastwrite, keepalive
+from kapacitrio.api.accesslog import KAPACITOR_VERSION
 from kapacitrio.api.bodydrain import settle_request_body
 from kapacitrio.api.jsonprovider import GoJSONProvider
 from kapacitrio.auth import guard as auth_guard
@@ -32,8 +30,6 @@ if TYPE_CHECKING:
 BASE = "/kapacitor/v1"
 PREVIEW = "/kapacitor/v1preview"
 
-#: The Kapacitor version this server speaks, sent in `X-Kapacitor-Version`.
-KAPACITOR_VERSION = f"1.7.5-kapacitrio-{__version__}"
 
 #: API areas, by module name under kapacitrio.api (modules not written yet are skipped).
 BLUEPRINTS = [
@@ -113,19 +109,8 @@ def create_app(server: Services) -> QuartTrio:
             app.register_blueprint(bp, url_prefix="", name=f"{bp.name}_root")
     _install_hooks(app, server)
     auth_guard.install(app)  # every route but ping needs credentials when auth is on; CORS
-    app.asgi_app = keepalive.guard(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = keepalive.guard(fastwrite.lane(app.asgi_app, server))  # type: ignore[method-assign]
     return app
-
-
-@functools.cache
-def _node() -> int:
-    return uuid.getnode()
-
-
-def _request_id() -> str:
-    """A new time-based (version 1) UUID, as Kapacitor's Request-Id. Made by Python itself: the
-    system's generator asks a uuidd socket for every one (three system calls a request)."""
-    return str(uuid.uuid1(node=_node()))
 
 
 def _install_hooks(app: QuartTrio, server: Services) -> None:
@@ -138,23 +123,18 @@ def _install_hooks(app: QuartTrio, server: Services) -> None:
     @app.after_request
     async def _headers(response: Response) -> Response:
         response.headers["X-Kapacitor-Version"] = KAPACITOR_VERSION
-        rid = request.headers.get("Request-Id") or _request_id()
+        rid = accesslog.request_id(request.headers.get("Request-Id"))
         response.headers["Request-Id"] = rid
         if log_requests:
-            start = getattr(request, "environ_start", None)
-            took = "" if start is None else f"{(time.perf_counter() - start) * 1000:.3f}ms"
-            _log.info(
-                "http request",
-                **{
-                    "host": request.remote_addr or "",
-                    "method": request.method,
-                    "uri": request.full_path.rstrip("?"),
-                    "protocol": f"HTTP/{request.http_version}",
-                    "status": response.status_code,
-                    "referer": request.referrer or "-",
-                    "user-agent": request.user_agent.string or "-",
-                    "request-id": rid,
-                    "duration": took,
-                },
+            accesslog.log_request(
+                host=request.remote_addr or "",
+                method=request.method,
+                uri=request.full_path.rstrip("?"),
+                protocol=f"HTTP/{request.http_version}",
+                status=response.status_code,
+                referer=request.referrer or "",
+                user_agent=request.user_agent.string,
+                rid=rid,
+                start=getattr(request, "environ_start", None),
             )
         return response

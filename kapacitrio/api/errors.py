@@ -51,9 +51,8 @@ def error_response(status: int, message: str) -> Response:
             status=status,
             content_type="text/plain; charset=utf-8",
         )
-    body = json.dumps({"error": message}, indent=4, ensure_ascii=False)
     return current_app.response_class(
-        body.encode("utf-8", "replace"),
+        json_error_body(message),
         status=status,
         content_type="application/json; charset=utf-8",
     )
@@ -72,14 +71,24 @@ async def _handle_http_exception(exc: HTTPException) -> Response:
     return error_response(status, message)
 
 
-async def _handle_exception(exc: Exception) -> Response:
+def json_error_body(message: str) -> bytes:
+    """Kapacitor's JSON error body, `{"error": message}` indented by four spaces."""
+    return json.dumps({"error": message}, indent=4, ensure_ascii=False).encode("utf-8", "replace")
+
+
+def answer_for(exc: Exception) -> tuple[int, str]:
+    """The status and message for an exception: its own `http_status`, else a logged 500."""
     status = getattr(exc, "http_status", None)
     if isinstance(status, int):
-        return error_response(status, getattr(exc, "message", None) or str(exc))
-    if isinstance(exc, HTTPException):
-        return await _handle_http_exception(exc)
+        return status, getattr(exc, "message", None) or str(exc)
     _log.error("unhandled error in request", err=f"{type(exc).__name__}: {exc}", exc_info=exc)
-    return error_response(500, f"internal error: {type(exc).__name__}: {exc}")
+    return 500, f"internal error: {type(exc).__name__}: {exc}"
+
+
+async def _handle_exception(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and not isinstance(getattr(exc, "http_status", None), int):
+        return await _handle_http_exception(exc)
+    return error_response(*answer_for(exc))
 
 
 def install(app: Quart) -> None:

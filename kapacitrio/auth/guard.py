@@ -52,10 +52,13 @@ def require_admin(what: str) -> None:
         )
 
 
-def _auth(app: Quart) -> AuthService | None:
-    services = app.config["KAPACITRIO_SERVICES"]
+def _auth_service(services: Any) -> AuthService | None:
     svc = (getattr(services, "extra", None) or {}).get("auth")
     return svc if isinstance(svc, AuthService) else None
+
+
+def _auth(app: Quart) -> AuthService | None:
+    return _auth_service(app.config["KAPACITRIO_SERVICES"])
 
 
 def _needed(method: str) -> Privilege:
@@ -105,6 +108,13 @@ def _authorize(user: User, needed: Privilege | None = None, path: str | None = N
                 f'user {user.name} does not have "{exc.missing.label}" privilege for API '
                 f'endpoint "{path}"',
             ) from None
+
+
+def auth_off(services: Any) -> bool:
+    """Whether authentication is off: not enabled in the config, so every request is let in."""
+    svc = _auth_service(services)
+    running = svc is not None and svc.enabled
+    return not running and not services.config.http.auth_enabled
 
 
 async def _check(app: Quart) -> None:
