@@ -22,14 +22,12 @@ from kapacitrio.api.accesslog import KAPACITOR_VERSION
 from kapacitrio.api.bodydrain import settle_request_body
 from kapacitrio.api.jsonprovider import GoJSONProvider
 from kapacitrio.auth import guard as auth_guard
-from kapacitrio.logs import get_logger
 
 if TYPE_CHECKING:
     from kapacitrio.services import Services
 
 BASE = "/kapacitor/v1"
 PREVIEW = "/kapacitor/v1preview"
-
 
 #: API areas, by module name under kapacitrio.api (modules not written yet are skipped).
 BLUEPRINTS = [
@@ -58,8 +56,6 @@ BLUEPRINTS = [
     "pprof",
     "cluster",
 ]
-
-_log = get_logger("http")
 
 
 def services() -> Services:
