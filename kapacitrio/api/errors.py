@@ -39,6 +39,9 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, message)
 
 
+#: The content type of a JSON error body.
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
 #: The blueprint whose errors are text/plain (kapacitrio.api.kkok).
 TEXT_BLUEPRINT = "kkok"
 
@@ -54,7 +57,7 @@ def error_response(status: int, message: str) -> Response:
     return current_app.response_class(
         json_error_body(message),
         status=status,
-        content_type="application/json; charset=utf-8",
+        content_type=JSON_CONTENT_TYPE,
     )
 
 

@@ -95,8 +95,11 @@ async def _read_body(receive: Any, limit: int) -> bytes | None:
             return b"".join(parts)
 
 
-async def _answer(svc: Services, write: _PlainWrite, receive: Any) -> tuple[int, bytes, bool]:
-    """Status, body and whether to close the connection, for a plain write."""
+async def _answer(
+    svc: Services, write: _PlainWrite, receive: Any
+) -> tuple[int, bytes, bool] | None:
+    """Status, body and whether to close the connection, for a plain write; None when the client
+    went away before its body was all sent (nobody to answer)."""
     limit = svc.config.http.max_body_size
     try:
         with trio.move_on_after(BODY_TIMEOUT_S) as waited:
@@ -106,7 +109,7 @@ async def _answer(svc: Services, write: _PlainWrite, receive: Any) -> tuple[int,
     if waited.cancelled_caught:
         return 408, errors.json_error_body(RequestTimeout.description), True
     if data is None:
-        return 0, b"", True
+        return None
     try:
         body = decode_body(data, write.header(b"content-encoding"), limit)
         args = write.args
@@ -121,7 +124,7 @@ def _headers(status: int, body: bytes, rid: str, close: bool) -> list[tuple[byte
     headers = []
     if status != 204:
         headers += [
-            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-type", errors.JSON_CONTENT_TYPE.encode()),
             (b"content-length", str(len(body)).encode()),
         ]
     headers += [(b"x-kapacitor-version", KAPACITOR_VERSION.encode()), (b"request-id", rid.encode())]
@@ -143,9 +146,10 @@ def lane(app: ASGIApp, svc: Services) -> ASGIApp:
             await app(scope, receive, send)
             return
         start = time.perf_counter()
-        status, body, close = await _answer(svc, write, receive)
-        if not status:  # the client is gone: nobody to answer
+        answer = await _answer(svc, write, receive)
+        if answer is None:
             return
+        status, body, close = answer
         rid = accesslog.request_id(write.header(b"request-id"))
         headers = _headers(status, body, rid, close)
         await send({"type": "http.response.start", "status": status, "headers": headers})

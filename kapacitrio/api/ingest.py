@@ -11,6 +11,7 @@ import zlib
 from typing import Any
 
 from kapacitrio.api.errors import ApiError, bad_request
+from kapacitrio.models.lineprotocol import LineProtocolError
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
@@ -38,8 +39,6 @@ def decode_body(data: bytes, content_encoding: str, limit: int) -> bytes:
 
 async def ingest(svc: Any, db: str, rp: str, precision: str, body: bytes) -> None:
     """Write a decoded body to the engine, or to the cluster's ingest; raises `ApiError`."""
-    from kapacitrio.models.lineprotocol import LineProtocolError
-
     if not body.strip():
         return
     if not db:
