@@ -24,6 +24,7 @@ from kapacitrio.alerting.match import MatchError, compile_match
 from kapacitrio.alerting.topic import HandlerRunner, Inhibitor, Topic
 from kapacitrio.logratelimit import LogLimiter, summary_text
 from kapacitrio.logs import get_logger
+from kapacitrio.plainhttp import PlainHTTPClient
 
 _log = get_logger("alerting")
 
@@ -101,6 +102,7 @@ class AlertService:
             import httpx
 
             client = self.env.http_client = httpx.AsyncClient(timeout=30.0)
+        self.env.plain_http = PlainHTTPClient(self.env.http_client.headers)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -114,6 +116,8 @@ class AlertService:
             with trio.CancelScope(shield=True):
                 with trio.move_on_after(10):
                     await self.flush()
+                    await self.env.plain_http.aclose()
+                    self.env.plain_http = None
                     if client is not None:
                         self.env.http_client = None
                         await client.aclose()

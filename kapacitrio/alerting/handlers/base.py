@@ -51,6 +51,8 @@ class HandlerEnv:
     log: Callable[..., None] = field(default=lambda *a, **k: None)
     server_url: str = "http://localhost:9092"
     http_client: Any = None
+    #: Sends plain-HTTP requests in one write (`kapacitrio.plainhttp`); None leaves all to httpx.
+    plain_http: Any = None
 
     def section(self, name: str) -> Any:
         """A config section's current value, or None when config is unavailable."""

@@ -33,9 +33,19 @@ async def post(
     if json_body is not None:
         body = gonumbers.dumps(json_body, separators=(",", ":"), ensure_ascii=False)
         hdrs.setdefault("Content-Type", "application/json")
+    plain = env.plain_http.takes(url, data) if env.plain_http is not None else None
     client = env.http_client if verify else None
     try:
-        if client is not None:
+        if plain is not None:
+            resp = await env.plain_http.request(
+                method,
+                plain,
+                content=body,
+                headers=hdrs,
+                timeout=timeout or DEFAULT_TIMEOUT,
+                auth=auth,
+            )
+        elif client is not None:
             resp = await client.request(
                 method,
                 url,
