@@ -153,10 +153,7 @@ class Task:
             else:
                 t0 = perf()
                 try:
-                    point_chunk = getattr(rt, "point_chunk", None)
-                    n = -1 if point_chunk is None else point_chunk(chunk, 0)
-                    if n < 0:
-                        n = _dispatch(rt, 0, chunk)
+                    n = _handle_inline(rt, chunk, self.ctx.max_groups)
                 except NodeError as exc:
                     self.fail(node, str(exc))
                     return
@@ -360,6 +357,18 @@ class Task:
 
     def runtimes(self, kind: str) -> Iterable[NodeRuntime]:
         return (n.rt for n in self.nodes.values() if n.spec.kind == kind)
+
+
+def _handle_inline(rt: NodeRuntime, chunk: Chunk, limit: int) -> int:
+    """One chunk through a node of the inline head, as its loop would handle it (group limit,
+    then the whole-chunk handler, else one message at a time); returns the count handled."""
+    table = group_table(rt, limit)
+    kept = None if table is None else admitted(rt, chunk, table, limit)
+    if kept is not None:  # near the group limit: what is left, one at a time
+        return _dispatch(rt, 0, kept)
+    point_chunk = getattr(rt, "point_chunk", None)
+    n = -1 if point_chunk is None else point_chunk(chunk, 0)
+    return n if n >= 0 else _dispatch(rt, 0, chunk)
 
 
 async def _sliced(node: _Node, items: list[Any], handle: Callable[[list[Any]], int]) -> int:

@@ -233,3 +233,22 @@ async def test_routed_rows_take_their_levels_from_the_whole_write(monkeypatch):
     assert fast == slow
     assert fast["stats"]["alerts_triggered"] > 5
     assert used and all(used), "the columnar path was not taken"
+
+
+@pytest.mark.parametrize("history", [2, 3, 21])
+def test_pushed_levels_leave_the_history_as_one_event_at_a_time_does(history):
+    from kapacitrio.engine.nodes._alert_options import AlertOptions
+    from kapacitrio.engine.nodes._alert_state import GroupState
+
+    opts = AlertOptions({"history": history})
+    pushed, stepped = GroupState(opts), GroupState(opts)
+    for k in [1, history - 1, history, 2, 5, 1, history, 3][:40]:
+        recent = [(k * 7 + j) % 4 for j in range(min(k, history))]
+        pushed.push_levels(recent)
+        for t, level in enumerate(recent):
+            stepped.add_event(t, level, opts)
+        assert (pushed.history, pushed.idx, pushed.current) == (
+            stepped.history,
+            stepped.idx,
+            stepped.current,
+        )

@@ -13,10 +13,20 @@ from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.tick.columnar import ColumnarExpression
 
 
-def columnar_levels(opts: AlertOptions) -> list[ColumnarExpression | None] | None:
-    """The level lambdas in columnar form (index = level), or None when a chunk must go point by
-    point: a reset lambda (the level then depends on the group's current level), or a lambda
-    that is stateful or has no columnar form."""
+class ColumnarLevels:
+    """The level lambdas in columnar form (index = level) and the memo key of their verdicts."""
+
+    __slots__ = ("exprs", "key")
+
+    def __init__(self, exprs: list[ColumnarExpression | None]) -> None:
+        self.exprs = exprs
+        self.key = ("levels", *(e.key if e is not None else "" for e in exprs))
+
+
+def columnar_levels(opts: AlertOptions) -> ColumnarLevels | None:
+    """The level lambdas in columnar form, or None when a chunk must go point by point: a reset
+    lambda (the level then depends on the group's current level), or a lambda that is stateful
+    or has no columnar form."""
     if any(r is not None for r in opts.resets):
         return None
     out: list[ColumnarExpression | None] = [None, None, None, None]
@@ -29,10 +39,10 @@ def columnar_levels(opts: AlertOptions) -> list[ColumnarExpression | None] | Non
         if col is None:
             return None
         out[lvl] = col
-    return out
+    return ColumnarLevels(out)
 
 
-def chunk_levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.ndarray | None:
+def chunk_levels(levels_: ColumnarLevels, chunk: ColumnChunk) -> np.ndarray | None:
     """Each row's level (the highest whose lambda holds), or None when some row needs the
     per-point code (a value the columns cannot vouch for: the per-point path counts its errors).
 
@@ -41,13 +51,12 @@ def chunk_levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> 
     origin = chunk.memo.get("origin")
     if origin is not None:
         parent, idx = origin
-        key = ("levels", *(e.key if e is not None else "" for e in exprs))
-        whole = parent.memo.get(key, False)
+        whole = parent.memo.get(levels_.key, False)
         if whole is False:
-            whole = parent.memo[key] = _levels(exprs, parent)
+            whole = parent.memo[levels_.key] = _levels(levels_.exprs, parent)
         if whole is not None:  # else some row of the whole needs points: maybe not these
             return whole[idx]
-    return _levels(exprs, chunk)
+    return _levels(levels_.exprs, chunk)
 
 
 def _levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.ndarray | None:
@@ -128,7 +137,20 @@ def group_rows(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 def encodable_chunk(chunk: ColumnChunk) -> bool | None:
     """True when no float field of the chunk is NaN or infinite; None when a column of mixed
-    values leaves it to each event."""
+    values leaves it to each event. Rows the router took from a bigger chunk have the answer
+    of the whole when that is True (computed once for every task)."""
+    origin = chunk.memo.get("origin")
+    if origin is not None:
+        parent = origin[0]
+        whole = parent.memo.get("encodable", False)
+        if whole is False:
+            whole = parent.memo["encodable"] = _encodable(parent)
+        if whole:
+            return True
+    return _encodable(chunk)
+
+
+def _encodable(chunk: ColumnChunk) -> bool | None:
     for col in chunk.fields.values():
         kind = col.values.dtype.kind
         if kind == "O":

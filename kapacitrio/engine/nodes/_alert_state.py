@@ -110,10 +110,12 @@ class GroupState:
 
     def push_levels(self, recent: list[int]) -> None:
         """Put levels into the history without the per-event bookkeeping (no flapping in use)."""
-        n = len(self.history)
-        for level in recent:
-            self.idx = (self.idx + 1) % n
-            self.history[self.idx] = level
+        n, k = len(self.history), len(recent)  # k <= n
+        start = (self.idx + 1) % n
+        head = min(k, n - start)
+        self.history[start : start + head] = recent[:head]
+        self.history[: k - head] = recent[head:]
+        self.idx = (self.idx + k) % n
 
     def percent_change(self) -> float:
         n = len(self.history)
