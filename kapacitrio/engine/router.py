@@ -142,6 +142,8 @@ def _filtered(
         sub = chunk.take(idx)
         sub.memo[("bool", cond.expr.key)] = (keep, fb)  # the task's node reuses the verdicts
         sub.memo["origin"] = (chunk, idx)  # and its other lambdas those of the whole chunk
+        if not fb.any():  # the condition keeps every row: its node need not look again
+            sub.memo["settled"] = cond.expr.key
         out.append((same, sub))
     return out
 

@@ -208,3 +208,26 @@ def test_tag_equality_is_answered_by_the_tag_index_as_by_the_columns() -> None:
         assert want is not None and want[2].any()  # rows without the tag: the node decides
         for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w)
+
+
+async def test_rows_the_router_settled_are_not_tested_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kapacitrio.engine.nodes.where as where_module
+
+    tested = []
+    real = where_module.predicate_mask
+    monkeypatch.setattr(
+        where_module, "predicate_mask", lambda *a: tested.append(len(a[1])) or real(*a)
+    )
+    script = WHERE.format(cond="\"host\" == 'h1'")
+    async with open_taskmaster(VirtualClock(1000 * S)) as tm:
+        task = await tm.start_task("a", compile_task(script, "stream"), [("db", "rp")])
+        await tm.write("db", "rp", "ns", body(0, every_host=True))  # every row has the tag
+        await tm.write("db", "rp", "ns", body(1000))  # some rows lack it: the node decides those
+        await trio.testing.wait_all_tasks_blocked()
+        stats = task.node_stats()
+    assert len(tested) == 1 and tested[0] > 0
+    routed = await run(script, "routed", monkeypatch)
+    assert routed["emitted"] == (await run(script, "per point", monkeypatch))["emitted"]
+    assert stats["where2"]["collected"] == stats["from1"]["emitted"]

@@ -75,6 +75,10 @@ def _levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.nd
     return level
 
 
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_ROWS.flags.writeable = False
+
+
 def walk_group(
     st: GroupState, opts: AlertOptions, lv: np.ndarray, t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +89,9 @@ def walk_group(
     """
     if opts.flapping or opts.sco_interval:
         return _walk_sequential(st, opts, lv.tolist(), t.tolist())
+    if st.current == levels.OK and not lv.any():  # all OK, as before: nothing fires
+        st.push_levels([levels.OK] * min(len(lv), len(st.history)))
+        return _NO_ROWS, _NO_ROWS
     prev = np.empty_like(lv)
     prev[0] = st.current
     prev[1:] = lv[:-1]

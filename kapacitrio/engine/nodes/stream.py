@@ -131,7 +131,7 @@ class FromRuntime(NodeRuntime):
                 return n
             if len(names) > 1:
                 c = c.take(c.name_mask(m))
-        if self.where_columns is not None:
+        if self.where_columns is not None and c.memo.get("settled") != self.where_columns.key:
             keep = predicate_mask(self.where_columns, c, self._where_point, self.error)
             if keep is None:
                 return -1

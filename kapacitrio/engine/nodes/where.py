@@ -26,12 +26,16 @@ class WhereRuntime(NodeRuntime):
         """A columnar chunk filtered by columns (rows the columns cannot settle: per point)."""
         if self.columnar is None or type(chunk) is not ColumnChunk:
             return -1
-        keep = predicate_mask(self.columnar, chunk, self._keep, self.error)
-        if keep is None:
-            return -1
+        if chunk.memo.get("settled") == self.columnar.key:  # the router kept just these rows
+            kept = chunk
+        else:
+            keep = predicate_mask(self.columnar, chunk, self._keep, self.error)
+            if keep is None:
+                return -1
+            kept = chunk.take(keep)
         for group in used_groups(chunk):  # one instance per group, as point by point
             self.expr.get(group)
-        self.emit_chunk(chunk.take(keep))
+        self.emit_chunk(kept)
         return len(chunk)
 
     def _keep(self, p: Point) -> bool:
