@@ -252,3 +252,49 @@ def test_pushed_levels_leave_the_history_as_one_event_at_a_time_does(history):
             stepped.idx,
             stepped.current,
         )
+
+
+def steady_writes() -> list[str]:
+    """Writes in which every host keeps one value (one level) per write, changing between
+    writes: OK to critical, critical on, down to warning, recovery, and OK on."""
+    per_write = [
+        [1.5, 99.5, 70.5, 50.5],
+        [1.5, 99.5, 70.5, 99.5],
+        [99.5, 70.5, 1.5, 99.5],
+        [1.5, 1.5, 1.5, 99.5],
+        [50.5, 99.5, 99.5, 1.5],
+    ]
+    out = []
+    for w, values in enumerate(per_write):
+        start = 31536000 + w * 100
+        lines = [
+            f"cpu,host=h{h},dc=d{h % 2} value={values[h]} {start + i * 4 + h}"
+            for i in range(12)
+            for h in range(4)
+        ]
+        out.append("\n".join(lines))
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", ["default", "state changes only", "no recoveries", "augmented", "custom message"]
+)
+async def test_groups_at_one_level_per_write_agree_with_per_point(name, monkeypatch):
+    from kapacitrio.engine.nodes import _alert_chunk
+
+    uniform = []
+    real = _alert_chunk.walk_uniform
+
+    def spy(st, opts, level, t):
+        uniform.append(level)
+        return real(st, opts, level, t)
+
+    monkeypatch.setattr(_alert_chunk, "walk_uniform", spy)
+    script = BASE.format(extra=SCENARIOS[name])
+    writes = steady_writes()
+    fast, used = await run(script, writes, recorder=True, columnar=True, monkeypatch=monkeypatch)
+    slow, _ = await run(script, writes, recorder=True, columnar=False, monkeypatch=monkeypatch)
+    assert fast == slow
+    assert used and all(used)
+    assert {0, 2, 3} <= set(uniform) and len(uniform) == 4 * len(writes)
+    assert any(e[5] > 0 for e in fast["events"]), "no alert lasted across writes"

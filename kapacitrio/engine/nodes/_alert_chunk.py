@@ -76,7 +76,8 @@ def _levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.nd
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
-_NO_ROWS.flags.writeable = False
+_FIRST_ROW = np.zeros(1, dtype=np.int64)
+_NO_ROWS.flags.writeable = _FIRST_ROW.flags.writeable = False
 
 
 def walk_group(
@@ -89,9 +90,8 @@ def walk_group(
     """
     if opts.flapping or opts.sco_interval:
         return _walk_sequential(st, opts, lv.tolist(), t.tolist())
-    if st.current == levels.OK and not lv.any():  # all OK, as before: nothing fires
-        st.push_levels([levels.OK] * min(len(lv), len(st.history)))
-        return _NO_ROWS, _NO_ROWS
+    if lv[0] == lv[-1] and (lv == lv[0]).all():
+        return walk_uniform(st, opts, int(lv[0]), t)
     prev = np.empty_like(lv)
     prev[0] = st.current
     prev[1:] = lv[:-1]
@@ -109,6 +109,26 @@ def walk_group(
     st.first_triggered = int(first[-1])
     st.last_triggered = int(ft[-1])
     return pos, ft - first
+
+
+def walk_uniform(
+    st: GroupState, opts: AlertOptions, level: int, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`walk_group` of rows that all have one level (a group staying OK, or staying critical):
+    every row fires when the level is not OK (unless stateChangesOnly), else at most the first,
+    when the level changed."""
+    before = st.current
+    st.push_levels([level] * min(len(t), len(st.history)))
+    if level != levels.OK and not opts.state_changes_only:
+        pos, fired_t = np.arange(len(t)), t
+    elif before != level:
+        pos, fired_t = _FIRST_ROW, t[:1]
+    else:
+        return _NO_ROWS, _NO_ROWS
+    first = int(t[0]) if before == levels.OK else st.first_triggered
+    st.first_triggered = first
+    st.last_triggered = int(fired_t[-1])
+    return pos, fired_t - first
 
 
 def _walk_sequential(

@@ -261,6 +261,8 @@ class AlertNode(NodeRuntime):
                 points = chunk.rows()
                 for i, state in sent:
                     self.emit(self._augment_point(points[i], state))  # type: ignore[arg-type]
+            elif len(sent) == len(chunk):  # every row sent (as `rows`, ascending): the chunk
+                self.emit_chunk(chunk)
             else:
                 self.emit_chunk(chunk.take(np.array([i for i, _ in sent], dtype=np.int64)))
         return len(chunk)
