@@ -298,3 +298,27 @@ async def test_groups_at_one_level_per_write_agree_with_per_point(name, monkeypa
     assert used and all(used)
     assert {0, 2, 3} <= set(uniform) and len(uniform) == 4 * len(writes)
     assert any(e[5] > 0 for e in fast["events"]), "no alert lasted across writes"
+
+
+@pytest.mark.parametrize("sco", [False, True], ids=["every level", "state changes only"])
+def test_the_row_by_row_walk_equals_the_array_walk(sco):
+    import numpy as np
+
+    from kapacitrio.engine.nodes._alert_chunk import walk_arrays, walk_rows
+    from kapacitrio.engine.nodes._alert_options import AlertOptions
+    from kapacitrio.engine.nodes._alert_state import GroupState
+
+    opts = AlertOptions({"history": 5, "stateChangesOnly": sco})
+    rng = np.random.default_rng(3)
+    by_rows, by_arrays = GroupState(opts), GroupState(opts)
+    t0 = 0
+    for n in [1, 2, 7, 50, 64, 3, 200, 1, 33]:
+        lv = rng.choice([0, 0, 1, 2, 3], n).astype(np.int8)
+        t = t0 + np.arange(n, dtype=np.int64) * S
+        t0 += n * S
+        got, want = walk_rows(by_rows, opts, lv, t), walk_arrays(by_arrays, opts, lv, t)
+        assert [a.tolist() for a in got] == [a.tolist() for a in want]
+        assert got[0].dtype == want[0].dtype == np.int64
+        for attr in ("history", "idx", "first_triggered", "last_triggered"):
+            assert getattr(by_rows, attr) == getattr(by_arrays, attr), attr
+    assert by_rows.last_triggered > 0
