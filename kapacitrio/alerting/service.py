@@ -13,6 +13,7 @@ import trio
 from kapacitrio.alerting import handlers as registry
 from kapacitrio.alerting import levels
 from kapacitrio.alerting.event import Event, EventState
+from kapacitrio.alerting.feed import EventFeeds
 from kapacitrio.alerting.handlers.base import (
     Handler,
     HandlerEnv,
@@ -75,7 +76,7 @@ class AlertService:
             service=self, config=config, log=self._handler_log, server_url=server_url
         )
         self.inhibitors: list[Inhibitor] = []
-        self.feeds: list[tuple[str | None, trio.MemorySendChannel]] = []
+        self.feeds = EventFeeds()
         self._nursery: trio.Nursery | None = None
         self._pending: list[HandlerRunner] = []
         self._detached: list[HandlerRunner] = []
@@ -188,7 +189,7 @@ class AlertService:
         t.collected += 1
         self.stats["collected"] += 1
         self._mark_dirty(topic_id, event.state.id)
-        self._publish_feed(topic_id, event)
+        self.feeds.publish(topic_id, event)
         ok = True
         for runner in t.all_runners():
             if not runner.offer(event):
@@ -207,7 +208,7 @@ class AlertService:
         t = self.topics.get(topic_id)
         if t is not None and (t.anon or t.handlers):
             return True
-        return any(want is None or want == topic_id for want, _ in self.feeds)
+        return self.feeds.wants(topic_id)
 
     def collect_last(self, topic_id: str, last: list[Event], count: int) -> None:
         """What `count` events given to `handle_event` in turn leave behind, when nobody but the
@@ -508,38 +509,10 @@ class AlertService:
     # ------------------------------------------------------------------ feeds
     def subscribe(self, topic_id: str | None, capacity: int = 1000) -> trio.MemoryReceiveChannel:
         """A channel of event changes for one topic (or all topics when None), current events first."""
-        send, recv = trio.open_memory_channel(max(capacity, 1))
-        topics = [self.topics[topic_id]] if topic_id in self.topics else []
-        if topic_id is None:
-            topics = [self.topics[k] for k in sorted(self.topics)]
-        for t in topics:
-            for eid in sorted(t.events):
-                try:
-                    send.send_nowait(feed_message(t.id, t.events[eid], None))
-                except trio.WouldBlock:
-                    break
-        self.feeds.append((topic_id, send))
-        return recv
+        return self.feeds.subscribe(self.topics, topic_id, capacity)
 
     def unsubscribe(self, recv: trio.MemoryReceiveChannel) -> None:
         recv.close()
-
-    def _publish_feed(self, topic_id: str, event: Event) -> None:
-        if not self.feeds:
-            return
-        msg = None
-        alive = []
-        for want, send in self.feeds:
-            if want is None or want == topic_id:
-                if msg is None:
-                    msg = feed_message(topic_id, event.state, event.previous_level)
-                try:
-                    send.send_nowait(msg)
-                except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
-                    send.close()  # a subscriber that cannot keep up is cut off
-                    continue
-            alive.append((want, send))
-        self.feeds = alive
 
     # ------------------------------------------------------------------ persistence
     def _mark_dirty(self, topic_id: str, event_id: str) -> None:
@@ -604,11 +577,3 @@ class AlertService:
                 )
                 continue
             self._install(topic_id, spec, handler, match)
-
-
-def feed_message(topic_id: str, state: EventState, previous_level: int | None) -> dict[str, Any]:
-    """One WebSocket feed message: the topic, the event ID and its state as the events API shows it."""
-    msg = {"topic": topic_id, "id": state.id, "state": state.to_api()}
-    if previous_level is not None:
-        msg["previousLevel"] = levels.name(previous_level)
-    return msg
