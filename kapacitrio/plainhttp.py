@@ -20,8 +20,9 @@ import h11
 import httpx
 import trio
 
-#: httpx's keep-alive defaults: idle connections kept per origin, and how long one stays.
-MAX_IDLE_PER_ORIGIN = 20
+#: httpx's pool defaults: connections open at once, of them kept idle, and how long one idles.
+MAX_CONNECTIONS = 100
+MAX_IDLE = 20
 IDLE_EXPIRY_S = 5.0
 #: httpcore's cap on a response head (h11's own default is 16 KiB).
 MAX_HEAD_BYTES = 100 * 1024
@@ -53,9 +54,11 @@ class PlainHTTPClient:
     client's `headers`). Idle connections expire by Trio's clock.
     """
 
-    def __init__(self, defaults: httpx.Headers) -> None:
+    def __init__(self, defaults: httpx.Headers, max_connections: int = MAX_CONNECTIONS) -> None:
         self.defaults = httpx.Headers(defaults)
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self._idle_count = 0
+        self._slots = trio.Semaphore(max_connections)  # one per open connection
         proxies = urllib.request.getproxies_environment()
         self._proxied = bool(proxies.get("http") or proxies.get("all"))
 
@@ -85,24 +88,23 @@ class PlainHTTPClient:
         request = httpx.Request(method, url)
         head, body = self._head(method, url, content, headers, auth)
         origin = (url.raw_host.decode("ascii"), url.port or 80)
-        conn = self._checkout(origin) or await _connect(origin, timeout, request)
+        conn = self._checkout(origin) or await self._open(origin, timeout, request)
         try:
             wire = _frame(conn.state, method, url.raw_path, head, body, request)
             await _send(conn.stream, wire, timeout, request)
             response = await _receive(conn.state, conn.stream, timeout, request)
         except BaseException:
-            with trio.CancelScope(shield=True):
-                await trio.aclose_forcefully(conn.stream)
+            self._drop(conn)
             raise
-        await self._checkin(origin, conn)
+        self._checkin(origin, conn)
         return response
 
     async def aclose(self) -> None:
         """Close every idle connection."""
-        idle, self._idle = self._idle, {}
-        for conns in idle.values():
-            for conn in conns:
-                await trio.aclose_forcefully(conn.stream)
+        for conns in list(self._idle.values()):
+            while conns:
+                self._drop(conns.pop())
+        self._idle_count = 0
 
     def _head(
         self,
@@ -136,25 +138,69 @@ class PlainHTTPClient:
         now = trio.current_time()
         while conns:
             conn = conns.pop()
+            self._idle_count -= 1
             if conn.usable(now):
                 return conn
-            conn.stream.socket.close()
+            self._drop(conn)
         return None
 
-    async def _checkin(self, origin: tuple[str, int], conn: _Connection) -> None:
+    async def _open(
+        self, origin: tuple[str, int], timeout: float, request: httpx.Request
+    ) -> _Connection:
+        """A new connection, once there is room for one (an idle one of another origin makes
+        room by closing); waits at most `timeout` for room, as httpx's pool does."""
+        try:
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
+            if not self._close_oldest_idle():
+                with trio.move_on_after(timeout):
+                    await self._slots.acquire()
+                    return await self._connect(origin, timeout, request)
+                raise httpx.PoolTimeout("", request=request) from None
+            self._slots.acquire_nowait()
+        return await self._connect(origin, timeout, request)
+
+    async def _connect(
+        self, origin: tuple[str, int], timeout: float, request: httpx.Request
+    ) -> _Connection:
+        """Connect, holding a slot taken by the caller (given back when this fails)."""
+        try:
+            return await _connect(origin, timeout, request)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _close_oldest_idle(self) -> bool:
+        oldest = min(
+            (conns for conns in self._idle.values() if conns),
+            key=lambda conns: conns[0].idle_until,
+            default=None,
+        )
+        if oldest is None:
+            return False
+        self._idle_count -= 1
+        self._drop(oldest.pop(0))
+        return True
+
+    def _checkin(self, origin: tuple[str, int], conn: _Connection) -> None:
         """Keep `conn` for the next request when both sides allow it, else close it."""
         state = conn.state
-        conns = self._idle.setdefault(origin, [])
         if (
             state.our_state is h11.DONE
             and state.their_state is h11.DONE
-            and len(conns) < MAX_IDLE_PER_ORIGIN
+            and self._idle_count < MAX_IDLE
         ):
             state.start_next_cycle()
             conn.idle_until = trio.current_time() + IDLE_EXPIRY_S
-            conns.append(conn)
+            self._idle.setdefault(origin, []).append(conn)
+            self._idle_count += 1
         else:
-            await trio.aclose_forcefully(conn.stream)
+            self._drop(conn)
+
+    def _drop(self, conn: _Connection) -> None:
+        """Close a connection this client is done with and give back its slot."""
+        conn.stream.socket.close()
+        self._slots.release()
 
 
 async def _connect(origin: tuple[str, int], timeout: float, request: httpx.Request) -> _Connection:

@@ -375,3 +375,60 @@ async def test_handlers_send_plain_urls_in_one_write_and_fail_with_the_same_text
         assert texts[0].startswith("failed to POST to http://127.0.0.1:9/refused: ")
         await plain.aclose()
         nursery.cancel_scope.cancel()
+
+
+async def test_connections_are_capped_and_a_full_pool_waits_then_times_out(clock):
+    async with trio.open_nursery() as nursery:
+        hung = Scripted(lambda n: "hang")
+        await nursery.start(hung.serve)
+        plain = PlainHTTPClient(httpx.Headers(), max_connections=2)
+        url = plain.takes(hung.url + "/w")
+        outcomes = []
+
+        async def one():
+            try:
+                await plain.request("POST", url, content=b"x", timeout=10.0)
+            except httpx.HTTPError as exc:
+                outcomes.append((type(exc).__name__, str(exc), round(trio.current_time())))
+
+        start = trio.current_time()
+        async with trio.open_nursery() as senders:
+            for _ in range(3):
+                senders.start_soon(one)
+        assert hung.connections == 2  # the third never connected
+        assert sorted(outcomes) == sorted(
+            [("ReadTimeout", "", round(start + 10))] * 2 + [("PoolTimeout", "", round(start + 10))]
+        )
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_full_pool_hands_a_slot_on_when_a_request_ends():
+    async with trio.open_nursery() as nursery:
+        server = Scripted(lambda n: RESPONSES["close"])
+        await nursery.start(server.serve)
+        plain = PlainHTTPClient(httpx.Headers(), max_connections=1)
+        url = plain.takes(server.url + "/q")
+        texts = []
+
+        async def one():
+            texts.append((await plain.request("POST", url, content=b"x")).text)
+
+        async with trio.open_nursery() as senders:
+            for _ in range(4):
+                senders.start_soon(one)
+        assert texts == ["c"] * 4 and server.connections == 4
+        nursery.cancel_scope.cancel()
+
+
+async def test_an_idle_connection_of_another_origin_makes_room():
+    async with trio.open_nursery() as nursery:
+        first, second = Scripted(lambda n: OK), Scripted(lambda n: OK)
+        await nursery.start(first.serve)
+        await nursery.start(second.serve)
+        plain = PlainHTTPClient(httpx.Headers(), max_connections=1)
+        for server in (first, second, first):
+            response = await plain.request("POST", plain.takes(server.url + "/o"), content=b"x")
+            assert response.status_code == 200
+        assert (first.connections, second.connections) == (2, 1)
+        await plain.aclose()
+        nursery.cancel_scope.cancel()
