@@ -255,16 +255,16 @@ class AlertNode(NodeRuntime):
             keep = lvls != levels.OK
             rows, lvls, durs = rows[keep], lvls[keep], durs[keep]
             states = [st for st, k in zip(states, keep.tolist(), strict=True) if k]
-        sent = self._send_chunk_events(chunk, rows, lvls, durs, states)
-        if sent:
-            if self.opts.augment_tags or self.opts.augment_fields:
+        sent, sent_states = self._send_chunk_events(chunk, rows, lvls, durs, states)
+        if len(sent):
+            if sent_states is not None and (self.opts.augment_tags or self.opts.augment_fields):
                 points = chunk.rows()
-                for i, state in sent:
+                for i, state in zip(sent, sent_states, strict=True):
                     self.emit(self._augment_point(points[i], state))  # type: ignore[arg-type]
-            elif len(sent) == len(chunk):  # every row sent (as `rows`, ascending): the chunk
+            elif len(sent) == len(chunk):  # every row sent (ascending): the chunk itself
                 self.emit_chunk(chunk)
             else:
-                self.emit_chunk(chunk.take(np.array([i for i, _ in sent], dtype=np.int64)))
+                self.emit_chunk(chunk.take(np.asarray(sent, dtype=np.int64)))
         return len(chunk)
 
     def _walk_groups(
@@ -325,11 +325,11 @@ class AlertNode(NodeRuntime):
         lvls: np.ndarray,
         durs: np.ndarray,
         states: list[tuple[GroupState, str]],
-    ) -> list[tuple[int, EventState | None]]:
-        """Make and hand on the events of these rows; returns (row, state) of those sent (the
-        state is None where the node does not augment what it sends)."""
+    ) -> tuple[list[int] | np.ndarray, list[EventState] | None]:
+        """Make and hand on the events of these rows; returns the rows of those sent, ascending,
+        and their states (None where nobody sees each event: then the node does not augment)."""
         if not len(rows):
-            return []
+            return rows, None
         svc = self.service
         if self._handlers and not self._runners:
             self._attach()
@@ -347,27 +347,32 @@ class AlertNode(NodeRuntime):
         make = self._chunk_event_maker(chunk, safe)
         row_list, lvl_list, dur_list = rows.tolist(), lvls.tolist(), durs.tolist()
         if not bulk:
-            sent = []
+            sent, sent_states = [], []
             for i, lvl, dur, (st, event_id) in zip(
                 row_list, lvl_list, dur_list, states, strict=True
             ):
                 event = make(i, lvl, dur, event_id)
                 if event is not None and self._handle_event(st, event):
-                    sent.append((i, event.state))
-            return sent
+                    sent.append(i)
+                    sent_states.append(event.state)
+            return sent, sent_states
         # Nobody sees each event: count them all, keep each ID's last one.
         counts = np.bincount(lvls, minlength=4).tolist()
         self.stats["alerts_triggered"] += len(row_list)
         for lvl, name in enumerate(_STAT_BY_LEVEL):
             self.stats[name] += counts[lvl]
-        last: dict[str, int] = {}
-        for j, (_, event_id) in enumerate(states):
-            last[event_id] = j
-        events = [make(row_list[j], lvl_list[j], dur_list[j], states[j][1]) for j in last.values()]
+        if states.count(states[0]) == len(states):  # one group: its last row
+            last_rows = [len(states) - 1]
+        else:
+            last: dict[str, int] = {}
+            for j, (_, event_id) in enumerate(states):
+                last[event_id] = j
+            last_rows = list(last.values())
+        events = [make(row_list[j], lvl_list[j], dur_list[j], states[j][1]) for j in last_rows]
         if svc is not None:
             for topic in topics:
                 svc.collect_last(topic, events, len(row_list))  # type: ignore[arg-type]
-        return [(i, None) for i in row_list]  # no augmenting here: nobody needs the states
+        return rows, None
 
     def _chunk_event_maker(self, chunk: ColumnChunk, safe: bool | None) -> Any:
         names, tags, scodes = chunk.series.names, chunk.series.tags, chunk.series_codes
