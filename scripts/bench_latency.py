@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import h11
 import httpx
 import trio
-from bench_drained import WRITE_PARAMS, Drain, define_tasks, kapacitrio_round
+from bench_drained import MAX_BODIES, WRITE_PARAMS, Drain, define_tasks, kapacitrio_round
 from bench_procs import free_port, kapacitrio_server
 from bench_workload import BodyMaker, TaskDef
 
@@ -287,7 +287,7 @@ def run_latency(
         drain = Drain(kap, [load_task])
         bodies, counts = maker.bodies(2, points)
         warm = kapacitrio_round(client, drain, bodies, counts)
-        n = max(2, min(100, round(target_s * warm / points)))
+        n = max(2, min(MAX_BODIES, round(target_s * warm / points)))
         rates = []
         for _ in range(2):
             bodies, counts = maker.bodies(n, points)
