@@ -261,10 +261,16 @@ def row(r: CellResult) -> str:
 
 
 def relations(results: dict[str, CellResult]) -> list[str]:
-    """The issue's relative targets, where both cells ran."""
+    """The issue's relative targets, where both cells ran: kapacitrio's rates divided, and
+    their ratios to InfluxDB divided (the cells run at different moments of a shared machine;
+    InfluxDB, run in the same rounds, takes out how busy the machine was at each)."""
     out = []
     pairs = [("1000 other + 1", "Simple x1"), ("Filtered x100", "Filtered x1")]
     for a, b in pairs:
         if a in results and b in results:
-            out.append(f"{a} / {b}: {results[a].k_median / results[b].k_median:.2f}")
+            ra, rb = results[a], results[b]
+            out.append(
+                f"{a} / {b}: {ra.k_median / rb.k_median:.2f} "
+                f"(as ratios to InfluxDB: {ra.ratio / rb.ratio:.2f})"
+            )
     return out
