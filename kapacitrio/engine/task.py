@@ -163,12 +163,14 @@ class Task:
                 node.exec_ns += perf() - t0
                 node.collected += n
                 chunk, rt.out = rt.out, []
-            if not chunk:
+            k = len(chunk)
+            if not k:
                 return
-            node.emitted += len(chunk)
+            node.emitted += k
+            counts = node.edge_counts
             for child, _, _ in node.children:
                 name = child.spec.name
-                node.edge_counts[name] = node.edge_counts.get(name, 0) + len(chunk)
+                counts[name] = counts.get(name, 0) + k
         lockstep = len(last.children) > 1
         for _, idx, ch in last.children:
             item = (idx, chunk)

@@ -154,6 +154,9 @@ class ColumnChunk(LazyRows):
     def __len__(self) -> int:
         return self.n
 
+    def __bool__(self) -> bool:  # (LazyRows' asks `len`: a call more, on the hot path)
+        return self.n != 0
+
     def __repr__(self) -> str:
         return f"ColumnChunk({self.n} rows, fields={list(self.fields)})"
 
