@@ -86,6 +86,11 @@ def add_drained_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latency-load", default="Simple", help="task kind under the latency load")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--no-latency", action="store_true")
+    p.add_argument(
+        "--paired",
+        action="store_true",
+        help="also run each relative target's two cells in the same rounds (a server each)",
+    )
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument(
         "--compare",
@@ -146,6 +151,11 @@ def run_drained(args: argparse.Namespace) -> int:
             for n, r in results.items()
         },
     }
+    if args.paired:
+        out["paired"] = {}
+        for line, res in bench_drained.paired_relations(rounds, args.points, seconds, log):
+            print(line)
+            out["paired"][line] = {"denominator": res.kapacitrio, "numerator": res.beside}
     if not args.no_memory:
         mem = run_memory(args.memory_points or (200_000 if quick else 1_000_000), args.points, log)
         print(mem.line())

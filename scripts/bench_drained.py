@@ -71,6 +71,8 @@ class CellResult:
     kapacitrio: list[float] = field(default_factory=list)
     influxdb: list[float] = field(default_factory=list)
     before: list[float] = field(default_factory=list)
+    #: Rates of a second cell's tasks on a server of their own, in the same rounds (`beside`).
+    beside: list[float] = field(default_factory=list)
 
     @property
     def k_median(self) -> float:
@@ -195,41 +197,59 @@ def influxdb_round(
 
 
 def run_cell(
-    spec: CellSpec, rounds: int, points: int, target_s: float, log: Any, before: str | None = None
+    spec: CellSpec,
+    rounds: int,
+    points: int,
+    target_s: float,
+    log: Any,
+    before: str | None = None,
+    beside: CellSpec | None = None,
 ) -> CellResult:
-    """Warm up, size the rounds to about `target_s` of kapacitrio time, then alternate rounds
-    (and with `before`, a checkout of an older kapacitrio, a third server in the rotation)."""
+    """Warm up, size the rounds to about `target_s` of kapacitrio time, then alternate rounds.
+
+    With `before` (a checkout of an older kapacitrio) its server, and with `beside` (another
+    cell, with the same kind of bodies) a server with that cell's tasks, join the rotation: every
+    round posts the same bodies to each, so they compare at one moment of the machine."""
     maker = BodyMaker(join=spec.join)
+    systems = [(None, spec)]
+    if before is not None:
+        systems.append((before, spec))
+    if beside is not None:
+        systems.append((None, beside))
     with contextlib.ExitStack() as stack:
         influx = stack.enter_context(influxdb_server())
         client = stack.enter_context(httpx.Client(timeout=DRAIN_TIMEOUT_S))
-        sources = [None] if before is None else [None, before]
         drains = []
-        for source in sources:
+        for source, tasks_of in systems:
             kap = stack.enter_context(kapacitrio_server(source))
             t0 = time.perf_counter()
-            define_tasks(client, kap, spec.tasks)
+            define_tasks(client, kap, tasks_of.tasks)
             log(
-                f"  {spec.name}: {len(spec.tasks)} tasks defined in {time.perf_counter() - t0:.1f} s"
+                f"  {tasks_of.name}: {len(tasks_of.tasks)} tasks defined in "
+                f"{time.perf_counter() - t0:.1f} s"
             )
-            drains.append(Drain(kap, spec.watch))
+            drains.append(Drain(kap, tasks_of.watch))
         bodies, counts = maker.bodies(2, points)  # warm-up, also sizes the rounds
         influxdb_round(client, influx, bodies, counts)
         warm = [kapacitrio_round(client, d, bodies, counts) for d in drains][0]
         n = max(2, min(MAX_BODIES, round(target_s * warm / points)))
         result = CellResult(spec.name, len(spec.tasks), points, n)
+        outs = [result.kapacitrio] + ([result.before] if before is not None else [])
+        if beside is not None:
+            outs.append(result.beside)
         runs: list[tuple[list[float], Any]] = [
-            (result.influxdb, lambda b, c: influxdb_round(client, influx, b, c)),
-            (result.kapacitrio, lambda b, c: kapacitrio_round(client, drains[0], b, c)),
+            (result.influxdb, lambda b, c: influxdb_round(client, influx, b, c))
         ]
-        if before is not None:
-            runs.append((result.before, lambda b, c: kapacitrio_round(client, drains[1], b, c)))
+        for out, drain in zip(outs, drains, strict=True):
+            runs.append((out, lambda b, c, d=drain: kapacitrio_round(client, d, b, c)))
         for r in range(rounds):
             bodies, counts = maker.bodies(n, points)
             k = r % len(runs)
             for out, fn in runs[k:] + runs[:k]:  # each system takes its turn going first
                 out.append(fn(bodies, counts))
             extra = f", before {result.before[-1]:,.0f} p/s" if result.before else ""
+            if result.beside:
+                extra += f", {beside.name} {result.beside[-1]:,.0f} p/s"  # type: ignore[union-attr]
             log(
                 f"  {spec.name} round {r + 1}: kapacitrio {result.kapacitrio[-1]:,.0f} p/s, "
                 f"InfluxDB {result.influxdb[-1]:,.0f} p/s{extra} ({n} bodies)"
@@ -260,17 +280,34 @@ def row(r: CellResult) -> str:
     return text
 
 
+#: The issue's relative targets: (numerator cell, denominator cell).
+RELATIONS = [("1000 other + 1", "Simple x1"), ("Filtered x100", "Filtered x1")]
+
+
 def relations(results: dict[str, CellResult]) -> list[str]:
     """The issue's relative targets, where both cells ran: kapacitrio's rates divided, and
     their ratios to InfluxDB divided (the cells run at different moments of a shared machine;
     InfluxDB, run in the same rounds, takes out how busy the machine was at each)."""
     out = []
-    pairs = [("1000 other + 1", "Simple x1"), ("Filtered x100", "Filtered x1")]
-    for a, b in pairs:
+    for a, b in RELATIONS:
         if a in results and b in results:
             ra, rb = results[a], results[b]
             out.append(
                 f"{a} / {b}: {ra.k_median / rb.k_median:.2f} "
                 f"(as ratios to InfluxDB: {ra.ratio / rb.ratio:.2f})"
             )
+    return out
+
+
+def paired_relations(
+    rounds: int, points: int, target_s: float, log: Any
+) -> list[tuple[str, CellResult]]:
+    """Each relative target with both cells in the same rounds (the numerator `beside` the
+    denominator): `(line, result)`; the line is the quotient of their median rates."""
+    specs = cells()
+    out = []
+    for a, b in RELATIONS:
+        res = run_cell(specs[b], rounds, points, target_s, log, beside=specs[a])
+        quotient = statistics.median(res.beside) / res.k_median
+        out.append((f"{a} / {b}, in the same rounds: {quotient:.2f}", res))
     return out
