@@ -57,7 +57,6 @@ class PlainHTTPClient:
     def __init__(self, defaults: httpx.Headers, max_connections: int = MAX_CONNECTIONS) -> None:
         self.defaults = httpx.Headers(defaults)
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
-        self._idle_count = 0
         self._slots = trio.Semaphore(max_connections)  # one per open connection
         proxies = urllib.request.getproxies_environment()
         self._proxied = bool(proxies.get("http") or proxies.get("all"))
@@ -104,7 +103,6 @@ class PlainHTTPClient:
         for conns in list(self._idle.values()):
             while conns:
                 self._drop(conns.pop())
-        self._idle_count = 0
 
     def _head(
         self,
@@ -138,7 +136,6 @@ class PlainHTTPClient:
         now = trio.current_time()
         while conns:
             conn = conns.pop()
-            self._idle_count -= 1
             if conn.usable(now):
                 return conn
             self._drop(conn)
@@ -152,20 +149,15 @@ class PlainHTTPClient:
         try:
             self._slots.acquire_nowait()
         except trio.WouldBlock:
-            if not self._close_oldest_idle():
-                with trio.move_on_after(timeout):
+            if self._close_oldest_idle():
+                self._slots.acquire_nowait()
+            else:
+                with trio.move_on_after(timeout) as waited:
                     await self._slots.acquire()
-                    return await self._connect(origin, timeout, request)
-                raise httpx.PoolTimeout("", request=request) from None
-            self._slots.acquire_nowait()
-        return await self._connect(origin, timeout, request)
-
-    async def _connect(
-        self, origin: tuple[str, int], timeout: float, request: httpx.Request
-    ) -> _Connection:
-        """Connect, holding a slot taken by the caller (given back when this fails)."""
-        try:
-            return await _connect(origin, timeout, request)
+                if waited.cancelled_caught:
+                    raise httpx.PoolTimeout("", request=request) from None
+        try:  # the slot taken is given back when connecting fails
+            return _Connection(await _open_stream(origin, timeout, request))
         except BaseException:
             self._slots.release()
             raise
@@ -178,7 +170,6 @@ class PlainHTTPClient:
         )
         if oldest is None:
             return False
-        self._idle_count -= 1
         self._drop(oldest.pop(0))
         return True
 
@@ -188,12 +179,11 @@ class PlainHTTPClient:
         if (
             state.our_state is h11.DONE
             and state.their_state is h11.DONE
-            and self._idle_count < MAX_IDLE
+            and sum(map(len, self._idle.values())) < MAX_IDLE
         ):
             state.start_next_cycle()
             conn.idle_until = trio.current_time() + IDLE_EXPIRY_S
             self._idle.setdefault(origin, []).append(conn)
-            self._idle_count += 1
         else:
             self._drop(conn)
 
@@ -203,10 +193,12 @@ class PlainHTTPClient:
         self._slots.release()
 
 
-async def _connect(origin: tuple[str, int], timeout: float, request: httpx.Request) -> _Connection:
+async def _open_stream(
+    origin: tuple[str, int], timeout: float, request: httpx.Request
+) -> trio.SocketStream:
     with trio.move_on_after(timeout):
         try:
-            return _Connection(await trio.open_tcp_stream(*origin))
+            return await trio.open_tcp_stream(*origin)
         except OSError as exc:
             raise httpx.ConnectError(str(exc), request=request) from None
     raise httpx.ConnectTimeout("", request=request)

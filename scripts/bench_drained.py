@@ -211,16 +211,19 @@ def run_cell(
     cell, with the same kind of bodies) a server with that cell's tasks, join the rotation: every
     round posts the same bodies to each, so they compare at one moment of the machine."""
     maker = BodyMaker(join=spec.join)
-    systems = [(None, spec)]
+    result = CellResult(spec.name, len(spec.tasks), points, 0)
+    systems = [(None, spec, result.kapacitrio)]  # (checkout, tasks, where its rates go)
     if before is not None:
-        systems.append((before, spec))
+        systems.append((before, spec, result.before))
     if beside is not None:
-        systems.append((None, beside))
+        systems.append((None, beside, result.beside))
     with contextlib.ExitStack() as stack:
         influx = stack.enter_context(influxdb_server())
         client = stack.enter_context(httpx.Client(timeout=DRAIN_TIMEOUT_S))
-        drains = []
-        for source, tasks_of in systems:
+        runs: list[tuple[list[float], Any]] = [
+            (result.influxdb, lambda b, c: influxdb_round(client, influx, b, c))
+        ]
+        for source, tasks_of, out in systems:
             kap = stack.enter_context(kapacitrio_server(source))
             t0 = time.perf_counter()
             define_tasks(client, kap, tasks_of.tasks)
@@ -228,20 +231,11 @@ def run_cell(
                 f"  {tasks_of.name}: {len(tasks_of.tasks)} tasks defined in "
                 f"{time.perf_counter() - t0:.1f} s"
             )
-            drains.append(Drain(kap, tasks_of.watch))
-        bodies, counts = maker.bodies(2, points)  # warm-up, also sizes the rounds
-        influxdb_round(client, influx, bodies, counts)
-        warm = [kapacitrio_round(client, d, bodies, counts) for d in drains][0]
-        n = max(2, min(MAX_BODIES, round(target_s * warm / points)))
-        result = CellResult(spec.name, len(spec.tasks), points, n)
-        outs = [result.kapacitrio] + ([result.before] if before is not None else [])
-        if beside is not None:
-            outs.append(result.beside)
-        runs: list[tuple[list[float], Any]] = [
-            (result.influxdb, lambda b, c: influxdb_round(client, influx, b, c))
-        ]
-        for out, drain in zip(outs, drains, strict=True):
+            drain = Drain(kap, tasks_of.watch)
             runs.append((out, lambda b, c, d=drain: kapacitrio_round(client, d, b, c)))
+        bodies, counts = maker.bodies(2, points)  # warm-up, also sizes the rounds
+        warm = [fn(bodies, counts) for _, fn in runs][1]
+        n = result.bodies = max(2, min(MAX_BODIES, round(target_s * warm / points)))
         for r in range(rounds):
             bodies, counts = maker.bodies(n, points)
             k = r % len(runs)

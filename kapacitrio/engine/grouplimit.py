@@ -31,9 +31,11 @@ def group_table(rt: Any, limit: int) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
-def admitted(rt: Any, chunk: Any, table: dict[str, Any], limit: int) -> list[Any] | None:
-    """The chunk's messages without those opening a group past the limit; None: all admitted."""
-    if len(table) + len(chunk) <= limit:
+def admitted(rt: Any, chunk: Any, limit: int) -> list[Any] | None:
+    """The chunk's messages without those opening a group past the limit; None: all admitted
+    (also when the limit does not apply to the node)."""
+    table = group_table(rt, limit)
+    if table is None or len(table) + len(chunk) <= limit:
         return None
     out: list[Any] = []
     new: set[str] = set()

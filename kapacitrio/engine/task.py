@@ -11,7 +11,7 @@ from typing import Any
 import trio
 
 from kapacitrio.engine.context import TaskContext
-from kapacitrio.engine.grouplimit import admitted, group_table
+from kapacitrio.engine.grouplimit import admitted
 from kapacitrio.engine.head import head_of
 from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
 from kapacitrio.engine.prefilter import prefilter_of
@@ -295,8 +295,7 @@ class Task:
                                 await self._flush(node)
                         node.collected -= n
                 else:
-                    table = group_table(rt, limit)
-                    kept = None if table is None else admitted(rt, chunk, table, limit)
+                    kept = admitted(rt, chunk, limit)
                     t0 = perf()
                     if kept is not None:  # near the group limit: what is left, one at a time
                         chunk, n = kept, -1
@@ -364,8 +363,7 @@ class Task:
 def _handle_inline(rt: NodeRuntime, chunk: Chunk, limit: int) -> int:
     """One chunk through a node of the inline head, as its loop would handle it (group limit,
     then the whole-chunk handler, else one message at a time); returns the count handled."""
-    table = group_table(rt, limit)
-    kept = None if table is None else admitted(rt, chunk, table, limit)
+    kept = admitted(rt, chunk, limit)
     if kept is not None:  # near the group limit: what is left, one at a time
         return _dispatch(rt, 0, kept)
     point_chunk = getattr(rt, "point_chunk", None)

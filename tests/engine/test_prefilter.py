@@ -213,13 +213,11 @@ def test_tag_equality_is_answered_by_the_tag_index_as_by_the_columns() -> None:
 async def test_rows_the_router_settled_are_not_tested_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import kapacitrio.engine.nodes.where as where_module
+    import kapacitrio.engine.nodes._columnar as columnar  # what the where node asks
 
     tested = []
-    real = where_module.predicate_mask
-    monkeypatch.setattr(
-        where_module, "predicate_mask", lambda *a: tested.append(len(a[1])) or real(*a)
-    )
+    real = columnar.predicate_mask
+    monkeypatch.setattr(columnar, "predicate_mask", lambda *a: tested.append(len(a[1])) or real(*a))
     script = WHERE.format(cond="\"host\" == 'h1'")
     async with open_taskmaster(VirtualClock(1000 * S)) as tm:
         task = await tm.start_task("a", compile_task(script, "stream"), [("db", "rp")])

@@ -3,6 +3,9 @@ walked over that array (with numpy where no flapping or stateChangesOnly interva
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from kapacitrio.alerting import levels
@@ -11,6 +14,8 @@ from kapacitrio.engine.nodes._alert_state import GroupState
 from kapacitrio.engine.nodes._columnar import columnar_lambda
 from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.tick.columnar import ColumnarExpression
+
+_MISSING = object()
 
 
 class ColumnarLevels:
@@ -48,15 +53,26 @@ def chunk_levels(levels_: ColumnarLevels, chunk: ColumnChunk) -> np.ndarray | No
 
     Rows the router took from a bigger chunk (`"origin"` in the memo) take their levels from
     the whole chunk's, computed once for every task with the same level lambdas."""
-    origin = chunk.memo.get("origin")
-    if origin is not None:
-        parent, idx = origin
-        whole = parent.memo.get(levels_.key, False)
-        if whole is False:
-            whole = parent.memo[levels_.key] = _levels(levels_.exprs, parent)
+    of_whole = _of_whole(chunk, levels_.key, lambda whole: _levels(levels_.exprs, whole))
+    if of_whole is not None:
+        whole, idx = of_whole
         if whole is not None:  # else some row of the whole needs points: maybe not these
             return whole[idx]
     return _levels(levels_.exprs, chunk)
+
+
+def _of_whole(chunk: ColumnChunk, key: Any, compute: Callable[[ColumnChunk], Any]) -> Any:
+    """For rows the router took from a bigger chunk (`"origin"` in the memo): `compute` of that
+    whole chunk, memoised on it under `key` so every task shares it, and the rows' indices
+    into it. None for any other chunk."""
+    origin = chunk.memo.get("origin")
+    if origin is None:
+        return None
+    parent, idx = origin
+    whole = parent.memo.get(key, _MISSING)
+    if whole is _MISSING:
+        whole = parent.memo[key] = compute(parent)
+    return whole, idx
 
 
 def _levels(exprs: list[ColumnarExpression | None], chunk: ColumnChunk) -> np.ndarray | None:
@@ -200,14 +216,9 @@ def encodable_chunk(chunk: ColumnChunk) -> bool | None:
     """True when no float field of the chunk is NaN or infinite; None when a column of mixed
     values leaves it to each event. Rows the router took from a bigger chunk have the answer
     of the whole when that is True (computed once for every task)."""
-    origin = chunk.memo.get("origin")
-    if origin is not None:
-        parent = origin[0]
-        whole = parent.memo.get("encodable", False)
-        if whole is False:
-            whole = parent.memo["encodable"] = _encodable(parent)
-        if whole:
-            return True
+    of_whole = _of_whole(chunk, "encodable", _encodable)
+    if of_whole is not None and of_whole[0]:
+        return True
     return _encodable(chunk)
 
 

@@ -51,3 +51,18 @@ def predicate_mask(
                 on_error(str(exc))
                 keep[i] = False
     return keep
+
+
+def kept_rows(
+    expr: ColumnarExpression,
+    chunk: ColumnChunk,
+    per_point: Callable[[Point], bool],
+    on_error: Callable[[str], None],
+) -> ColumnChunk | None:
+    """The chunk's rows for which a predicate holds (`predicate_mask`, then `take`); None when
+    the chunk must go point by point. Rows the router kept by this very condition
+    (`memo["settled"]`, see `engine.router`) are the answer already."""
+    if chunk.memo.get("settled") == expr.key:
+        return chunk
+    keep = predicate_mask(expr, chunk, per_point, on_error)
+    return None if keep is None else chunk.take(keep)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes._columnar import columnar_lambda, predicate_mask
+from kapacitrio.engine.nodes._columnar import columnar_lambda, kept_rows
 from kapacitrio.engine.nodes._common import dims_from, group_id_fn
 from kapacitrio.engine.nodes.lambdas import dump_instance, load_instance
 from kapacitrio.models.chunk import PointChunk
@@ -131,11 +131,11 @@ class FromRuntime(NodeRuntime):
                 return n
             if len(names) > 1:
                 c = c.take(c.name_mask(m))
-        if self.where_columns is not None and c.memo.get("settled") != self.where_columns.key:
-            keep = predicate_mask(self.where_columns, c, self._where_point, self.error)
-            if keep is None:
+        if self.where_columns is not None:
+            kept = kept_rows(self.where_columns, c, self._where_point, self.error)
+            if kept is None:
                 return -1
-            c = c.take(keep)
+            c = kept
         t = c.time
         if self.truncate:
             t = t - t % self.truncate

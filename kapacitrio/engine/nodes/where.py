@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kapacitrio.engine.node import NodeRuntime, register
-from kapacitrio.engine.nodes._columnar import columnar_lambda, predicate_mask, used_groups
+from kapacitrio.engine.nodes._columnar import columnar_lambda, kept_rows, used_groups
 from kapacitrio.engine.nodes.lambdas import PerGroup, compile_lambda
 from kapacitrio.engine.snapcodec import mapping
 from kapacitrio.models.columns import ColumnChunk
@@ -26,13 +26,9 @@ class WhereRuntime(NodeRuntime):
         """A columnar chunk filtered by columns (rows the columns cannot settle: per point)."""
         if self.columnar is None or type(chunk) is not ColumnChunk:
             return -1
-        if chunk.memo.get("settled") == self.columnar.key:  # the router kept just these rows
-            kept = chunk
-        else:
-            keep = predicate_mask(self.columnar, chunk, self._keep, self.error)
-            if keep is None:
-                return -1
-            kept = chunk.take(keep)
+        kept = kept_rows(self.columnar, chunk, self._keep, self.error)
+        if kept is None:
+            return -1
         for group in used_groups(chunk):  # one instance per group, as point by point
             self.expr.get(group)
         self.emit_chunk(kept)
