@@ -64,9 +64,12 @@ class Prefilter:
         if self._where is not None:  # the where node would have made its group's instance
             self._where.expr.get("")
 
-    def select(self, chunk: ColumnChunk) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def select(
+        self, chunk: ColumnChunk
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
         """The rows the task may keep: (row indices in order, their verdicts, their fallback
-        flags) as `evaluate_bool` gives them; None when the columns cannot say (all rows go).
+        flags) as `evaluate_bool` gives them, or (indices, None, None) when the condition holds
+        for every one of them; None when the columns cannot say (all rows go).
 
         A condition on tags alone (no reference is a field of the chunk) has one verdict per
         series: it is evaluated on one row per series, and the rows are those of the series it
@@ -87,8 +90,7 @@ class Prefilter:
         if self.equals is not None:
             index = per_series.tag_index(self.equals[0])
             if index is not None:  # every series has the tag: its series are the verdict
-                idx = per_series.rows_of(index.get(self.equals[1], ()))
-                return idx, np.ones(len(idx), dtype=np.bool_), np.zeros(len(idx), dtype=np.bool_)
+                return per_series.rows_of(index.get(self.equals[1], ())), None, None
         res = expr.evaluate_bool(per_series.chunk)
         if res is None:
             return None
@@ -136,8 +138,9 @@ class _SeriesRows:
         codes = chunk.series_codes
         self._order = np.argsort(codes, kind="stable")
         counts = np.bincount(codes, minlength=n)
-        self._ends = np.cumsum(counts)
-        self._starts = self._ends - counts
+        ends = np.cumsum(counts)
+        self._ends: list[int] = ends.tolist()  # (Python ints slice faster than numpy's)
+        self._starts: list[int] = (ends - counts).tolist()
         self._tags = chunk.series.tags
         self._indexes: dict[str, dict[str, list[int]] | None] = {}
 

@@ -140,9 +140,10 @@ def _filtered(
             out.append((same, chunk))
             continue
         sub = chunk.take(idx)
-        sub.memo[("bool", cond.expr.key)] = (keep, fb)  # the task's node reuses the verdicts
-        sub.memo["origin"] = (chunk, idx)  # and its other lambdas those of the whole chunk
-        if not fb.any():  # the condition keeps every row: its node need not look again
+        sub.memo["origin"] = (chunk, idx)  # its lambdas reuse those of the whole chunk
+        if keep is not None:  # the task's node reuses the verdicts
+            sub.memo[("bool", cond.expr.key)] = (keep, fb)
+        if keep is None or not fb.any():  # every row kept: its node need not look again
             sub.memo["settled"] = cond.expr.key
         out.append((same, sub))
     return out

@@ -50,7 +50,6 @@ class _Node:
         "collected",
         "emitted",
         "exec_ns",
-        "edge_counts",
     )
 
     def __init__(self, spec: NodeSpec, rt: NodeRuntime) -> None:
@@ -62,7 +61,6 @@ class _Node:
         self.collected = 0
         self.emitted = 0
         self.exec_ns = 0
-        self.edge_counts: dict[str, int] = {}
 
 
 def build_runtime(spec: NodeSpec, ctx: TaskContext) -> NodeRuntime:
@@ -105,6 +103,7 @@ class Task:
                 node.children.append((cnode, idx, cnode.send.clone()))
         #: The first nodes, run by the writer (`engine.head`); None: every node in its loop.
         self.head = head_of(pipeline, self.nodes)
+        self._inline = self.head[1:] if self.head is not None else []
         self._closed = False
         #: The condition the router applies for this task (`engine.prefilter`), if any.
         self.prefilter = prefilter_of(pipeline, {n: o.rt for n, o in self.nodes.items()})
@@ -143,34 +142,34 @@ class Task:
             return
         if self._closed or self.error or not self.executing:
             return
+        root = self.head[0]
+        k = len(points)
+        if not k:
+            return
+        root.collected += k
+        root.emitted += k
         perf = time.perf_counter_ns
+        limit = self.ctx.max_groups
         chunk: Any = points
-        last = self.head[-1]
-        for node in self.head:
+        for node in self._inline:
             rt = node.rt
-            if node is self.head[0]:  # the stream root passes everything on
-                node.collected += len(chunk)
-            else:
-                t0 = perf()
-                try:
-                    n = _handle_inline(rt, chunk, self.ctx.max_groups)
-                except NodeError as exc:
-                    self.fail(node, str(exc))
-                    return
-                except Exception as exc:
-                    self.fail(node, f"{type(exc).__name__}: {exc}")
-                    return
-                node.exec_ns += perf() - t0
-                node.collected += n
-                chunk, rt.out = rt.out, []
+            t0 = perf()
+            try:
+                n = _handle_inline(rt, chunk, limit)
+            except NodeError as exc:
+                self.fail(node, str(exc))
+                return
+            except Exception as exc:
+                self.fail(node, f"{type(exc).__name__}: {exc}")
+                return
+            node.exec_ns += perf() - t0
+            node.collected += n
+            chunk, rt.out = rt.out, []
             k = len(chunk)
             if not k:
                 return
             node.emitted += k
-            counts = node.edge_counts
-            for child, _, _ in node.children:
-                name = child.spec.name
-                counts[name] = counts.get(name, 0) + k
+        last = self.head[-1]
         lockstep = len(last.children) > 1
         for _, idx, ch in last.children:
             item = (idx, chunk)
@@ -318,8 +317,7 @@ class Task:
         node.emitted += len(out)
         if node.rt.watch_output is not None:  # per-group counts for stats nodes
             node.rt.watch_output(out)
-        for child, idx, ch in node.children:
-            node.edge_counts[child.spec.name] = node.edge_counts.get(child.spec.name, 0) + len(out)
+        for _, idx, ch in node.children:
             try:
                 await ch.send((idx, out))
             except (trio.ClosedResourceError, trio.BrokenResourceError):
@@ -344,11 +342,12 @@ class Task:
         return stats
 
     def edge_stats(self) -> dict[tuple[str, str], int]:
-        """Messages sent along each edge, keyed by (parent name, child name)."""
+        """Messages sent along each edge, keyed by (parent name, child name): what the parent
+        emitted, as every child gets all of it."""
         out: dict[tuple[str, str], int] = {}
         for name, node in self.nodes.items():
             for child, _, _ in node.children:
-                out[(name, child.spec.name)] = node.edge_counts.get(child.spec.name, 0)
+                out[(name, child.spec.name)] = node.emitted
         if self.prefilter is not None:
             self.prefilter.adjust_edges(out)
         return out

@@ -224,6 +224,13 @@ class ColumnChunk(LazyRows):
                 self._group_codes = (per_series[self.series_codes], list(index))
         return self._group_codes
 
+    def single_group(self) -> str | None:
+        """The group ID of every row when the rows are of one group (or none), else None."""
+        if self.series.groups is None:
+            return ""
+        ids = self.group_codes()[1]
+        return ids[0] if len(ids) == 1 else None
+
     def tag_column(self, key: str) -> tuple[np.ndarray, list[str | None]]:
         """(per-row codes, value table) of one tag; rows without the tag have the code of None.
 

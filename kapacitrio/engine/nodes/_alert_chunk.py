@@ -108,11 +108,20 @@ def walk_group(
     """
     if opts.flapping or opts.sco_interval:
         return _walk_sequential(st, opts, lv.tolist(), t.tolist())
-    if lv[0] == lv[-1] and (lv == lv[0]).all():
+    if _uniform(lv):
         return walk_uniform(st, opts, int(lv[0]), t)
     if len(lv) <= SMALL_WALK:
         return walk_rows(st, opts, lv, t)
     return walk_arrays(st, opts, lv, t)
+
+
+def _uniform(lv: np.ndarray) -> bool:
+    """Whether every row has the same level (levels are int8: one byte a row, and counting a
+    byte of a short bytes object is far cheaper than a numpy comparison and reduction)."""
+    if lv.dtype.itemsize != 1:
+        return bool((lv == lv[0]).all())
+    b = lv.tobytes()
+    return b.count(b[:1]) == len(b)
 
 
 def walk_arrays(

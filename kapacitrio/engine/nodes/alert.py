@@ -272,18 +272,19 @@ class AlertNode(NodeRuntime):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[GroupState, str]]] | None:
         """The rows that trigger events (in row order), their levels, durations and
         (group state, event ID); None when a group's ID fails or two groups share an ID."""
-        codes, group_ids = chunk.group_codes()
         names, scodes, time = chunk.series.names, chunk.series_codes, chunk.time
-        if len(group_ids) == 1:  # one group (as behind a routed `where`): every row, in order
+        group = chunk.single_group()
+        if group is not None:  # one group (as behind a routed `where`): every row, in order
             s = int(scodes[0])
             event_id = self.events.render_id(
-                names[s], group_ids[0], chunk.series.tags[s], count_errors=False
+                names[s], group, chunk.series.tags[s], count_errors=False
             )
             if event_id is None:
                 return None
-            st = self._state(group_ids[0], event_id, int(time[0]))
+            st = self._state(group, event_id, int(time[0]))
             pos, dur = walk_group(st, self.opts, level, time)
             return pos, level[pos], dur, [(st, event_id)] * len(pos)
+        codes, group_ids = chunk.group_codes()
         parts = group_rows(codes)
         ids = []
         for g, grows in parts:
@@ -373,7 +374,8 @@ class AlertNode(NodeRuntime):
 
     def _chunk_event_maker(self, chunk: ColumnChunk, safe: bool | None) -> Any:
         names, tags, scodes = chunk.series.names, chunk.series.tags, chunk.series_codes
-        codes, group_ids = chunk.group_codes()
+        group = chunk.single_group()
+        codes, group_ids = chunk.group_codes() if group is None else (None, [group])
         topic = self.anon_topic or self.opts.topic
         make = self.events.make
 
@@ -383,7 +385,7 @@ class AlertNode(NodeRuntime):
                 topic,
                 event_id,
                 names[s],
-                group_ids[int(codes[i])],
+                group if codes is None else group_ids[int(codes[i])],
                 tags[s],
                 lambda: chunk[i].fields,
                 lvl,
