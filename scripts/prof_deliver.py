@@ -23,6 +23,7 @@ from bench_workload import SCRIPTS, BodyMaker  # noqa: E402
 from kapacitrio.engine.clock import WallClock  # noqa: E402
 from kapacitrio.engine.router import split_chunk  # noqa: E402
 from kapacitrio.engine.taskmaster import open_taskmaster  # noqa: E402
+from kapacitrio.gcpolicy import tune_for_server  # noqa: E402
 from kapacitrio.models.lpcolumns import parse_chunk  # noqa: E402
 from kapacitrio.pipeline.build import compile_task  # noqa: E402
 
@@ -41,6 +42,7 @@ async def main(kind: str, n: int, bodies: int, points: int) -> None:
         for i in range(n):
             script = SCRIPTS[kind].format(m="m1", host=f"server{i:03d}")
             await tm.start_task(f"t{i}", compile_task(script, "stream"), [("bench", "autogen")])
+        tune_for_server()  # the server's collector settings, after its tasks started
         by_meas, wild = tm.router.table("bench", "autogen")
         raw, _ = BodyMaker(join=kind == "Join").bodies(bodies + WARM_UP, points)
         chunks = [parse_chunk(b, 1, 0, "bench", "autogen", lambda m: True) for b in raw]

@@ -16,6 +16,7 @@ from bench_workload import SCRIPTS, BodyMaker  # noqa: E402
 
 from kapacitrio.engine.clock import WallClock  # noqa: E402
 from kapacitrio.engine.taskmaster import open_taskmaster  # noqa: E402
+from kapacitrio.gcpolicy import tune_for_server  # noqa: E402
 from kapacitrio.pipeline.build import compile_task  # noqa: E402
 
 
@@ -39,6 +40,7 @@ async def main(specs: list[tuple[str, int]], points: int, rounds: int) -> None:
             for i in range(n):
                 script = SCRIPTS[kind].format(m="m1", host=f"server{i:03d}")
                 await tm.start_task(f"t{i}", compile_task(script, "stream"), [("bench", "autogen")])
+        tune_for_server()  # the server's collector settings, after its tasks started
         maker = BodyMaker(join=any(k == "Join" for k, _ in specs))
         costs: list[list[float]] = [[], []]
         for r in range(rounds):

@@ -101,6 +101,16 @@ class Prefilter:
         codes = chunk.series_codes[idx]
         return idx, keep_s[codes], fb_s[codes]
 
+    def bypass(self, head: list[Any]) -> int:
+        """How many nodes of the task's inline head (`_Node`s from the root) a chunk this
+        condition settled may skip: the root and the nodes through the filtering one, when
+        they pass kept rows on unchanged; 0 when some would change them."""
+        names = [*self.through, self.drops]
+        if [n.spec.name for n in head[: len(names)]] != names:
+            return 0
+        frm = head[1].rt  # `from` (the filter, or the node before a `where`)
+        return len(names) if frm.passes_kept_rows else 0
+
     def adjust(self, stats: dict[str, dict[str, Any]]) -> None:
         """Count the dropped rows in per-node stats (see the module docstring)."""
         n = self.rows

@@ -15,6 +15,7 @@ from kapacitrio.engine.grouplimit import admitted
 from kapacitrio.engine.head import head_of
 from kapacitrio.engine.node import NODE_TYPES, NodeError, NodeRuntime
 from kapacitrio.engine.prefilter import prefilter_of
+from kapacitrio.models.columns import ColumnChunk
 from kapacitrio.models.point import Barrier, Batch, DeleteGroup, Point
 from kapacitrio.pipeline.spec import NodeSpec, Pipeline
 from kapacitrio.tick.errors import EvalError, TickError
@@ -107,6 +108,11 @@ class Task:
         self._closed = False
         #: The condition the router applies for this task (`engine.prefilter`), if any.
         self.prefilter = prefilter_of(pipeline, {n: o.rt for n, o in self.nodes.items()})
+        #: Chunks the router settled by that condition start after the nodes it stands for.
+        skip = self.prefilter.bypass(self.head) if self.prefilter and self.head else 0
+        self._settled_key = self.prefilter.expr.key if skip else None
+        self._bypassed = self.head[1:skip] if skip else []
+        self._after_bypass = self.head[skip:] if skip else []
         # Each node's original send end: kept open only for sources and nodes that take a feed
         # (`fed = True`, e.g. batch queries replaying recorded batches); their parent index is -1.
         self._feeds: dict[str, trio.MemorySendChannel[Envelope]] = {}
@@ -148,10 +154,16 @@ class Task:
             return
         root.collected += k
         root.emitted += k
+        inline = self._inline
+        if self._settled_key is not None and self._settled_key == _settled(points):
+            for node in self._bypassed:  # each would pass every row on as it is
+                node.collected += k
+                node.emitted += k
+            inline = self._after_bypass
         perf = time.perf_counter_ns
         limit = self.ctx.max_groups
         chunk: Any = points
-        for node in self._inline:
+        for node in inline:
             rt = node.rt
             t0 = perf()
             try:
@@ -357,6 +369,11 @@ class Task:
 
     def runtimes(self, kind: str) -> Iterable[NodeRuntime]:
         return (n.rt for n in self.nodes.values() if n.spec.kind == kind)
+
+
+def _settled(chunk: Any) -> Any:
+    """The condition the router settled for every row of a chunk (`engine.router`), if any."""
+    return chunk.memo.get("settled") if type(chunk) is ColumnChunk else None
 
 
 def _handle_inline(rt: NodeRuntime, chunk: Chunk, limit: int) -> int:

@@ -58,6 +58,7 @@ CASES = [
     WHERE.format(cond="\"rack\" == 'r1'"),  # most rows lack the tag: errors per point
     WHERE.format(cond='"value" > 50.0 AND "host" == \'h2\''),  # a field: row by row
     FROM_WHERE.format(cond="\"host\" == 'h4' OR \"dc\" == 'd1'"),
+    FROM_WHERE.replace("        .groupBy('dc')\n", "").format(cond="\"host\" == 'h2'"),
 ]
 
 
@@ -230,3 +231,35 @@ async def test_rows_the_router_settled_are_not_tested_again(
     routed = await run(script, "routed", monkeypatch)
     assert routed["emitted"] == (await run(script, "per point", monkeypatch))["emitted"]
     assert stats["where2"]["collected"] == stats["from1"]["emitted"]
+
+
+async def test_settled_rows_skip_the_nodes_the_condition_stands_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chunk the router settled goes straight to the node after the filter, with the same
+    stats; not past a `from` that would change its rows (here: truncating their times)."""
+    handled: list[object] = []
+    for cls in (FromRuntime, WhereRuntime):
+        real = cls.point_chunk
+        monkeypatch.setattr(
+            cls,
+            "point_chunk",
+            lambda self, c, p, real=real: handled.append(self) or real(self, c, p),
+        )
+    script = WHERE.format(cond="\"host\" == 'h1'")
+    truncating = script.replace(
+        ".measurement('cpu')\n", ".measurement('cpu')\n        .truncate(1m)\n"
+    )
+    async with open_taskmaster(VirtualClock(1000 * S)) as tm:
+        plain = await tm.start_task("a", compile_task(script, "stream"), [("db", "rp")])
+        kept = await tm.start_task("b", compile_task(truncating, "stream"), [("db", "rp")])
+        await tm.write("db", "rp", "ns", body(0, every_host=True))
+        await trio.testing.wait_all_tasks_blocked()
+        stats = plain.node_stats()
+    assert handled == [kept.nodes["from1"].rt, kept.nodes["where2"].rt]
+    lines = body(0, every_host=True).splitlines()
+    cpu = sum(line.startswith("cpu,") for line in lines)
+    rows = sum(line.startswith("cpu,host=h1,") for line in lines)
+    assert rows and stats["where2"]["collected"] == stats["from1"]["emitted"] == cpu
+    assert stats["where2"]["emitted"] == stats["eval3"]["collected"] == rows
+    assert plain.edge_stats()[("where2", "eval3")] == rows

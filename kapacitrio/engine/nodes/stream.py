@@ -117,6 +117,12 @@ class FromRuntime(NodeRuntime):
         self.out.extend(kept)
         return len(chunk)
 
+    @property
+    def passes_kept_rows(self) -> bool:
+        """Whether the rows its condition keeps leave this node as they came (no database or
+        retention policy test, retiming or grouping): for fresh rows of its measurement."""
+        return not (self.db or self.rp or self.truncate or self.round or self.dims is not None)
+
     def _columns(self, c: ColumnChunk) -> int:
         """A columnar chunk: filter, retime and regroup without building rows."""
         if self.where is not None and self.where_columns is None:
