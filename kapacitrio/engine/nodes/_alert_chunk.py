@@ -124,6 +124,14 @@ def _uniform(lv: np.ndarray) -> bool:
     return b.count(b[:1]) == len(b)
 
 
+def level_counts(lvls: np.ndarray) -> list[int]:
+    """How many rows have each level (OK, INFO, WARNING, CRITICAL)."""
+    if lvls.dtype.itemsize != 1:
+        return np.bincount(lvls, minlength=4).tolist()
+    b = lvls.tobytes()
+    return [b.count(c) for c in (b"\x00", b"\x01", b"\x02", b"\x03")]
+
+
 def walk_arrays(
     st: GroupState, opts: AlertOptions, lv: np.ndarray, t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

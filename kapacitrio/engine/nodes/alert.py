@@ -18,6 +18,7 @@ from kapacitrio.engine.nodes._alert_chunk import (
     columnar_levels,
     encodable_chunk,
     group_rows,
+    level_counts,
     walk_group,
 )
 from kapacitrio.engine.nodes._alert_events import EventMaker
@@ -283,7 +284,7 @@ class AlertNode(NodeRuntime):
                 return None
             st = self._state(group, event_id, int(time[0]))
             pos, dur = walk_group(st, self.opts, level, time)
-            return pos, level[pos], dur, [(st, event_id)] * len(pos)
+            return pos, level[pos] if len(pos) else pos, dur, [(st, event_id)] * len(pos)
         codes, group_ids = chunk.group_codes()
         parts = group_rows(codes)
         ids = []
@@ -346,11 +347,10 @@ class AlertNode(NodeRuntime):
             )
         )
         make = self._chunk_event_maker(chunk, safe)
-        row_list, lvl_list, dur_list = rows.tolist(), lvls.tolist(), durs.tolist()
         if not bulk:
             sent, sent_states = [], []
             for i, lvl, dur, (st, event_id) in zip(
-                row_list, lvl_list, dur_list, states, strict=True
+                rows.tolist(), lvls.tolist(), durs.tolist(), states, strict=True
             ):
                 event = make(i, lvl, dur, event_id)
                 if event is not None and self._handle_event(st, event):
@@ -358,18 +358,18 @@ class AlertNode(NodeRuntime):
                     sent_states.append(event.state)
             return sent, sent_states
         # Nobody sees each event: count them all, keep each ID's last one.
-        counts = np.bincount(lvls, minlength=4).tolist()
-        self.stats["alerts_triggered"] += len(row_list)
-        for lvl, name in enumerate(_STAT_BY_LEVEL):
-            self.stats[name] += counts[lvl]
+        stats = self.stats
+        stats["alerts_triggered"] += len(states)
+        for name, n in zip(_STAT_BY_LEVEL, level_counts(lvls), strict=True):
+            stats[name] += n
         if states.count(states[0]) == len(states):  # one group (routed tasks): its last row
             last_rows = [len(states) - 1]  # (a C-speed scan; the general loop costs 2 µs more)
         else:  # each ID's last row, in the order the IDs first appear
             last_rows = list({event_id: j for j, (_, event_id) in enumerate(states)}.values())
-        events = [make(row_list[j], lvl_list[j], dur_list[j], states[j][1]) for j in last_rows]
+        events = [make(int(rows[j]), int(lvls[j]), int(durs[j]), states[j][1]) for j in last_rows]
         if svc is not None:
             for topic in topics:
-                svc.collect_last(topic, events, len(row_list))  # type: ignore[arg-type]
+                svc.collect_last(topic, events, len(states))  # type: ignore[arg-type]
         return rows, None
 
     def _chunk_event_maker(self, chunk: ColumnChunk, safe: bool | None) -> Any:
