@@ -1,0 +1,97 @@
+"""Machine instructions the tasks add to a parsed body, counted by valgrind: KIND N [--dir=DIR].
+
+Timings on a shared machine swing by a quarter from minute to minute; an instruction count does
+not, so it settles whether a change to the per-task path made it cheaper (it does not show cache
+misses, which also grow with the number of tasks). The body is parsed beforehand, as in
+`prof_deliver.py`: the figure is routing, the inline heads and the node coroutines, drained. Two
+runs under `valgrind --tool=callgrind` deliver 0 and `RUNS` bodies after the same setup; their
+difference over `RUNS` is the count per body. `--dir` runs another checkout's code (e.g. a
+`git worktree` of an older commit) for a before/after figure. Needs valgrind (`apt install
+valgrind`); takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+RUNS = 10
+WARM_UP = 2
+
+
+def count(directory: Path, kind: str, n: int, bodies: int) -> int:
+    """Instructions of one run that delivers `bodies` bodies after `WARM_UP`."""
+    proc = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--inner",
+            kind,
+            str(n),
+            str(bodies),
+        ],
+        cwd=directory,
+        env=dict(os.environ, PYTHONHASHSEED="0"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : ([\d,]+)", proc.stderr)
+    if found is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{proc.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+async def inner(kind: str, n: int, bodies: int) -> None:
+    """The measured program: N tasks, `WARM_UP + RUNS` bodies parsed, `WARM_UP + bodies` delivered."""
+    sys.path.insert(0, str(Path.cwd()))
+    sys.path.insert(0, str(Path.cwd() / "scripts"))
+    from bench_workload import SCRIPTS, BodyMaker
+    from prof_ratio import drained
+
+    from kapacitrio.engine.clock import WallClock
+    from kapacitrio.engine.router import split_chunk
+    from kapacitrio.engine.taskmaster import open_taskmaster
+    from kapacitrio.gcpolicy import tune_for_server
+    from kapacitrio.models.lpcolumns import parse_chunk
+    from kapacitrio.pipeline.build import compile_task
+
+    async with open_taskmaster(WallClock()) as tm:
+        for i in range(n):
+            script = SCRIPTS[kind].format(m="m1", host=f"server{i:03d}")
+            await tm.start_task(f"t{i}", compile_task(script, "stream"), [("bench", "autogen")])
+        tune_for_server()
+        by_meas, wild = tm.router.table("bench", "autogen")
+        raw, _ = BodyMaker(join=kind == "Join").bodies(WARM_UP + RUNS, 5000)
+        chunks = [parse_chunk(b, 1, 0, "bench", "autogen", lambda m: True) for b in raw]
+        for chunk in chunks[: WARM_UP + bodies]:
+            parts, _ = split_chunk(chunk, by_meas, wild, tm.router.conditions)
+            for targets, part in parts:
+                for task in targets:
+                    await task.write_points(part)
+            await drained(tm)
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--inner" in sys.argv:
+        import trio
+
+        trio._core._run._r.seed(0)  # the scheduler's batch shuffling: the same order each run
+        trio.run(inner, args[0], int(args[1]), int(args[2]))
+        return
+    opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
+    directory = Path(opts.get("dir", Path(__file__).resolve().parents[1]))
+    kind, n = args[0], int(args[1])
+    per_body = (count(directory, kind, n, RUNS) - count(directory, kind, n, 0)) / RUNS
+    print(f"{kind} x{n} ({directory}): {per_body / 1e6:.2f} M instructions per body")
+
+
+if __name__ == "__main__":
+    main()
