@@ -1,8 +1,9 @@
 """Machine instructions the tasks add to a parsed body, counted by valgrind: KIND N [--dir=DIR].
 
-Timings on a shared machine swing by a quarter from minute to minute; an instruction count does
-not, so it settles whether a change to the per-task path made it cheaper (it does not show cache
-misses, which also grow with the number of tasks). The body is parsed beforehand, as in
+Timings on a shared machine swing by a quarter from minute to minute; an instruction count moves
+by a few percent at most (timers fire more or less often as valgrind runs slower or faster), so it
+settles whether a change to the per-task path made it cheaper. It does not show cache misses,
+which also grow with the number of tasks. The body is parsed beforehand, as in
 `prof_deliver.py`: the figure is routing, the inline heads and the node coroutines, drained. Two
 runs under `valgrind --tool=callgrind` deliver 0 and `RUNS` bodies after the same setup; their
 difference over `RUNS` is the count per body. `--dir` runs another checkout's code (e.g. a

@@ -123,6 +123,7 @@ def _filtered(
     if not by_key:
         return [part]
     out = [(plain, chunk)] if plain else []
+    n = len(chunk)
     for same in by_key.values():
         cond = conditions[same[0]]
         res = cond.select(chunk)  # memoised on the chunk: once per distinct condition
@@ -131,13 +132,12 @@ def _filtered(
             continue
         idx, keep, fb = res
         k = len(idx)
-        if k < len(chunk):
-            for t in same:
-                conditions[t].skip(len(chunk) - k)
-        if not k:
-            continue
-        if k == len(chunk):
+        if k == n:
             out.append((same, chunk))
+            continue
+        for t in same:
+            conditions[t].skip(n - k)
+        if not k:
             continue
         sub = chunk.take(idx)
         sub.memo["origin"] = (chunk, idx)  # its lambdas reuse those of the whole chunk

@@ -379,7 +379,7 @@ def _settled(chunk: Any) -> Any:
 def _handle_inline(rt: NodeRuntime, chunk: Chunk, limit: int) -> int:
     """One chunk through a node of the inline head, as its loop would handle it (group limit,
     then the whole-chunk handler, else one message at a time); returns the count handled."""
-    kept = admitted(rt, chunk, limit)
+    kept = admitted(rt, chunk, limit) if limit else None
     if kept is not None:  # near the group limit: what is left, one at a time
         return _dispatch(rt, 0, kept)
     point_chunk = getattr(rt, "point_chunk", None)
