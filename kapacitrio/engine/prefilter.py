@@ -19,6 +19,10 @@ filter is a `where` node), `collected` but not `emitted` by the filtering node, 
 the edges it would have crossed. So `collected`, `emitted` and the edge counts in the task stats,
 `/debug/vars` and the DOT graph are exactly those of an unfiltered run; only
 `avg_exec_time_ns` (time per message the node really handled) is left as measured.
+
+Rows the router settled (the condition keeps every one: `memo["settled"]`) need not go through
+those nodes at all when the `from` passes kept rows on unchanged (`bypass`): the task starts them
+after the filtering node and counts them as collected and emitted by the nodes they skipped.
 """
 
 from __future__ import annotations
