@@ -22,37 +22,52 @@ from bench_workload import SCRIPTS, BodyMaker  # noqa: E402
 
 from kapacitrio.engine.clock import WallClock  # noqa: E402
 from kapacitrio.engine.router import split_chunk  # noqa: E402
-from kapacitrio.engine.taskmaster import open_taskmaster  # noqa: E402
+from kapacitrio.engine.taskmaster import TaskMaster, open_taskmaster  # noqa: E402
 from kapacitrio.gcpolicy import tune_for_server  # noqa: E402
+from kapacitrio.models.columns import ColumnChunk  # noqa: E402
 from kapacitrio.models.lpcolumns import parse_chunk  # noqa: E402
 from kapacitrio.pipeline.build import compile_task  # noqa: E402
 
 WARM_UP = 10
 
 
-async def drained(tm: object) -> None:
-    for t in tm.tasks.values():  # type: ignore[attr-defined]
+async def drained(tm: TaskMaster) -> None:
+    for t in tm.tasks.values():
         while any(len(node.recv._state.data) for node in t.nodes.values()):
             await trio.sleep(0)
     await trio.testing.wait_all_tasks_blocked()
 
 
+async def start_tasks(tm: TaskMaster, kind: str, n: int) -> None:
+    """N tasks of a bench kind (Filtered: one host each), then the server's collector settings."""
+    for i in range(n):
+        script = SCRIPTS[kind].format(m="m1", host=f"server{i:03d}")
+        await tm.start_task(f"t{i}", compile_task(script, "stream"), [("bench", "autogen")])
+    tune_for_server()
+
+
+def parsed_bodies(kind: str, count: int, points: int) -> list[ColumnChunk]:
+    """Fresh bench bodies, parsed as a write would parse them."""
+    raw, _ = BodyMaker(join=kind == "Join").bodies(count, points)
+    return [parse_chunk(b, 1, 0, "bench", "autogen", lambda m: True) for b in raw]
+
+
+async def deliver(tm: TaskMaster, chunk: ColumnChunk) -> None:
+    """Route a parsed body and hand every task its part, as `TaskMaster.write` does."""
+    by_meas, wild = tm.router.table("bench", "autogen")
+    parts, _ = split_chunk(chunk, by_meas, wild, tm.router.conditions)
+    for targets, part in parts:
+        for task in targets:
+            await task.write_points(part)
+
+
 async def main(kind: str, n: int, bodies: int, points: int) -> None:
     async with open_taskmaster(WallClock()) as tm:
-        for i in range(n):
-            script = SCRIPTS[kind].format(m="m1", host=f"server{i:03d}")
-            await tm.start_task(f"t{i}", compile_task(script, "stream"), [("bench", "autogen")])
-        tune_for_server()  # the server's collector settings, after its tasks started
-        by_meas, wild = tm.router.table("bench", "autogen")
-        raw, _ = BodyMaker(join=kind == "Join").bodies(bodies + WARM_UP, points)
-        chunks = [parse_chunk(b, 1, 0, "bench", "autogen", lambda m: True) for b in raw]
+        await start_tasks(tm, kind, n)
         costs = []
-        for chunk in chunks:
+        for chunk in parsed_bodies(kind, bodies + WARM_UP, points):
             c0 = time.thread_time_ns()
-            parts, _ = split_chunk(chunk, by_meas, wild, tm.router.conditions)
-            for targets, part in parts:
-                for task in targets:
-                    await task.write_points(part)
+            await deliver(tm, chunk)
             await drained(tm)
             costs.append(time.thread_time_ns() - c0)
         costs = costs[WARM_UP:]

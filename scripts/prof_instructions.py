@@ -1,8 +1,8 @@
 """Machine instructions the tasks add to a parsed body, counted by valgrind: KIND N [--dir=DIR].
 
 Timings on a shared machine swing by a quarter from minute to minute; an instruction count moves
-by a few percent at most (timers fire more or less often as valgrind runs slower or faster), so it
-settles whether a change to the per-task path made it cheaper. It does not show cache misses,
+by about 10% at most (timers fire more or less often as valgrind runs slower or faster), so it
+settles whether a change to the per-task path made it much cheaper. It does not show cache misses,
 which also grow with the number of tasks. The body is parsed beforehand, as in
 `prof_deliver.py`: the figure is routing, the inline heads and the node coroutines, drained. Two
 runs under `valgrind --tool=callgrind` deliver 0 and `RUNS` bodies after the same setup; their
@@ -50,32 +50,20 @@ def count(directory: Path, kind: str, n: int, bodies: int) -> int:
 
 
 async def inner(kind: str, n: int, bodies: int) -> None:
-    """The measured program: N tasks, `WARM_UP + RUNS` bodies parsed, `WARM_UP + bodies` delivered."""
+    """The measured program: N tasks, `WARM_UP + RUNS` bodies parsed, `WARM_UP + bodies` delivered
+    (drained by channel only, without waiting for every task to block: fewer instructions)."""
     sys.path.insert(0, str(Path.cwd()))
     sys.path.insert(0, str(Path.cwd() / "scripts"))
-    from bench_workload import SCRIPTS, BodyMaker
+    from prof_deliver import deliver, parsed_bodies, start_tasks
     from prof_ratio import drained
 
     from kapacitrio.engine.clock import WallClock
-    from kapacitrio.engine.router import split_chunk
     from kapacitrio.engine.taskmaster import open_taskmaster
-    from kapacitrio.gcpolicy import tune_for_server
-    from kapacitrio.models.lpcolumns import parse_chunk
-    from kapacitrio.pipeline.build import compile_task
 
     async with open_taskmaster(WallClock()) as tm:
-        for i in range(n):
-            script = SCRIPTS[kind].format(m="m1", host=f"server{i:03d}")
-            await tm.start_task(f"t{i}", compile_task(script, "stream"), [("bench", "autogen")])
-        tune_for_server()
-        by_meas, wild = tm.router.table("bench", "autogen")
-        raw, _ = BodyMaker(join=kind == "Join").bodies(WARM_UP + RUNS, 5000)
-        chunks = [parse_chunk(b, 1, 0, "bench", "autogen", lambda m: True) for b in raw]
-        for chunk in chunks[: WARM_UP + bodies]:
-            parts, _ = split_chunk(chunk, by_meas, wild, tm.router.conditions)
-            for targets, part in parts:
-                for task in targets:
-                    await task.write_points(part)
+        await start_tasks(tm, kind, n)
+        for chunk in parsed_bodies(kind, WARM_UP + RUNS, 5000)[: WARM_UP + bodies]:
+            await deliver(tm, chunk)
             await drained(tm)
 
 

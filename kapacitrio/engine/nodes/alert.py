@@ -284,7 +284,7 @@ class AlertNode(NodeRuntime):
                 return None
             st = self._state(group, event_id, int(time[0]))
             pos, dur = walk_group(st, self.opts, level, time)
-            return pos, level[pos] if len(pos) else pos, dur, [(st, event_id)] * len(pos)
+            return pos, level[pos] if len(pos) else level[:0], dur, [(st, event_id)] * len(pos)
         codes, group_ids = chunk.group_codes()
         parts = group_rows(codes)
         ids = []
@@ -373,9 +373,8 @@ class AlertNode(NodeRuntime):
         return rows, None
 
     def _chunk_event_maker(self, chunk: ColumnChunk, safe: bool | None) -> Any:
-        names, tags, scodes = chunk.series.names, chunk.series.tags, chunk.series_codes
-        group = chunk.single_group()
-        codes, group_ids = chunk.group_codes() if group is None else (None, [group])
+        s_names, s_tags, s_groups = chunk.series.names, chunk.series.tags, chunk.series.groups
+        scodes = chunk.series_codes
         topic = self.anon_topic or self.opts.topic
         make = self.events.make
 
@@ -384,9 +383,9 @@ class AlertNode(NodeRuntime):
             return make(
                 topic,
                 event_id,
-                names[s],
-                group if codes is None else group_ids[int(codes[i])],
-                tags[s],
+                s_names[s],
+                "" if s_groups is None else s_groups[s],  # (a group is its series')
+                s_tags[s],
                 lambda: chunk[i].fields,
                 lvl,
                 int(chunk.time[i]),
